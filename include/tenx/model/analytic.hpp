@@ -1,0 +1,48 @@
+#pragma once
+// The analytic compute model: what a forward pass must cost, from the
+// configuration and the weights' storage types alone, with the same conventions
+// as the kernels' counters (docs/flops.md). Tests require counted == analytic,
+// exactly. It also serves models tenx does not run (remote engines).
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "tenx/model/config.hpp"
+#include "tenx/ops/counters.hpp"
+
+namespace tenx {
+
+struct Model;
+
+struct LayerStorage {
+  DType attn_norm = DType::F32, wq = DType::F32, wk = DType::F32, wv = DType::F32, wo = DType::F32;
+  DType bias = DType::F32, ffn_norm = DType::F32, w_gate = DType::F32, w_up = DType::F32, w_down = DType::F32;
+};
+
+struct ModelSpec {
+  ModelConfig config;
+  DType token_embd = DType::F32, output_norm = DType::F32, output = DType::F32;
+  std::vector<LayerStorage> layers;
+
+  static ModelSpec of(const Model& model);
+  // Every matrix in `matrices`, norms and biases F32 (what `tenx quantize` writes).
+  static ModelSpec uniform(const ModelConfig& config, DType matrices);
+  uint64_t weight_bytes() const;  // all tensors
+  int64_t n_params() const;
+};
+
+// Counters of one Decoder::forward over tokens at the given positions (each
+// token attends to pos+1 keys), n_logits of them producing logits.
+Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positions, int64_t n_logits,
+                          Phase phase);
+
+// Counters of log_softmax over n rows of n_vocab logits.
+Counters analytic_log_softmax(int64_t n_vocab, int64_t n_rows, Phase phase);
+
+// FLOPs of one decode step at context length n_ctx (the token at position n_ctx-1).
+uint64_t flops_per_token(const ModelSpec& spec, int64_t n_ctx);
+
+// Bytes of the F32 KV cache for n_ctx positions of one sequence.
+uint64_t kv_cache_bytes(const ModelConfig& config, int64_t n_ctx);
+
+}  // namespace tenx

@@ -1,0 +1,74 @@
+#pragma once
+// The forward pass of a llama/qwen2 decoder over a batch of tokens that may
+// belong to several independent sequences, each with its own KV cache (as a
+// llama_batch does). The caller sets ctx.phase (prefill for prompts, decode for
+// one generated token per sequence): the counters file the work under it.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "tenx/model/model.hpp"
+#include "tenx/ops/context.hpp"
+#include "tenx/ops/kernels.hpp"
+
+namespace tenx {
+
+struct BatchToken {
+  int32_t id;
+  int32_t pos;       // must equal the sequence's current length (tokens are appended in order)
+  int32_t seq = 0;   // sequence index in [0, n_seq)
+  bool logits = false;  // compute this token's next-token logits
+};
+
+class Decoder {
+ public:
+  // n_ctx: KV capacity per sequence; n_seq: independent sequences; max_batch:
+  // largest batch forward() accepts (longer inputs are split by the helpers).
+  Decoder(const Model& model, int64_t n_ctx, int64_t n_seq = 1, int64_t max_batch = 512);
+
+  // Runs the batch; appends each token's K/V to its sequence. Returns the logits
+  // of the tokens flagged `logits`, in batch order, as rows of n_vocab floats.
+  std::span<const float> forward(ExecContext& ctx, std::span<const BatchToken> batch);
+
+  // Convenience for one sequence: runs ids at positions seq_len(seq)..., in
+  // chunks of max_batch; logits for every token (all=true) or the last only.
+  std::span<const float> eval(ExecContext& ctx, std::span<const int32_t> ids, int32_t seq = 0,
+                              bool all_logits = false);
+
+  int64_t seq_len(int32_t seq) const { return seq_len_.at(static_cast<size_t>(seq)); }
+  // Forget the tokens of `seq` from position n on (n = 0 clears it). Used to
+  // share a prefix: score a context once, then each continuation after it.
+  void truncate(int32_t seq, int64_t n);
+  // Copies the first n cached positions of `src` into `dst` (dst then has length n).
+  void copy_prefix(int32_t src, int32_t dst, int64_t n);
+
+  const Model& model() const { return model_; }
+  int64_t n_ctx() const { return n_ctx_; }
+  int64_t n_seq() const { return n_seq_; }
+  int64_t max_batch() const { return max_batch_; }
+
+  // Memory, in bytes.
+  uint64_t kv_bytes_allocated() const;
+  uint64_t kv_bytes_used() const;   // filled positions of all sequences
+  uint64_t kv_bytes_peak() const { return kv_peak_; }
+  uint64_t working_bytes() const;   // activation buffers (and the logits last returned)
+  // Activation buffers a decoder of this model allocates for max_batch tokens.
+  static uint64_t working_bytes_for(const ModelConfig& c, int64_t max_batch);
+
+ private:
+  float* k_cache(int32_t seq, int64_t layer) { return kv_.data() + kv_offset(seq, layer, 0); }
+  float* v_cache(int32_t seq, int64_t layer) { return kv_.data() + kv_offset(seq, layer, 1); }
+  size_t kv_offset(int32_t seq, int64_t layer, int kind) const;
+
+  const Model& model_;
+  int64_t n_ctx_, n_seq_, max_batch_;
+  std::vector<float> kv_;  // [seq][layer][k|v][n_ctx][kv_dim]
+  std::vector<int64_t> seq_len_;
+  uint64_t kv_peak_ = 0;
+  // Working buffers for max_batch tokens.
+  std::vector<float> x_, h_, q_, k_, v_, att_, gate_, up_, logits_;
+  std::vector<int32_t> ids_, pos_;
+  std::vector<AttentionKeys> keys_;
+};
+
+}  // namespace tenx

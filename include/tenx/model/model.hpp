@@ -1,0 +1,48 @@
+#pragma once
+// A decoder model ready to run: the loaded file, its validated configuration and
+// named views of every weight. Norm weights and biases (tiny) are converted to
+// F32 once at load; matrices stay in their storage type (zero-copy).
+#include <string>
+#include <vector>
+
+#include "tenx/model/config.hpp"
+#include "tenx/model/model_file.hpp"
+
+namespace tenx {
+
+struct LayerWeights {
+  const TensorView* attn_norm = nullptr;
+  const TensorView* wq = nullptr;
+  const TensorView* wk = nullptr;
+  const TensorView* wv = nullptr;
+  const TensorView* wo = nullptr;
+  const TensorView* bq = nullptr;  // qwen2 only
+  const TensorView* bk = nullptr;
+  const TensorView* bv = nullptr;
+  const TensorView* ffn_norm = nullptr;
+  const TensorView* w_gate = nullptr;
+  const TensorView* w_up = nullptr;
+  const TensorView* w_down = nullptr;
+  // F32 copies of the vectors above.
+  std::vector<float> attn_norm_f32, ffn_norm_f32, bq_f32, bk_f32, bv_f32;
+};
+
+struct Model {
+  ModelFile file;
+  ModelConfig config;
+  const TensorView* token_embd = nullptr;
+  const TensorView* output_norm = nullptr;
+  const TensorView* output = nullptr;  // == token_embd when tied
+  std::vector<float> output_norm_f32;
+  std::vector<LayerWeights> layers;
+
+  // Loads a GGUF file or Hugging Face directory; throws tenx::Error naming the
+  // file and the problem (missing tensor, wrong shape, bad hyper-parameter).
+  static Model load(const std::string& path);
+  static Model from_file(ModelFile file);
+
+  int64_t n_params() const;       // elements of all tensors
+  uint64_t weight_bytes() const;  // bytes of all tensors
+};
+
+}  // namespace tenx

@@ -1,0 +1,66 @@
+#pragma once
+// The kernels of the decoder. Free functions, outputs first, row-major
+// activations ([T, C]: T rows of C floats). Every kernel adds its FLOPs and the
+// bytes it read to ctx.counters under ctx.phase (costs: counters.hpp,
+// docs/flops.md). Scalar references of the same functions live in
+// ops/reference.hpp and are the oracle of the tests.
+#include <cstdint>
+
+#include "tenx/ops/context.hpp"
+#include "tenx/tensor/view.hpp"
+
+namespace tenx {
+
+// y[T, out] = x[T, in] · Wᵀ, W a 2-D weight with ne = {in, out} in any storage
+// type. Counts 2·T·in·out matmul FLOPs and W's bytes once.
+void matmul(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T);
+
+// y[T, n] += bias[n] (kAdd per element).
+void add_bias(ExecContext& ctx, float* y, const float* bias, int64_t T, int64_t n);
+
+// y[n] += x[n] (kAdd per element).
+void add_inplace(ExecContext& ctx, float* y, const float* x, int64_t n);
+
+// y[T, C] = x / sqrt(mean(x²) + eps) * weight, per row (kRmsNorm per element).
+void rmsnorm(ExecContext& ctx, float* y, const float* x, const float* weight, int64_t T, int64_t C,
+             float eps);
+
+enum class RopeStyle { Normal, NeoX };  // llama: pairs (2i, 2i+1); qwen2: pairs (i, i + n_rot/2)
+
+// Rotates the first n_rot dims of every head of x[T, n_heads·head_dim] in place,
+// theta_i = pos · base^(-2i/n_rot) (kRope per rotated element).
+void rope(ExecContext& ctx, float* x, int64_t T, int64_t n_heads, int64_t head_dim, int64_t n_rot,
+          const int32_t* positions, float base, RopeStyle style);
+
+// gate[n] = silu(gate) · up (kSiluMul per element).
+void silu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n);
+
+// y[T, C] = rows ids[t] of the table (ne = {C, n_vocab}, any storage type).
+// 0 FLOPs; counts the bytes of the rows read.
+void embed(ExecContext& ctx, float* y, const TensorView& table, const int32_t* ids, int64_t T);
+
+struct AttentionShape {
+  int64_t n_head;
+  int64_t n_head_kv;  // query head h reads K/V head h / (n_head / n_head_kv)
+  int64_t head_dim;
+};
+
+// Keys and values a query attends to: rows 0..n_keys-1 of k and v, each row
+// kv_dim = n_head_kv·head_dim floats (one sequence's KV cache for one layer).
+struct AttentionKeys {
+  const float* k;
+  const float* v;
+  int64_t n_keys;
+};
+
+// out[t] = softmax(q[t]·Kᵀ / sqrt(head_dim)) · V per head, for T queries, each
+// over its own keys (so a batch may mix sequences). Counts 4·n_keys·head_dim·n_head
+// attention FLOPs, (kScale + kSoftmax)·n_keys·n_head other FLOPs and 2·n_keys·kv_dim·4
+// KV bytes read per query.
+void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys* keys, int64_t T,
+               const AttentionShape& shape);
+
+// out[n] = log_softmax(logits) in double precision (kLogSoftmax per element).
+void log_softmax(ExecContext& ctx, double* out, const float* logits, int64_t n);
+
+}  // namespace tenx

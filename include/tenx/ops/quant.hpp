@@ -1,0 +1,20 @@
+#pragma once
+// Quantization blocks: dequantization bit-exact with the layouts in
+// ../shared/docs/gguf.md §2, and the reference quantizers of ggml.
+// n must be a multiple of the type's block size.
+#include <cstdint>
+
+#include "tenx/tensor/dtype.hpp"
+
+namespace tenx {
+
+// dst[0..n) = the values stored in src (any supported type).
+void dequantize_row(DType type, const uint8_t* src, float* dst, int64_t n);
+
+// Writes dtype_row_bytes(type, n) bytes to dst. Supported: F32, F16, BF16, Q8_0, Q4_0
+// (throws tenx::Error for others).
+void quantize_row(DType type, const float* src, uint8_t* dst, int64_t n);
+
+bool can_quantize_to(DType type);
+
+}  // namespace tenx

@@ -1,0 +1,26 @@
+#pragma once
+// Scalar reference versions of every kernel in kernels.hpp: plain loops with
+// double accumulation, written for clarity, kept forever as the oracle of the
+// tests. Same signatures and the same counting as the fast kernels (both use
+// one shared cost description), so counters from either are identical.
+// Single-threaded: ctx.pool is not used.
+#include <cstdint>
+
+#include "tenx/ops/kernels.hpp"
+
+namespace tenx::ref {
+
+void matmul(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T);
+void add_bias(ExecContext& ctx, float* y, const float* bias, int64_t T, int64_t n);
+void add_inplace(ExecContext& ctx, float* y, const float* x, int64_t n);
+void rmsnorm(ExecContext& ctx, float* y, const float* x, const float* weight, int64_t T, int64_t C,
+             float eps);
+void rope(ExecContext& ctx, float* x, int64_t T, int64_t n_heads, int64_t head_dim, int64_t n_rot,
+          const int32_t* positions, float base, RopeStyle style);
+void silu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n);
+void embed(ExecContext& ctx, float* y, const TensorView& table, const int32_t* ids, int64_t T);
+void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys* keys, int64_t T,
+               const AttentionShape& shape);
+void log_softmax(ExecContext& ctx, double* out, const float* logits, int64_t n);
+
+}  // namespace tenx::ref

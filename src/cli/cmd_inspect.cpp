@@ -1,0 +1,145 @@
+// tenx inspect MODEL: metadata, architecture, parameters, size, bits per weight,
+// FLOPs per token and memory at a given context.
+#include <fmt/format.h>
+
+#include <map>
+
+#include "command.hpp"
+#include "common.hpp"
+#include "tenx/model/analytic.hpp"
+#include "tenx/model/decoder.hpp"
+
+namespace tenx::cli {
+namespace {
+
+struct InspectArgs {
+  std::string model;
+  int64_t ctx = 0;
+  bool json = false;
+  bool all_keys = false;
+};
+
+std::string value_summary(const GgufValue& v) {
+  switch (v.type) {
+    case GgufType::STRING: return v.s.size() > 60 ? printable(v.s.substr(0, 57)) + "..." : printable(v.s);
+    case GgufType::ARRAY: return fmt::format("[{} x {}]", v.array_size(), gguf_type_name(v.array_type));
+    case GgufType::FLOAT32: case GgufType::FLOAT64: return fmt::format("{}", v.f);
+    case GgufType::BOOL: return v.i ? "true" : "false";
+    case GgufType::UINT64: return fmt::format("{}", static_cast<uint64_t>(v.i));
+    default: return fmt::format("{}", v.i);
+  }
+}
+
+nlohmann::ordered_json value_json(const GgufValue& v) {
+  switch (v.type) {
+    case GgufType::STRING: return v.s;
+    case GgufType::ARRAY: return {{"type", gguf_type_name(v.array_type)}, {"count", v.array_size()}};
+    case GgufType::FLOAT32: case GgufType::FLOAT64: return v.f;
+    case GgufType::BOOL: return v.i != 0;
+    case GgufType::UINT64: return static_cast<uint64_t>(v.i);
+    default: return v.i;
+  }
+}
+
+void run(const InspectArgs& a) {
+  auto lm = load_model_with_tokenizer(a.model);
+  const Model& m = lm->model;
+  const ModelConfig& c = m.config;
+  const ModelSpec spec = ModelSpec::of(m);
+  const int64_t ctx = a.ctx > 0 ? a.ctx : c.n_ctx_train;
+  const int64_t n_params = m.n_params();
+  const uint64_t wbytes = m.weight_bytes();
+  std::map<std::string, std::pair<int64_t, uint64_t>> by_type;  // type -> (elements, bytes)
+  for (const auto& t : m.file.tensors) {
+    auto& e = by_type[std::string(dtype_name(t.type))];
+    e.first += t.elements();
+    e.second += t.nbytes;
+  }
+  const Counters per_token = [&] {
+    const int64_t pos = ctx - 1;
+    return analytic_forward(spec, std::span<const int64_t>(&pos, 1), 1, Phase::Decode);
+  }();
+  const uint64_t kv = kv_cache_bytes(c, ctx);
+  // Working buffers of a Decoder with max_batch 512 (what score and generate use).
+  const uint64_t work = Decoder::working_bytes_for(c, 512) + static_cast<uint64_t>(c.n_vocab) * sizeof(float);
+
+  if (a.json) {
+    nlohmann::ordered_json j;
+    j["model"] = a.model;
+    j["file_bytes"] = m.file.file_bytes;
+    j["architecture"] = arch_name(c.arch);
+    j["config"] = {{"n_vocab", c.n_vocab}, {"n_embd", c.n_embd}, {"n_layer", c.n_layer}, {"n_head", c.n_head},
+                   {"n_head_kv", c.n_head_kv}, {"head_dim", c.head_dim}, {"n_rot", c.n_rot}, {"n_ff", c.n_ff},
+                   {"n_ctx_train", c.n_ctx_train}, {"rope_base", c.rope_base}, {"rms_eps", c.rms_eps},
+                   {"tied_output", c.tied_output}, {"qkv_bias", c.qkv_bias}};
+    j["n_params"] = n_params;
+    j["weight_bytes"] = wbytes;
+    j["bits_per_weight"] = 8.0 * static_cast<double>(wbytes) / static_cast<double>(n_params);
+    nlohmann::ordered_json bt = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : by_type) bt[k] = {{"elements", v.first}, {"bytes", v.second}};
+    j["weights_by_type"] = bt;
+    j["context"] = ctx;
+    j["flops_per_token"] = per_token.total_flops();
+    j["flops_per_token_detail"] = counters_json(per_token)["decode"];
+    j["memory"] = {{"weights", wbytes}, {"kv_cache", kv}, {"working_buffers", work}, {"total", wbytes + kv + work}};
+    j["tokenizer"] = lm->tokenizer ? nlohmann::ordered_json{{"model", lm->tokenizer->model()},
+                                                            {"pre", lm->tokenizer->pre()},
+                                                            {"n_vocab", lm->tokenizer->n_vocab()},
+                                                            {"bos", lm->tokenizer->bos_id()},
+                                                            {"eos", lm->tokenizer->eos_id()}}
+                                   : nlohmann::ordered_json(nullptr);
+    nlohmann::ordered_json meta = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : m.file.meta.entries()) meta[k] = value_json(v);
+    j["metadata"] = meta;
+    j["n_tensors"] = m.file.tensors.size();
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
+  fmt::print("model          {}\n", a.model);
+  if (auto name = m.file.meta.find("general.name"); name && name->type == GgufType::STRING)
+    fmt::print("name           {}\n", printable(name->s));
+  fmt::print("architecture   {}\n", arch_name(c.arch));
+  fmt::print("dimensions     vocab {}, embd {}, layers {}, heads {} (kv {}), head size {}, ffn {}\n", c.n_vocab,
+             c.n_embd, c.n_layer, c.n_head, c.n_head_kv, c.head_dim, c.n_ff);
+  fmt::print("rope           base {}, dims {} ({})\n", c.rope_base, c.n_rot,
+             c.arch == Arch::Qwen2 ? "neox pairs" : "normal pairs");
+  fmt::print("output         {}{}\n", c.tied_output ? "tied to token_embd" : "separate output.weight",
+             c.qkv_bias ? ", q/k/v biases" : "");
+  fmt::print("parameters     {} ({})\n", n_params, human_count(static_cast<double>(n_params)));
+  fmt::print("size           {} in {} tensors, {:.2f} bits per weight\n", human_bytes(static_cast<double>(wbytes)),
+             m.file.tensors.size(), 8.0 * static_cast<double>(wbytes) / static_cast<double>(n_params));
+  for (const auto& [k, v] : by_type)
+    fmt::print("  {:<12} {:>14} elements  {:>12}\n", k, v.first, human_bytes(static_cast<double>(v.second)));
+  if (lm->tokenizer)
+    fmt::print("tokenizer      {} (pre {}), {} tokens, bos {}, eos {}\n", lm->tokenizer->model(),
+               lm->tokenizer->pre(), lm->tokenizer->n_vocab(), lm->tokenizer->bos_id(), lm->tokenizer->eos_id());
+  else
+    fmt::print("tokenizer      none\n");
+  fmt::print("\nat context {} (one decode step, 1 multiply-add = 2 FLOPs):\n", ctx);
+  fmt::print("  FLOPs/token  {} (matmul {}, attention {}, other {})\n",
+             human_count(static_cast<double>(per_token.total_flops())),
+             human_count(static_cast<double>(per_token.flops[1][0])),
+             human_count(static_cast<double>(per_token.flops[1][1])),
+             human_count(static_cast<double>(per_token.flops[1][2])));
+  fmt::print("  memory       weights {} + KV cache {} (F32) + working {} = {}\n",
+             human_bytes(static_cast<double>(wbytes)), human_bytes(static_cast<double>(kv)),
+             human_bytes(static_cast<double>(work)), human_bytes(static_cast<double>(wbytes + kv + work)));
+  if (a.all_keys) {
+    fmt::print("\nmetadata ({} keys):\n", m.file.meta.size());
+    for (const auto& [k, v] : m.file.meta.entries()) fmt::print("  {:<44} {}\n", k, value_summary(v));
+  }
+}
+
+Registrar reg{"inspect", [](CLI::App& app) {
+  auto args = std::make_shared<InspectArgs>();
+  auto* sub = app.add_subcommand("inspect", "Show a model's architecture, size, FLOPs per token and memory");
+  sub->add_option("model", args->model, "GGUF file or Hugging Face directory")->required();
+  sub->add_option("--ctx", args->ctx, "Context length for FLOPs and memory (default: the model's)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
+  sub->add_flag("--keys", args->all_keys, "Also list every metadata key");
+  sub->add_flag("--json", args->json, "Print JSON");
+  sub->callback([args] { run(*args); });
+}};
+
+}  // namespace
+}  // namespace tenx::cli

@@ -1,0 +1,133 @@
+#include "tenx/model/analytic.hpp"
+
+#include "tenx/model/model.hpp"
+
+namespace tenx {
+namespace {
+
+uint64_t bytes_of(DType t, int64_t ne0, int64_t ne1) {
+  return static_cast<uint64_t>(dtype_row_bytes(t, ne0)) * static_cast<uint64_t>(ne1);
+}
+
+}  // namespace
+
+ModelSpec ModelSpec::of(const Model& m) {
+  ModelSpec s;
+  s.config = m.config;
+  s.token_embd = m.token_embd->type;
+  s.output_norm = m.output_norm->type;
+  s.output = m.output->type;
+  for (const LayerWeights& L : m.layers) {
+    LayerStorage t;
+    t.attn_norm = L.attn_norm->type;
+    t.wq = L.wq->type;
+    t.wk = L.wk->type;
+    t.wv = L.wv->type;
+    t.wo = L.wo->type;
+    t.bias = L.bq ? L.bq->type : DType::F32;
+    t.ffn_norm = L.ffn_norm->type;
+    t.w_gate = L.w_gate->type;
+    t.w_up = L.w_up->type;
+    t.w_down = L.w_down->type;
+    s.layers.push_back(t);
+  }
+  return s;
+}
+
+ModelSpec ModelSpec::uniform(const ModelConfig& config, DType matrices) {
+  ModelSpec s;
+  s.config = config;
+  s.token_embd = matrices;
+  s.output = matrices;
+  LayerStorage t;
+  t.wq = t.wk = t.wv = t.wo = t.w_gate = t.w_up = t.w_down = matrices;
+  s.layers.assign(static_cast<size_t>(config.n_layer), t);
+  return s;
+}
+
+uint64_t ModelSpec::weight_bytes() const {
+  const ModelConfig& c = config;
+  const int64_t d = c.n_embd, q = c.q_dim(), kv = c.kv_dim(), ff = c.n_ff;
+  uint64_t n = bytes_of(token_embd, d, c.n_vocab) + bytes_of(output_norm, d, 1);
+  if (!c.tied_output) n += bytes_of(output, d, c.n_vocab);
+  for (const LayerStorage& L : layers) {
+    n += bytes_of(L.attn_norm, d, 1) + bytes_of(L.wq, d, q) + bytes_of(L.wk, d, kv) + bytes_of(L.wv, d, kv) +
+         bytes_of(L.wo, q, d) + bytes_of(L.ffn_norm, d, 1) + bytes_of(L.w_gate, d, ff) + bytes_of(L.w_up, d, ff) +
+         bytes_of(L.w_down, ff, d);
+    if (c.qkv_bias) n += bytes_of(L.bias, q, 1) + 2 * bytes_of(L.bias, kv, 1);
+  }
+  return n;
+}
+
+int64_t ModelSpec::n_params() const {
+  const ModelConfig& c = config;
+  const int64_t d = c.n_embd, q = c.q_dim(), kv = c.kv_dim(), ff = c.n_ff;
+  int64_t per_layer = 2 * d + d * q + 2 * d * kv + q * d + 3 * d * ff + (c.qkv_bias ? q + 2 * kv : 0);
+  return d * c.n_vocab * (c.tied_output ? 1 : 2) + d + c.n_layer * per_layer;
+}
+
+Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positions, int64_t n_logits,
+                          Phase phase) {
+  const ModelConfig& c = spec.config;
+  const int p = int(phase);
+  const auto T = static_cast<uint64_t>(positions.size());
+  Counters r;
+  if (T == 0) return r;
+  const uint64_t d = c.n_embd, q = c.q_dim(), kv = c.kv_dim(), ff = c.n_ff, L = c.n_layer;
+  const uint64_t H = c.n_head, hd = c.head_dim;
+  uint64_t keys = 0;  // sum over tokens of the keys each attends to
+  for (int64_t pos : positions) keys += static_cast<uint64_t>(pos + 1);
+  r.tokens[p] = T;
+
+  // Matmuls: 2·T·in·out per weight matrix, plus the output projection for n_logits rows.
+  const uint64_t per_layer_macs = d * q + 2 * d * kv + q * d + 3 * d * ff;
+  r.flops[p][int(OpClass::Matmul)] = 2 * T * per_layer_macs * L + 2 * static_cast<uint64_t>(n_logits) * d * c.n_vocab;
+  // Attention: Q·Kᵀ and softmax·V, 4·(pos+1)·head_dim per query head per layer.
+  r.flops[p][int(OpClass::Attention)] = 4 * keys * hd * H * L;
+  // Other: norms, bias, RoPE, score scaling + softmax, residual adds, SwiGLU.
+  using namespace flop_cost;
+  uint64_t other_per_layer = 2 * kRmsNorm * T * d + kRope * T * (c.n_head + c.n_head_kv) * c.n_rot +
+                             (kScale + kSoftmax) * keys * H + 2 * kAdd * T * d + kSiluMul * T * ff;
+  if (c.qkv_bias) other_per_layer += kAdd * T * (q + 2 * kv);
+  r.flops[p][int(OpClass::Other)] = other_per_layer * L + (n_logits > 0 ? kRmsNorm * n_logits * d : 0);
+
+  // Bytes: every matrix once per forward, embedding rows per token, norms/biases once.
+  auto add = [&](DType t, uint64_t n) { r.add_weight_bytes(phase, t, n); };
+  add(spec.token_embd, T * static_cast<uint64_t>(dtype_row_bytes(spec.token_embd, c.n_embd)));
+  for (const LayerStorage& S : spec.layers) {
+    add(S.attn_norm, bytes_of(S.attn_norm, c.n_embd, 1));
+    add(S.wq, bytes_of(S.wq, c.n_embd, c.q_dim()));
+    add(S.wk, bytes_of(S.wk, c.n_embd, c.kv_dim()));
+    add(S.wv, bytes_of(S.wv, c.n_embd, c.kv_dim()));
+    if (c.qkv_bias) add(S.bias, bytes_of(S.bias, c.q_dim(), 1) + 2 * bytes_of(S.bias, c.kv_dim(), 1));
+    add(S.wo, bytes_of(S.wo, c.q_dim(), c.n_embd));
+    add(S.ffn_norm, bytes_of(S.ffn_norm, c.n_embd, 1));
+    add(S.w_gate, bytes_of(S.w_gate, c.n_embd, c.n_ff));
+    add(S.w_up, bytes_of(S.w_up, c.n_embd, c.n_ff));
+    add(S.w_down, bytes_of(S.w_down, c.n_ff, c.n_embd));
+  }
+  if (n_logits > 0) {
+    add(spec.output_norm, bytes_of(spec.output_norm, c.n_embd, 1));
+    add(spec.output, bytes_of(spec.output, c.n_embd, c.n_vocab));
+  }
+  r.kv_bytes_written[p] = T * 2 * kv * sizeof(float) * L;
+  r.kv_bytes_read[p] = keys * 2 * kv * sizeof(float) * L;
+  return r;
+}
+
+Counters analytic_log_softmax(int64_t n_vocab, int64_t n_rows, Phase phase) {
+  Counters r;
+  r.add_flops(phase, OpClass::Other, flop_cost::kLogSoftmax * static_cast<uint64_t>(n_vocab * n_rows));
+  return r;
+}
+
+uint64_t flops_per_token(const ModelSpec& spec, int64_t n_ctx) {
+  const int64_t pos = n_ctx > 0 ? n_ctx - 1 : 0;
+  return analytic_forward(spec, std::span<const int64_t>(&pos, 1), 1, Phase::Decode).total_flops();
+}
+
+uint64_t kv_cache_bytes(const ModelConfig& c, int64_t n_ctx) {
+  return static_cast<uint64_t>(c.n_layer * 2 * n_ctx * c.kv_dim()) * sizeof(float);
+}
+
+}  // namespace tenx

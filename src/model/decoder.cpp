@@ -1,0 +1,188 @@
+#include "tenx/model/decoder.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "tenx/ops/kernels.hpp"
+#include "tenx/util/error.hpp"
+
+namespace tenx {
+
+Decoder::Decoder(const Model& model, int64_t n_ctx, int64_t n_seq, int64_t max_batch)
+    : model_(model), n_ctx_(n_ctx), n_seq_(n_seq), max_batch_(max_batch) {
+  const ModelConfig& c = model.config;
+  if (n_ctx <= 0 || n_seq <= 0 || max_batch <= 0)
+    throw Error("decoder", "context, sequence count and batch size must be positive");
+  kv_.assign(static_cast<size_t>(n_seq * c.n_layer * 2 * n_ctx * c.kv_dim()), 0.0f);
+  seq_len_.assign(static_cast<size_t>(n_seq), 0);
+  const auto B = static_cast<size_t>(max_batch);
+  x_.resize(B * c.n_embd);
+  h_.resize(B * std::max<uint64_t>(c.n_embd, c.q_dim()));
+  q_.resize(B * c.q_dim());
+  k_.resize(B * c.kv_dim());
+  v_.resize(B * c.kv_dim());
+  att_.resize(B * c.q_dim());
+  gate_.resize(B * c.n_ff);
+  up_.resize(B * c.n_ff);
+  ids_.resize(B);
+  pos_.resize(B);
+  keys_.resize(B);
+}
+
+size_t Decoder::kv_offset(int32_t seq, int64_t layer, int kind) const {
+  const ModelConfig& c = model_.config;
+  const int64_t per_cache = n_ctx_ * c.kv_dim();
+  return static_cast<size_t>(((seq * c.n_layer + layer) * 2 + kind) * per_cache);
+}
+
+uint64_t Decoder::kv_bytes_allocated() const { return kv_.size() * sizeof(float); }
+
+uint64_t Decoder::kv_bytes_used() const {
+  uint64_t used = 0;
+  for (int64_t n : seq_len_) used += static_cast<uint64_t>(n);
+  const ModelConfig& c = model_.config;
+  return used * static_cast<uint64_t>(c.n_layer * 2 * c.kv_dim()) * sizeof(float);
+}
+
+uint64_t Decoder::working_bytes_for(const ModelConfig& c, int64_t max_batch) {
+  const auto B = static_cast<uint64_t>(max_batch);
+  const uint64_t floats = B * (c.n_embd + std::max<uint64_t>(c.n_embd, c.q_dim()) + 2 * c.q_dim() +
+                               2 * c.kv_dim() + 2 * c.n_ff);
+  return floats * sizeof(float) + B * (2 * sizeof(int32_t) + sizeof(AttentionKeys));
+}
+
+uint64_t Decoder::working_bytes() const {
+  return working_bytes_for(model_.config, max_batch_) + logits_.capacity() * sizeof(float);
+}
+
+void Decoder::truncate(int32_t seq, int64_t n) {
+  int64_t& len = seq_len_.at(static_cast<size_t>(seq));
+  len = std::clamp<int64_t>(n, 0, len);
+}
+
+void Decoder::copy_prefix(int32_t src, int32_t dst, int64_t n) {
+  if (n > seq_len(src)) throw Error("decoder", "copy_prefix beyond the source sequence");
+  const ModelConfig& c = model_.config;
+  for (int64_t l = 0; l < c.n_layer; ++l)
+    for (int kind = 0; kind < 2; ++kind)
+      std::memcpy(kv_.data() + kv_offset(dst, l, kind), kv_.data() + kv_offset(src, l, kind),
+                  static_cast<size_t>(n * c.kv_dim()) * sizeof(float));
+  seq_len_.at(static_cast<size_t>(dst)) = n;
+}
+
+std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchToken> batch) {
+  const ModelConfig& c = model_.config;
+  const Model& m = model_;
+  const int64_t T = static_cast<int64_t>(batch.size());
+  if (T == 0) return {};
+  if (T > max_batch_) throw Error("decoder", fmt::format("batch of {} tokens exceeds max_batch {}", T, max_batch_));
+
+  // Validate the whole batch before touching any state.
+  std::vector<int64_t> next = seq_len_;
+  int64_t n_out = 0;
+  for (int64_t t = 0; t < T; ++t) {
+    const BatchToken& b = batch[static_cast<size_t>(t)];
+    if (b.seq < 0 || b.seq >= n_seq_) throw Error("decoder", fmt::format("sequence {} out of range", b.seq));
+    if (b.id < 0 || b.id >= c.n_vocab)
+      throw Error("decoder", fmt::format("token id {} out of range [0, {})", b.id, c.n_vocab));
+    int64_t& len = next[static_cast<size_t>(b.seq)];
+    if (b.pos != len)
+      throw Error("decoder", fmt::format("token at position {} given to sequence {} of length {}", b.pos, b.seq, len));
+    if (len >= n_ctx_) throw Error("decoder", fmt::format("context full ({} tokens)", n_ctx_));
+    ++len;
+    ids_[static_cast<size_t>(t)] = b.id;
+    pos_[static_cast<size_t>(t)] = b.pos;
+    n_out += b.logits ? 1 : 0;
+  }
+
+  const Phase ph = ctx.phase;
+  Counters& cnt = ctx.counters;
+  cnt.tokens[int(ph)] += static_cast<uint64_t>(T);
+  const int64_t d = c.n_embd, qd = c.q_dim(), kvd = c.kv_dim(), ff = c.n_ff;
+  const RopeStyle style = c.arch == Arch::Qwen2 ? RopeStyle::NeoX : RopeStyle::Normal;
+  const AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim};
+
+  embed(ctx, x_.data(), *m.token_embd, ids_.data(), T);
+
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    const LayerWeights& L = m.layers[static_cast<size_t>(l)];
+    // Attention block.
+    cnt.add_weight_bytes(ph, L.attn_norm->type, L.attn_norm->nbytes);
+    rmsnorm(ctx, h_.data(), x_.data(), L.attn_norm_f32.data(), T, d, c.rms_eps);
+    matmul(ctx, q_.data(), h_.data(), *L.wq, T);
+    matmul(ctx, k_.data(), h_.data(), *L.wk, T);
+    matmul(ctx, v_.data(), h_.data(), *L.wv, T);
+    if (c.qkv_bias) {
+      for (const TensorView* b : {L.bq, L.bk, L.bv}) cnt.add_weight_bytes(ph, b->type, b->nbytes);
+      add_bias(ctx, q_.data(), L.bq_f32.data(), T, qd);
+      add_bias(ctx, k_.data(), L.bk_f32.data(), T, kvd);
+      add_bias(ctx, v_.data(), L.bv_f32.data(), T, kvd);
+    }
+    rope(ctx, q_.data(), T, c.n_head, c.head_dim, c.n_rot, pos_.data(), c.rope_base, style);
+    rope(ctx, k_.data(), T, c.n_head_kv, c.head_dim, c.n_rot, pos_.data(), c.rope_base, style);
+    // Append K/V to the caches first, so a token attends to the earlier tokens of
+    // its own batch too (causality comes from n_keys = pos + 1).
+    for (int64_t t = 0; t < T; ++t) {
+      const BatchToken& b = batch[static_cast<size_t>(t)];
+      std::memcpy(k_cache(b.seq, l) + b.pos * kvd, k_.data() + t * kvd, static_cast<size_t>(kvd) * sizeof(float));
+      std::memcpy(v_cache(b.seq, l) + b.pos * kvd, v_.data() + t * kvd, static_cast<size_t>(kvd) * sizeof(float));
+      keys_[static_cast<size_t>(t)] = {k_cache(b.seq, l), v_cache(b.seq, l), b.pos + 1};
+    }
+    cnt.kv_bytes_written[int(ph)] += static_cast<uint64_t>(T * 2 * kvd) * sizeof(float);
+    attention(ctx, att_.data(), q_.data(), keys_.data(), T, shape);
+    matmul(ctx, h_.data(), att_.data(), *L.wo, T);
+    add_inplace(ctx, x_.data(), h_.data(), T * d);
+
+    // Feed-forward block (SwiGLU).
+    cnt.add_weight_bytes(ph, L.ffn_norm->type, L.ffn_norm->nbytes);
+    rmsnorm(ctx, h_.data(), x_.data(), L.ffn_norm_f32.data(), T, d, c.rms_eps);
+    matmul(ctx, gate_.data(), h_.data(), *L.w_gate, T);
+    matmul(ctx, up_.data(), h_.data(), *L.w_up, T);
+    silu_mul(ctx, gate_.data(), up_.data(), T * ff);
+    matmul(ctx, h_.data(), gate_.data(), *L.w_down, T);
+    add_inplace(ctx, x_.data(), h_.data(), T * d);
+  }
+  seq_len_ = next;
+  uint64_t used = 0;
+  for (int64_t n : seq_len_) used += static_cast<uint64_t>(n);
+  kv_peak_ = std::max<uint64_t>(kv_peak_, used * static_cast<uint64_t>(c.n_layer * 2 * kvd) * sizeof(float));
+
+  if (n_out == 0) return {};
+  // Only the rows that want logits go through the output norm and projection.
+  int64_t r = 0;
+  for (int64_t t = 0; t < T; ++t)
+    if (batch[static_cast<size_t>(t)].logits) {
+      if (r != t) std::memmove(x_.data() + r * d, x_.data() + t * d, static_cast<size_t>(d) * sizeof(float));
+      ++r;
+    }
+  cnt.add_weight_bytes(ph, m.output_norm->type, m.output_norm->nbytes);
+  rmsnorm(ctx, h_.data(), x_.data(), m.output_norm_f32.data(), n_out, d, c.rms_eps);
+  logits_.resize(static_cast<size_t>(n_out * c.n_vocab));
+  matmul(ctx, logits_.data(), h_.data(), *m.output, n_out);
+  return {logits_.data(), logits_.size()};
+}
+
+std::span<const float> Decoder::eval(ExecContext& ctx, std::span<const int32_t> ids, int32_t seq,
+                                     bool all_logits) {
+  const int64_t n = static_cast<int64_t>(ids.size());
+  std::vector<float> all;
+  std::vector<BatchToken> batch;
+  std::span<const float> last;
+  for (int64_t start = 0; start < n; start += max_batch_) {
+    const int64_t end = std::min(n, start + max_batch_);
+    batch.clear();
+    const int64_t base = seq_len(seq);
+    for (int64_t i = start; i < end; ++i)
+      batch.push_back({ids[static_cast<size_t>(i)], static_cast<int32_t>(base + i - start), seq,
+                       all_logits || i == n - 1});
+    last = forward(ctx, batch);
+    if (all_logits) all.insert(all.end(), last.begin(), last.end());
+  }
+  if (!all_logits) return last;
+  logits_ = std::move(all);
+  return {logits_.data(), logits_.size()};
+}
+
+}  // namespace tenx

@@ -1,0 +1,123 @@
+#include "tenx/model/generation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "tenx/ops/kernels.hpp"
+#include "tenx/util/error.hpp"
+#include "tenx/util/process.hpp"
+
+namespace tenx {
+
+std::vector<TokenLogprob> score_tokens(ExecContext& ctx, Decoder& dec, std::span<const int32_t> ids, int top_k,
+                                       int32_t seq) {
+  const int64_t V = dec.model().config.n_vocab;
+  std::vector<TokenLogprob> out;
+  if (ids.empty()) return out;
+  ctx.phase = Phase::Prefill;
+  std::span<const float> logits = dec.eval(ctx, ids, seq, /*all_logits=*/true);
+  std::vector<double> lp(static_cast<size_t>(V));
+  std::vector<int32_t> order(static_cast<size_t>(V));
+  out.resize(ids.size());
+  for (size_t t = 0; t < ids.size(); ++t) {
+    out[t].id = ids[t];
+    if (t == 0) out[t].logprob = std::numeric_limits<double>::quiet_NaN();
+  }
+  for (size_t t = 0; t < ids.size(); ++t) {
+    // Row t predicts token t+1. The last row's distribution is only needed for top-k.
+    if (t + 1 == ids.size() && top_k <= 0) break;
+    log_softmax(ctx, lp.data(), logits.data() + t * static_cast<size_t>(V), V);
+    if (t + 1 < ids.size()) out[t + 1].logprob = lp[static_cast<size_t>(ids[t + 1])];
+    if (top_k > 0) {
+      const auto k = static_cast<size_t>(std::min<int64_t>(top_k, V));
+      std::iota(order.begin(), order.end(), 0);
+      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+                        [&](int32_t a, int32_t b) { return lp[a] > lp[b] || (lp[a] == lp[b] && a < b); });
+      for (size_t i = 0; i < k; ++i) out[t].top.emplace_back(order[i], lp[static_cast<size_t>(order[i])]);
+    }
+  }
+  return out;
+}
+
+Sampler::Sampler(SamplerOptions o) : opt_(o), state_(o.seed ^ 0x9E3779B97F4A7C15ull) {}
+
+int32_t Sampler::sample(std::span<const float> logits) {
+  const auto V = static_cast<int32_t>(logits.size());
+  if (opt_.temperature <= 0.0f) {
+    int32_t best = 0;
+    for (int32_t i = 1; i < V; ++i)
+      if (logits[static_cast<size_t>(i)] > logits[static_cast<size_t>(best)]) best = i;
+    return best;
+  }
+  std::vector<int32_t> idx(static_cast<size_t>(V));
+  std::iota(idx.begin(), idx.end(), 0);
+  std::sort(idx.begin(), idx.end(), [&](int32_t a, int32_t b) {
+    return logits[static_cast<size_t>(a)] > logits[static_cast<size_t>(b)] ||
+           (logits[static_cast<size_t>(a)] == logits[static_cast<size_t>(b)] && a < b);
+  });
+  size_t n = idx.size();
+  if (opt_.top_k > 0) n = std::min(n, static_cast<size_t>(opt_.top_k));
+  std::vector<double> p(n);
+  const double mx = logits[static_cast<size_t>(idx[0])];
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    p[i] = std::exp((logits[static_cast<size_t>(idx[i])] - mx) / opt_.temperature);
+    sum += p[i];
+  }
+  if (opt_.top_p < 1.0f) {
+    double cum = 0;
+    size_t keep = 0;
+    while (keep < n) {
+      cum += p[keep++] / sum;
+      if (cum >= opt_.top_p) break;
+    }
+    n = keep;
+    sum = std::accumulate(p.begin(), p.begin() + static_cast<std::ptrdiff_t>(n), 0.0);
+  }
+  // splitmix64: the same sequence on every machine (std distributions are not).
+  state_ += 0x9E3779B97F4A7C15ull;
+  uint64_t z = state_;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  const double u = static_cast<double>(z >> 11) * 0x1.0p-53 * sum;
+  double cum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    cum += p[i];
+    if (u < cum) return idx[i];
+  }
+  return idx[n - 1];
+}
+
+GenerationResult generate(ExecContext& ctx, Decoder& dec, std::span<const int32_t> prompt, int max_tokens,
+                          Sampler& sampler, int32_t eos_id,
+                          const std::function<bool(const std::vector<int32_t>&)>& stop, int32_t seq) {
+  GenerationResult r;
+  if (prompt.empty()) throw Error("generate", "the prompt has no tokens");
+  const int64_t V = dec.model().config.n_vocab;
+  const double t0 = now_seconds();
+  ctx.phase = Phase::Prefill;
+  std::span<const float> logits = dec.eval(ctx, prompt, seq, false);
+  r.prefill_seconds = now_seconds() - t0;
+  for (int i = 0; i < max_tokens; ++i) {
+    const int32_t next = sampler.sample(logits.subspan(0, static_cast<size_t>(V)));
+    if (i == 0) r.time_to_first_token = now_seconds() - t0;
+    if (next == eos_id) {
+      r.stopped_by_eos = true;
+      break;
+    }
+    r.tokens.push_back(next);
+    if (stop && stop(r.tokens)) break;
+    if (i + 1 == max_tokens || dec.seq_len(seq) >= dec.n_ctx()) break;
+    const double ts = now_seconds();
+    ctx.phase = Phase::Decode;
+    BatchToken b{next, static_cast<int32_t>(dec.seq_len(seq)), seq, true};
+    logits = dec.forward(ctx, std::span<const BatchToken>(&b, 1));
+    r.decode_step_seconds.push_back(now_seconds() - ts);
+  }
+  return r;
+}
+
+}  // namespace tenx

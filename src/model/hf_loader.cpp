@@ -1,0 +1,266 @@
+// Hugging Face directory -> the GGUF representation (../shared/docs/gguf.md §3):
+// config.json becomes {arch}.* hyper-parameter keys, tensors get GGUF names and
+// ggml shapes, llama q/k rows are permuted from HF's rotate-half RoPE layout to
+// ggml's interleaved pairs, and a byte-level BPE tokenizer.json becomes the
+// tokenizer.ggml.* keys. Tensors keep their stored dtype (F32/F16/BF16).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "hf_tokenizer.hpp"
+#include "tenx/model/model_file.hpp"
+#include "tenx/model/safetensors.hpp"
+#include "tenx/util/error.hpp"
+
+namespace tenx {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+json read_json(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw Error(p.string(), "cannot open");
+  json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) throw Error(p.string(), "is not a valid JSON object");
+  return j;
+}
+
+struct HfConfig {
+  std::string arch;  // "llama" or "qwen2"
+  uint64_t n_embd = 0, n_layer = 0, n_head = 0, n_head_kv = 0, n_ff = 0, n_ctx = 0, n_vocab = 0, head_dim = 0;
+  double eps = 1e-6, rope_base = 10000.0;
+  bool tied = false;
+};
+
+uint64_t cfg_uint(const std::string& subject, const json& cfg, const char* key, std::optional<uint64_t> fallback = {}) {
+  if (!cfg.contains(key) || cfg[key].is_null()) {
+    if (fallback) return *fallback;
+    throw Error(subject, fmt::format("missing '{}'", key));
+  }
+  if (!cfg[key].is_number_unsigned() || cfg[key].get<uint64_t>() == 0 || cfg[key].get<uint64_t>() > UINT32_MAX)
+    throw Error(subject, fmt::format("'{}' must be a positive 32-bit integer, got {}", key, cfg[key].dump()));
+  return cfg[key].get<uint64_t>();
+}
+
+double cfg_float(const std::string& subject, const json& cfg, const char* key, double fallback) {
+  if (!cfg.contains(key) || cfg[key].is_null()) return fallback;
+  if (!cfg[key].is_number()) throw Error(subject, fmt::format("'{}' must be a number, got {}", key, cfg[key].dump()));
+  return cfg[key].get<double>();
+}
+
+HfConfig parse_config(const fs::path& p) {
+  const json cfg = read_json(p);
+  const std::string subject = p.string();
+  HfConfig c;
+  const std::string model_type = cfg.value("model_type", std::string());
+  std::string hf_arch;
+  if (cfg.contains("architectures") && cfg["architectures"].is_array() && !cfg["architectures"].empty() &&
+      cfg["architectures"][0].is_string())
+    hf_arch = cfg["architectures"][0].get<std::string>();
+  if (model_type == "llama" || hf_arch == "LlamaForCausalLM") c.arch = "llama";
+  else if (model_type == "qwen2" || hf_arch == "Qwen2ForCausalLM") c.arch = "qwen2";
+  else
+    throw Error(subject, fmt::format("unsupported architecture (model_type '{}', architectures[0] '{}'); tenx reads "
+                                     "llama and qwen2", model_type, hf_arch));
+  c.n_embd = cfg_uint(subject, cfg, "hidden_size");
+  c.n_layer = cfg_uint(subject, cfg, "num_hidden_layers");
+  c.n_head = cfg_uint(subject, cfg, "num_attention_heads");
+  c.n_head_kv = cfg_uint(subject, cfg, "num_key_value_heads", c.n_head);
+  c.n_ff = cfg_uint(subject, cfg, "intermediate_size");
+  c.n_ctx = cfg_uint(subject, cfg, "max_position_embeddings");
+  c.n_vocab = cfg_uint(subject, cfg, "vocab_size");
+  c.head_dim = cfg_uint(subject, cfg, "head_dim", c.n_embd / c.n_head);
+  c.eps = cfg_float(subject, cfg, "rms_norm_eps", 1e-6);
+  c.rope_base = cfg_float(subject, cfg, "rope_theta", 10000.0);
+  if (cfg.contains("rope_parameters") && cfg["rope_parameters"].is_object())
+    c.rope_base = cfg_float(subject, cfg["rope_parameters"], "rope_theta", c.rope_base);
+  c.tied = cfg.value("tie_word_embeddings", false);
+  if (c.n_head % c.n_head_kv != 0)
+    throw Error(subject, fmt::format("num_attention_heads {} is not a multiple of num_key_value_heads {}", c.n_head,
+                                     c.n_head_kv));
+  if (c.head_dim % 2 != 0) throw Error(subject, fmt::format("head_dim {} is odd; RoPE needs pairs", c.head_dim));
+  return c;
+}
+
+// GGUF name of a Hugging Face tensor and its place in the canonical order;
+// empty name for tensors that carry no weights (rotary caches).
+struct MappedName {
+  std::string name;
+  int64_t order = 0;
+};
+
+MappedName gguf_name(const std::string& subject, const std::string& hf, uint64_t n_layer) {
+  static const std::pair<const char*, const char*> kLayer[] = {
+      {"input_layernorm.weight", "attn_norm.weight"},  {"self_attn.q_proj.weight", "attn_q.weight"},
+      {"self_attn.q_proj.bias", "attn_q.bias"},        {"self_attn.k_proj.weight", "attn_k.weight"},
+      {"self_attn.k_proj.bias", "attn_k.bias"},        {"self_attn.v_proj.weight", "attn_v.weight"},
+      {"self_attn.v_proj.bias", "attn_v.bias"},        {"self_attn.o_proj.weight", "attn_output.weight"},
+      {"self_attn.o_proj.bias", "attn_output.bias"},   {"post_attention_layernorm.weight", "ffn_norm.weight"},
+      {"mlp.gate_proj.weight", "ffn_gate.weight"},     {"mlp.up_proj.weight", "ffn_up.weight"},
+      {"mlp.down_proj.weight", "ffn_down.weight"},
+  };
+  constexpr int64_t kPerLayer = 100;
+  if (hf.ends_with("rotary_emb.inv_freq")) return {};
+  if (hf == "model.embed_tokens.weight") return {"token_embd.weight", 0};
+  if (hf == "model.norm.weight") return {"output_norm.weight", kPerLayer * static_cast<int64_t>(n_layer + 1)};
+  if (hf == "lm_head.weight") return {"output.weight", kPerLayer * static_cast<int64_t>(n_layer + 1) + 1};
+  const std::string prefix = "model.layers.";
+  if (hf.starts_with(prefix)) {
+    const size_t dot = hf.find('.', prefix.size());
+    const std::string idx = hf.substr(prefix.size(), dot == std::string::npos ? 0 : dot - prefix.size());
+    if (!idx.empty() && idx.size() < 10 && std::all_of(idx.begin(), idx.end(), ::isdigit)) {
+      const uint64_t layer = std::stoull(idx);
+      if (layer >= n_layer)
+        throw Error(subject, fmt::format("tensor '{}' belongs to layer {} but the model has {} layers", hf, layer, n_layer));
+      const std::string rest = hf.substr(dot + 1);
+      for (size_t k = 0; k < std::size(kLayer); ++k)
+        if (rest == kLayer[k].first)
+          return {fmt::format("blk.{}.{}", layer, kLayer[k].second),
+                  kPerLayer * static_cast<int64_t>(layer + 1) + static_cast<int64_t>(k)};
+    }
+  }
+  throw Error(subject, fmt::format("tensor '{}' has no GGUF name for llama/qwen2", hf));
+}
+
+// HF llama checkpoints rotate the pairs (x[i], x[i + d/2]) of each head; ggml's
+// llama RoPE rotates (x[2i], x[2i+1]). Row h*d + 2i + j of the result is row
+// h*d + j*d/2 + i of the source, i.e. convert_hf_to_gguf's
+// w.reshape(n_head, 2, d/2, cols).swapaxes(1, 2).reshape(rows, cols).
+void permute_rope_rows(const uint8_t* src, uint8_t* dst, int64_t rows, int64_t row_bytes, int64_t n_head) {
+  const int64_t d = rows / n_head, half = d / 2;
+  for (int64_t h = 0; h < n_head; ++h)
+    for (int64_t i = 0; i < half; ++i)
+      for (int64_t j = 0; j < 2; ++j)
+        std::memcpy(dst + (h * d + 2 * i + j) * row_bytes, src + (h * d + j * half + i) * row_bytes,
+                    static_cast<size_t>(row_bytes));
+}
+
+struct HfStorage {
+  std::vector<SafetensorsFile> shards;
+  std::vector<std::vector<uint8_t>> buffers;  // permuted or realigned tensors
+};
+
+std::vector<std::string> shard_files(const fs::path& dir) {
+  const fs::path single = dir / "model.safetensors";
+  const fs::path index = dir / "model.safetensors.index.json";
+  if (fs::exists(index)) {
+    const json j = read_json(index);
+    if (!j.contains("weight_map") || !j["weight_map"].is_object())
+      throw Error(index.string(), "has no 'weight_map' object");
+    std::set<std::string> files;
+    for (const auto& [name, file] : j["weight_map"].items()) {
+      if (!file.is_string()) throw Error(index.string(), fmt::format("weight_map entry '{}' is not a file name", name));
+      const std::string f = file.get<std::string>();
+      if (f.find('/') != std::string::npos || f == "..")
+        throw Error(index.string(), fmt::format("weight_map entry '{}' names '{}' outside the directory", name, f));
+      files.insert(f);
+    }
+    if (files.empty()) throw Error(index.string(), "weight_map is empty");
+    std::vector<std::string> out;
+    for (const auto& f : files) out.push_back((dir / f).string());
+    return out;
+  }
+  if (fs::exists(single)) return {single.string()};
+  throw Error(dir.string(), "has neither model.safetensors nor model.safetensors.index.json");
+}
+
+void set_hparams(Metadata& m, const HfConfig& c) {
+  const std::string& a = c.arch;
+  m.set("general.architecture", GgufValue::str(a));
+  m.set(a + ".context_length", GgufValue::u32(static_cast<uint32_t>(c.n_ctx)));
+  m.set(a + ".embedding_length", GgufValue::u32(static_cast<uint32_t>(c.n_embd)));
+  m.set(a + ".block_count", GgufValue::u32(static_cast<uint32_t>(c.n_layer)));
+  m.set(a + ".feed_forward_length", GgufValue::u32(static_cast<uint32_t>(c.n_ff)));
+  m.set(a + ".attention.head_count", GgufValue::u32(static_cast<uint32_t>(c.n_head)));
+  m.set(a + ".attention.head_count_kv", GgufValue::u32(static_cast<uint32_t>(c.n_head_kv)));
+  m.set(a + ".attention.layer_norm_rms_epsilon", GgufValue::f32(static_cast<float>(c.eps)));
+  m.set(a + ".rope.freq_base", GgufValue::f32(static_cast<float>(c.rope_base)));
+  m.set(a + ".rope.dimension_count", GgufValue::u32(static_cast<uint32_t>(c.head_dim)));
+  if (c.head_dim * c.n_head != c.n_embd) {  // llama.cpp assumes n_embd / n_head otherwise
+    m.set(a + ".attention.key_length", GgufValue::u32(static_cast<uint32_t>(c.head_dim)));
+    m.set(a + ".attention.value_length", GgufValue::u32(static_cast<uint32_t>(c.head_dim)));
+  }
+}
+
+}  // namespace
+
+ModelFile load_hf_dir(const std::string& dir_path) {
+  const fs::path dir(dir_path);
+  if (!fs::is_directory(dir)) throw Error(dir_path, "is not a directory");
+  const HfConfig cfg = parse_config(dir / "config.json");
+
+  auto storage = std::make_shared<HfStorage>();
+  ModelFile mf;
+  mf.path = dir_path;
+  for (const auto& f : shard_files(dir)) {
+    storage->shards.push_back(load_safetensors(f));
+    mf.file_bytes += storage->shards.back().file_bytes;
+  }
+
+  struct Pending { MappedName mapped; TensorView view; };
+  std::vector<Pending> pending;
+  std::set<std::string> seen;
+  for (const auto& shard : storage->shards) {
+    for (const auto& st : shard.tensors) {
+      if (!seen.insert(st.name).second)
+        throw Error(shard.path, fmt::format("tensor '{}' appears in more than one shard", st.name));
+      MappedName mapped = gguf_name(shard.path, st.name, cfg.n_layer);
+      if (mapped.name.empty() || (cfg.tied && mapped.name == "output.weight")) continue;
+      TensorView v;
+      v.name = mapped.name;
+      v.type = st.type;
+      v.n_dims = static_cast<int>(st.shape.size());
+      for (size_t d = 0; d < st.shape.size(); ++d) v.ne[d] = st.shape[st.shape.size() - 1 - d];
+      v.nbytes = st.nbytes;
+      v.data = st.data;
+      const bool is_q = mapped.name.ends_with("attn_q.weight") || mapped.name.ends_with("attn_q.bias");
+      const bool is_k = mapped.name.ends_with("attn_k.weight") || mapped.name.ends_with("attn_k.bias");
+      const int64_t elem = dtype_info(v.type).block_bytes;
+      if (cfg.arch == "llama" && (is_q || is_k)) {
+        const int64_t heads = static_cast<int64_t>(is_q ? cfg.n_head : cfg.n_head_kv);
+        const int64_t rows = v.n_dims == 1 ? v.ne[0] : v.rows();
+        const int64_t row_bytes = v.n_dims == 1 ? elem : v.row_bytes();
+        if (rows != heads * static_cast<int64_t>(cfg.head_dim))
+          throw Error(shard.path, fmt::format("tensor '{}' has {} rows, expected {} heads x head_dim {}", st.name, rows,
+                                              heads, cfg.head_dim));
+        auto& buf = storage->buffers.emplace_back(v.nbytes);
+        permute_rope_rows(st.data, buf.data(), rows, row_bytes, heads);
+        v.data = buf.data();
+      } else if (reinterpret_cast<uintptr_t>(st.data) % static_cast<uintptr_t>(elem) != 0) {
+        auto& buf = storage->buffers.emplace_back(st.data, st.data + st.nbytes);  // realign for typed access
+        v.data = buf.data();
+      }
+      pending.push_back({std::move(mapped), v});
+    }
+  }
+  std::sort(pending.begin(), pending.end(), [](const auto& x, const auto& y) { return x.mapped.order < y.mapped.order; });
+  bool any_bf16 = false, any_f16 = false;
+  for (auto& p : pending) {
+    if (p.view.n_dims >= 2) {
+      any_bf16 |= p.view.type == DType::BF16;
+      any_f16 |= p.view.type == DType::F16;
+    }
+    mf.tensors.push_back(std::move(p.view));
+  }
+  if (!mf.find("token_embd.weight")) throw Error(dir_path, "has no model.embed_tokens.weight");
+
+  set_hparams(mf.meta, cfg);
+  fs::path norm = fs::absolute(dir).lexically_normal();
+  if (norm.filename().empty()) norm = norm.parent_path();  // "dir/" has an empty last component
+  mf.meta.set("general.name", GgufValue::str(norm.filename().string()));
+  mf.meta.set("general.file_type", GgufValue::u32(any_bf16 ? 32 : any_f16 ? 1 : 0));
+  mf.meta.set("tenx.vocab_size", GgufValue::u32(static_cast<uint32_t>(cfg.n_vocab)));
+  add_hf_tokenizer(dir_path, cfg.n_vocab, mf.meta);
+  mf.storage = storage;
+  return mf;
+}
+
+}  // namespace tenx

@@ -1,0 +1,219 @@
+// The fast kernels: threading and blocking here, vectorised inner loops in
+// simd_body.inl (picked per CPU), checks and counting shared with the scalar
+// references through kernel_contract.hpp.
+#include "tenx/ops/kernels.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "ops/kernel_contract.hpp"
+#include "ops/simd_kernels.hpp"
+#include "tenx/ops/quant.hpp"
+
+namespace tenx {
+
+namespace kc = kernel_contract;
+
+namespace simd {
+
+bool isa_supported(Isa isa) {
+#if defined(__x86_64__) || defined(__i386__)
+  switch (isa) {
+    case Isa::Generic: return true;
+    case Isa::Avx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("f16c");
+    case Isa::Avx512:
+      return isa_supported(Isa::Avx2) && __builtin_cpu_supports("avx512f") &&
+             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+             __builtin_cpu_supports("avx512dq");
+  }
+  return false;
+#else
+  return isa == Isa::Generic;
+#endif
+}
+
+Isa best_isa() {
+  // A property of the machine, computed once.
+  static const Isa best = isa_supported(Isa::Avx512) ? Isa::Avx512
+                          : isa_supported(Isa::Avx2) ? Isa::Avx2
+                                                     : Isa::Generic;
+  return best;
+}
+
+const Kernels& kernels_for(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return avx512_kernels();
+    case Isa::Avx2: return avx2_kernels();
+    default: return generic_kernels();
+  }
+}
+
+namespace {
+constexpr int64_t kGemmRowBlock = 32;  // weight rows per GEMM task (dequantised once, reused for all T)
+
+bool needs_gemv_scratch(DType t) { return t == DType::Q4_K || t == DType::Q6_K; }
+}  // namespace
+
+void matmul_with(const Kernels& k, ExecContext& ctx, float* y, const float* x, const TensorView& w,
+                 int64_t T) {
+  kc::check_weight(w, "matmul");
+  kc::count_matmul(ctx, w, T);
+  if (T <= 0) return;
+  const int64_t in = w.ne[0], out = w.ne[1];
+  const int n_workers = ctx.pool.size();
+
+  if (T == 1) {
+    // Decode: memory-bound matrix-vector product, threads split the rows.
+    std::vector<float> scratch(needs_gemv_scratch(w.type) ? static_cast<size_t>(n_workers * in) : 0);
+    const int64_t rows_per_task = std::max<int64_t>(16, out / (n_workers * 8));
+    const int64_t n_tasks = (out + rows_per_task - 1) / rows_per_task;
+    ctx.pool.parallel_for(n_tasks, [&](int64_t task, int worker) {
+      const int64_t r0 = task * rows_per_task, r1 = std::min(out, r0 + rows_per_task);
+      k.gemv(y + r0, x, w, r0, r1, scratch.empty() ? nullptr : scratch.data() + worker * in);
+    });
+    return;
+  }
+
+  // Prefill: each task owns a block of weight rows (as floats: F32 directly,
+  // others dequantised once into per-worker scratch) and runs all T activation
+  // rows against it in register tiles while the block sits in cache.
+  const bool direct = w.type == DType::F32;
+  std::vector<float> scratch(direct ? 0 : static_cast<size_t>(n_workers * kGemmRowBlock * in));
+  const int64_t n_tasks = (out + kGemmRowBlock - 1) / kGemmRowBlock;
+  ctx.pool.parallel_for(n_tasks, [&](int64_t task, int worker) {
+    const int64_t r0 = task * kGemmRowBlock, r1 = std::min(out, r0 + kGemmRowBlock);
+    const float* wf;
+    if (direct) {
+      wf = reinterpret_cast<const float*>(w.row(r0));
+    } else {
+      float* buf = scratch.data() + worker * kGemmRowBlock * in;
+      k.dequantize_rows(buf, w, r0, r1);
+      wf = buf;
+    }
+    k.gemm(y + r0, out, x, T, wf, r1 - r0, in);
+  });
+}
+
+void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float* q,
+                    const AttentionKeys* keys, int64_t T, const AttentionShape& shape) {
+  kc::check_attention(keys, T, shape);
+  kc::count_attention(ctx, keys, T, shape);
+  const int64_t hd = shape.head_dim, q_dim = shape.n_head * hd, kv_dim = shape.n_head_kv * hd;
+  const int64_t group = shape.n_head / shape.n_head_kv;
+  int64_t max_keys = 0;
+  for (int64_t t = 0; t < T; ++t) max_keys = std::max(max_keys, keys[t].n_keys);
+  std::vector<float> scores(static_cast<size_t>(ctx.pool.size() * max_keys));
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  // One task per (query, head): no [T, n_keys] matrix is ever formed.
+  ctx.pool.parallel_for(T * shape.n_head, [&](int64_t task, int worker) {
+    const int64_t t = task / shape.n_head, h = task % shape.n_head;
+    const int64_t kv_off = (h / group) * hd;
+    k.attend(out + t * q_dim + h * hd, q + t * q_dim + h * hd, keys[t].k + kv_off, keys[t].v + kv_off,
+             keys[t].n_keys, kv_dim, hd, scale, scores.data() + worker * max_keys);
+  });
+}
+
+}  // namespace simd
+
+void matmul(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T) {
+  simd::matmul_with(simd::kernels_for(simd::best_isa()), ctx, y, x, w, T);
+}
+
+void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys* keys, int64_t T,
+               const AttentionShape& shape) {
+  simd::attention_with(simd::kernels_for(simd::best_isa()), ctx, out, q, keys, T, shape);
+}
+
+void add_bias(ExecContext& ctx, float* y, const float* bias, int64_t T, int64_t n) {
+  for (int64_t t = 0; t < T; ++t) {
+    float* yr = y + t * n;
+    for (int64_t i = 0; i < n; ++i) yr[i] += bias[i];
+  }
+  kc::count_other(ctx, flop_cost::kAdd, T * n);
+}
+
+void add_inplace(ExecContext& ctx, float* y, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+  kc::count_other(ctx, flop_cost::kAdd, n);
+}
+
+void rmsnorm(ExecContext& ctx, float* y, const float* x, const float* weight, int64_t T, int64_t C,
+             float eps) {
+  for (int64_t t = 0; t < T; ++t) {
+    const float* xr = x + t * C;
+    float* yr = y + t * C;
+    // Sum of squares in double like ggml (four chains for speed).
+    double s[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= C; i += 4)
+      for (int l = 0; l < 4; ++l) s[l] += static_cast<double>(xr[i + l]) * xr[i + l];
+    for (; i < C; ++i) s[0] += static_cast<double>(xr[i]) * xr[i];
+    const float mean = static_cast<float>(((s[0] + s[1]) + (s[2] + s[3])) / static_cast<double>(C));
+    const float scale = 1.0f / std::sqrt(mean + eps);
+    for (int64_t j = 0; j < C; ++j) yr[j] = (xr[j] * scale) * weight[j];
+  }
+  kc::count_other(ctx, flop_cost::kRmsNorm, T * C);
+}
+
+void rope(ExecContext& ctx, float* x, int64_t T, int64_t n_heads, int64_t head_dim, int64_t n_rot,
+          const int32_t* positions, float base, RopeStyle style) {
+  kc::check_rope(head_dim, n_rot);
+  const int64_t half = n_rot / 2;
+  std::vector<float> cs(static_cast<size_t>(2 * half));  // cos, sin per pair: once per token, all heads
+  for (int64_t t = 0; t < T; ++t) {
+    for (int64_t i = 0; i < half; ++i) {
+      const float theta = kc::rope_theta(positions[t], i, n_rot, base);
+      cs[2 * i] = std::cos(theta);
+      cs[2 * i + 1] = std::sin(theta);
+    }
+    for (int64_t h = 0; h < n_heads; ++h) {
+      float* v = x + (t * n_heads + h) * head_dim;
+      if (style == RopeStyle::Normal) {
+        for (int64_t i = 0; i < half; ++i) {
+          const float x0 = v[2 * i], x1 = v[2 * i + 1], c = cs[2 * i], s = cs[2 * i + 1];
+          v[2 * i] = x0 * c - x1 * s;
+          v[2 * i + 1] = x0 * s + x1 * c;
+        }
+      } else {
+        for (int64_t i = 0; i < half; ++i) {
+          const float x0 = v[i], x1 = v[i + half], c = cs[2 * i], s = cs[2 * i + 1];
+          v[i] = x0 * c - x1 * s;
+          v[i + half] = x0 * s + x1 * c;
+        }
+      }
+    }
+  }
+  kc::count_other(ctx, flop_cost::kRope, T * n_heads * n_rot);
+}
+
+void silu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+  kc::count_other(ctx, flop_cost::kSiluMul, n);
+}
+
+void embed(ExecContext& ctx, float* y, const TensorView& table, const int32_t* ids, int64_t T) {
+  kc::check_weight(table, "embed");
+  kc::check_embed_ids(table, ids, T);
+  const auto& k = simd::kernels_for(simd::best_isa());
+  const int64_t C = table.ne[0];
+  for (int64_t t = 0; t < T; ++t) k.dequantize_rows(y + t * C, table, ids[t], ids[t] + 1);
+  kc::count_embed(ctx, table, T);
+}
+
+void log_softmax(ExecContext& ctx, double* out, const float* logits, int64_t n) {
+  float max = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) max = std::max(max, logits[i]);
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - max);
+  const double lse = static_cast<double>(max) + std::log(sum);
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<double>(logits[i]) - lse;
+  kc::count_other(ctx, flop_cost::kLogSoftmax, n);
+}
+
+}  // namespace tenx

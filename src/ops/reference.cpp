@@ -1,0 +1,132 @@
+// Scalar reference kernels: the definitions, written as plainly as possible,
+// accumulating in double. They are the oracle the fast kernels are tested
+// against, so they must stay simple enough to check by reading.
+#include "tenx/ops/reference.hpp"
+
+#include <cmath>
+#include <vector>
+
+#include "ops/kernel_contract.hpp"
+#include "tenx/ops/quant.hpp"
+
+namespace tenx::ref {
+
+namespace kc = kernel_contract;
+
+void matmul(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T) {
+  kc::check_weight(w, "matmul");
+  const int64_t in = w.ne[0], out = w.ne[1];
+  std::vector<float> row(static_cast<size_t>(in));
+  for (int64_t o = 0; o < out; ++o) {
+    dequantize_row(w.type, w.row(o), row.data(), in);
+    for (int64_t t = 0; t < T; ++t) {
+      double s = 0.0;
+      for (int64_t k = 0; k < in; ++k) s += static_cast<double>(x[t * in + k]) * row[k];
+      y[t * out + o] = static_cast<float>(s);
+    }
+  }
+  kc::count_matmul(ctx, w, T);
+}
+
+void add_bias(ExecContext& ctx, float* y, const float* bias, int64_t T, int64_t n) {
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t i = 0; i < n; ++i) y[t * n + i] += bias[i];
+  kc::count_other(ctx, flop_cost::kAdd, T * n);
+}
+
+void add_inplace(ExecContext& ctx, float* y, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+  kc::count_other(ctx, flop_cost::kAdd, n);
+}
+
+void rmsnorm(ExecContext& ctx, float* y, const float* x, const float* weight, int64_t T, int64_t C,
+             float eps) {
+  for (int64_t t = 0; t < T; ++t) {
+    const float* xr = x + t * C;
+    double sum_sq = 0.0;
+    for (int64_t i = 0; i < C; ++i) sum_sq += static_cast<double>(xr[i]) * xr[i];
+    const double scale = 1.0 / std::sqrt(sum_sq / static_cast<double>(C) + eps);
+    for (int64_t i = 0; i < C; ++i) y[t * C + i] = static_cast<float>(xr[i] * scale * weight[i]);
+  }
+  kc::count_other(ctx, flop_cost::kRmsNorm, T * C);
+}
+
+void rope(ExecContext& ctx, float* x, int64_t T, int64_t n_heads, int64_t head_dim, int64_t n_rot,
+          const int32_t* positions, float base, RopeStyle style) {
+  kc::check_rope(head_dim, n_rot);
+  for (int64_t t = 0; t < T; ++t) {
+    for (int64_t h = 0; h < n_heads; ++h) {
+      float* v = x + (t * n_heads + h) * head_dim;
+      for (int64_t i = 0; i < n_rot / 2; ++i) {
+        const float theta = kc::rope_theta(positions[t], i, n_rot, base);
+        const float c = std::cos(theta), s = std::sin(theta);
+        // Normal (llama): pairs (2i, 2i+1); NeoX (qwen2): pairs (i, i + n_rot/2).
+        const int64_t a = style == RopeStyle::Normal ? 2 * i : i;
+        const int64_t b = style == RopeStyle::Normal ? 2 * i + 1 : i + n_rot / 2;
+        const float x0 = v[a], x1 = v[b];
+        v[a] = x0 * c - x1 * s;
+        v[b] = x0 * s + x1 * c;
+      }
+    }
+  }
+  kc::count_other(ctx, flop_cost::kRope, T * n_heads * n_rot);
+}
+
+void silu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double g = gate[i];
+    gate[i] = static_cast<float>(g / (1.0 + std::exp(-g)) * up[i]);
+  }
+  kc::count_other(ctx, flop_cost::kSiluMul, n);
+}
+
+void embed(ExecContext& ctx, float* y, const TensorView& table, const int32_t* ids, int64_t T) {
+  kc::check_weight(table, "embed");
+  kc::check_embed_ids(table, ids, T);
+  const int64_t C = table.ne[0];
+  for (int64_t t = 0; t < T; ++t) dequantize_row(table.type, table.row(ids[t]), y + t * C, C);
+  kc::count_embed(ctx, table, T);
+}
+
+void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys* keys, int64_t T,
+               const AttentionShape& shape) {
+  kc::check_attention(keys, T, shape);
+  const int64_t hd = shape.head_dim, q_dim = shape.n_head * hd, kv_dim = shape.n_head_kv * hd;
+  const int64_t group = shape.n_head / shape.n_head_kv;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  for (int64_t t = 0; t < T; ++t) {
+    const AttentionKeys& kv = keys[t];
+    std::vector<double> p(static_cast<size_t>(kv.n_keys));
+    for (int64_t h = 0; h < shape.n_head; ++h) {
+      const float* qh = q + t * q_dim + h * hd;
+      const int64_t kv_off = (h / group) * hd;
+      double max = -INFINITY;
+      for (int64_t j = 0; j < kv.n_keys; ++j) {
+        double s = 0.0;
+        for (int64_t d = 0; d < hd; ++d) s += static_cast<double>(qh[d]) * kv.k[j * kv_dim + kv_off + d];
+        p[j] = s * scale;
+        max = std::max(max, p[j]);
+      }
+      double sum = 0.0;
+      for (int64_t j = 0; j < kv.n_keys; ++j) sum += p[j] = std::exp(p[j] - max);
+      for (int64_t d = 0; d < hd; ++d) {
+        double acc = 0.0;
+        for (int64_t j = 0; j < kv.n_keys; ++j) acc += p[j] * kv.v[j * kv_dim + kv_off + d];
+        out[t * q_dim + h * hd + d] = static_cast<float>(acc / sum);
+      }
+    }
+  }
+  kc::count_attention(ctx, keys, T, shape);
+}
+
+void log_softmax(ExecContext& ctx, double* out, const float* logits, int64_t n) {
+  double max = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) max = std::max(max, static_cast<double>(logits[i]));
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - max);
+  const double lse = max + std::log(sum);
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<double>(logits[i]) - lse;
+  kc::count_other(ctx, flop_cost::kLogSoftmax, n);
+}
+
+}  // namespace tenx::ref

@@ -1,0 +1,187 @@
+// The decoder against an independent double-precision oracle (naive_forward.hpp),
+// and its batching, multi-sequence and prefix-sharing paths against each other.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "naive_forward.hpp"
+#include "tenx/model/decoder.hpp"
+#include "tenx/util/error.hpp"
+#include "test_models.hpp"
+
+namespace tenx {
+namespace {
+
+std::vector<int32_t> some_ids(int n, int vocab, int salt = 0) {
+  std::vector<int32_t> ids;
+  for (int i = 0; i < n; ++i) ids.push_back(static_cast<int32_t>((i * 37 + 11 + salt * 13) % vocab));
+  return ids;
+}
+
+double max_abs_diff(std::span<const float> a, const std::vector<double>& b) {
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(static_cast<double>(a[i]) - b[i]));
+  return m;
+}
+
+double max_abs_diff(std::span<const float> a, std::span<const float> b) {
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(static_cast<double>(a[i]) - b[i]));
+  return m;
+}
+
+struct Case {
+  const char* name;
+  test::TinySpec spec;
+  double tol;  // max |Δ logit| against the float64 oracle
+};
+
+std::vector<Case> cases() {
+  std::vector<Case> c;
+  test::TinySpec s;
+  c.push_back({"llama_gqa_f32", s, 1e-4});
+  s.kv_heads = 4;
+  c.push_back({"llama_mha_f32", s, 1e-4});
+  s = {};
+  s.tied = true;
+  c.push_back({"llama_tied_f32", s, 1e-4});
+  s = {};
+  s.arch = Arch::Qwen2;
+  s.rope_base = 1e6f;
+  c.push_back({"qwen2_bias_f32", s, 1e-4});
+  s = {};
+  s.matrices = DType::F16;
+  c.push_back({"llama_f16", s, 1e-4});
+  s.matrices = DType::BF16;
+  c.push_back({"llama_bf16", s, 1e-4});
+  // Quantized weights against int8-quantized activations: the oracle uses the
+  // dequantized weights but exact activations, so the bound is looser.
+  s.matrices = DType::Q8_0;
+  c.push_back({"llama_q8_0", s, 3e-2});
+  s.matrices = DType::Q4_0;
+  c.push_back({"llama_q4_0", s, 3e-2});
+  return c;
+}
+
+TEST(Decoder, MatchesFloat64OracleOnEveryPosition) {
+  for (const Case& k : cases()) {
+    SCOPED_TRACE(k.name);
+    Model m = test::make_tiny_model(k.spec);
+    const auto ids = some_ids(13, static_cast<int>(m.config.n_vocab));
+    ExecContext ctx(2);
+    Decoder dec(m, 32);
+    auto logits = dec.eval(ctx, ids, 0, true);
+    ASSERT_EQ(logits.size(), ids.size() * static_cast<size_t>(m.config.n_vocab));
+    const auto ref = test::naive_logits(m, ids);
+    EXPECT_LT(max_abs_diff(logits, ref), k.tol);
+  }
+}
+
+TEST(Decoder, ChunkedPrefillAndTokenByTokenDecodeAgree) {
+  Model m = test::make_tiny_model({});
+  const auto ids = some_ids(11, static_cast<int>(m.config.n_vocab));
+  const int64_t V = m.config.n_vocab;
+  ExecContext ctx(2);
+  Decoder whole(m, 16, 1, 64);
+  auto a = whole.eval(ctx, ids, 0, true);
+  std::vector<float> all(a.begin(), a.end());
+  Decoder chunked(m, 16, 1, 3);
+  auto b = chunked.eval(ctx, ids, 0, true);
+  EXPECT_LT(max_abs_diff(all, b), 1e-5);
+  Decoder stepwise(m, 16, 1, 1);
+  for (size_t t = 0; t < ids.size(); ++t) {
+    BatchToken tok{ids[t], static_cast<int32_t>(t), 0, true};
+    auto row = stepwise.forward(ctx, std::span<const BatchToken>(&tok, 1));
+    EXPECT_LT(max_abs_diff(row, std::span<const float>(all).subspan(t * V, V)), 1e-5) << "position " << t;
+  }
+}
+
+TEST(Decoder, IndependentSequencesInOneBatch) {
+  Model m = test::make_tiny_model({});
+  const int64_t V = m.config.n_vocab;
+  const auto a = some_ids(7, static_cast<int>(V), 1), b = some_ids(5, static_cast<int>(V), 2);
+  ExecContext ctx(2);
+  Decoder alone(m, 16, 1);
+  auto la = alone.eval(ctx, a, 0, true);
+  std::vector<float> ref_a(la.begin(), la.end());
+  alone.truncate(0, 0);
+  auto lb = alone.eval(ctx, b, 0, true);
+  std::vector<float> ref_b(lb.begin(), lb.end());
+
+  // Interleave both sequences in one batch (seq 1 first for the shorter one).
+  Decoder both(m, 16, 2);
+  std::vector<BatchToken> batch;
+  for (size_t i = 0; i < 7; ++i) {
+    if (i < 5) batch.push_back({b[i], static_cast<int32_t>(i), 1, true});
+    batch.push_back({a[i], static_cast<int32_t>(i), 0, true});
+  }
+  auto out = both.forward(ctx, batch);
+  size_t row = 0;
+  for (size_t i = 0; i < 7; ++i) {
+    if (i < 5) {
+      EXPECT_LT(max_abs_diff(out.subspan(row * V, V), std::span<const float>(ref_b).subspan(i * V, V)), 1e-5);
+      ++row;
+    }
+    EXPECT_LT(max_abs_diff(out.subspan(row * V, V), std::span<const float>(ref_a).subspan(i * V, V)), 1e-5);
+    ++row;
+  }
+  EXPECT_EQ(both.seq_len(0), 7);
+  EXPECT_EQ(both.seq_len(1), 5);
+}
+
+TEST(Decoder, SharedPrefixContinuesLikeAFullRun) {
+  Model m = test::make_tiny_model({.arch = Arch::Qwen2});
+  const int64_t V = m.config.n_vocab;
+  const auto ctx_ids = some_ids(6, static_cast<int>(V), 3);
+  const std::vector<int32_t> cont1 = {5, 9, 2}, cont2 = {7, 1};
+  ExecContext ctx(1);
+  Decoder dec(m, 16, 2);
+  dec.eval(ctx, ctx_ids, 0);
+  for (const auto& cont : {cont1, cont2}) {
+    dec.copy_prefix(0, 1, 6);
+    auto got = dec.eval(ctx, cont, 1, true);
+    std::vector<float> g(got.begin(), got.end());
+    std::vector<int32_t> full = ctx_ids;
+    full.insert(full.end(), cont.begin(), cont.end());
+    const auto ref = test::naive_logits(m, full);
+    std::vector<double> tail(ref.begin() + 6 * V, ref.end());
+    EXPECT_LT(max_abs_diff(g, tail), 1e-4);
+  }
+  dec.truncate(0, 2);
+  EXPECT_EQ(dec.seq_len(0), 2);
+}
+
+TEST(Decoder, RejectsInvalidBatches) {
+  Model m = test::make_tiny_model({});
+  ExecContext ctx(1);
+  Decoder dec(m, 4, 1, 8);
+  BatchToken wrong_pos{1, 3, 0, true};
+  EXPECT_THROW(dec.forward(ctx, std::span<const BatchToken>(&wrong_pos, 1)), Error);
+  BatchToken bad_id{static_cast<int32_t>(m.config.n_vocab), 0, 0, true};
+  EXPECT_THROW(dec.forward(ctx, std::span<const BatchToken>(&bad_id, 1)), Error);
+  BatchToken bad_seq{1, 0, 1, true};
+  EXPECT_THROW(dec.forward(ctx, std::span<const BatchToken>(&bad_seq, 1)), Error);
+  EXPECT_EQ(dec.seq_len(0), 0);  // nothing was appended by a rejected batch
+  const std::vector<int32_t> four = {1, 2, 3, 4};
+  dec.eval(ctx, four);
+  BatchToken overflow{1, 4, 0, true};
+  EXPECT_THROW(dec.forward(ctx, std::span<const BatchToken>(&overflow, 1)), Error);
+}
+
+TEST(Decoder, ReportsMemory) {
+  Model m = test::make_tiny_model({});
+  Decoder dec(m, 20, 2, 8);
+  const uint64_t per_pos = static_cast<uint64_t>(m.config.n_layer * 2 * m.config.kv_dim()) * sizeof(float);
+  EXPECT_EQ(dec.kv_bytes_allocated(), 2 * 20 * per_pos);
+  ExecContext ctx(1);
+  const std::vector<int32_t> ids = {1, 2, 3};
+  dec.eval(ctx, ids, 1);
+  EXPECT_EQ(dec.kv_bytes_used(), 3 * per_pos);
+  dec.truncate(1, 1);
+  EXPECT_EQ(dec.kv_bytes_used(), per_pos);
+  EXPECT_EQ(dec.kv_bytes_peak(), 3 * per_pos);
+  EXPECT_GE(dec.working_bytes(), Decoder::working_bytes_for(m.config, 8));
+}
+
+}  // namespace
+}  // namespace tenx

@@ -1,0 +1,112 @@
+#pragma once
+// An independent oracle for the decoder: the textbook transformer in double
+// precision, recomputing the whole sequence at once (no KV cache, no batching,
+// no kernels from tenx except dequantize_row to read the weights).
+#include <cmath>
+#include <vector>
+
+#include "tenx/model/model.hpp"
+#include "tenx/ops/quant.hpp"
+
+namespace tenx::test {
+
+using Mat = std::vector<double>;  // row-major
+
+inline Mat weights(const TensorView& t) {
+  std::vector<float> f(static_cast<size_t>(t.elements()));
+  dequantize_row(t.type, t.data, f.data(), t.elements());
+  return Mat(f.begin(), f.end());
+}
+
+// y[T, out] = x[T, in] W^T, W stored [out rows of in].
+inline Mat linear(const Mat& x, const Mat& w, int64_t T, int64_t in, int64_t out) {
+  Mat y(static_cast<size_t>(T * out), 0.0);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t o = 0; o < out; ++o) {
+      double s = 0;
+      for (int64_t i = 0; i < in; ++i) s += x[t * in + i] * w[o * in + i];
+      y[t * out + o] = s;
+    }
+  return y;
+}
+
+inline Mat rms(const Mat& x, const Mat& w, int64_t T, int64_t C, double eps) {
+  Mat y(x.size());
+  for (int64_t t = 0; t < T; ++t) {
+    double ss = 0;
+    for (int64_t i = 0; i < C; ++i) ss += x[t * C + i] * x[t * C + i];
+    const double inv = 1.0 / std::sqrt(ss / static_cast<double>(C) + eps);
+    for (int64_t i = 0; i < C; ++i) y[t * C + i] = x[t * C + i] * inv * w[i];
+  }
+  return y;
+}
+
+inline void rotate(Mat& x, int64_t T, int64_t heads, int64_t hd, int64_t n_rot, double base, bool neox) {
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t i = 0; i < n_rot / 2; ++i) {
+        const double theta = static_cast<double>(t) * std::pow(base, -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
+        const int64_t a = neox ? i : 2 * i, b = neox ? i + n_rot / 2 : 2 * i + 1;
+        double& x0 = x[(t * heads + h) * hd + a];
+        double& x1 = x[(t * heads + h) * hd + b];
+        const double r0 = x0 * std::cos(theta) - x1 * std::sin(theta);
+        const double r1 = x0 * std::sin(theta) + x1 * std::cos(theta);
+        x0 = r0;
+        x1 = r1;
+      }
+}
+
+// Logits [T, n_vocab] for ids at positions 0..T-1.
+inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids) {
+  const ModelConfig& c = m.config;
+  const int64_t T = static_cast<int64_t>(ids.size()), d = c.n_embd, hd = c.head_dim;
+  const int64_t q = c.q_dim(), kv = c.kv_dim(), group = c.n_head / c.n_head_kv;
+  const Mat emb = weights(*m.token_embd);
+  Mat x(static_cast<size_t>(T * d));
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t i = 0; i < d; ++i) x[t * d + i] = emb[ids[t] * d + i];
+  for (const LayerWeights& L : m.layers) {
+    Mat h = rms(x, weights(*L.attn_norm), T, d, c.rms_eps);
+    Mat Q = linear(h, weights(*L.wq), T, d, q), K = linear(h, weights(*L.wk), T, d, kv),
+        V = linear(h, weights(*L.wv), T, d, kv);
+    if (c.qkv_bias) {
+      const Mat bq = weights(*L.bq), bk = weights(*L.bk), bv = weights(*L.bv);
+      for (int64_t t = 0; t < T; ++t) {
+        for (int64_t i = 0; i < q; ++i) Q[t * q + i] += bq[i];
+        for (int64_t i = 0; i < kv; ++i) K[t * kv + i] += bk[i], V[t * kv + i] += bv[i];
+      }
+    }
+    const bool neox = c.arch == Arch::Qwen2;
+    rotate(Q, T, c.n_head, hd, c.n_rot, c.rope_base, neox);
+    rotate(K, T, c.n_head_kv, hd, c.n_rot, c.rope_base, neox);
+    Mat att(static_cast<size_t>(T * q), 0.0);
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t hh = 0; hh < c.n_head; ++hh) {
+        const int64_t g = hh / group;
+        std::vector<double> s(static_cast<size_t>(t + 1));
+        double mx = -1e300;
+        for (int64_t j = 0; j <= t; ++j) {
+          double dot = 0;
+          for (int64_t i = 0; i < hd; ++i) dot += Q[t * q + hh * hd + i] * K[j * kv + g * hd + i];
+          s[j] = dot / std::sqrt(static_cast<double>(hd));
+          mx = std::max(mx, s[j]);
+        }
+        double sum = 0;
+        for (auto& v : s) sum += (v = std::exp(v - mx));
+        for (int64_t j = 0; j <= t; ++j)
+          for (int64_t i = 0; i < hd; ++i) att[t * q + hh * hd + i] += s[j] / sum * V[j * kv + g * hd + i];
+      }
+    const Mat o = linear(att, weights(*L.wo), T, q, d);
+    for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
+    h = rms(x, weights(*L.ffn_norm), T, d, c.rms_eps);
+    Mat G = linear(h, weights(*L.w_gate), T, d, c.n_ff);
+    const Mat U = linear(h, weights(*L.w_up), T, d, c.n_ff);
+    for (size_t i = 0; i < G.size(); ++i) G[i] = G[i] / (1.0 + std::exp(-G[i])) * U[i];
+    const Mat D = linear(G, weights(*L.w_down), T, c.n_ff, d);
+    for (size_t i = 0; i < x.size(); ++i) x[i] += D[i];
+  }
+  const Mat h = rms(x, weights(*m.output_norm), T, d, c.rms_eps);
+  return linear(h, weights(*m.output), T, d, c.n_vocab);
+}
+
+}  // namespace tenx::test

@@ -1,0 +1,162 @@
+// The small kernels (rmsnorm, rope, silu_mul, add_bias, add_inplace, embed,
+// log_softmax): hand-computed values, then fast vs reference over odd sizes and
+// misaligned buffers, with identical counters.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "ops/ops_test_util.hpp"
+#include "tenx/ops/kernels.hpp"
+#include "tenx/ops/reference.hpp"
+#include "tenx/util/error.hpp"
+
+namespace tenx {
+namespace {
+
+using testing::Misaligned;
+using testing::random_floats;
+
+const int64_t kSizes[] = {1, 3, 7, 15, 16, 17, 31, 32, 33, 64, 65, 100, 257};
+
+TEST(RmsNorm, HandComputed) {
+  const std::vector<float> x = {1, 2, 3, 4}, w = {1, 0.5f, 2, -1};
+  std::vector<float> y(4);
+  ExecContext ctx(1);
+  rmsnorm(ctx, y.data(), x.data(), w.data(), 1, 4, 0.0f);
+  const float s = 0.365148371670111f;  // 1 / sqrt((1 + 4 + 9 + 16) / 4)
+  EXPECT_NEAR(y[0], 1 * s, 1e-7);
+  EXPECT_NEAR(y[1], 2 * s * 0.5f, 1e-7);
+  EXPECT_NEAR(y[2], 3 * s * 2, 1e-6);
+  EXPECT_NEAR(y[3], -4 * s, 1e-6);
+  EXPECT_EQ(ctx.counters.flops[0][int(OpClass::Other)], 4 * flop_cost::kRmsNorm);
+}
+
+TEST(Rope, HandComputedRotation) {
+  // head_dim 6, n_rot 4 (last two dims untouched), pos 1, base 10000:
+  // theta_0 = 1, theta_1 = 10000^(-2/4) = 0.01.
+  const double c0 = 0.5403023058681398, s0 = 0.8414709848078965;
+  const double c1 = 0.9999500004166653, s1 = 0.009999833334166664;
+  const std::vector<float> x = {1, 2, 3, 4, 5, 6};
+  const int32_t pos = 1;
+  ExecContext ctx(1);
+  std::vector<float> n = x;
+  rope(ctx, n.data(), 1, 1, 6, 4, &pos, 10000.0f, RopeStyle::Normal);  // pairs (0,1), (2,3)
+  EXPECT_NEAR(n[0], 1 * c0 - 2 * s0, 1e-6);
+  EXPECT_NEAR(n[1], 1 * s0 + 2 * c0, 1e-6);
+  EXPECT_NEAR(n[2], 3 * c1 - 4 * s1, 1e-6);
+  EXPECT_NEAR(n[3], 3 * s1 + 4 * c1, 1e-6);
+  EXPECT_EQ(n[4], 5.0f);
+  EXPECT_EQ(n[5], 6.0f);
+  std::vector<float> x2 = x;
+  rope(ctx, x2.data(), 1, 1, 6, 4, &pos, 10000.0f, RopeStyle::NeoX);  // pairs (0,2), (1,3)
+  EXPECT_NEAR(x2[0], 1 * c0 - 3 * s0, 1e-6);
+  EXPECT_NEAR(x2[2], 1 * s0 + 3 * c0, 1e-6);
+  EXPECT_NEAR(x2[1], 2 * c1 - 4 * s1, 1e-6);
+  EXPECT_NEAR(x2[3], 2 * s1 + 4 * c1, 1e-6);
+  EXPECT_EQ(x2[4], 5.0f);
+  EXPECT_EQ(ctx.counters.flops[0][int(OpClass::Other)], 2 * 4 * flop_cost::kRope);
+  // Position 0 is the identity.
+  const int32_t zero = 0;
+  std::vector<float> x3 = x;
+  rope(ctx, x3.data(), 1, 1, 6, 6, &zero, 10000.0f, RopeStyle::NeoX);
+  EXPECT_EQ(x3, x);
+  EXPECT_THROW(rope(ctx, x3.data(), 1, 1, 6, 7, &zero, 10000.0f, RopeStyle::NeoX), Error);
+}
+
+TEST(SiluMul, HandComputed) {
+  std::vector<float> g = {1, 0, -2}, u = {2, 5, 1};
+  ExecContext ctx(1);
+  silu_mul(ctx, g.data(), u.data(), 3);
+  EXPECT_NEAR(g[0], 1.4621171572600098, 1e-6);  // 2 / (1 + e^-1)
+  EXPECT_EQ(g[1], 0.0f);
+  EXPECT_NEAR(g[2], -0.23840584404423515, 1e-6);  // -2 / (1 + e^2)
+}
+
+TEST(LogSoftmax, HandComputed) {
+  const std::vector<float> logits = {0.0f, static_cast<float>(std::log(3.0))};
+  std::vector<double> out(2);
+  ExecContext ctx(1);
+  log_softmax(ctx, out.data(), logits.data(), 2);
+  EXPECT_NEAR(out[0], std::log(0.25), 1e-7);
+  EXPECT_NEAR(out[1], std::log(0.75), 1e-7);
+}
+
+TEST(Elementwise, FastMatchesReference) {
+  std::mt19937 rng(11);
+  for (int64_t n : kSizes) {
+    for (int64_t T : {1, 3}) {
+      ExecContext fast(2), ref(1);
+      const Misaligned x(random_floats(rng, T * n)), w(random_floats(rng, n));
+      // rmsnorm
+      Misaligned y(T * n), yr(T * n);
+      rmsnorm(fast, y.data(), x.data(), w.data(), T, n, 1e-5f);
+      ref::rmsnorm(ref, yr.data(), x.data(), w.data(), T, n, 1e-5f);
+      for (int64_t i = 0; i < T * n; ++i) ASSERT_NEAR(y[i], yr[i], 2e-6 * (1 + std::fabs(yr[i]))) << n;
+      // add_bias, add_inplace
+      Misaligned a(random_floats(rng, T * n));
+      Misaligned ar = a;
+      add_bias(fast, a.data(), w.data(), T, n);
+      ref::add_bias(ref, ar.data(), w.data(), T, n);
+      add_inplace(fast, a.data(), x.data(), T * n);
+      ref::add_inplace(ref, ar.data(), x.data(), T * n);
+      for (int64_t i = 0; i < T * n; ++i) ASSERT_EQ(a[i], ar[i]);
+      // silu_mul
+      Misaligned g(random_floats(rng, n, 3.0f));
+      Misaligned gr = g;
+      silu_mul(fast, g.data(), x.data(), n);
+      ref::silu_mul(ref, gr.data(), x.data(), n);
+      for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(g[i], gr[i], 1e-6 * (1 + std::fabs(gr[i])));
+      // log_softmax
+      std::vector<double> ls(n), lsr(n);
+      log_softmax(fast, ls.data(), x.data(), n);
+      ref::log_softmax(ref, lsr.data(), x.data(), n);
+      for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(ls[i], lsr[i], 1e-12);
+      EXPECT_EQ(fast.counters, ref.counters);
+    }
+  }
+}
+
+TEST(Rope, FastMatchesReferenceBothStyles) {
+  std::mt19937 rng(13);
+  for (RopeStyle style : {RopeStyle::Normal, RopeStyle::NeoX}) {
+    for (int64_t hd : {2, 8, 64, 80, 128}) {
+      for (int64_t n_rot : {hd, hd / 2 - (hd / 2) % 2}) {
+        const int64_t T = 4, H = 3;
+        const std::vector<int32_t> pos = {0, 1, 17, 4095};
+        Misaligned x(random_floats(rng, T * H * hd));
+        Misaligned xr = x;
+        ExecContext fast(2), ref(1);
+        rope(fast, x.data(), T, H, hd, n_rot, pos.data(), 1e6f, style);
+        ref::rope(ref, xr.data(), T, H, hd, n_rot, pos.data(), 1e6f, style);
+        for (int64_t i = 0; i < T * H * hd; ++i) ASSERT_NEAR(x[i], xr[i], 1e-6) << hd << " " << i;
+        EXPECT_EQ(fast.counters, ref.counters);
+      }
+    }
+  }
+}
+
+TEST(Embed, EveryTypeMatchesDequantizedRows) {
+  std::mt19937 rng(17);
+  for (DType type : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K,
+                     DType::Q6_K}) {
+    const int64_t C = dtype_info(type).block_elems == 256 ? 512 : 96;
+    const auto table = testing::make_weight(rng, type, C, 10);
+    const std::vector<int32_t> ids = {3, 0, 9, 3};
+    Misaligned y(4 * C), yr(4 * C);
+    ExecContext fast(2), ref(1);
+    embed(fast, y.data(), table.view, ids.data(), 4);
+    ref::embed(ref, yr.data(), table.view, ids.data(), 4);
+    for (int64_t i = 0; i < 4 * C; ++i) ASSERT_EQ(y[i], yr[i]) << dtype_name(type) << " " << i;
+    EXPECT_EQ(fast.counters, ref.counters);
+    EXPECT_EQ(fast.counters.weight_bytes[0][dtype_info(type).slot],
+              4u * static_cast<uint64_t>(dtype_row_bytes(type, C)));
+    EXPECT_EQ(fast.counters.total_flops(), 0u);
+    const int32_t bad = 10;
+    EXPECT_THROW(embed(fast, y.data(), table.view, &bad, 1), Error);
+  }
+}
+
+}  // namespace
+}  // namespace tenx
