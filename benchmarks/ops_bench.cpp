@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -112,7 +113,17 @@ void bm_rmsnorm(benchmark::State& state, int64_t T) {
   set_rates(state, ctx.counters, state.iterations());
 }
 
+// Per-dispatch cost of the pool (decode issues a few hundred per token).
+void bm_parallel_for(benchmark::State& state) {
+  ExecContext ctx(g_threads);
+  std::atomic<int64_t> sink{0};
+  for (auto _ : state)
+    ctx.pool.parallel_for(g_threads, [&](int64_t task, int) { sink.fetch_add(task, std::memory_order_relaxed); });
+  benchmark::DoNotOptimize(sink.load());
+}
+
 void register_all() {
+  benchmark::RegisterBenchmark("thread_pool/parallel_for", bm_parallel_for)->UseRealTime();
   struct Shape {
     const char* name;
     int64_t in, out;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "ops/kernel_contract.hpp"
@@ -53,8 +54,6 @@ const Kernels& kernels_for(Isa isa) {
 
 namespace {
 constexpr int64_t kGemmRowBlock = 32;  // weight rows per GEMM task (dequantised once, reused for all T)
-
-bool needs_gemv_scratch(DType t) { return t == DType::Q4_K || t == DType::Q6_K; }
 }  // namespace
 
 void matmul_with(const Kernels& k, ExecContext& ctx, float* y, const float* x, const TensorView& w,
@@ -67,12 +66,13 @@ void matmul_with(const Kernels& k, ExecContext& ctx, float* y, const float* x, c
 
   if (T == 1) {
     // Decode: memory-bound matrix-vector product, threads split the rows.
-    std::vector<float> scratch(needs_gemv_scratch(w.type) ? static_cast<size_t>(n_workers * in) : 0);
+    // Row scratch for types without a fused dot product (none today; a few KB).
+    std::vector<float> scratch(static_cast<size_t>(n_workers * in));
     const int64_t rows_per_task = std::max<int64_t>(16, out / (n_workers * 8));
     const int64_t n_tasks = (out + rows_per_task - 1) / rows_per_task;
     ctx.pool.parallel_for(n_tasks, [&](int64_t task, int worker) {
       const int64_t r0 = task * rows_per_task, r1 = std::min(out, r0 + rows_per_task);
-      k.gemv(y + r0, x, w, r0, r1, scratch.empty() ? nullptr : scratch.data() + worker * in);
+      k.gemv(y + r0, x, w, r0, r1, scratch.data() + worker * in);
     });
     return;
   }
@@ -80,7 +80,7 @@ void matmul_with(const Kernels& k, ExecContext& ctx, float* y, const float* x, c
   // Prefill: each task owns a block of weight rows (as floats: F32 directly,
   // others dequantised once into per-worker scratch) and runs all T activation
   // rows against it in register tiles while the block sits in cache.
-  const bool direct = w.type == DType::F32;
+  const bool direct = w.type == DType::F32 && reinterpret_cast<uintptr_t>(w.data) % alignof(float) == 0;
   std::vector<float> scratch(direct ? 0 : static_cast<size_t>(n_workers * kGemmRowBlock * in));
   const int64_t n_tasks = (out + kGemmRowBlock - 1) / kGemmRowBlock;
   ctx.pool.parallel_for(n_tasks, [&](int64_t task, int worker) {
@@ -105,15 +105,36 @@ void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float*
   const int64_t group = shape.n_head / shape.n_head_kv;
   int64_t max_keys = 0;
   for (int64_t t = 0; t < T; ++t) max_keys = std::max(max_keys, keys[t].n_keys);
-  std::vector<float> scores(static_cast<size_t>(ctx.pool.size() * max_keys));
+  // A task is (query, K/V head, slice of that head's query group): the group
+  // shares each K/V row load; slices keep enough tasks for all workers when
+  // there are few K/V heads (decode with T = 1).
+  int64_t per_task = std::min(group, kMaxAttendGroup);
+  while (per_task > 1 && T * shape.n_head_kv * ((group + per_task - 1) / per_task) < 4 * ctx.pool.size())
+    per_task = (per_task + 1) / 2;
+  const int64_t slices = (group + per_task - 1) / per_task;
+  std::vector<float> scores(static_cast<size_t>(ctx.pool.size() * per_task * max_keys));
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  // One task per (query, head): no [T, n_keys] matrix is ever formed.
-  ctx.pool.parallel_for(T * shape.n_head, [&](int64_t task, int worker) {
-    const int64_t t = task / shape.n_head, h = task % shape.n_head;
-    const int64_t kv_off = (h / group) * hd;
-    k.attend(out + t * q_dim + h * hd, q + t * q_dim + h * hd, keys[t].k + kv_off, keys[t].v + kv_off,
-             keys[t].n_keys, kv_dim, hd, scale, scores.data() + worker * max_keys);
+  // No [T, n_keys] matrix is ever formed: each task keeps per_task score rows.
+  ctx.pool.parallel_for(T * shape.n_head_kv * slices, [&](int64_t task, int worker) {
+    const int64_t t = task / (shape.n_head_kv * slices), rest = task % (shape.n_head_kv * slices);
+    const int64_t kvh = rest / slices, slice = rest % slices;
+    const int64_t h0 = kvh * group + slice * per_task, G = std::min(per_task, group - slice * per_task);
+    k.attend(out + t * q_dim + h0 * hd, q + t * q_dim + h0 * hd, G, keys[t].k + kvh * hd, keys[t].v + kvh * hd,
+             keys[t].n_keys, kv_dim, hd, scale, scores.data() + worker * per_task * max_keys);
   });
+}
+
+void silu_mul_with(const Kernels& k, ExecContext& ctx, float* gate, const float* up, int64_t n) {
+  constexpr int64_t kChunk = 16384;  // prefill: T·n_ff elements, split over the pool
+  if (n <= kChunk) {
+    k.silu_mul(gate, up, n);
+  } else {
+    ctx.pool.parallel_for((n + kChunk - 1) / kChunk, [&](int64_t c, int) {
+      const int64_t i0 = c * kChunk;
+      k.silu_mul(gate + i0, up + i0, std::min(kChunk, n - i0));
+    });
+  }
+  kc::count_other(ctx, flop_cost::kSiluMul, n);
 }
 
 }  // namespace simd
@@ -190,11 +211,7 @@ void rope(ExecContext& ctx, float* x, int64_t T, int64_t n_heads, int64_t head_d
 }
 
 void silu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
-  kc::count_other(ctx, flop_cost::kSiluMul, n);
+  simd::silu_mul_with(simd::kernels_for(simd::best_isa()), ctx, gate, up, n);
 }
 
 void embed(ExecContext& ctx, float* y, const TensorView& table, const int32_t* ids, int64_t T) {
@@ -207,10 +224,35 @@ void embed(ExecContext& ctx, float* y, const TensorView& table, const int32_t* i
 }
 
 void log_softmax(ExecContext& ctx, double* out, const float* logits, int64_t n) {
+  // Over a vocabulary this is ~30k double exps per call (scoring calls it per
+  // position), so chunks go to the pool. The chunking is fixed and the partial
+  // sums are added in chunk order: the result does not depend on the thread count.
+  constexpr int64_t kChunk = 4096;
+  const int64_t n_chunks = (n + kChunk - 1) / kChunk;
+  std::vector<float> chunk_max(static_cast<size_t>(n_chunks), -INFINITY);
+  std::vector<double> chunk_sum(static_cast<size_t>(n_chunks), 0.0);
+  auto chunk = [&](int64_t c, int64_t* i0, int64_t* i1) {
+    *i0 = c * kChunk;
+    *i1 = std::min(n, *i0 + kChunk);
+  };
+  ctx.pool.parallel_for(n_chunks, [&](int64_t c, int) {
+    int64_t i0, i1;
+    chunk(c, &i0, &i1);
+    float m = -INFINITY;
+    for (int64_t i = i0; i < i1; ++i) m = std::max(m, logits[i]);
+    chunk_max[static_cast<size_t>(c)] = m;
+  });
   float max = -INFINITY;
-  for (int64_t i = 0; i < n; ++i) max = std::max(max, logits[i]);
+  for (float m : chunk_max) max = std::max(max, m);
+  ctx.pool.parallel_for(n_chunks, [&](int64_t c, int) {
+    int64_t i0, i1;
+    chunk(c, &i0, &i1);
+    double s = 0.0;
+    for (int64_t i = i0; i < i1; ++i) s += std::exp(static_cast<double>(logits[i]) - max);
+    chunk_sum[static_cast<size_t>(c)] = s;
+  });
   double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - max);
+  for (double s : chunk_sum) sum += s;
   const double lse = static_cast<double>(max) + std::log(sum);
   for (int64_t i = 0; i < n; ++i) out[i] = static_cast<double>(logits[i]) - lse;
   kc::count_other(ctx, flop_cost::kLogSoftmax, n);

@@ -30,6 +30,18 @@ inline vf load_f16(const uint8_t* p) {
   return (vf)_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
+inline vf load_bf16(const uint8_t* p) {
+  const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return (vf)_mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+}
+inline vf load_i8(const int8_t* p) {
+  return (vf)_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+inline vi load_u8(const uint8_t* p) {
+  return (vi)_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
 #include "ops/simd_body.inl"
 #undef TENX_VF_BYTES
 #undef TENX_MR
@@ -41,7 +53,8 @@ inline vf load_f16(const uint8_t* p) {
 
 namespace tenx::simd {
 const Kernels& avx2_kernels() {
-  static const Kernels k{Isa::Avx2, "avx2", avx2::gemv, avx2::gemm, avx2::dequantize_rows, avx2::attend};
+  static const Kernels k{Isa::Avx2,           "avx2",        avx2::gemv,    avx2::gemm,
+                         avx2::dequantize_rows, avx2::attend, avx2::silu_mul};
   return k;
 }
 }  // namespace tenx::simd

@@ -8,6 +8,10 @@
 #include "tenx/ops/quant.hpp"
 #include "tenx/tensor/half.hpp"
 
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() and trip false
+// (maybe-)uninitialized warnings once inlined; the values are fully written.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")
 
@@ -19,21 +23,29 @@ namespace {
 #include "ops/simd_types.inl"
 
 inline vf madd(vf a, vf b, vf c) { return (vf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c); }
-// (_mm512_reduce_add_ps trips a false -Wuninitialized in GCC 12's headers.)
 inline float hsum(vf a) {
-  __m256 lo, hi;
-  __builtin_memcpy(&lo, &a, 32);
-  __builtin_memcpy(&hi, reinterpret_cast<const char*>(&a) + 32, 32);
-  const __m256 s8 = _mm256_add_ps(lo, hi);
+  const __m512 v = (__m512)a;
+  const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
 inline vf load_f16(const uint8_t* p) {
-  // maskz form: the plain one trips a false -Wmaybe-uninitialized in GCC 12.
-  return (vf)_mm512_maskz_cvtph_ps(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return (vf)_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
+
+inline vf load_bf16(const uint8_t* p) {
+  const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return (vf)_mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
+}
+inline vf load_i8(const int8_t* p) {
+  return (vf)_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
+inline vi load_u8(const uint8_t* p) {
+  return (vi)_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
 #include "ops/simd_body.inl"
 #undef TENX_VF_BYTES
@@ -47,7 +59,7 @@ inline vf load_f16(const uint8_t* p) {
 namespace tenx::simd {
 const Kernels& avx512_kernels() {
   static const Kernels k{Isa::Avx512, "avx512", avx512::gemv, avx512::gemm, avx512::dequantize_rows,
-                         avx512::attend};
+                         avx512::attend, avx512::silu_mul};
   return k;
 }
 }  // namespace tenx::simd

@@ -5,8 +5,14 @@
 //   TENX_MR, TENX_NR         GEMM register tile: weight rows x activation rows
 //   vf madd(vf a, vf b, vf c)  a*b + c (fused where the ISA has FMA)
 //   float hsum(vf a)           sum of the lanes
-//   vf load_f16(const uint8_t*) kW halves -> floats
-// and the vector types below. Written with GCC vector extensions so one source
+//   vf load_f16(const uint8_t*)   kW halves -> floats
+//   vf load_bf16(const uint8_t*)  kW bfloat16 -> floats
+//   vf load_i8(const int8_t*)     kW int8 -> floats
+//   vi load_u8(const uint8_t*)    kW uint8 -> int32 lanes
+//   float half_to_float(uint16_t) one IEEE half (F16C where available)
+// (as intrinsics: GCC scalarises __builtin_convertvector between element widths;
+// same-width conversions and integer lane arithmetic below compile fine)
+// and the vector types of simd_types.inl. Written with GCC vector extensions so one source
 // serves every width. No std:: templates are instantiated here: their COMDAT
 // copies could otherwise be compiled for AVX-512 and picked by the linker for
 // the whole program.
@@ -20,37 +26,28 @@ inline vf loadu(const float* p) {
   return v;
 }
 inline void storeu(float* p, vf v) { __builtin_memcpy(p, &v, sizeof v); }
+// A float from a possibly misaligned address (F32 weights sit at any offset of a file).
+inline float load1(const float* p) {
+  float v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
 inline vf splat(float a) { return vf{} + a; }
 
-inline vf load_bf16(const uint8_t* p) {
-  vu16 h;
-  __builtin_memcpy(&h, p, sizeof h);
-  const vu32 w = __builtin_convertvector(h, vu32) << 16;
-  return (vf)w;
-}
-inline vf load_i8(const int8_t* p) {
-  vi8 b;
-  __builtin_memcpy(&b, p, sizeof b);
-  return __builtin_convertvector(__builtin_convertvector(b, vi32), vf);
-}
+inline vf to_float(vi v) { return __builtin_convertvector(v, vf); }
 // Q4_0 nibbles of bytes p[0..kW): low ones are elements j.., high ones j+16..
-inline vf load_nibbles_lo(const uint8_t* p) {
-  vu8 b;
-  __builtin_memcpy(&b, p, sizeof b);
-  return __builtin_convertvector(__builtin_convertvector(b & 0xF, vi32) - 8, vf);
-}
-inline vf load_nibbles_hi(const uint8_t* p) {
-  vu8 b;
-  __builtin_memcpy(&b, p, sizeof b);
-  return __builtin_convertvector(__builtin_convertvector(b >> 4, vi32) - 8, vf);
-}
+inline vf load_nibbles_lo(const uint8_t* p) { return to_float((load_u8(p) & 0xF) - 8); }
+inline vf load_nibbles_hi(const uint8_t* p) { return to_float((load_u8(p) >> 4) - 8); }
+
 inline float block_scale(const uint8_t* p) {
   uint16_t h;
   __builtin_memcpy(&h, p, 2);
-  return f16_to_f32(h);
+  return half_to_float(h);
 }
 
-float dot_f32(const float* a, const float* b, int64_t n) {
+// Inlined into the attention loops, where n (the head size) is small and a
+// call per key would cost as much as the arithmetic.
+[[gnu::always_inline]] inline float dot_f32(const float* a, const float* b, int64_t n) {
   vf s0 = {}, s1 = {}, s2 = {}, s3 = {};
   int64_t i = 0;
   for (; i + 4 * kW <= n; i += 4 * kW) {
@@ -61,7 +58,7 @@ float dot_f32(const float* a, const float* b, int64_t n) {
   }
   for (; i + kW <= n; i += kW) s0 = madd(loadu(a + i), loadu(b + i), s0);
   float s = hsum((s0 + s1) + (s2 + s3));
-  for (; i < n; ++i) s += a[i] * b[i];
+  for (; i < n; ++i) s += load1(a + i) * load1(b + i);
   return s;
 }
 
@@ -129,6 +126,117 @@ float dot_q4_0(const float* x, const uint8_t* w, int64_t n) {
   return hsum(acc0 + acc1);
 }
 
+// Q4_K and Q6_K super-blocks, vectorised with the float operations of
+// quant.cpp in the same order (d*sc first, then *q, then -m), so bit-identical.
+inline void q4_k_scale_min(int j, const uint8_t* s, int* sc, int* m) {
+  if (j < 4) {
+    *sc = s[j] & 63;
+    *m = s[j + 4] & 63;
+  } else {
+    *sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+    *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+  }
+}
+
+void dequantize_q4_k(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; i += 256, src += 144) {
+    const float d = block_scale(src), dmin = block_scale(src + 2);
+    const uint8_t* scales = src + 4;
+    const uint8_t* q = src + 16;
+    for (int is = 0; is < 8; is += 2, q += 32, dst += 64) {
+      int sc, m;
+      q4_k_scale_min(is, scales, &sc, &m);
+      const vf d1 = splat(d * static_cast<float>(sc)), m1 = splat(dmin * static_cast<float>(m));
+      q4_k_scale_min(is + 1, scales, &sc, &m);
+      const vf d2 = splat(d * static_cast<float>(sc)), m2 = splat(dmin * static_cast<float>(m));
+      for (int l = 0; l < 32; l += kW) {
+        const vi b = load_u8(q + l);
+        storeu(dst + l, d1 * to_float(b & 0xF) - m1);
+        storeu(dst + 32 + l, d2 * to_float(b >> 4) - m2);
+      }
+    }
+  }
+}
+
+void dequantize_q6_k(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; i += 256, src += 210) {
+    const uint8_t* ql = src;
+    const uint8_t* qh = src + 128;
+    const int8_t* sc = reinterpret_cast<const int8_t*>(src + 192);
+    const float d = block_scale(src + 208);
+    for (int half = 0; half < 2; ++half, ql += 64, qh += 32, sc += 8, dst += 128) {
+      for (int l = 0; l < 32; l += kW) {  // kW <= 16: one scale index per vector
+        const int is = l / 16;
+        const vi a = load_u8(ql + l), b = load_u8(ql + l + 32), h = load_u8(qh + l);
+        const vi q1 = ((a & 0xF) | ((h & 3) << 4)) - 32;
+        const vi q2 = ((b & 0xF) | (((h >> 2) & 3) << 4)) - 32;
+        const vi q3 = ((a >> 4) | (((h >> 4) & 3) << 4)) - 32;
+        const vi q4 = ((b >> 4) | (((h >> 6) & 3) << 4)) - 32;
+        storeu(dst + l, splat(d * static_cast<float>(sc[is])) * to_float(q1));
+        storeu(dst + l + 32, splat(d * static_cast<float>(sc[is + 2])) * to_float(q2));
+        storeu(dst + l + 64, splat(d * static_cast<float>(sc[is + 4])) * to_float(q3));
+        storeu(dst + l + 96, splat(d * static_cast<float>(sc[is + 6])) * to_float(q4));
+      }
+    }
+  }
+}
+
+// Fused K-quant dot products. Q4_K: per sub-block, x·(d·sc·q - dmin·m) is
+// d·sc·(x·q) - dmin·m·Σx, so only x·q and Σx are accumulated per element.
+float dot_q4_k(const float* x, const uint8_t* w, int64_t n) {
+  vf acc = {};
+  for (int64_t i = 0; i < n; i += 256, w += 144, x += 256) {
+    const float d = block_scale(w), dmin = block_scale(w + 2);
+    const uint8_t* scales = w + 4;
+    const uint8_t* q = w + 16;
+    const float* xb = x;
+    for (int is = 0; is < 8; is += 2, q += 32, xb += 64) {
+      vf t1 = {}, t2 = {}, s1 = {}, s2 = {};
+      for (int l = 0; l < 32; l += kW) {
+        const vi b = load_u8(q + l);
+        const vf x1 = loadu(xb + l), x2 = loadu(xb + 32 + l);
+        t1 = madd(x1, to_float(b & 0xF), t1);
+        t2 = madd(x2, to_float(b >> 4), t2);
+        s1 += x1;
+        s2 += x2;
+      }
+      int sc1, m1, sc2, m2;
+      q4_k_scale_min(is, scales, &sc1, &m1);
+      q4_k_scale_min(is + 1, scales, &sc2, &m2);
+      const vf u1 = madd(splat(-dmin * static_cast<float>(m1)), s1, t1 * splat(d * static_cast<float>(sc1)));
+      const vf u2 = madd(splat(-dmin * static_cast<float>(m2)), s2, t2 * splat(d * static_cast<float>(sc2)));
+      acc += u1 + u2;
+    }
+  }
+  return hsum(acc);
+}
+
+// Q6_K: four independent accumulators, one per quarter of each 128-element half.
+float dot_q6_k(const float* x, const uint8_t* w, int64_t n) {
+  vf acc1 = {}, acc2 = {}, acc3 = {}, acc4 = {};
+  for (int64_t i = 0; i < n; i += 256, w += 210) {
+    const uint8_t* ql = w;
+    const uint8_t* qh = w + 128;
+    const int8_t* sc = reinterpret_cast<const int8_t*>(w + 192);
+    const float d = block_scale(w + 208);
+    for (int half = 0; half < 2; ++half, ql += 64, qh += 32, sc += 8, x += 128) {
+      for (int l = 0; l < 32; l += kW) {  // kW <= 16: one scale index per vector
+        const int is = l / 16;
+        const vi a = load_u8(ql + l), b = load_u8(ql + l + 32), h = load_u8(qh + l);
+        const vi q1 = ((a & 0xF) | ((h & 3) << 4)) - 32;
+        const vi q2 = ((b & 0xF) | (((h >> 2) & 3) << 4)) - 32;
+        const vi q3 = ((a >> 4) | (((h >> 4) & 3) << 4)) - 32;
+        const vi q4 = ((b >> 4) | (((h >> 6) & 3) << 4)) - 32;
+        acc1 = madd(splat(d * static_cast<float>(sc[is])), loadu(x + l) * to_float(q1), acc1);
+        acc2 = madd(splat(d * static_cast<float>(sc[is + 2])), loadu(x + l + 32) * to_float(q2), acc2);
+        acc3 = madd(splat(d * static_cast<float>(sc[is + 4])), loadu(x + l + 64) * to_float(q3), acc3);
+        acc4 = madd(splat(d * static_cast<float>(sc[is + 6])), loadu(x + l + 96) * to_float(q4), acc4);
+      }
+    }
+  }
+  return hsum((acc1 + acc2) + (acc3 + acc4));
+}
+
 void gemv(float* y, const float* x, const TensorView& w, int64_t r0, int64_t r1, float* scratch) {
   const int64_t in = w.ne[0];
   for (int64_t r = r0; r < r1; ++r) {
@@ -140,7 +248,9 @@ void gemv(float* y, const float* x, const TensorView& w, int64_t r0, int64_t r1,
       case DType::BF16: s = dot_bf16(x, row, in); break;
       case DType::Q8_0: s = dot_q8_0(x, row, in); break;
       case DType::Q4_0: s = dot_q4_0(x, row, in); break;
-      default:  // K-quants: unpack the super-blocks, then a float dot product
+      case DType::Q4_K: s = dot_q4_k(x, row, in); break;
+      case DType::Q6_K: s = dot_q6_k(x, row, in); break;
+      default:
         dequantize_row(w.type, row, scratch, in);
         s = dot_f32(x, scratch, in);
         break;
@@ -149,8 +259,8 @@ void gemv(float* y, const float* x, const TensorView& w, int64_t r0, int64_t r1,
   }
 }
 
-// Vectorised dequantisation for the GEMM path (same float operations as
-// quant.cpp, so bit-identical); K-quants go through dequantize_row.
+// Vectorised dequantisation for the GEMM path and embed (same float operations
+// as quant.cpp, so bit-identical).
 void dequantize_rows(float* dst, const TensorView& w, int64_t r0, int64_t r1) {
   const int64_t in = w.ne[0];
   for (int64_t r = r0; r < r1; ++r, dst += in) {
@@ -185,6 +295,8 @@ void dequantize_rows(float* dst, const TensorView& w, int64_t r0, int64_t r1) {
           }
         }
         break;
+      case DType::Q4_K: dequantize_q4_k(src, dst, in); break;
+      case DType::Q6_K: dequantize_q6_k(src, dst, in); break;
       default: dequantize_row(w.type, src, dst, in); break;
     }
   }
@@ -258,29 +370,102 @@ void gemm(float* y, int64_t ldy, const float* x, int64_t T, const float* w, int6
 }
 
 // y[n] += a * x[n]
-void axpy(float a, const float* x, float* y, int64_t n) {
+[[gnu::always_inline]] inline void axpy(float a, const float* x, float* y, int64_t n) {
   const vf av = splat(a);
   int64_t i = 0;
   for (; i + kW <= n; i += kW) storeu(y + i, madd(av, loadu(x + i), loadu(y + i)));
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
-void attend(float* out, const float* q, const float* k, const float* v, int64_t n_keys,
-            int64_t stride, int64_t hd, float scale, float* scores) {
-  float max = -__builtin_inff();
-  for (int64_t j = 0; j < n_keys; ++j) {
-    const float s = dot_f32(q, k + j * stride, hd) * scale;
-    scores[j] = s;
-    max = s > max ? s : max;
+// e^x, vectorised (Cephes' expf polynomial, within 2 ulp of expf). x is
+// clamped to [-87, 88] so 2^n stays a normal float; below -87 the result is
+// ~1e-38 instead of smaller, which no softmax or silu can notice.
+inline vf exp_v(vf x) {
+  const vf lo = splat(-87.0f), hi = splat(88.0f);
+  x = x < lo ? lo : x;
+  x = x > hi ? hi : x;
+  const vf n = (x * splat(1.44269504088896341f) + splat(12582912.0f)) - splat(12582912.0f);
+  vf r = madd(n, splat(-0.693145751953125f), x);  // x - n ln2, in two parts
+  r = madd(n, splat(-1.428606765330187045e-06f), r);
+  vf p = splat(1.9875691500e-4f);
+  p = madd(p, r, splat(1.3981999507e-3f));
+  p = madd(p, r, splat(8.3334519073e-3f));
+  p = madd(p, r, splat(4.1665795894e-2f));
+  p = madd(p, r, splat(1.6666665459e-1f));
+  p = madd(p, r, splat(5.0000001201e-1f));
+  const vf y = madd(p * r, r, r) + splat(1.0f);
+  const vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
+  return y * (vf)bits;
+}
+
+// exp_v of p[0..n) for n < kW (the tail of a row), through a padded vector.
+inline vf exp_tail(const float* p, int64_t n) {
+  vf t = splat(0.0f);
+  __builtin_memcpy(&t, p, static_cast<size_t>(n) * sizeof(float));
+  return exp_v(t);
+}
+
+// gate[i] = gate[i] / (1 + e^-gate[i]) * up[i]
+void silu_mul(float* gate, const float* up, int64_t n) {
+  int64_t i = 0;
+  for (; i + kW <= n; i += kW) {
+    const vf g = loadu(gate + i);
+    storeu(gate + i, g / (splat(1.0f) + exp_v(-g)) * loadu(up + i));
   }
-  float sum = 0.0f;
-  for (int64_t j = 0; j < n_keys; ++j) {
-    const float e = __builtin_expf(scores[j] - max);
-    scores[j] = e;
+  if (i < n) {
+    float neg[kW];
+    for (int64_t j = 0; j < n - i; ++j) neg[j] = -gate[i + j];
+    const vf e = exp_tail(neg, n - i);
+    for (int64_t j = 0; j < n - i; ++j) gate[i + j] = gate[i + j] / (1.0f + e[j]) * up[i + j];
+  }
+}
+
+// s[0..n) = exp(s - max(s)) in place; returns the sum.
+float softmax_numerators(float* s, int64_t n) {
+  vf mv = splat(-__builtin_inff());
+  int64_t j = 0;
+  for (; j + kW <= n; j += kW) {
+    const vf x = loadu(s + j);
+    mv = x > mv ? x : mv;
+  }
+  float max = -__builtin_inff();
+  for (int l = 0; l < kW; ++l) max = mv[l] > max ? mv[l] : max;
+  for (; j < n; ++j) max = s[j] > max ? s[j] : max;
+  vf sum = {};
+  j = 0;
+  for (; j + kW <= n; j += kW) {
+    const vf e = exp_v(loadu(s + j) - splat(max));
+    storeu(s + j, e);
     sum += e;
   }
-  for (int64_t d = 0; d < hd; ++d) out[d] = 0.0f;
-  for (int64_t j = 0; j < n_keys; ++j) axpy(scores[j], v + j * stride, out, hd);
-  const float inv = 1.0f / sum;
-  for (int64_t d = 0; d < hd; ++d) out[d] *= inv;
+  float total = hsum(sum);
+  if (j < n) {
+    float shifted[kW];
+    for (int64_t l = 0; l < n - j; ++l) shifted[l] = s[j + l] - max;
+    const vf e = exp_tail(shifted, n - j);
+    for (int64_t l = 0; l < n - j; ++l) {
+      s[j + l] = e[l];
+      total += e[l];
+    }
+  }
+  return total;
+}
+
+// G query heads (q and out: G consecutive rows of hd) that share one K/V head:
+// each key and value row is loaded once for the whole group.
+void attend(float* out, const float* q, int64_t G, const float* k, const float* v, int64_t n_keys,
+            int64_t stride, int64_t hd, float scale, float* scores) {
+  for (int64_t j = 0; j < n_keys; ++j) {
+    const float* kr = k + j * stride;
+    for (int64_t g = 0; g < G; ++g) scores[g * n_keys + j] = dot_f32(q + g * hd, kr, hd) * scale;
+  }
+  float inv[64];  // G <= 64 (checked by the caller)
+  for (int64_t g = 0; g < G; ++g) inv[g] = 1.0f / softmax_numerators(scores + g * n_keys, n_keys);
+  for (int64_t d = 0; d < G * hd; ++d) out[d] = 0.0f;
+  for (int64_t j = 0; j < n_keys; ++j) {
+    const float* vr = v + j * stride;
+    for (int64_t g = 0; g < G; ++g) axpy(scores[g * n_keys + j], vr, out + g * hd, hd);
+  }
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t d = 0; d < hd; ++d) out[g * hd + d] *= inv[g];
 }

@@ -25,6 +25,19 @@ inline vf load_f16(const uint8_t* p) {
   return v;
 }
 
+inline vf load_bf16(const uint8_t* p) {
+  vf v;
+  for (int i = 0; i < 4; ++i) {
+    uint16_t h;
+    __builtin_memcpy(&h, p + 2 * i, 2);
+    v[i] = bf16_to_f32(h);
+  }
+  return v;
+}
+inline vf load_i8(const int8_t* p) { return vf{float(p[0]), float(p[1]), float(p[2]), float(p[3])}; }
+inline vi load_u8(const uint8_t* p) { return vi{p[0], p[1], p[2], p[3]}; }
+inline float half_to_float(uint16_t h) { return f16_to_f32(h); }
+
 #include "ops/simd_body.inl"
 #undef TENX_VF_BYTES
 #undef TENX_MR
@@ -35,7 +48,7 @@ inline vf load_f16(const uint8_t* p) {
 namespace tenx::simd {
 const Kernels& generic_kernels() {
   static const Kernels k{Isa::Generic, "generic", generic::gemv, generic::gemm, generic::dequantize_rows,
-                         generic::attend};
+                         generic::attend, generic::silu_mul};
   return k;
 }
 }  // namespace tenx::simd

@@ -12,6 +12,8 @@
 
 namespace tenx::simd {
 
+inline constexpr int64_t kMaxAttendGroup = 64;
+
 enum class Isa { Generic = 0, Avx2 = 1, Avx512 = 2 };
 
 struct Kernels {
@@ -25,10 +27,12 @@ struct Kernels {
                int64_t K);
   // dst[r * in + k]: rows [r0, r1) of w as floats (bit-identical to dequantize_row).
   void (*dequantize_rows)(float* dst, const TensorView& w, int64_t r0, int64_t r1);
-  // One query head over its keys: out[hd] = softmax(scale · q·kⱼ) · vⱼ, with kⱼ = k + j·stride.
-  // scores holds at least n_keys floats.
-  void (*attend)(float* out, const float* q, const float* k, const float* v, int64_t n_keys,
+  // G query heads sharing one K/V head (q, out: G consecutive rows of hd, G <= kMaxAttendGroup):
+  // out[g] = softmax(scale · q[g]·kⱼ) · vⱼ, with kⱼ = k + j·stride. scores holds G·n_keys floats.
+  void (*attend)(float* out, const float* q, int64_t G, const float* k, const float* v, int64_t n_keys,
                  int64_t stride, int64_t hd, float scale, float* scores);
+  // gate[i] = silu(gate[i]) · up[i] (vectorised exp, within a few ulp of expf).
+  void (*silu_mul)(float* gate, const float* up, int64_t n);
 };
 
 bool isa_supported(Isa isa);  // the CPU (and OS) can run it
@@ -40,6 +44,7 @@ void matmul_with(const Kernels& k, ExecContext& ctx, float* y, const float* x, c
                  int64_t T);
 void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float* q,
                     const AttentionKeys* keys, int64_t T, const AttentionShape& shape);
+void silu_mul_with(const Kernels& k, ExecContext& ctx, float* gate, const float* up, int64_t n);
 
 // Per-ISA tables (defined in simd_<isa>.cpp).
 const Kernels& generic_kernels();

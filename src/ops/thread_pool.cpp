@@ -51,6 +51,7 @@ struct ThreadPool::Impl {
   uint64_t generation = 0;  // written by the caller only
 
   std::atomic<bool> stop{false};
+  std::atomic<bool> busy{false};  // a parallel_for is running (it is not re-entrant)
   std::mutex sleep_mutex;
   std::condition_variable wake;
 
@@ -133,6 +134,14 @@ void ThreadPool::parallel_for(int64_t n_tasks,
                               const std::function<void(int64_t task, int worker)>& fn) {
   if (n_tasks <= 0) return;
   Impl& p = *impl_;
+  // A nested call (from inside a task) would corrupt the running job or deadlock: refuse it.
+  if (p.busy.exchange(true, std::memory_order_acquire))
+    throw Error("thread pool", "parallel_for called while another parallel_for runs on the same pool "
+                               "(it is not re-entrant)");
+  struct Release {
+    std::atomic<bool>& flag;
+    ~Release() { flag.store(false, std::memory_order_release); }
+  } release{p.busy};
   if (p.n_threads == 1 || n_tasks == 1) {  // nothing to share: run inline, exceptions propagate
     for (int64_t t = 0; t < n_tasks; ++t) fn(t, 0);
     return;

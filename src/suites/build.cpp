@@ -2,6 +2,7 @@
 // data/raw and its seed, so building twice (or on another machine) writes the same bytes.
 #include <fmt/format.h>
 
+#include "tenx/suites/agentic.hpp"
 #include "tenx/suites/generator.hpp"
 #include "tenx/suites/reasoning.hpp"
 #include "tenx/suites/suite_io.hpp"
@@ -15,6 +16,7 @@ const std::vector<GeneratorEntry>& suite_generators() {
       {"multimodal", 1998, &build_multimodal_suite},  // 1998: the UCI digits' year
       {"health", 1995, &build_health_suite},          // 1995: the Wisconsin data's year
       {"reasoning", kReasoningSeed, &build_reasoning_suite},
+      {"agentic", kAgenticSeed, &build_agentic_suite},
   };
   return entries;
 }

@@ -5,6 +5,7 @@
 
 #include "generate_util.hpp"
 #include "health_tasks.hpp"
+#include "tenx/util/error.hpp"
 #include "tenx/util/rng.hpp"
 
 namespace tenx::suites {
@@ -53,15 +54,15 @@ Question infusion(Rng& rng) {
 Question units(Rng& rng) {
   switch (rng.below(6)) {
     case 0: {  // g -> mg, tenths of a gram
-      std::int64_t tenths = rng.range(1, 200);
+      std::int64_t tenths = rng.range(1, 500);
       return {fmt::format("Q: {} g in mg? A:", fixed_text(tenths, 1)), std::to_string(tenths * 100)};
     }
     case 1: {  // mg -> g, multiples of 10 mg
-      std::int64_t mg = 10 * rng.range(1, 300);
+      std::int64_t mg = 10 * rng.range(1, 500);
       return {fmt::format("Q: {} mg in g? A:", mg), fixed_text(mg / 10, 2)};
     }
     case 2: {  // L -> mL, tenths of a litre
-      std::int64_t tenths = rng.range(1, 100);
+      std::int64_t tenths = rng.range(1, 300);
       return {fmt::format("Q: {} L in mL? A:", fixed_text(tenths, 1)), std::to_string(tenths * 100)};
     }
     case 3: {  // Celsius -> Fahrenheit, C a multiple of 5: F = C * 9/5 + 32 exactly
@@ -73,7 +74,7 @@ Question units(Rng& rng) {
       return {fmt::format("Q: Glucose {} mmol/L in mg/dL? A:", mmol), std::to_string(mmol * 18)};
     }
     default: {  // pounds -> kg to one decimal, 1 lb = 0.45359237 kg exactly
-      std::int64_t lb = rng.range(5, 400);
+      std::int64_t lb = rng.range(5, 500);
       return {fmt::format("Q: {} lb in kg, to one decimal? A:", lb), fixed_text(div_round(lb * 45359237, 10000000), 1)};
     }
   }
@@ -128,6 +129,7 @@ void add_clinical_arithmetic(const BuildContext& ctx, std::map<std::string, std:
         item.body = body;
         splits[split].push_back(std::move(item));
       }
+      if (n < want) throw Error(task.name, fmt::format("only {} distinct {} questions, {} wanted", n, split, want));
     }
   }
 }

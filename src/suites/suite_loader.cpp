@@ -242,7 +242,7 @@ std::vector<Item> load_split_file(const std::filesystem::path& file, const std::
   scan.stop_at_first = true;
   scan.info = info;
   std::set<std::string> ids;
-  SplitInfo split{file.stem().string(), std::filesystem::relative(file, suite_dir).string(), -1, ""};
+  SplitInfo split{file.stem().string(), file.lexically_relative(suite_dir).string(), -1, ""};
   scan_split(scan, split, ids);
   if (!scan.problems.empty()) {
     const Problem& p = scan.problems.front();

@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "../../src/ops/simd_kernels.hpp"
 #include "ops/ops_test_util.hpp"
 #include "tenx/ops/kernels.hpp"
 #include "tenx/ops/reference.hpp"
@@ -83,6 +84,24 @@ TEST(LogSoftmax, HandComputed) {
   EXPECT_NEAR(out[1], std::log(0.75), 1e-7);
 }
 
+TEST(LogSoftmax, VocabSizedIsThreadCountIndependent) {
+  std::mt19937 rng(19);
+  const int64_t n = 32001;
+  const auto logits = random_floats(rng, n, 4.0f);
+  std::vector<double> expect(n), first;
+  ExecContext ref(1);
+  ref::log_softmax(ref, expect.data(), logits.data(), n);
+  for (int threads : {1, 2, 3}) {
+    ExecContext ctx(threads);
+    std::vector<double> out(n);
+    log_softmax(ctx, out.data(), logits.data(), n);
+    for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(out[i], expect[i], 1e-11) << i;
+    if (first.empty()) first = out;
+    EXPECT_EQ(out, first) << threads << " threads";
+    EXPECT_EQ(ctx.counters, ref.counters);
+  }
+}
+
 TEST(Elementwise, FastMatchesReference) {
   std::mt19937 rng(11);
   for (int64_t n : kSizes) {
@@ -118,6 +137,26 @@ TEST(Elementwise, FastMatchesReference) {
   }
 }
 
+TEST(SiluMul, EveryIsaMatchesReference) {
+  std::mt19937 rng(23);
+  for (simd::Isa isa : {simd::Isa::Generic, simd::Isa::Avx2, simd::Isa::Avx512}) {
+    if (!simd::isa_supported(isa)) continue;
+    for (int64_t n : {1, 3, 7, 15, 16, 17, 31, 33, 100, 257, 40000}) {
+      Misaligned g(random_floats(rng, n, 6.0f));
+      g[0] = 100.0f;  // saturating ends of the exp
+      if (n > 1) g[1] = -100.0f;
+      Misaligned gr = g;
+      const Misaligned u(random_floats(rng, n));
+      ExecContext fast(2), ref(1);
+      simd::silu_mul_with(simd::kernels_for(isa), fast, g.data(), u.data(), n);
+      ref::silu_mul(ref, gr.data(), u.data(), n);
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_NEAR(g[i], gr[i], 1e-6 * (1 + std::fabs(gr[i]))) << simd::kernels_for(isa).name << " " << i;
+      EXPECT_EQ(fast.counters, ref.counters);
+    }
+  }
+}
+
 TEST(Rope, FastMatchesReferenceBothStyles) {
   std::mt19937 rng(13);
   for (RopeStyle style : {RopeStyle::Normal, RopeStyle::NeoX}) {
@@ -142,7 +181,7 @@ TEST(Embed, EveryTypeMatchesDequantizedRows) {
   for (DType type : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K,
                      DType::Q6_K}) {
     const int64_t C = dtype_info(type).block_elems == 256 ? 512 : 96;
-    const auto table = testing::make_weight(rng, type, C, 10);
+    const auto table = testing::make_weight(rng, type, C, 10, /*offset=*/1);
     const std::vector<int32_t> ids = {3, 0, 9, 3};
     Misaligned y(4 * C), yr(4 * C);
     ExecContext fast(2), ref(1);

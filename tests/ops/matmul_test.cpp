@@ -63,7 +63,7 @@ TEST(Matmul, EveryIsaMatchesReference) {
     for (DType type : kAllTypes) {
       for (int64_t in : row_lengths(type)) {
         for (int64_t out : {1, 5, 33}) {
-          const auto w = make_weight(rng, type, in, out);
+          const auto w = make_weight(rng, type, in, out, /*offset=*/out == 5 ? 1 : 0);
           for (int64_t T : {1, 2, 3, 5, 9}) {
             const Misaligned x(testing::random_floats(rng, T * in));
             Misaligned y(T * out, NAN);
@@ -84,7 +84,7 @@ TEST(Matmul, PublicKernelLargerShapesAndThreadCounts) {
   std::mt19937 rng(3);
   for (DType type : kAllTypes) {
     const int64_t in = 512, out = 300;
-    const auto w = make_weight(rng, type, in, out);
+    const auto w = make_weight(rng, type, in, out, /*offset=*/type == DType::Q8_0 ? 3 : 0);
     for (int threads : {1, 2, 3}) {
       for (int64_t T : {1, 7, 40}) {
         const auto x = testing::random_floats(rng, T * in);

@@ -36,18 +36,19 @@ struct Misaligned {
 // A weight with ne = {in, out} that owns its bytes. Types with a quantizer are
 // quantized from random floats; Q4_K / Q6_K (no quantizer in tenx) get random
 // blocks with small scales, which exercises every bit of the layouts. The
-// bytes start one byte past an aligned allocation, like tensors in a file.
+// bytes start `offset` bytes past an aligned allocation (GGUF data is usually
+// aligned, but a file may use any alignment).
 struct OwnedWeight {
   std::vector<uint8_t> bytes;
   TensorView view;
 };
 
-inline OwnedWeight make_weight(std::mt19937& rng, DType type, int64_t in, int64_t out,
+inline OwnedWeight make_weight(std::mt19937& rng, DType type, int64_t in, int64_t out, int offset = 0,
                                float scale = 0.5f) {
   OwnedWeight w;
   const int64_t row_bytes = dtype_row_bytes(type, in);
-  w.bytes.resize(static_cast<size_t>(row_bytes * out) + 1);
-  uint8_t* data = w.bytes.data() + 1;
+  w.bytes.resize(static_cast<size_t>(row_bytes * out + offset));
+  uint8_t* data = w.bytes.data() + offset;
   if (can_quantize_to(type)) {
     for (int64_t r = 0; r < out; ++r) {
       const auto row = random_floats(rng, in, scale);

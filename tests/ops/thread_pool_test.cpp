@@ -84,6 +84,16 @@ TEST(ThreadPool, ExceptionsPropagateAndPoolSurvives) {
   }
 }
 
+TEST(ThreadPool, NestedCallIsAnErrorNotADeadlock) {
+  for (int threads : {1, 2}) {
+    ThreadPool pool(threads);
+    EXPECT_THROW(pool.parallel_for(4, [&](int64_t, int) { pool.parallel_for(2, [](int64_t, int) {}); }), Error);
+    std::atomic<int> count{0};
+    pool.parallel_for(10, [&](int64_t, int) { count.fetch_add(1); });  // still usable
+    EXPECT_EQ(count.load(), 10);
+  }
+}
+
 TEST(ThreadPool, RejectsZeroThreads) { EXPECT_THROW(ThreadPool(0), Error); }
 
 }  // namespace

@@ -45,7 +45,7 @@ TEST(ItemJson, GenerateAndAgentRoundTrip) {
   Item g;
   g.id = "g";
   g.task = "math";
-  g.body = GenerateBody{"Q: 2+2? A:", {"4", "four"}, {"\n"}, 4, MatchKind::numeric, 0.5};
+  g.body = GenerateBody{"Q: 2+2? A:", {"4", "4.0"}, {"\n"}, 4, MatchKind::numeric, 0.5};
   EXPECT_EQ(item_to_line(item_from_json(item_to_json(g))), item_to_line(g));
   Item a = sample_agent_item();
   Item back = item_from_json(item_to_json(a));

@@ -83,7 +83,8 @@ TEST(TokenizerHfLlama3, MatchesTokenizersThroughLoadHfDir) {
   const tenx::ModelFile mf = tenx::load_hf_dir(kDir.string());
   const tenx::Tokenizer tok = tenx::Tokenizer::from_metadata(mf.meta, kDir.string());
   EXPECT_EQ(tok.model(), "gpt2");
-  for (const json& c : read_json(kDir / "expected.json").at("tokenize")) {
+  const json expected = read_json(kDir / "expected.json");
+  for (const json& c : expected.at("tokenize")) {
     SCOPED_TRACE("text: '" + c.at("text").get<std::string>() + "'");
     EXPECT_EQ(tok.encode(c.at("text").get<std::string>(), false, false), c.at("ids").get<std::vector<int32_t>>());
   }

@@ -112,8 +112,11 @@ TEST(TokenizerProperties, PiecesJoinBackToTheText) {
       SCOPED_TRACE("text: '" + text + "'");
       std::string joined;
       for (int32_t id : tok.encode(text, false, true)) joined += tok.token_to_piece(id, true);
-      // phi-3 swallows whitespace after its special tokens (llama.cpp's rstrip).
-      if (path.filename() == "ggml-vocab-phi-3.gguf" && text.find("</s>") != std::string::npos) continue;
+      // SentencePiece: a literal U+2581 comes back as a space, text after a special
+      // token gets its own space prefix and phi-3 swallows whitespace after them.
+      if (spm && (text.find("<s>") != std::string::npos || text.find("</s>") != std::string::npos ||
+                  text.find("\xe2\x96\x81") != std::string::npos))
+        continue;
       EXPECT_EQ(joined, (spm && !text.empty() ? " " : "") + text);
     }
     for (int i = 0; i < 300; ++i) {  // arbitrary bytes: no crash, ids in range

@@ -1,0 +1,58 @@
+#pragma once
+// Deterministic random models for tests and benchmarks: llama or qwen2 weights
+// drawn from a seeded generator that gives the same bits on every machine, and a
+// byte-level BPE ("gpt2") vocabulary that llama.cpp accepts.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tenx/model/model_file.hpp"
+
+namespace tenx {
+
+struct ModelInitSpec {
+  std::string arch = "llama";  // "llama" or "qwen2" (qwen2 gets q/k/v biases)
+  int64_t n_embd = 64;
+  int64_t n_layer = 2;
+  int64_t n_head = 4;
+  int64_t n_head_kv = 0;  // 0: same as n_head
+  int64_t n_ff = 176;
+  int64_t n_vocab = 512;  // >= 258: 256 byte tokens + <|endoftext|>, the rest merges
+  int64_t n_ctx = 2048;
+  uint64_t seed = 0;
+  DType type = DType::F32;  // matrices; norms and biases stay F32
+  bool tied = false;        // no output.weight: the output reuses token_embd
+  float rope_base = 10000.0f;
+  float rms_eps = 1e-5f;
+  std::string name;  // general.name; default "tenx-random-<arch>"
+};
+
+// Weights, all from std::mt19937_64 through splitmix64-derived per-tensor seeds and
+// an explicit Box-Muller transform (no std:: distributions, whose output differs
+// between standard libraries):
+//   norms          1 + 0.1 N(0,1)
+//   biases         0.1 N(0,1)
+//   token_embd     N(0,1)                (RMSNorm removes its scale)
+//   other matrices N(0,1) / sqrt(ne[0])  (fan-in scaling: activations and logits stay O(1))
+// Throws tenx::Error("model init", ...) for inconsistent sizes.
+ModelFile make_random_model(const ModelInitSpec& spec);
+
+// make_random_model + write_gguf.
+void write_random_model(const std::string& path, const ModelInitSpec& spec);
+
+struct ByteLevelVocab {
+  std::vector<std::string> tokens;  // 256 bytes (GPT-2 byte-to-unicode order), specials, merges
+  std::vector<int64_t> token_types; // 1 normal, 3 control
+  std::vector<std::string> merges;  // "A B", rank = index; each result A+B is a token
+  int64_t eos_id = 256;             // <|endoftext|> (also bos)
+};
+
+// Merges come from byte-pair training on a built-in English paragraph, then, once
+// its pairs are exhausted, from concatenating earlier merged tokens in a fixed
+// diagonal order. Throws tenx::Error when n_vocab < 257 + 1 (at least one merge).
+ByteLevelVocab make_byte_level_vocab(int64_t n_vocab);
+
+// GPT-2's bytes_to_unicode: the UTF-8 text of byte b's token.
+std::string gpt2_byte_token(uint8_t b);
+
+}  // namespace tenx
