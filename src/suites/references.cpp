@@ -25,7 +25,11 @@ std::string most_frequent(const std::map<std::string, int>& counts) {
 // The class a majority predictor counts: the gold position for choice items (their choices may
 // differ item to item, as in medical_pick), the first target for generate items.
 std::string answer_key(const Item& item) {
-  if (item.type() == ItemType::choice) return "#" + std::to_string(item.choice().gold);
+  if (item.type() == ItemType::choice) {
+    std::string key = "#";  // built in two steps: GCC 12 warns (-Wrestrict) on "#" + to_string
+    key += std::to_string(item.choice().gold);
+    return key;
+  }
   return item.generate().targets.front();
 }
 
