@@ -5,10 +5,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 
 #include "command.hpp"
 #include "common.hpp"
 #include "tenx/model/model_file.hpp"
+#include "tenx/model/model_init.hpp"
 #include "tenx/model/quantize_model.hpp"
 #include "tenx/util/error.hpp"
 
@@ -26,7 +28,24 @@ void run(const ConvertArgs& a) {
     throw Error(a.input, "expected a Hugging Face model directory (config.json + *.safetensors)");
   const ModelFile hf = load_hf_dir(a.input);
   const std::optional<DType> target = a.type == "auto" ? std::nullopt : dtype_from_name(a.type);
-  const QuantizedModel q = quantize_model(hf, target);
+  QuantizedModel q = quantize_model(hf, target);
+  // llama.cpp loads no model without a vocabulary: give a tokenizer-less one a
+  // placeholder byte vocabulary (ids keep their meaning: the checkpoint's own).
+  bool placeholder = false;
+  if (!q.model.meta.contains("tokenizer.ggml.model")) {
+    const uint64_t n_vocab = q.model.meta.get_uint("tenx.vocab_size").value_or(0);
+    if (n_vocab >= 256) {
+      std::optional<int64_t> bos, eos;
+      std::ifstream in(std::filesystem::path(a.input) / "config.json");
+      const auto cfg = nlohmann::json::parse(in, nullptr, false);
+      if (cfg.is_object() && cfg.contains("bos_token_id") && cfg["bos_token_id"].is_number_integer())
+        bos = cfg["bos_token_id"].get<int64_t>();
+      if (cfg.is_object() && cfg.contains("eos_token_id") && cfg["eos_token_id"].is_number_integer())
+        eos = cfg["eos_token_id"].get<int64_t>();
+      add_placeholder_vocab(q.model.meta, static_cast<int64_t>(n_vocab), bos, eos);
+      placeholder = true;
+    }
+  }
   write_gguf(a.output, q.model.meta, q.model.tensors);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const uint64_t out_bytes = std::filesystem::file_size(a.output);
@@ -42,8 +61,9 @@ void run(const ConvertArgs& a) {
     j["file_type"] = file_type;
     j["n_tensors"] = q.model.tensors.size();
     j["n_kv"] = q.model.meta.size();
-    j["tokenizer"] = has_tokenizer ? nlohmann::ordered_json(*q.model.meta.get_string("tokenizer.ggml.pre"))
-                                   : nlohmann::ordered_json(nullptr);
+    j["tokenizer"] = placeholder     ? nlohmann::ordered_json("placeholder")
+                     : has_tokenizer ? nlohmann::ordered_json(*q.model.meta.get_string("tokenizer.ggml.pre"))
+                                     : nlohmann::ordered_json(nullptr);
     j["input_bytes"] = hf.file_bytes;
     j["output_bytes"] = out_bytes;
     j["seconds"] = seconds;
@@ -53,7 +73,9 @@ void run(const ConvertArgs& a) {
   fmt::print("converted {} -> {}\n", a.input, a.output);
   fmt::print("  {}, {} tensors, {} metadata keys, file_type {}, tokenizer {}\n", arch, q.model.tensors.size(),
              q.model.meta.size(), file_type,
-             has_tokenizer ? "gpt2/" + *q.model.meta.get_string("tokenizer.ggml.pre") : std::string("none"));
+             placeholder     ? std::string("placeholder bytes (the directory has no tokenizer.json)")
+             : has_tokenizer ? "gpt2/" + *q.model.meta.get_string("tokenizer.ggml.pre")
+                             : std::string("none"));
   fmt::print("  {} -> {} in {:.2f} s\n", human_bytes(static_cast<double>(hf.file_bytes)),
              human_bytes(static_cast<double>(out_bytes)), seconds);
 }

@@ -198,6 +198,30 @@ ByteLevelVocab make_byte_level_vocab(int64_t n_vocab) {
   return v;
 }
 
+void add_placeholder_vocab(Metadata& meta, int64_t n_vocab, std::optional<int64_t> bos, std::optional<int64_t> eos) {
+  if (n_vocab < 256 || n_vocab > (int64_t{1} << 24))
+    throw Error(kSubject, fmt::format("a placeholder byte vocabulary needs 256 to 2^24 tokens, not {}", n_vocab));
+  std::vector<std::string> tokens;
+  std::vector<int64_t> types;
+  for (int b = 0; b < 256; ++b) {
+    tokens.push_back(gpt2_byte_token(static_cast<uint8_t>(b)));
+    types.push_back(1);
+  }
+  for (int64_t i = 256; i < n_vocab; ++i) {
+    tokens.push_back(fmt::format("[PAD{}]", i));
+    types.push_back(5);  // unused
+  }
+  meta.set("tokenizer.ggml.model", GgufValue::str("gpt2"));
+  meta.set("tokenizer.ggml.pre", GgufValue::str("gpt-2"));
+  meta.set("tokenizer.ggml.tokens", GgufValue::str_array(std::move(tokens)));
+  meta.set("tokenizer.ggml.token_type", GgufValue::i32_array(std::move(types)));
+  meta.set("tokenizer.ggml.merges", GgufValue::str_array({gpt2_byte_token(' ') + " " + gpt2_byte_token(' ')}));
+  if (bos && *bos >= 0 && *bos < n_vocab) meta.set("tokenizer.ggml.bos_token_id", GgufValue::u32(static_cast<uint32_t>(*bos)));
+  if (eos && *eos >= 0 && *eos < n_vocab) meta.set("tokenizer.ggml.eos_token_id", GgufValue::u32(static_cast<uint32_t>(*eos)));
+  meta.set("tokenizer.ggml.add_bos_token", GgufValue::boolean(false));
+  meta.set("tenx.placeholder_vocab", GgufValue::boolean(true));
+}
+
 ModelFile make_random_model(const ModelInitSpec& spec) {
   ModelInitSpec s = spec;
   if (s.n_head_kv == 0) s.n_head_kv = s.n_head;
@@ -244,11 +268,11 @@ ModelFile make_random_model(const ModelInitSpec& spec) {
   m.set("tokenizer.ggml.eos_token_id", GgufValue::u32(static_cast<uint32_t>(vocab.eos_id)));
   m.set("tokenizer.ggml.add_bos_token", GgufValue::boolean(false));
 
-  enum class Init { Norm, Bias, Embedding, Matrix };
+  enum class Init { Norm, Bias, Matrix };
   struct Spec { std::string name; std::vector<int64_t> ne; Init init; };
   std::vector<Spec> specs;
   const int64_t kv_dim = head_dim * s.n_head_kv;
-  specs.push_back({"token_embd.weight", {s.n_embd, s.n_vocab}, Init::Embedding});
+  specs.push_back({"token_embd.weight", {s.n_embd, s.n_vocab}, Init::Matrix});
   for (int64_t l = 0; l < s.n_layer; ++l) {
     const std::string b = fmt::format("blk.{}.", l);
     specs.push_back({b + "attn_norm.weight", {s.n_embd}, Init::Norm});
@@ -285,7 +309,6 @@ ModelFile make_random_model(const ModelInitSpec& spec) {
       switch (sp.init) {
         case Init::Norm: x = static_cast<float>(1.0 + 0.1 * z); break;
         case Init::Bias: x = static_cast<float>(0.1 * z); break;
-        case Init::Embedding: x = static_cast<float>(z); break;
         case Init::Matrix: x = static_cast<float>(z * fan_in_scale); break;
       }
     }

@@ -3,12 +3,15 @@
 // returns them all. Nothing in a suite's content can crash the scan.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "tenx/suites/suite_io.hpp"
 #include "tenx/suites/validator.hpp"
+#include "tenx/suites/agentic.hpp"
 #include "tenx/util/error.hpp"
 #include "tenx/util/sha256.hpp"
 
@@ -201,6 +204,15 @@ std::vector<FieldError> check_item(const Item& item, const SuiteInfo& info) {
   if (item.type() == ItemType::agent) {
     const auto& b = item.agent();
     for (size_t i = 0; i < b.gold.calls.size(); ++i) check_call(b.gold.calls[i], b.tools, fmt::format("gold/calls/{}", i), out);
+    // The environment's own checks: its tools, its state, typed arguments and the
+    // gold trajectory replayed (agentic.hpp). Problems already reported above are
+    // not repeated.
+    for (FieldError& e : validate_agent_item(item)) {
+      const bool seen = std::any_of(out.begin(), out.end(), [&](const FieldError& o) {
+        return o.field == e.field || (o.field.rfind(e.field, 0) == 0 && o.message == e.message);
+      });
+      if (!seen) out.push_back(std::move(e));
+    }
   }
   return out;
 }

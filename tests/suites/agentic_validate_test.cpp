@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "tenx/suites/agentic.hpp"
+#include "tenx/suites/validator.hpp"
 
 namespace tenx::suites {
 namespace {
@@ -107,6 +108,28 @@ TEST(AgenticValidate, NonAgentItemsAreNotItsBusiness) {
   Item item;
   item.body = GenerateBody{};
   EXPECT_TRUE(validate_agent_item(item).empty());
+}
+
+}  // namespace
+}  // namespace tenx::suites
+
+namespace tenx::suites {
+namespace {
+
+// The suite validator (check_item, used by `tenx suites validate` and by loading)
+// runs these environment checks too: a tampered trajectory is reported.
+TEST(AgenticValidation, CheckItemIncludesTheEnvironmentChecks) {
+  Item item = sample_item();
+  SuiteInfo info;
+  info.tasks.push_back(TaskInfo{});
+  info.tasks.back().name = "multi_step";
+  info.tasks.back().type = ItemType::agent;
+  EXPECT_TRUE(check_item(item, info).empty());
+  item.meta["trajectory"] = "<call>lookup(patient=3, field=\"bmi\")</call>\n<result>99</result>\n<answer>obese</answer>\n";
+  const auto errors = check_item(item, info);
+  bool found = false;
+  for (const auto& e : errors) found = found || e.field == "meta/trajectory";
+  EXPECT_TRUE(found);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // drawn from a seeded generator that gives the same bits on every machine, and a
 // byte-level BPE ("gpt2") vocabulary that llama.cpp accepts.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,8 @@ struct ModelInitSpec {
 // between standard libraries):
 //   norms          1 + 0.1 N(0,1)
 //   biases         0.1 N(0,1)
-//   token_embd     N(0,1)                (RMSNorm removes its scale)
-//   other matrices N(0,1) / sqrt(ne[0])  (fan-in scaling: activations and logits stay O(1))
+//   matrices       N(0,1) / sqrt(ne[0])  (fan-in scaling: activations and logits stay O(1),
+//                                         also for a tied output that reuses token_embd)
 // Throws tenx::Error("model init", ...) for inconsistent sizes.
 ModelFile make_random_model(const ModelInitSpec& spec);
 
@@ -51,6 +52,13 @@ struct ByteLevelVocab {
 // its pairs are exhausted, from concatenating earlier merged tokens in a fixed
 // diagonal order. Throws tenx::Error when n_vocab < 257 + 1 (at least one merge).
 ByteLevelVocab make_byte_level_vocab(int64_t n_vocab);
+
+// For a model without a tokenizer (tenx convert of a Hugging Face directory with no
+// tokenizer.json): a "gpt2" vocabulary in which token b < 256 is byte b, further ids
+// are unused "[PADi]" entries, with one merge (llama.cpp refuses a gpt2 vocabulary
+// without merges; text then tokenizes to plain bytes), and tenx.placeholder_vocab =
+// true. Needs n_vocab >= 256. bos/eos are recorded when given and below n_vocab.
+void add_placeholder_vocab(Metadata& meta, int64_t n_vocab, std::optional<int64_t> bos, std::optional<int64_t> eos);
 
 // GPT-2's bytes_to_unicode: the UTF-8 text of byte b's token.
 std::string gpt2_byte_token(uint8_t b);
