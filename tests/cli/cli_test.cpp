@@ -130,3 +130,39 @@ TEST_F(Cli, TextInputGoesThroughTheTokenizer) {
 
 }  // namespace
 }  // namespace tenx
+
+namespace tenx {
+namespace {
+
+TEST_F(Cli, BenchPrintsLlamaBenchFields) {
+  const auto r = run_tenx("bench " + model() + " -p 16 -n 4 -r 2 -t 1 -o json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 2u);  // pp16, tg4
+  for (const char* key : {"model_filename", "model_type", "model_size", "model_n_params", "n_batch", "n_threads",
+                          "type_k", "type_v", "n_prompt", "n_gen", "test_time", "avg_ns", "stddev_ns", "avg_ts",
+                          "stddev_ts", "samples_ns", "samples_ts"})
+    EXPECT_TRUE(j[0].contains(key)) << key;
+  EXPECT_EQ(j[0]["n_prompt"], 16);
+  EXPECT_EQ(j[1]["n_gen"], 4);
+  EXPECT_EQ(j[0]["samples_ns"].size(), 2u);
+  // tokens/s of each sample is tokens over its time.
+  const double ns = j[0]["samples_ns"][0].get<double>();
+  EXPECT_NEAR(j[0]["samples_ts"][0].get<double>(), 16 * 1e9 / ns, 1e-6 * 16 * 1e9 / ns);
+  // tg4 runs four decode steps at positions 0..3, each with logits: exactly the
+  // per-token FLOPs `inspect` derives at contexts 1..4.
+  int64_t expected = 0;
+  for (int ctx = 1; ctx <= 4; ++ctx)
+    expected += nlohmann::json::parse(run_tenx("inspect " + model() + " --json --ctx " + std::to_string(ctx)).out)
+                    ["flops_per_token"].get<int64_t>();
+  EXPECT_EQ(j[1]["flops"].get<int64_t>(), expected);
+  for (const char* fmt : {"md", "csv", "jsonl"}) {
+    const auto o = run_tenx(std::string("bench ") + model() + " -p 8 -n 0 -r 1 -t 1 -o " + fmt);
+    EXPECT_EQ(o.code, 0) << fmt << o.err;
+    EXPECT_NE(o.out.find("8"), std::string::npos);
+  }
+  EXPECT_EQ(run_tenx("bench " + model() + " -o xml").code, 2);
+}
+
+}  // namespace
+}  // namespace tenx
