@@ -53,9 +53,11 @@ void bm_fma(benchmark::State& state, Isa isa, int threads, Peaks& peaks) {
   float sink = 0;
   run_fma(pool, isa, threads, 1 << 12, sink);  // wakes the workers, settles the clock
   double flops = 0;
+  const double cpu0 = process_cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   for (auto _ : state) flops += run_fma(pool, isa, 8 * threads, 1 << 16, sink);
   const double seconds = seconds_since(t0);
+  state.counters["cpu_share"] = (process_cpu_seconds() - cpu0) / (seconds * threads);
   benchmark::DoNotOptimize(sink);
   const double gflops = flops / seconds * 1e-9;
   state.counters["GFLOP/s"] = gflops;
@@ -71,9 +73,11 @@ void bm_read(benchmark::State& state, const ReadBuffer& buf, int threads, Peaks&
   const Isa isa = best_isa();
   float sink = 0;
   double bytes = 0;
+  const double cpu0 = process_cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   for (auto _ : state) bytes += run_read(pool, isa, buf, sink);
   const double seconds = seconds_since(t0);
+  state.counters["cpu_share"] = (process_cpu_seconds() - cpu0) / (seconds * threads);
   benchmark::DoNotOptimize(sink);
   const double gbs = bytes / seconds * 1e-9;
   state.counters["GB/s"] = gbs;

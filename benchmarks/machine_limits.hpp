@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -248,6 +249,16 @@ struct MachinePeaks {
 
 inline double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// CPU seconds of the whole process (all threads). Over a timed region,
+// cpu / (wall x threads) is the share of its cores the benchmark actually got: well
+// under 1 means other processes took the CPU (the machine is shared) and the rates
+// are low for that reason, not the code's. Spinning pool workers count as busy.
+inline double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 inline MachinePeaks measure_peaks(ThreadPool& pool, const ReadBuffer& buf, int trials = 5) {

@@ -5,6 +5,7 @@
 // huge allocation.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <unordered_set>
@@ -121,17 +122,20 @@ GgufValue read_value(Cursor& c, GgufType type, const std::string& key) {
   if (count > c.remaining() / min_elem)
     c.fail(at, fmt::format("key '{}': array of {} {} elements cannot fit in the {} bytes left in the file", key,
                            count, gguf_type_name(elem), c.remaining()));
+  // Grown as elements are read (reserving at most 1M up front): a count that
+  // passed the size check above can still be a lie about the rest of the file.
+  const size_t first = static_cast<size_t>(std::min<uint64_t>(count, 1u << 20));
   if (elem == GgufType::STRING) {
-    v.strings.reserve(count);
+    v.strings.reserve(first);
     for (uint64_t k = 0; k < count; ++k) v.strings.push_back(c.read_string(fmt::format("element {} of key '{}'", k, key)));
   } else if (elem == GgufType::FLOAT32 || elem == GgufType::FLOAT64) {
-    v.floats.resize(count);
-    int64_t dummy = 0;
-    for (uint64_t k = 0; k < count; ++k) read_scalar(c, elem, &dummy, &v.floats[k]);
+    v.floats.reserve(first);
+    int64_t unused = 0;
+    for (uint64_t k = 0; k < count; ++k) read_scalar(c, elem, &unused, &v.floats.emplace_back());
   } else {
-    v.ints.resize(count);
-    double dummy = 0;
-    for (uint64_t k = 0; k < count; ++k) read_scalar(c, elem, &v.ints[k], &dummy);
+    v.ints.reserve(first);
+    double unused = 0;
+    for (uint64_t k = 0; k < count; ++k) read_scalar(c, elem, &v.ints.emplace_back(), &unused);
   }
   return v;
 }
@@ -232,8 +236,7 @@ ModelFile load_gguf(const std::string& path) {
     mf.meta.set(std::move(key), std::move(v));
   }
 
-  std::vector<TensorInfo> infos;
-  infos.reserve(static_cast<size_t>(n_tensors));
+  std::vector<TensorInfo> infos;  // not reserved from n_tensors: memory follows the bytes actually read
   std::unordered_set<std::string> names;
   for (int64_t k = 0; k < n_tensors; ++k) infos.push_back(read_tensor_info(c, names));
 

@@ -1,0 +1,50 @@
+#pragma once
+// What the trainer writes: the model as a normal llama GGUF (F32 tensors, the
+// tokenizer's tokenizer.ggml.* keys, the training compute under tenx.training.*)
+// that Model::load and llama.cpp load, and checkpoints: the same file plus the
+// AdamW moments and the trainer's position, so a resumed run continues bit for bit.
+#include <cstdint>
+#include <string>
+
+#include "tenx/model/config.hpp"
+#include "tenx/model/metadata.hpp"
+#include "tenx/train/params.hpp"
+
+namespace tenx::train {
+
+// Training compute, by the conventions of docs/flops.md (1 multiply-add = 2 FLOPs;
+// backward = 2 × forward, so a step costs 3 × the forward's FLOPs).
+struct TrainingRecord {
+  std::string recipe;     // recipe name
+  uint64_t seed = 0;
+  int64_t steps = 0;
+  uint64_t tokens = 0;    // tokens run through the model (padding excluded)
+  uint64_t flops = 0;     // forward + backward
+  double seconds = 0;     // wall time of the steps
+};
+
+// general.*, llama.* hyper-parameters, the given tokenizer keys and tenx.training.*.
+Metadata model_metadata(const ModelConfig& config, const std::string& name, const Metadata& tokenizer,
+                        const TrainingRecord& record);
+
+// Writes the model GGUF (parameters only).
+void export_model(const std::string& path, const ModelConfig& config, const ParamLayout& layout, const float* params,
+                  const std::string& name, const Metadata& tokenizer, const TrainingRecord& record);
+
+// Checkpoint: model metadata + tenx.checkpoint.* keys (next step, data position),
+// tensors: the parameters under their names, then adam.m.<name>, adam.v.<name>.
+struct CheckpointState {
+  int64_t next_step = 0;
+  TrainingRecord record;
+  std::string recipe_digest;  // SHA-256 of the recipe JSON: resuming with another recipe is refused
+};
+void write_checkpoint(const std::string& path, const ModelConfig& config, const TrainArena& arena,
+                      const Metadata& tokenizer, const CheckpointState& state);
+// Loads parameters and moments into `arena` (whose layout must match the file's
+// tensors exactly); returns the state. Throws tenx::Error naming the file.
+CheckpointState read_checkpoint(const std::string& path, TrainArena& arena);
+
+// The tokenizer.ggml.* keys of a metadata block (to carry a vocabulary along).
+Metadata tokenizer_keys(const Metadata& meta);
+
+}  // namespace tenx::train

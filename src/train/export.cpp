@@ -1,0 +1,125 @@
+#include "tenx/train/export.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <vector>
+
+#include "tenx/model/model_file.hpp"
+#include "tenx/util/error.hpp"
+
+namespace tenx::train {
+
+namespace {
+
+TensorView f32_view(const std::string& name, const ParamSpec& s, const float* data) {
+  TensorView v;
+  v.name = name;
+  v.type = DType::F32;
+  v.n_dims = s.n_dims;
+  v.ne = {s.cols, s.n_dims == 2 ? s.rows : 1, 1, 1};
+  v.data = reinterpret_cast<const uint8_t*>(data + s.offset);
+  v.nbytes = static_cast<uint64_t>(s.elements()) * sizeof(float);
+  return v;
+}
+
+void set_record(Metadata& m, const TrainingRecord& r) {
+  m.set("tenx.training.recipe", GgufValue::str(r.recipe));
+  m.set("tenx.training.seed", GgufValue::u64(r.seed));
+  m.set("tenx.training.steps", GgufValue::u64(static_cast<uint64_t>(r.steps)));
+  m.set("tenx.training.tokens", GgufValue::u64(r.tokens));
+  m.set("tenx.training.flops", GgufValue::u64(r.flops));
+  m.set("tenx.training.seconds", GgufValue::f64(r.seconds));
+}
+
+TrainingRecord get_record(const Metadata& m, const std::string& subject) {
+  TrainingRecord r;
+  r.recipe = m.get_string("tenx.training.recipe", subject).value_or("");
+  r.seed = m.get_uint("tenx.training.seed", subject).value_or(0);
+  r.steps = static_cast<int64_t>(m.get_uint("tenx.training.steps", subject).value_or(0));
+  r.tokens = m.get_uint("tenx.training.tokens", subject).value_or(0);
+  r.flops = m.get_uint("tenx.training.flops", subject).value_or(0);
+  r.seconds = m.get_float("tenx.training.seconds", subject).value_or(0.0);
+  return r;
+}
+
+}  // namespace
+
+Metadata tokenizer_keys(const Metadata& meta) {
+  Metadata out;
+  for (const auto& [key, value] : meta.entries())
+    if (key.rfind("tokenizer.", 0) == 0) out.set(key, value);
+  return out;
+}
+
+Metadata model_metadata(const ModelConfig& c, const std::string& name, const Metadata& tokenizer,
+                        const TrainingRecord& record) {
+  Metadata m;
+  const std::string a = "llama";
+  auto u32 = [](int64_t v) { return GgufValue::u32(static_cast<uint32_t>(v)); };
+  m.set("general.architecture", GgufValue::str(a));
+  m.set("general.name", GgufValue::str(name));
+  m.set("general.file_type", GgufValue::u32(0));  // all F32
+  m.set(a + ".vocab_size", u32(c.n_vocab));
+  m.set(a + ".context_length", u32(c.n_ctx_train));
+  m.set(a + ".embedding_length", u32(c.n_embd));
+  m.set(a + ".block_count", u32(c.n_layer));
+  m.set(a + ".feed_forward_length", u32(c.n_ff));
+  m.set(a + ".attention.head_count", u32(c.n_head));
+  m.set(a + ".attention.head_count_kv", u32(c.n_head_kv));
+  m.set(a + ".attention.layer_norm_rms_epsilon", GgufValue::f32(c.rms_eps));
+  m.set(a + ".rope.freq_base", GgufValue::f32(c.rope_base));
+  m.set(a + ".rope.dimension_count", u32(c.n_rot));
+  const Metadata tok = tokenizer_keys(tokenizer);  // a named copy: entries() refers into it
+  for (const auto& [key, value] : tok.entries()) m.set(key, value);
+  set_record(m, record);
+  return m;
+}
+
+void export_model(const std::string& path, const ModelConfig& config, const ParamLayout& layout, const float* params,
+                  const std::string& name, const Metadata& tokenizer, const TrainingRecord& record) {
+  std::vector<TensorView> tensors;
+  for (const ParamSpec& s : layout.tensors) tensors.push_back(f32_view(s.name, s, params));
+  write_gguf(path, model_metadata(config, name, tokenizer, record), tensors);
+}
+
+void write_checkpoint(const std::string& path, const ModelConfig& config, const TrainArena& arena,
+                      const Metadata& tokenizer, const CheckpointState& state) {
+  Metadata m = model_metadata(config, "tenx-checkpoint", tokenizer, state.record);
+  m.set("tenx.checkpoint.next_step", GgufValue::u64(static_cast<uint64_t>(state.next_step)));
+  m.set("tenx.checkpoint.recipe_sha256", GgufValue::str(state.recipe_digest));
+  const size_t n = arena.layout.n_params;
+  const float* base = arena.block.data();
+  std::vector<TensorView> tensors;
+  for (const ParamSpec& s : arena.layout.tensors) tensors.push_back(f32_view(s.name, s, base));
+  for (const ParamSpec& s : arena.layout.tensors) tensors.push_back(f32_view("adam.m." + s.name, s, base + 2 * n));
+  for (const ParamSpec& s : arena.layout.tensors) tensors.push_back(f32_view("adam.v." + s.name, s, base + 3 * n));
+  write_gguf(path, m, tensors);
+}
+
+CheckpointState read_checkpoint(const std::string& path, TrainArena& arena) {
+  const ModelFile f = load_gguf(path);
+  const auto step = f.meta.get_uint("tenx.checkpoint.next_step", path);
+  if (!step) throw Error(path, "not a tenx checkpoint (no tenx.checkpoint.next_step)");
+  CheckpointState state;
+  state.next_step = static_cast<int64_t>(*step);
+  state.recipe_digest = f.meta.get_string("tenx.checkpoint.recipe_sha256", path).value_or("");
+  state.record = get_record(f.meta, path);
+  const size_t n = arena.layout.n_params;
+  size_t found = 0;
+  for (const auto& [prefix, block] : {std::pair{std::string(), size_t{0}}, {"adam.m.", 2 * n}, {"adam.v.", 3 * n}})
+    for (const ParamSpec& s : arena.layout.tensors) {
+      const TensorView* t = f.find(prefix + s.name);
+      if (!t) throw Error(path, fmt::format("checkpoint has no tensor '{}{}'", prefix, s.name));
+      if (t->type != DType::F32 || t->ne[0] != s.cols || t->ne[1] != (s.n_dims == 2 ? s.rows : 1) ||
+          t->elements() != s.elements())
+        throw Error(path, fmt::format("tensor '{}{}' does not match the recipe's model (shape or type)", prefix, s.name));
+      std::memcpy(arena.block.data() + block + s.offset, t->data, static_cast<size_t>(s.elements()) * sizeof(float));
+      ++found;
+    }
+  if (f.tensors.size() != found)
+    throw Error(path, fmt::format("checkpoint holds {} tensors, the recipe's model {}", f.tensors.size(), found));
+  return state;
+}
+
+}  // namespace tenx::train
