@@ -48,7 +48,8 @@ double flops_to_reach(std::span<const ComputePoint> points, double target_accura
   for (std::size_t k = 0; k < front.size(); ++k) {
     const ComputePoint& hi = points[front[k]];
     if (hi.accuracy < target_accuracy) continue;
-    if (k == 0) return hi.flops;  // the cheapest model already reaches it; no extrapolation
+    // The cheapest model already reaches it (no extrapolation), or a model hits it exactly.
+    if (k == 0 || hi.accuracy == target_accuracy) return hi.flops;
     const ComputePoint& lo = points[front[k - 1]];
     const double t = (target_accuracy - lo.accuracy) / (hi.accuracy - lo.accuracy);
     return std::exp(std::log(lo.flops) + t * (std::log(hi.flops) - std::log(lo.flops)));

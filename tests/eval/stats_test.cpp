@@ -172,10 +172,31 @@ TEST(McNemarExact, SmallTablesMatchBinomialSums) {
   EXPECT_EQ(mcnemar_exact_p(0, 0), 1.0);
 }
 
+TEST(McNemarExact, BinomialCdfMatchesExactIntegerSums) {
+  // Oracle: C(n, i) by Pascal's triangle in doubles (exact for n <= 60), summed, over 2^n.
+  for (std::uint64_t n : {1u, 7u, 16u, 30u, 60u}) {
+    std::vector<double> row{1.0};
+    for (std::uint64_t r = 1; r <= n; ++r) {
+      std::vector<double> next(r + 1, 1.0);
+      for (std::uint64_t i = 1; i < r; ++i) next[i] = row[i - 1] + row[i];
+      row.swap(next);
+    }
+    double cum = 0.0;
+    for (std::uint64_t k = 0; k <= n; ++k) {
+      cum += row[k];
+      EXPECT_NEAR(std::exp(log_binomial_half_cdf(k, n)) / std::ldexp(cum, -static_cast<int>(n)),
+                  1.0, 1e-13)
+          << "k = " << k << " n = " << n;
+    }
+  }
+  EXPECT_THROW(log_binomial_half_cdf(5, 4), Error);
+}
+
 TEST(McNemarExact, MillionDiscordantPairs) {
-  // 2 P(X <= 499000), X ~ Bin(1e6, 1/2), summed term by term over all 499001 terms in Python
-  // with math.lgamma: 0.04560829983655026 (normal approximation: 2 Phi(-999.5/500) = 0.0456).
-  EXPECT_NEAR(mcnemar_exact_p(499000, 501000) / 0.04560829983655026, 1.0, 1e-9);
+  // 2 P(X <= 499000), X ~ Bin(1e6, 1/2), computed in Python from the exact integer
+  // math.comb(10**6, 499000), scaled by 2**-(10**6) with math.ldexp, times the sum of the ratios
+  // C(n,i)/C(n,499000): 0.045608299865382035 (normal approximation: 2 Phi(-999.5/500) = 0.0456).
+  EXPECT_NEAR(mcnemar_exact_p(499000, 501000) / 0.045608299865382035, 1.0, 1e-12);
   EXPECT_EQ(mcnemar_exact_p(500000, 500000), 1.0);
   const double tiny = mcnemar_exact_p(0, 1000000);  // 2^-999999 underflows to 0, not NaN
   EXPECT_GE(tiny, 0.0);

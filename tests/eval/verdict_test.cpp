@@ -2,6 +2,7 @@
 #include "tenx/eval/verdict.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -54,6 +55,31 @@ TEST(SuiteVerdict, NoDiscordanceFallsBackToRuleOfThree) {
   EXPECT_EQ(v.items_needed.value(), 471u);
 }
 
+TEST(SuiteVerdict, BootstrapEvidenceAgreesWithNewcombeOnLargeSuites) {
+  // The same 2000 items as a table and as score vectors, laid out a, b, c, d in order: the
+  // paired bootstrap and Newcombe intervals estimate the same thing and agree to ~0.003.
+  const PairedTable t{1500, 120, 160, 220};
+  std::vector<double> cand, base;
+  auto add = [&](std::uint64_t count, double x, double y) {
+    for (std::uint64_t i = 0; i < count; ++i) {
+      cand.push_back(x);
+      base.push_back(y);
+    }
+  };
+  add(t.a, 1, 1);
+  add(t.b, 1, 0);
+  add(t.c, 0, 1);
+  add(t.d, 0, 0);
+  const SuiteEvidence boot = evidence_from_scores("s", cand, base);
+  const SuiteEvidence table = evidence_from_table("s", t);
+  EXPECT_DOUBLE_EQ(boot.difference(), table.difference());
+  EXPECT_DOUBLE_EQ(boot.candidate_only, table.candidate_only);
+  EXPECT_DOUBLE_EQ(boot.baseline_only, table.baseline_only);
+  EXPECT_NEAR(boot.difference_ci.lower, table.difference_ci.lower, 0.003);
+  EXPECT_NEAR(boot.difference_ci.upper, table.difference_ci.upper, 0.003);
+  EXPECT_EQ(decide_suite(boot, 0.05).verdict, decide_suite(table, 0.05).verdict);
+}
+
 TEST(SuiteVerdict, ExplanationSentence) {
   SuiteEvidence e;
   e.suite = "arc";
@@ -99,6 +125,8 @@ TEST(Overall, IntersectionUnion) {
 
   OverallVerdict o = decide_overall({good, good}, fast);
   EXPECT_EQ(o.verdict, Verdict::supported);
+  EXPECT_EQ(o.explanation,
+            "SUPPORTED: non-inferior on all 2 suites at 20.00x less compute (required 10x)");
   EXPECT_EQ(o.exit_code(), 0);
 
   o = decide_overall({good, unsure}, fast);

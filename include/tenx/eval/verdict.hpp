@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tenx/eval/bootstrap.hpp"
 #include "tenx/eval/stats.hpp"
 
 namespace tenx::eval {
@@ -45,6 +46,15 @@ struct SuiteEvidence {
 SuiteEvidence evidence_from_table(std::string suite, const PairedTable& table,
                                   double confidence = 0.95);
 
+// Evidence from per-item scores (0/1 or partial credit in [0, 1]) with the paired bootstrap
+// interval of the difference, stratified by `strata` (task per item) when given. The rates
+// p10/p01 are the shares of items where the candidate scores higher/lower than the baseline
+// (rule of three when there are none). Throws as paired_bootstrap_difference does.
+SuiteEvidence evidence_from_scores(std::string suite, std::span<const double> candidate,
+                                   std::span<const double> baseline,
+                                   const BootstrapOptions& options = {},
+                                   std::span<const std::string> strata = {});
+
 struct SampleSizePlan {
   double power = 0.8;  // 1 - beta
   // One-sided alpha; by default it matches the lower bound of the two-sided interval used for
@@ -53,8 +63,8 @@ struct SampleSizePlan {
 };
 
 // Items needed to show non-inferiority at margin delta with the given power if the observed
-// rates were the truth (paired non-inferiority, e.g. Liu et al. 2002; Chow, Shao & Wang 2008
-// ch. 4.3):  n = (z_{1-alpha} + z_{1-beta})^2 (p10 + p01 - (p10 - p01)^2) / (d + delta)^2,
+// rates were the truth (normal approximation for the paired design, cf. Connor 1987, with the
+// margin added; docs/statistics.md):  n = (z_{1-alpha} + z_{1-beta})^2 (p10 + p01 - (p10 - p01)^2) / (d + delta)^2,
 // d = p10 - p01. nullopt when d + delta <= 0: with this difference no n suffices.
 std::optional<std::uint64_t> items_needed(const SuiteEvidence& e, double margin,
                                           const SampleSizePlan& plan = {});
