@@ -74,6 +74,8 @@ Registrar reg{"model", [](CLI::App& app) {
   sub->add_option("--seed", s.seed, "Random seed")->required();
   sub->add_option("--ctx", s.n_ctx, "Training context length")->capture_default_str()->check(size);
   sub->add_option("--rope-base", s.rope_base, "RoPE frequency base")->capture_default_str();
+  sub->add_option("--init-scale", s.init_scale, "Weight matrices ~ N(0, (scale/sqrt(fan_in))^2)")
+      ->capture_default_str()->check(CLI::Range(1e-6, 1e3));
   sub->add_option("--name", s.name, "general.name");
   sub->add_option("--type", args->type, "Weight matrix type")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0"}))

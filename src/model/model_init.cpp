@@ -303,7 +303,7 @@ ModelFile make_random_model(const ModelInitSpec& spec) {
     for (size_t d = 0; d < sp.ne.size(); ++d) v.ne[d] = sp.ne[d];
     auto& data = buffers->emplace_back(static_cast<size_t>(v.elements()));
     Gaussian g(splitmix64(s.seed ^ splitmix64(fnv1a(sp.name))));
-    const double fan_in_scale = 1.0 / std::sqrt(static_cast<double>(v.ne[0]));
+    const double fan_in_scale = s.init_scale / std::sqrt(static_cast<double>(v.ne[0]));
     for (float& x : data) {
       const double z = g.next();
       switch (sp.init) {

@@ -1,4 +1,4 @@
-// Training kernels over rows: embedding, RMSNorm, matmul, RoPE, SwiGLU. Plain
+// Training kernels over rows: embedding, RMSNorm, RoPE, SwiGLU (matmul: ops_matmul.cpp). Plain
 // loops written so the compiler can vectorise them (fixed 8-lane partial sums,
 // axpy inner loops); every output element is computed by one task in a fixed
 // order, so the bits do not depend on the number of threads.
@@ -92,31 +92,6 @@ void rmsnorm_backward(ExecContext& ctx, S* dx, S* dw, const S* dout, const S* x,
   });
 }
 
-template <class S>
-void matmul_forward(ExecContext& ctx, S* out, const S* x, const S* w, int64_t T, int64_t C, int64_t OC) {
-  // Blocks of 8 input rows: each weight row is read once per block from cache.
-  for_blocks(ctx, T, 8, [&](int64_t t0, int64_t t1) {
-    for (int64_t o = 0; o < OC; ++o) {
-      const S* wr = w + o * C;
-      for (int64_t t = t0; t < t1; ++t) out[t * OC + o] = dot(x + t * C, wr, C);
-    }
-  });
-}
-
-template <class S>
-void matmul_backward(ExecContext& ctx, S* dx, S* dw, const S* dout, const S* x, const S* w, int64_t T, int64_t C,
-                     int64_t OC) {
-  if (dx != nullptr)
-    for_blocks(ctx, T, 8, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t)
-        for (int64_t o = 0; o < OC; ++o) axpy(dx + t * C, w + o * C, dout[t * OC + o], C);
-    });
-  for_blocks(ctx, OC, 8, [&](int64_t o0, int64_t o1) {
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t o = o0; o < o1; ++o) axpy(dw + o * C, x + t * C, dout[t * OC + o], C);
-  });
-}
-
 namespace {
 template <class S>
 void rope_rotate(ExecContext& ctx, S* x, const int32_t* pos, int64_t T, int64_t n_heads, int64_t head_dim, float base,
@@ -181,9 +156,6 @@ void swiglu_backward(ExecContext& ctx, S* dgate, S* dup, const S* dout, const S*
   template void rmsnorm_forward<S>(ExecContext&, S*, S*, const S*, const S*, int64_t, int64_t, float);         \
   template void rmsnorm_backward<S>(ExecContext&, S*, S*, const S*, const S*, const S*, const S*, int64_t,     \
                                     int64_t);                                                                  \
-  template void matmul_forward<S>(ExecContext&, S*, const S*, const S*, int64_t, int64_t, int64_t);            \
-  template void matmul_backward<S>(ExecContext&, S*, S*, const S*, const S*, const S*, int64_t, int64_t,       \
-                                   int64_t);                                                                   \
   template void rope_forward<S>(ExecContext&, S*, const int32_t*, int64_t, int64_t, int64_t, float);           \
   template void rope_backward<S>(ExecContext&, S*, const int32_t*, int64_t, int64_t, int64_t, float);          \
   template void swiglu_forward<S>(ExecContext&, S*, const S*, const S*, int64_t);                              \

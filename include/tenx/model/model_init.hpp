@@ -25,6 +25,9 @@ struct ModelInitSpec {
   bool tied = false;        // no output.weight: the output reuses token_embd
   float rope_base = 10000.0f;
   float rms_eps = 1e-5f;
+  // Matrices are N(0, init_scale² / fan_in). 1 keeps activations at unit scale; the
+  // Hugging Face reference models in ../shared use 0.08·N(0,1) at width 64, i.e. 0.64.
+  double init_scale = 1.0;
   std::string name;  // general.name; default "tenx-random-<arch>"
 };
 

@@ -34,13 +34,21 @@ template <class S>
 void rmsnorm_backward(ExecContext& ctx, S* dx, S* dw, const S* dout, const S* x, const S* w, const S* rstd,
                       int64_t T, int64_t C);
 
-// out[T, OC] = x[T, C] · wᵀ (w [OC, C]).
+// out[T, OC] = x[T, C] · wᵀ (w [OC, C]). In float these run on the core's register-tiled,
+// per-CPU GEMM: the bits depend on the instruction set, never on the thread count.
 template <class S>
 void matmul_forward(ExecContext& ctx, S* out, const S* x, const S* w, int64_t T, int64_t C, int64_t OC);
 // dx[T, C] += dout · w;  dw[OC, C] += doutᵀ · x.  dx may be null (the input needs no gradient).
 template <class S>
 void matmul_backward(ExecContext& ctx, S* dx, S* dw, const S* dout, const S* x, const S* w, int64_t T, int64_t C,
                      int64_t OC);
+// The same products as plain loops (src/train/ops_matmul.cpp): the oracle the tests compare
+// the fast float versions against, and what the double versions run.
+template <class S>
+void matmul_forward_reference(ExecContext& ctx, S* out, const S* x, const S* w, int64_t T, int64_t C, int64_t OC);
+template <class S>
+void matmul_backward_reference(ExecContext& ctx, S* dx, S* dw, const S* dout, const S* x, const S* w, int64_t T,
+                               int64_t C, int64_t OC);
 
 // Rotates pairs (2i, 2i+1) of every head of x[T, n_heads·head_dim] in place by
 // theta = pos · base^(-2i/head_dim) (llama's "normal" RoPE, the angle computed by
