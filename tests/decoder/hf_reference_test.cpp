@@ -104,7 +104,7 @@ TEST(HfReferenceBf16, LogprobsLastLogitsAndTokenizer) {
   const auto last = ref["logits_last"].get<std::vector<double>>();
   const fs::path gguf = convert(name);
   ASSERT_FALSE(gguf.empty()) << "tenx convert failed";
-  for (const std::string path : {hf_dir(name).string(), gguf.string()}) {
+  for (const std::string& path : {hf_dir(name).string(), gguf.string()}) {
     SCOPED_TRACE(path);
     Model m = Model::load(path);
     ExecContext ctx(2);
@@ -114,7 +114,9 @@ TEST(HfReferenceBf16, LogprobsLastLogitsAndTokenizer) {
     for (size_t t = 0; t < target.size(); ++t) {
       const double diff = std::abs(scores[t + 1].logprob - target[t]);
       worst = std::max(worst, diff);
-      if (t < 5) EXPECT_LT(diff, 2e-5) << "position " << t;
+      if (t < 5) {
+        EXPECT_LT(diff, 2e-5) << "position " << t;
+      }
     }
     EXPECT_LT(worst, 1.5e-3);
     Decoder dec2(m, 64);

@@ -43,7 +43,9 @@ void expect_agreement(const PeerModel& m) {
   EXPECT_EQ(e.top1_mismatches, 0) << "F32 KV cache, first: " << e.first_mismatch;
   EXPECT_LE(e.max_delta(), bound_exact(m.type)) << "F32 KV cache, " << m.type << " weights";
   // Unquantized weights: the top-1 token is identical at every position, near ties included.
-  if (m.type == "f32" || m.type == "f16") EXPECT_EQ(e.top1_differences, 0) << m.type << " weights, F32 KV cache";
+  if (m.type == "f32" || m.type == "f16") {
+    EXPECT_EQ(e.top1_differences, 0) << m.type << " weights, F32 KV cache";
+  }
   const Agreement d = compare(m.tenx, m.llama_default, bound_default(m.type));
   EXPECT_EQ(d.top1_mismatches, 0) << "F16 KV cache, first: " << d.first_mismatch;
   EXPECT_LE(d.max_delta(), bound_default(m.type)) << "F16 KV cache, " << m.type << " weights";

@@ -175,12 +175,16 @@ TEST(AgenticSuite, EveryGoldTrajectoryReplaysToTheGoldAnswer) {
       for (size_t i = 0; i < b.gold.calls.size(); ++i) gold.push_back(call_from_suite(b.gold.calls[i], "gold"));
       EXPECT_TRUE(agent::episode_success(gold, b.gold.answer, made, t.value->answer, env.tools())) << item.id;
       EXPECT_LE(static_cast<int>(t.value->steps.size()) + 1, b.max_steps) << item.id;
-      if (item.task == "irrelevance") EXPECT_TRUE(made.empty()) << item.id;
+      if (item.task == "irrelevance") {
+        EXPECT_TRUE(made.empty()) << item.id;
+      }
       if (item.task == "parallel" || item.task == "parallel_multiple") {
         EXPECT_EQ(t.value->steps.size(), 1u) << item.id;
         EXPECT_GE(t.value->steps[0].calls.size(), 2u) << item.id;
       }
-      if (item.task == "multi_step") EXPECT_EQ(t.value->steps.size(), 2u) << item.id;
+      if (item.task == "multi_step") {
+        EXPECT_EQ(t.value->steps.size(), 2u) << item.id;
+      }
       if (item.task == "multi_step_long") {
         // list -> look up all -> compare in the answer, or look up -> add -> divide.
         EXPECT_GE(t.value->steps.size(), 2u) << item.id;
