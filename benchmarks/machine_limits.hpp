@@ -181,29 +181,52 @@ class ReadBuffer {
   std::unique_ptr<float, AlignedFree> data_;
 };
 
+// Four interleaved streams per thread (the quarters of the chunk), as a matrix-vector
+// product reads several weight rows at once: one sequential stream per core leaves
+// memory-level parallelism unused and measures less than a decode kernel can reach.
 #ifdef TENX_BENCH_X86
 __attribute__((target("avx512f"))) inline float read_sum_avx512(const float* p, size_t n) {
-  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-  for (size_t i = 0; i + 64 <= n; i += 64) {
-    a0 = _mm512_add_ps(a0, _mm512_load_ps(p + i));
-    a1 = _mm512_add_ps(a1, _mm512_load_ps(p + i + 16));
-    a2 = _mm512_add_ps(a2, _mm512_load_ps(p + i + 32));
-    a3 = _mm512_add_ps(a3, _mm512_load_ps(p + i + 48));
+  const size_t q = n / 4 / 32 * 32;  // floats per stream, whole 128-byte steps
+  const float *s0 = p, *s1 = p + q, *s2 = p + 2 * q, *s3 = p + 3 * q;
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  for (size_t i = 0; i < q; i += 32) {
+    a0 = _mm512_add_ps(a0, _mm512_load_ps(s0 + i));
+    a1 = _mm512_add_ps(a1, _mm512_load_ps(s0 + i + 16));
+    a2 = _mm512_add_ps(a2, _mm512_load_ps(s1 + i));
+    a3 = _mm512_add_ps(a3, _mm512_load_ps(s1 + i + 16));
+    a4 = _mm512_add_ps(a4, _mm512_load_ps(s2 + i));
+    a5 = _mm512_add_ps(a5, _mm512_load_ps(s2 + i + 16));
+    a6 = _mm512_add_ps(a6, _mm512_load_ps(s3 + i));
+    a7 = _mm512_add_ps(a7, _mm512_load_ps(s3 + i + 16));
   }
-  return sum_lanes_avx512(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+  float tail = 0;
+  for (size_t i = 4 * q; i < n; ++i) tail += p[i];
+  a0 = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+  a4 = _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7));
+  return sum_lanes_avx512(_mm512_add_ps(a0, a4)) + tail;
 }
 
 __attribute__((target("avx2"))) inline float read_sum_avx2(const float* p, size_t n) {
-  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-  for (size_t i = 0; i + 32 <= n; i += 32) {
-    a0 = _mm256_add_ps(a0, _mm256_load_ps(p + i));
-    a1 = _mm256_add_ps(a1, _mm256_load_ps(p + i + 8));
-    a2 = _mm256_add_ps(a2, _mm256_load_ps(p + i + 16));
-    a3 = _mm256_add_ps(a3, _mm256_load_ps(p + i + 24));
+  const size_t q = n / 4 / 16 * 16;  // floats per stream, whole 64-byte steps
+  const float *s0 = p, *s1 = p + q, *s2 = p + 2 * q, *s3 = p + 3 * q;
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  for (size_t i = 0; i < q; i += 16) {
+    a0 = _mm256_add_ps(a0, _mm256_load_ps(s0 + i));
+    a1 = _mm256_add_ps(a1, _mm256_load_ps(s0 + i + 8));
+    a2 = _mm256_add_ps(a2, _mm256_load_ps(s1 + i));
+    a3 = _mm256_add_ps(a3, _mm256_load_ps(s1 + i + 8));
+    a4 = _mm256_add_ps(a4, _mm256_load_ps(s2 + i));
+    a5 = _mm256_add_ps(a5, _mm256_load_ps(s2 + i + 8));
+    a6 = _mm256_add_ps(a6, _mm256_load_ps(s3 + i));
+    a7 = _mm256_add_ps(a7, _mm256_load_ps(s3 + i + 8));
   }
+  float tail = 0;
+  for (size_t i = 4 * q; i < n; ++i) tail += p[i];
+  a0 = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+  a4 = _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7));
   alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-  float s = 0;
+  _mm256_store_ps(lanes, _mm256_add_ps(a0, a4));
+  float s = tail;
   for (float v : lanes) s += v;
   return s;
 }

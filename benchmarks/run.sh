@@ -75,7 +75,7 @@ echo "== end to end (models cached in $build/bench-models)"
 "$bench/e2e_bench" "${gb_flags[@]}" --threads=1,2 --peaks="$out/peaks.json" \
   --models_dir="$build/bench-models" --benchmark_filter="$e2e_filter" --benchmark_out="$out/e2e.json"
 
-rm -f "$out/peer.json"
+# Without --peer an earlier comparison in OUT is kept; the summary prints its date.
 if [ "$peer" = 1 ]; then
   if [ -f "$repo/tests/peer/node_modules/node-llama-cpp/package.json" ] && command -v node >/dev/null; then
     echo "== llama.cpp comparison (node-llama-cpp)"

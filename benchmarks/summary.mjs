@@ -17,7 +17,9 @@ if (!dir) {
 }
 const load = (name) => {
     const p = path.join(dir, name);
-    return existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : null;
+    if (!existsSync(p)) return null;
+    // Google Benchmark writes NaN (e.g. the cv of a zero counter), which JSON does not have.
+    return JSON.parse(readFileSync(p, "utf8").replace(/:\s*-?(NaN|Infinity|inf|nan)\b/g, ": null"));
 };
 
 // run_name -> counters (median aggregate if present, else mean of the iteration runs).
@@ -120,7 +122,8 @@ if (peer) {
     const m = peer.meta;
     say(`## tenx vs llama.cpp (node-llama-cpp ${m.node_llama_cpp}, llama.cpp ${m.llama_cpp_tag})`);
     say();
-    say(`Medians of ${m.rounds} alternating rounds of ${m.reps} repetitions; ratio = tenx / llama.cpp at its best thread count.`);
+    say(`Measured ${m.date}: medians of ${m.rounds} alternating rounds of ${m.reps} repetitions; ` +
+        "ratio = tenx / llama.cpp at its best thread count.");
     say();
     say(`| model | type | test | threads | tenx t/s | ${m.threads.map((t) => `llama.cpp t=${t}`).join(" | ")} | ratio |`);
     say(`| --- | --- | --- | ---: | ---: | ${m.threads.map(() => "---:").join(" | ")} | ---: |`);

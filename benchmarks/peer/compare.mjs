@@ -82,7 +82,9 @@ function modelList(o) {
     const args = ["--make_models"];
     if (o.modelsDir) args.push(`--models_dir=${path.resolve(o.modelsDir)}`);
     const all = JSON.parse(execFileSync(e2e, args, {encoding: "utf8", stdio: ["ignore", "pipe", "inherit"]}));
-    return all.filter((m) => o.sizes.includes(m.size) && o.types.includes(m.type));
+    // In the order --sizes and --types give (the most important first, for a long run).
+    const rank = (m) => o.sizes.indexOf(m.size) * 100 + o.types.indexOf(m.type);
+    return all.filter((m) => o.sizes.includes(m.size) && o.types.includes(m.type)).sort((a, b) => rank(a) - rank(b));
 }
 
 // tenx bench's token stream (src/cli/cmd_bench.cpp bench_tokens), so both engines see the same ids.
@@ -215,11 +217,18 @@ async function main() {
         const loaded = {model, ids: benchTokens(Math.max(o.pp, 1), vocab)};
         try {
             for (let r = 0; r < o.rounds; r++) {
+                const t0 = nowSeconds();
                 const tenxFirst = r % 2 === 0;
-                if (tenxFirst) add(samples[i].tenx, runTenx(o, m));
-                add(samples[i].llama, await runLlama(o, loaded));
-                if (!tenxFirst) add(samples[i].tenx, runTenx(o, m));
-                process.stderr.write(`  round ${r + 1}/${o.rounds} done\n`);
+                let tenx = null;
+                if (tenxFirst) tenx = runTenx(o, m);
+                const llamaResult = await runLlama(o, loaded);
+                if (!tenxFirst) tenx = runTenx(o, m);
+                add(samples[i].tenx, tenx);
+                add(samples[i].llama, llamaResult);
+                // Progress with the round's values, so a long run shows its results as it goes.
+                const show = (res) => Object.entries(res).map(([k, v]) => `${k} ${fmt(v)}`).join(", ");
+                process.stderr.write(`  round ${r + 1}/${o.rounds} (${(nowSeconds() - t0).toFixed(0)} s): ` +
+                    `tenx ${show(tenx)} | llama.cpp ${show(llamaResult)}\n`);
             }
         } finally {
             await model.dispose();
