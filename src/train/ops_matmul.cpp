@@ -23,6 +23,7 @@
 #endif
 
 #include "ops/simd_kernels.hpp"
+#include "loops.hpp"
 #include "tenx/train/ops.hpp"
 
 namespace tenx::train {
@@ -34,33 +35,6 @@ namespace {
 constexpr int64_t kBlockLeft = 64;
 constexpr int64_t kBlockRight = 64;
 constexpr int64_t kTransposeTile = 32;
-
-// Dot product with 8 fixed partial sums (the summation order depends on n only).
-template <class S>
-inline S dot(const S* a, const S* b, int64_t n) {
-  S acc[8] = {};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) acc[k] += a[i + k] * b[i + k];
-  S tail = 0;
-  for (; i < n; ++i) tail += a[i] * b[i];
-  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail;
-}
-
-template <class S>
-inline void axpy(S* y, const S* x, S a, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
-}
-
-template <class Fn>
-void for_blocks(ExecContext& ctx, int64_t n, int64_t block, const Fn& fn) {
-  if (n <= 0) return;
-  const int64_t n_tasks = (n + block - 1) / block;
-  ctx.pool.parallel_for(n_tasks, [&](int64_t task, int) {
-    const int64_t b = task * block;
-    fn(b, std::min(n, b + block));
-  });
-}
 
 // dst[c * ld + r] = src[r * cols + c] for r < rows (dst: cols rows of stride ld >= rows,
 // zero past rows), in square tiles so both sides stay in cache.
