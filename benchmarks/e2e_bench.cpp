@@ -30,6 +30,7 @@
 
 #include "machine_limits.hpp"
 #include "tenx/model/decoder.hpp"
+#include "tenx/model/generation.hpp"
 #include "tenx/model/model.hpp"
 #include "tenx/model/model_init.hpp"
 #include "tenx/util/error.hpp"
@@ -137,18 +138,7 @@ std::vector<int32_t> bench_tokens(int n, int64_t vocab) {
 }
 
 void run_test(ExecContext& ctx, Decoder& dec, const std::vector<int32_t>& ids, int n_prompt, int n_gen) {
-  dec.truncate(0, 0);
-  if (n_prompt > 0) {
-    ctx.phase = Phase::Prefill;
-    dec.eval(ctx, std::span<const int32_t>(ids.data(), static_cast<size_t>(n_prompt)));
-  }
-  ctx.phase = Phase::Decode;
-  int32_t tok = ids[0];
-  for (int i = 0; i < n_gen; ++i) {
-    BatchToken b{tok, static_cast<int32_t>(dec.seq_len(0)), 0, true};
-    auto logits = dec.forward(ctx, std::span<const BatchToken>(&b, 1));
-    tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-  }
+  run_bench_workload(ctx, dec, ids, n_prompt, n_gen);  // the same workload as `tenx bench`
 }
 
 using PeaksTable = std::map<int, MachinePeaks>;

@@ -14,6 +14,7 @@
 #include "command.hpp"
 #include "common.hpp"
 #include "tenx/model/decoder.hpp"
+#include "tenx/model/generation.hpp"
 #include "tenx/util/error.hpp"
 #include "tenx/util/process.hpp"
 
@@ -58,20 +59,9 @@ std::vector<int32_t> bench_tokens(int n, int64_t vocab) {
 }
 
 double run_once(ExecContext& ctx, Decoder& dec, int n_prompt, int n_gen, int64_t vocab) {
-  dec.truncate(0, 0);
   const auto ids = bench_tokens(std::max(n_prompt, 1), vocab);
   const double t0 = now_seconds();
-  if (n_prompt > 0) {
-    ctx.phase = Phase::Prefill;
-    dec.eval(ctx, std::span<const int32_t>(ids.data(), static_cast<size_t>(n_prompt)));
-  }
-  ctx.phase = Phase::Decode;
-  int32_t tok = ids[0];
-  for (int i = 0; i < n_gen; ++i) {
-    BatchToken b{tok, static_cast<int32_t>(dec.seq_len(0)), 0, true};
-    auto logits = dec.forward(ctx, std::span<const BatchToken>(&b, 1));
-    tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-  }
+  run_bench_workload(ctx, dec, ids, n_prompt, n_gen);
   return (now_seconds() - t0) * 1e9;
 }
 

@@ -120,4 +120,21 @@ GenerationResult generate(ExecContext& ctx, Decoder& dec, std::span<const int32_
   return r;
 }
 
+void run_bench_workload(ExecContext& ctx, Decoder& dec, std::span<const int32_t> ids, int n_prompt, int n_gen) {
+  if (ids.empty() || static_cast<int64_t>(ids.size()) < n_prompt)
+    throw Error("bench", "the workload needs at least max(n_prompt, 1) token ids");
+  dec.truncate(0, 0);
+  if (n_prompt > 0) {
+    ctx.phase = Phase::Prefill;
+    dec.eval(ctx, ids.subspan(0, static_cast<size_t>(n_prompt)));
+  }
+  ctx.phase = Phase::Decode;
+  int32_t tok = ids[0];
+  for (int i = 0; i < n_gen; ++i) {
+    BatchToken b{tok, static_cast<int32_t>(dec.seq_len(0)), 0, true};
+    auto logits = dec.forward(ctx, std::span<const BatchToken>(&b, 1));
+    tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  }
+}
+
 }  // namespace tenx

@@ -56,4 +56,9 @@ GenerationResult generate(ExecContext& ctx, Decoder& dec, std::span<const int32_
                           Sampler& sampler, int32_t eos_id = -1,
                           const std::function<bool(const std::vector<int32_t>&)>& stop = {}, int32_t seq = 0);
 
+// The workload of a llama-bench test on sequence 0, from an empty cache: a prefill
+// of ids[0..n_prompt) (pp<n>), then n_gen greedy decode steps starting from
+// ids[0] (tg<n>). `tenx bench` and benchmarks/e2e_bench.cpp both time this.
+void run_bench_workload(ExecContext& ctx, Decoder& dec, std::span<const int32_t> ids, int n_prompt, int n_gen);
+
 }  // namespace tenx
