@@ -125,17 +125,6 @@ struct Test {
   int n_prompt = 0, n_gen = 0;
 };
 
-// Same token stream as `tenx bench` (src/cli/cmd_bench.cpp): deterministic ids
-// that do not depend on the vocabulary's content.
-std::vector<int32_t> bench_tokens(int n, int64_t vocab) {
-  std::vector<int32_t> ids(static_cast<size_t>(n));
-  uint64_t s = 0x243F6A8885A308D3ull;
-  for (auto& id : ids) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    id = static_cast<int32_t>((s >> 33) % static_cast<uint64_t>(vocab));
-  }
-  return ids;
-}
 
 void run_test(ExecContext& ctx, Decoder& dec, const std::vector<int32_t>& ids, int n_prompt, int n_gen) {
   run_bench_workload(ctx, dec, ids, n_prompt, n_gen);  // the same workload as `tenx bench`
@@ -164,7 +153,7 @@ void bm_e2e(benchmark::State& state, ModelHolder& holder, const BenchModel& bm, 
   const Model& m = holder.get(bm);
   ExecContext ctx(threads);
   Decoder dec(m, std::max(test.n_prompt, test.n_gen) + 1, 1, std::max(test.n_prompt, 1));
-  const auto ids = bench_tokens(std::max(test.n_prompt, 1), m.config.n_vocab);
+  const auto ids = bench_token_ids(std::max(test.n_prompt, 1), m.config.n_vocab);
   // Warm-up on a short run: pages every weight in and wakes the pool's workers.
   run_test(ctx, dec, ids, std::min(test.n_prompt, 16), std::min(test.n_gen, 4));
   ctx.counters = {};

@@ -46,20 +46,9 @@ std::string cpu_model() {
   return "unknown";
 }
 
-// Token ids that do not depend on the vocabulary's content (llama-bench uses
-// random tokens too); deterministic so repeated runs do the same work.
-std::vector<int32_t> bench_tokens(int n, int64_t vocab) {
-  std::vector<int32_t> ids(static_cast<size_t>(n));
-  uint64_t s = 0x243F6A8885A308D3ull;
-  for (auto& id : ids) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    id = static_cast<int32_t>((s >> 33) % static_cast<uint64_t>(vocab));
-  }
-  return ids;
-}
 
 double run_once(ExecContext& ctx, Decoder& dec, int n_prompt, int n_gen, int64_t vocab) {
-  const auto ids = bench_tokens(std::max(n_prompt, 1), vocab);
+  const auto ids = bench_token_ids(std::max(n_prompt, 1), vocab);
   const double t0 = now_seconds();
   run_bench_workload(ctx, dec, ids, n_prompt, n_gen);
   return (now_seconds() - t0) * 1e9;

@@ -120,6 +120,16 @@ GenerationResult generate(ExecContext& ctx, Decoder& dec, std::span<const int32_
   return r;
 }
 
+std::vector<int32_t> bench_token_ids(int n, int64_t vocab) {
+  std::vector<int32_t> ids(static_cast<size_t>(std::max(n, 0)));
+  uint64_t s = 0x243F6A8885A308D3ull;
+  for (auto& id : ids) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    id = static_cast<int32_t>((s >> 33) % static_cast<uint64_t>(vocab));
+  }
+  return ids;
+}
+
 void run_bench_workload(ExecContext& ctx, Decoder& dec, std::span<const int32_t> ids, int n_prompt, int n_gen) {
   if (ids.empty() || static_cast<int64_t>(ids.size()) < n_prompt)
     throw Error("bench", "the workload needs at least max(n_prompt, 1) token ids");

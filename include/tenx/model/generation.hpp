@@ -59,6 +59,10 @@ GenerationResult generate(ExecContext& ctx, Decoder& dec, std::span<const int32_
 // The workload of a llama-bench test on sequence 0, from an empty cache: a prefill
 // of ids[0..n_prompt) (pp<n>), then n_gen greedy decode steps starting from
 // ids[0] (tg<n>). `tenx bench` and benchmarks/e2e_bench.cpp both time this.
+// The token ids such a test feeds: deterministic, independent of the
+// vocabulary's content (llama-bench uses random tokens too).
+std::vector<int32_t> bench_token_ids(int n, int64_t vocab);
+
 void run_bench_workload(ExecContext& ctx, Decoder& dec, std::span<const int32_t> ids, int n_prompt, int n_gen);
 
 }  // namespace tenx
