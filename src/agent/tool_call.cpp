@@ -411,6 +411,12 @@ std::string ParseError::to_string() const {
 
 Parsed<ToolCall> parse_call_line(std::string_view line, std::size_t line_number,
                                  bool require_tags) {
+  // Refused before scanning: no call needs more, and a runaway generation must not become a
+  // 100 MB string argument handed to a tool.
+  if (line.size() > kMaxCallLineBytes)
+    return error_at<ToolCall>(line_number, kMaxCallLineBytes + 1,
+                              fmt::format("call line is {} bytes long, the limit is {}", line.size(),
+                                          kMaxCallLineBytes));
   std::size_t column_base = 1;
   std::string_view body = line;
   bool has_open = starts_with(line, kCallOpen);

@@ -67,7 +67,7 @@ int64_t ModelSpec::n_params() const {
 }
 
 Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positions, int64_t n_logits,
-                          Phase phase) {
+                          Phase phase, int64_t n_embedded) {
   const ModelConfig& c = spec.config;
   const int p = int(phase);
   const auto T = static_cast<uint64_t>(positions.size());
@@ -93,7 +93,7 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
 
   // Bytes: every matrix once per forward, embedding rows per token, norms/biases once.
   auto add = [&](DType t, uint64_t n) { r.add_weight_bytes(phase, t, n); };
-  add(spec.token_embd, T * static_cast<uint64_t>(dtype_row_bytes(spec.token_embd, c.n_embd)));
+  add(spec.token_embd, (T - static_cast<uint64_t>(n_embedded)) * static_cast<uint64_t>(dtype_row_bytes(spec.token_embd, c.n_embd)));
   for (const LayerStorage& S : spec.layers) {
     add(S.attn_norm, bytes_of(S.attn_norm, c.n_embd, 1));
     add(S.wq, bytes_of(S.wq, c.n_embd, c.q_dim()));
@@ -112,6 +112,20 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
   }
   r.kv_bytes_written[p] = T * 2 * kv * sizeof(float) * L;
   r.kv_bytes_read[p] = keys * 2 * kv * sizeof(float) * L;
+  return r;
+}
+
+Counters analytic_vision_forward(int64_t patch_dim, int64_t n_embd, int64_t n_patches, Phase phase, DType proj,
+                                 DType bias, DType pos) {
+  Counters r;
+  if (n_patches <= 0) return r;
+  const auto n = static_cast<uint64_t>(n_patches), in = static_cast<uint64_t>(patch_dim),
+             d = static_cast<uint64_t>(n_embd);
+  r.add_flops(phase, OpClass::Matmul, 2 * n * in * d);
+  r.add_flops(phase, OpClass::Other, 2 * flop_cost::kAdd * n * d);  // bias, then position
+  r.add_weight_bytes(phase, proj, static_cast<uint64_t>(dtype_row_bytes(proj, patch_dim)) * d);
+  r.add_weight_bytes(phase, bias, static_cast<uint64_t>(dtype_row_bytes(bias, n_embd)));
+  r.add_weight_bytes(phase, pos, n * static_cast<uint64_t>(dtype_row_bytes(pos, n_embd)));
   return r;
 }
 

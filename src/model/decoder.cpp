@@ -104,7 +104,19 @@ std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchT
   const RopeStyle style = c.arch == Arch::Qwen2 ? RopeStyle::NeoX : RopeStyle::Normal;
   const AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim};
 
-  embed(ctx, x_.data(), *m.token_embd, ids_.data(), T);
+  // Token embeddings, except where the batch gives the row (image patches): runs of
+  // text tokens go through embed, so only their table rows are counted.
+  for (int64_t t = 0; t < T;) {
+    if (const float* row = batch[static_cast<size_t>(t)].embedding) {
+      std::memcpy(x_.data() + t * d, row, static_cast<size_t>(d) * sizeof(float));
+      ++t;
+      continue;
+    }
+    int64_t n = 1;
+    while (t + n < T && !batch[static_cast<size_t>(t + n)].embedding) ++n;
+    embed(ctx, x_.data() + t * d, *m.token_embd, ids_.data() + t, n);
+    t += n;
+  }
 
   for (int64_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& L = m.layers[static_cast<size_t>(l)];
@@ -165,8 +177,10 @@ std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchT
 }
 
 std::span<const float> Decoder::eval(ExecContext& ctx, std::span<const int32_t> ids, int32_t seq,
-                                     bool all_logits) {
+                                     bool all_logits, std::span<const float* const> embeddings) {
   const int64_t n = static_cast<int64_t>(ids.size());
+  if (!embeddings.empty() && embeddings.size() != ids.size())
+    throw Error("decoder", fmt::format("{} embedding rows given for {} tokens", embeddings.size(), ids.size()));
   std::vector<float> all;
   std::vector<BatchToken> batch;
   std::span<const float> last;
@@ -176,7 +190,7 @@ std::span<const float> Decoder::eval(ExecContext& ctx, std::span<const int32_t> 
     const int64_t base = seq_len(seq);
     for (int64_t i = start; i < end; ++i)
       batch.push_back({ids[static_cast<size_t>(i)], static_cast<int32_t>(base + i - start), seq,
-                       all_logits || i == n - 1});
+                       all_logits || i == n - 1, embeddings.empty() ? nullptr : embeddings[static_cast<size_t>(i)]});
     last = forward(ctx, batch);
     if (all_logits) all.insert(all.end(), last.begin(), last.end());
   }

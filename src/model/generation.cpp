@@ -12,12 +12,12 @@
 namespace tenx {
 
 std::vector<TokenLogprob> score_tokens(ExecContext& ctx, Decoder& dec, std::span<const int32_t> ids, int top_k,
-                                       int32_t seq) {
+                                       int32_t seq, std::span<const float* const> embeddings) {
   const int64_t V = dec.model().config.n_vocab;
   std::vector<TokenLogprob> out;
   if (ids.empty()) return out;
   ctx.phase = Phase::Prefill;
-  std::span<const float> logits = dec.eval(ctx, ids, seq, /*all_logits=*/true);
+  std::span<const float> logits = dec.eval(ctx, ids, seq, /*all_logits=*/true, embeddings);
   std::vector<double> lp(static_cast<size_t>(V));
   std::vector<int32_t> order(static_cast<size_t>(V));
   out.resize(ids.size());
@@ -93,13 +93,14 @@ int32_t Sampler::sample(std::span<const float> logits) {
 
 GenerationResult generate(ExecContext& ctx, Decoder& dec, std::span<const int32_t> prompt, int max_tokens,
                           Sampler& sampler, int32_t eos_id,
-                          const std::function<bool(const std::vector<int32_t>&)>& stop, int32_t seq) {
+                          const std::function<bool(const std::vector<int32_t>&)>& stop, int32_t seq,
+                          std::span<const float* const> prompt_embeddings) {
   GenerationResult r;
   if (prompt.empty()) throw Error("generate", "the prompt has no tokens");
   const int64_t V = dec.model().config.n_vocab;
   const double t0 = now_seconds();
   ctx.phase = Phase::Prefill;
-  std::span<const float> logits = dec.eval(ctx, prompt, seq, false);
+  std::span<const float> logits = dec.eval(ctx, prompt, seq, false, prompt_embeddings);
   r.prefill_seconds = now_seconds() - t0;
   for (int i = 0; i < max_tokens; ++i) {
     const int32_t next = sampler.sample(logits.subspan(0, static_cast<size_t>(V)));

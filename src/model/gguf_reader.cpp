@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <unordered_set>
 
 #include "file_mapping.hpp"
@@ -186,15 +188,13 @@ TensorInfo read_tensor_info(Cursor& c, std::unordered_set<std::string>& names) {
   return ti;
 }
 
-}  // namespace
-
-ModelFile load_gguf(const std::string& path) {
-  auto mapping = map_file_readonly(path);
-  Cursor c(path, mapping->data, mapping->size);
+// Parses the GGUF bytes [data, data + size); `storage` owns them and is kept alive by the result.
+ModelFile parse_gguf(const std::string& path, const uint8_t* data, uint64_t size, std::shared_ptr<const void> storage) {
+  Cursor c(path, data, size);
 
   c.need(4, "magic");
-  if (std::memcmp(mapping->data, "GGUF", 4) != 0) {
-    const uint8_t* m = mapping->data;
+  if (std::memcmp(data, "GGUF", 4) != 0) {
+    const uint8_t* m = data;
     c.fail(0, fmt::format("not a GGUF file (magic bytes {:02x} {:02x} {:02x} {:02x}, expected \"GGUF\")", m[0], m[1],
                           m[2], m[3]));
   }
@@ -216,7 +216,7 @@ ModelFile load_gguf(const std::string& path) {
 
   ModelFile mf;
   mf.path = path;
-  mf.file_bytes = mapping->size;
+  mf.file_bytes = size;
   uint32_t alignment = kDefaultAlignment;
   for (int64_t k = 0; k < n_kv; ++k) {
     const uint64_t at = c.pos();
@@ -257,12 +257,32 @@ ModelFile load_gguf(const std::string& path) {
       c.fail(ti.info_pos, fmt::format("data of tensor '{}' ({} bytes at absolute offset {}) extends past the end of the "
                                       "file ({} bytes)", t.name, t.nbytes, data_start + ti.offset, c.size()));
     expected = ti.offset + (t.nbytes + alignment - 1) / alignment * alignment;
-    ti.view.data = mapping->data + data_start + ti.offset;
+    ti.view.data = data + data_start + ti.offset;
   }
   mf.tensors.reserve(infos.size());
   for (auto& ti : infos) mf.tensors.push_back(std::move(ti.view));
-  mf.storage = mapping;
+  mf.storage = std::move(storage);
   return mf;
+}
+
+}  // namespace
+
+ModelFile load_gguf(const std::string& path) {
+  auto mapping = map_file_readonly(path);
+  const uint8_t* data = mapping->data;
+  const uint64_t size = mapping->size;
+  return parse_gguf(path, data, size, std::move(mapping));
+}
+
+ModelFile load_gguf_bytes(const std::string& subject, std::string_view bytes) {
+  // A 64-byte aligned copy, like a mapping's page alignment, so tensor views are aligned as in a file.
+  constexpr std::align_val_t kAlign{64};
+  const size_t n = bytes.size();
+  std::shared_ptr<uint8_t> copy(static_cast<uint8_t*>(::operator new(n == 0 ? 1 : n, kAlign)),
+                                [](uint8_t* p) { ::operator delete(p, kAlign); });
+  if (n > 0) std::memcpy(copy.get(), bytes.data(), n);
+  const uint8_t* data = n == 0 ? nullptr : copy.get();
+  return parse_gguf(subject, data, n, std::move(copy));
 }
 
 }  // namespace tenx

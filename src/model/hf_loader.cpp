@@ -60,7 +60,10 @@ HfConfig parse_config(const fs::path& p) {
   const json cfg = read_json(p);
   const std::string subject = p.string();
   HfConfig c;
-  const std::string model_type = cfg.value("model_type", std::string());
+  // json::value() throws a type_error for a present key of another type (TENX_FUZZ_STRICT=1 on
+  // tests/fuzz/hf_fuzz.cpp): mistyped fields get this file's own messages instead.
+  const std::string model_type =
+      cfg.contains("model_type") && cfg["model_type"].is_string() ? cfg["model_type"].get<std::string>() : "";
   std::string hf_arch;
   if (cfg.contains("architectures") && cfg["architectures"].is_array() && !cfg["architectures"].empty() &&
       cfg["architectures"][0].is_string())
@@ -82,7 +85,12 @@ HfConfig parse_config(const fs::path& p) {
   c.rope_base = cfg_float(subject, cfg, "rope_theta", 10000.0);
   if (cfg.contains("rope_parameters") && cfg["rope_parameters"].is_object())
     c.rope_base = cfg_float(subject, cfg["rope_parameters"], "rope_theta", c.rope_base);
-  c.tied = cfg.value("tie_word_embeddings", false);
+  if (cfg.contains("tie_word_embeddings") && !cfg["tie_word_embeddings"].is_boolean() &&
+      !cfg["tie_word_embeddings"].is_null())
+    throw Error(subject, fmt::format("'tie_word_embeddings' must be true or false, got {}",
+                                     cfg["tie_word_embeddings"].dump()));
+  c.tied = cfg.contains("tie_word_embeddings") && cfg["tie_word_embeddings"].is_boolean() &&
+           cfg["tie_word_embeddings"].get<bool>();
   if (c.n_head % c.n_head_kv != 0)
     throw Error(subject, fmt::format("num_attention_heads {} is not a multiple of num_key_value_heads {}", c.n_head,
                                      c.n_head_kv));
@@ -250,7 +258,13 @@ ModelFile load_hf_dir(const std::string& dir_path) {
     }
     mf.tensors.push_back(std::move(p.view));
   }
-  if (!mf.find("token_embd.weight")) throw Error(dir_path, "has no model.embed_tokens.weight");
+  const TensorView* embd = mf.find("token_embd.weight");
+  if (!embd) throw Error(dir_path, "has no model.embed_tokens.weight");
+  // Checked before the tokenizer pads its vocabulary to vocab_size: a config.json claiming 4e9
+  // tokens must be refused here, not allocated.
+  if (embd->n_dims != 2 || static_cast<uint64_t>(embd->ne[1]) != cfg.n_vocab)
+    throw Error(dir_path, fmt::format("config.json vocab_size {} does not match model.embed_tokens.weight, which has "
+                                      "{} rows", cfg.n_vocab, embd->n_dims == 2 ? embd->ne[1] : 0));
 
   set_hparams(mf.meta, cfg);
   fs::path norm = fs::absolute(dir).lexically_normal();

@@ -83,7 +83,7 @@ bool add_hf_tokenizer(const std::string& dir, uint64_t n_vocab, Metadata& meta) 
   if (!tok.contains("model") || !tok["model"].is_object()) throw Error(subject, "has no 'model' object");
   const json& model = tok["model"];
   const bool byte_level = find_typed(member(tok, "pre_tokenizer"), "ByteLevel") || find_typed(member(tok, "decoder"), "ByteLevel");
-  if (model.value("type", std::string()) != "BPE" || !byte_level) return false;
+  if (!model.contains("type") || model["type"] != "BPE" || !byte_level) return false;
   if (!model.contains("vocab") || !model["vocab"].is_object()) throw Error(subject, "model.vocab is not an object");
 
   // id -> (text, type); ids come from the vocab and the added tokens.
@@ -101,7 +101,7 @@ bool add_hf_tokenizer(const std::string& dir, uint64_t n_vocab, Metadata& meta) 
     for (const auto& a : tok["added_tokens"]) {
       if (!a.is_object() || !a.contains("content") || !a["content"].is_string() || !a.contains("id"))
         throw Error(subject, "an added_tokens entry lacks content or id");
-      add(a["content"].get<std::string>(), a["id"], a.value("special", false) ? kTokenControl : kTokenUserDefined);
+      add(a["content"].get<std::string>(), a["id"], a.contains("special") && a["special"] == true ? kTokenControl : kTokenUserDefined);
     }
   const int64_t size = std::max<int64_t>(max_id + 1, static_cast<int64_t>(n_vocab));
   std::vector<std::string> tokens(static_cast<size_t>(size));

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "tenx/ops/quant.hpp"
 #include "tenx/util/error.hpp"
 
@@ -57,10 +59,12 @@ Model Model::from_file(ModelFile file) {
   else require(f, "output.weight", c.n_embd, c.n_vocab);
 
   const int64_t d = c.n_embd, q = c.q_dim(), kv = c.kv_dim(), ff = c.n_ff;
-  m.layers.resize(static_cast<size_t>(c.n_layer));
+  // Grown layer by layer, not resized to block_count up front: a header claiming 2^31 layers
+  // (found by tests/fuzz/gguf_fuzz.cpp) fails at the first missing tensor, not on a 47 GB vector.
+  m.layers.reserve(std::min(static_cast<size_t>(c.n_layer), f.tensors.size()));
   for (int64_t i = 0; i < c.n_layer; ++i) {
     const std::string p = fmt::format("blk.{}.", i);
-    LayerWeights& L = m.layers[static_cast<size_t>(i)];
+    LayerWeights& L = m.layers.emplace_back();
     L.attn_norm = require(f, p + "attn_norm.weight", d, 0);
     L.wq = require(f, p + "attn_q.weight", d, q);
     L.wk = require(f, p + "attn_k.weight", d, kv);

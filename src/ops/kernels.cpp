@@ -11,6 +11,7 @@
 #include "ops/kernel_contract.hpp"
 #include "ops/simd_kernels.hpp"
 #include "tenx/ops/quant.hpp"
+#include "tenx/tensor/half.hpp"
 
 namespace tenx {
 
@@ -36,6 +37,17 @@ bool isa_supported(Isa isa) {
 #endif
 }
 
+bool isa_has_vnni() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool vnni = isa_supported(Isa::Avx512) && __builtin_cpu_supports("avx512vnni");
+  return vnni;
+#else
+  return false;
+#endif
+}
+
+float f16_rounded(float v) { return f16_to_f32(f32_to_f16(v)); }
+
 Isa best_isa() {
   // A property of the machine, computed once.
   static const Isa best = isa_supported(Isa::Avx512) ? Isa::Avx512
@@ -54,6 +66,42 @@ const Kernels& kernels_for(Isa isa) {
 
 namespace {
 constexpr int64_t kGemmRowBlock = 32;  // weight rows per GEMM task (dequantised once, reused for all T)
+constexpr int64_t kQ8RowBlock = 64;    // weight rows per integer GEMM task (packed once, reused for all T)
+constexpr int64_t kQ8GemvMaxT = 3;     // up to this many activation rows, raw rows instead of packing
+
+// Q8_0 and Q4_0 weights: activations quantized per 32-block (in parallel, once
+// per call), then integer dot products (simd_q8.inl). Same counting as matmul.
+void matmul_q8(const Kernels& k, ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T) {
+  const int64_t in = w.ne[0], out = w.ne[1], nb = in / 32;
+  const int n_workers = ctx.pool.size();
+  std::vector<int8_t> qs(static_cast<size_t>(T * in));
+  std::vector<float> d(static_cast<size_t>(T * nb));
+  std::vector<int32_t> sums(static_cast<size_t>(T * nb));
+  const int64_t rows_per_chunk = std::max<int64_t>(1, 8192 / in);
+  ctx.pool.parallel_for((T + rows_per_chunk - 1) / rows_per_chunk, [&](int64_t c, int) {
+    const int64_t t0 = c * rows_per_chunk, t1 = std::min(T, t0 + rows_per_chunk);
+    k.quantize_q8_act(qs.data() + t0 * in, d.data() + t0 * nb, sums.data() + t0 * nb, x + t0 * in,
+                      (t1 - t0) * in);
+  });
+  const Q8Act xq{qs.data(), d.data(), sums.data(), nb};
+
+  if (T <= kQ8GemvMaxT) {
+    const int64_t rows_per_task = std::max<int64_t>(16, out / (n_workers * 8));
+    ctx.pool.parallel_for((out + rows_per_task - 1) / rows_per_task, [&](int64_t task, int) {
+      const int64_t r0 = task * rows_per_task, r1 = std::min(out, r0 + rows_per_task);
+      k.gemv_q8(y + r0, out, xq, T, w, r0, r1);
+    });
+    return;
+  }
+  const int64_t packed_bytes = q8_packed_bytes(k, kQ8RowBlock, nb);
+  std::vector<uint8_t> scratch(static_cast<size_t>(n_workers * packed_bytes));
+  ctx.pool.parallel_for((out + kQ8RowBlock - 1) / kQ8RowBlock, [&](int64_t task, int worker) {
+    const int64_t r0 = task * kQ8RowBlock, r1 = std::min(out, r0 + kQ8RowBlock);
+    uint8_t* packed = scratch.data() + worker * packed_bytes;
+    k.pack_q8(packed, w, r0, r1);
+    k.gemm_q8(y + r0, out, xq, T, packed, r1 - r0);
+  });
+}
 }  // namespace
 
 void matmul_with(const Kernels& k, ExecContext& ctx, float* y, const float* x, const TensorView& w,
@@ -61,6 +109,10 @@ void matmul_with(const Kernels& k, ExecContext& ctx, float* y, const float* x, c
   kc::check_weight(w, "matmul");
   kc::count_matmul(ctx, w, T);
   if (T <= 0) return;
+  if (w.type == DType::Q8_0 || w.type == DType::Q4_0) {
+    matmul_q8(k, ctx, y, x, w, T);
+    return;
+  }
   const int64_t in = w.ne[0], out = w.ne[1];
   const int n_workers = ctx.pool.size();
 

@@ -3,11 +3,15 @@
 // against, so they must stay simple enough to check by reading.
 #include "tenx/ops/reference.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "ops/kernel_contract.hpp"
 #include "tenx/ops/quant.hpp"
+#include "tenx/tensor/half.hpp"
+#include "tenx/util/error.hpp"
 
 namespace tenx::ref {
 
@@ -22,6 +26,61 @@ void matmul(ExecContext& ctx, float* y, const float* x, const TensorView& w, int
     for (int64_t t = 0; t < T; ++t) {
       double s = 0.0;
       for (int64_t k = 0; k < in; ++k) s += static_cast<double>(x[t * in + k]) * row[k];
+      y[t * out + o] = static_cast<float>(s);
+    }
+  }
+  kc::count_matmul(ctx, w, T);
+}
+
+void quantize_activations_q8(const float* x, int64_t n, int8_t* q, float* d, int32_t* sum) {
+  for (int64_t b = 0; b < n / 32; ++b, x += 32, q += 32) {
+    float amax = 0.0f;
+    bool finite = true;
+    for (int j = 0; j < 32; ++j) {
+      finite = finite && std::isfinite(x[j]);
+      amax = std::max(amax, std::fabs(x[j]));
+    }
+    sum[b] = 0;
+    if (!finite) {
+      d[b] = NAN;
+      for (int j = 0; j < 32; ++j) q[j] = 0;
+      continue;
+    }
+    d[b] = f16_to_f32(f32_to_f16(amax / 127.0f));
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    for (int j = 0; j < 32; ++j) {
+      q[j] = static_cast<int8_t>(std::nearbyint(x[j] * id));
+      sum[b] += q[j];
+    }
+  }
+}
+
+void matmul_q8(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T) {
+  kc::check_weight(w, "matmul");
+  if (w.type != DType::Q8_0 && w.type != DType::Q4_0)
+    throw Error(kc::subject_of(w, "matmul"), "ref::matmul_q8 takes Q8_0 or Q4_0 weights");
+  const int64_t in = w.ne[0], out = w.ne[1], nb = in / 32;
+  std::vector<int8_t> xq(static_cast<size_t>(in));
+  std::vector<float> xd(static_cast<size_t>(nb));
+  std::vector<int32_t> xs(static_cast<size_t>(nb));
+  for (int64_t t = 0; t < T; ++t) {
+    quantize_activations_q8(x + t * in, in, xq.data(), xd.data(), xs.data());
+    for (int64_t o = 0; o < out; ++o) {
+      const uint8_t* row = w.row(o);
+      double s = 0.0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const bool q8 = w.type == DType::Q8_0;
+        const uint8_t* blk = row + b * (q8 ? 34 : 18);
+        uint16_t h;
+        std::memcpy(&h, blk, 2);
+        int64_t dot = 0;
+        for (int j = 0; j < 32; ++j) {
+          const int wq = q8 ? static_cast<int8_t>(blk[2 + j])
+                            : (j < 16 ? (blk[2 + j] & 0xF) : (blk[2 + j - 16] >> 4)) - 8;
+          dot += wq * xq[static_cast<size_t>(b * 32 + j)];
+        }
+        s += static_cast<double>(f16_to_f32(h)) * xd[static_cast<size_t>(b)] * static_cast<double>(dot);
+      }
       y[t * out + o] = static_cast<float>(s);
     }
   }

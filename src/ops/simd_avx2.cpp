@@ -43,6 +43,77 @@ inline vi load_u8(const uint8_t* p) {
 inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
 #include "ops/simd_body.inl"
+
+// Integer dot products with maddubs (u8 x s8 -> pairs of s16) and madd (-> s32).
+// maddubs needs one unsigned operand: |w| against x with w's sign, as llama.cpp does
+// (|products| <= 127·128, so the pair sums cannot saturate).
+#define TENX_QG 8
+#define TENX_QN 4
+#define TENX_QXOR 0
+inline vi round_to_int(vf v) { return (vi)_mm256_cvtps_epi32((__m256)v); }
+
+inline __m256i dot_i8_pairs(__m256i w, __m256i x) {
+  const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+  return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+inline int32_t load_i32(const int8_t* p) {
+  int32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return v;
+}
+
+// Lanes are the 8 rows of the group; step j multiplies 4 bytes of each row with
+// the same 4 activation bytes (broadcast).
+template <int N>
+void q8_tile(float* y, int64_t ldy, const int8_t* xq, const float* xd, const int32_t* xs, int64_t nb,
+             const uint8_t* g, int valid) {
+  __m256 acc[N];
+  for (int n = 0; n < N; ++n) acc[n] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b, g += 36 * TENX_QG) {
+    __m256i ia[N];
+    for (int n = 0; n < N; ++n) ia[n] = _mm256_setzero_si256();
+    for (int j = 0; j < 8; ++j) {
+      const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + 32 * j));
+      for (int n = 0; n < N; ++n)
+        ia[n] = _mm256_add_epi32(ia[n], dot_i8_pairs(w, _mm256_set1_epi32(load_i32(xq + (n * nb + b) * kQK + 4 * j))));
+    }
+    const __m256 dw = _mm256_loadu_ps(reinterpret_cast<const float*>(g + 32 * TENX_QG));
+    for (int n = 0; n < N; ++n)
+      acc[n] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ia[n]), _mm256_mul_ps(dw, _mm256_set1_ps(xd[n * nb + b])), acc[n]);
+  }
+  for (int n = 0; n < N; ++n) {
+    if (valid == TENX_QG) {
+      _mm256_storeu_ps(y + n * ldy, acc[n]);
+    } else {
+      float t[TENX_QG];
+      _mm256_storeu_ps(t, acc[n]);
+      for (int r = 0; r < valid; ++r) y[n * ldy + r] = t[r];
+    }
+  }
+}
+
+// The 32 nibbles of a Q4_0 block as bytes 0..15 in element order (low nibbles first).
+inline __m256i q4_0_nibbles(const uint8_t* q) {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+  return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(b, 4), b), _mm256_set1_epi8(0x0F));
+}
+
+__m256i q8_block_q8_0(const uint8_t* blk, const int8_t* x, int32_t) {
+  return dot_i8_pairs(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2)),
+                      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
+}
+
+// Nibbles are unsigned already: Σ nibble·x by maddubs, minus 8·Σx in lane 0.
+__m256i q8_block_q4_0(const uint8_t* blk, const int8_t* x, int32_t x_sum) {
+  const __m256i p = _mm256_maddubs_epi16(q4_0_nibbles(blk + 2), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
+  return _mm256_sub_epi32(_mm256_madd_epi16(p, _mm256_set1_epi16(1)), _mm256_setr_epi32(8 * x_sum, 0, 0, 0, 0, 0, 0, 0));
+}
+
+#include "ops/simd_q8_gemv_x86.inl"
+#include "ops/simd_q8.inl"
+#undef TENX_QG
+#undef TENX_QN
+#undef TENX_QXOR
 #undef TENX_VF_BYTES
 #undef TENX_MR
 #undef TENX_NR
@@ -53,8 +124,10 @@ inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
 namespace tenx::simd {
 const Kernels& avx2_kernels() {
-  static const Kernels k{Isa::Avx2,           "avx2",        avx2::gemv,    avx2::gemm,
-                         avx2::dequantize_rows, avx2::attend, avx2::silu_mul};
+  static const Kernels k{Isa::Avx2,           "avx2",        avx2::gemv,          avx2::gemm,
+                         avx2::dequantize_rows, avx2::attend, avx2::silu_mul,      "avx2",
+                         avx2::kQ8Group,        avx2::quantize_q8_act, avx2::gemv_q8, avx2::pack_q8,
+                         avx2::gemm_q8};
   return k;
 }
 }  // namespace tenx::simd

@@ -22,31 +22,7 @@ namespace {
 #define TENX_NR 4
 #include "ops/simd_types.inl"
 
-inline vf madd(vf a, vf b, vf c) { return (vf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c); }
-inline float hsum(vf a) {
-  const __m512 v = (__m512)a;
-  const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-inline vf load_f16(const uint8_t* p) {
-  return (vf)_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-}
-
-inline vf load_bf16(const uint8_t* p) {
-  const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-  return (vf)_mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
-}
-inline vf load_i8(const int8_t* p) {
-  return (vf)_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
-}
-inline vi load_u8(const uint8_t* p) {
-  return (vi)_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
-
+#include "ops/simd_avx512_prims.inl"
 #include "ops/simd_body.inl"
 #undef TENX_VF_BYTES
 #undef TENX_MR
@@ -57,9 +33,14 @@ inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 #pragma GCC pop_options
 
 namespace tenx::simd {
+// Without VNNI the integer dot products are AVX2's (maddubs); with it, the whole
+// table comes from simd_avx512_vnni.cpp (the same kernels built with VNNI allowed).
 const Kernels& avx512_kernels() {
+  if (isa_has_vnni()) return avx512_vnni_kernels();
+  const Kernels& a = avx2_kernels();
   static const Kernels k{Isa::Avx512, "avx512", avx512::gemv, avx512::gemm, avx512::dequantize_rows,
-                         avx512::attend, avx512::silu_mul};
+                         avx512::attend, avx512::silu_mul, a.q8_name, a.q8_group, a.quantize_q8_act,
+                         a.gemv_q8, a.pack_q8, a.gemm_q8};
   return k;
 }
 }  // namespace tenx::simd

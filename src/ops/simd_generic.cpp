@@ -39,6 +39,62 @@ inline vi load_u8(const uint8_t* p) { return vi{p[0], p[1], p[2], p[3]}; }
 inline float half_to_float(uint16_t h) { return f16_to_f32(h); }
 
 #include "ops/simd_body.inl"
+
+// The integer dot products in plain C++ (any CPU; the compiler may vectorise them).
+#define TENX_QG 4
+#define TENX_QN 4
+#define TENX_QXOR 0
+inline vi round_to_int(vf v) {
+  vi r;
+  for (int l = 0; l < kW; ++l) r[l] = static_cast<int32_t>(__builtin_nearbyintf(v[l]));
+  return r;
+}
+
+template <int N>
+void q8_tile(float* y, int64_t ldy, const int8_t* xq, const float* xd, const int32_t* xs, int64_t nb,
+             const uint8_t* group, int valid) {
+  for (int r = 0; r < valid; ++r) {
+    for (int n = 0; n < N; ++n) {
+      const int8_t* x = xq + n * nb * kQK;
+      const uint8_t* g = group;
+      float acc = 0.0f;
+      for (int64_t b = 0; b < nb; ++b, g += 36 * TENX_QG, x += kQK) {
+        int32_t s = 0;
+        for (int j = 0; j < kQK; ++j) s += static_cast<int8_t>(g[(j / 4) * 4 * TENX_QG + r * 4 + j % 4]) * x[j];
+        float dw;
+        __builtin_memcpy(&dw, g + 32 * TENX_QG + 4 * r, 4);
+        acc += static_cast<float>(s) * (dw * xd[n * nb + b]);
+      }
+      y[n * ldy + r] = acc;
+    }
+  }
+}
+
+float q8_dot_q8_0(const uint8_t* w, const int8_t* xq, const float* xd, const int32_t* xs, int64_t nb) {
+  float acc = 0.0f;
+  for (int64_t b = 0; b < nb; ++b, w += 34, xq += kQK) {
+    const int8_t* q = reinterpret_cast<const int8_t*>(w + 2);
+    int32_t s = 0;
+    for (int j = 0; j < kQK; ++j) s += q[j] * xq[j];
+    acc += static_cast<float>(s) * (block_scale(w) * xd[b]);
+  }
+  return acc;
+}
+
+float q8_dot_q4_0(const uint8_t* w, const int8_t* xq, const float* xd, const int32_t* xs, int64_t nb) {
+  float acc = 0.0f;
+  for (int64_t b = 0; b < nb; ++b, w += 18, xq += kQK) {
+    int32_t s = 0;  // Σ nibble·x - 8·Σx = Σ (nibble - 8)·x, exactly
+    for (int j = 0; j < kQK / 2; ++j) s += (w[2 + j] & 0xF) * xq[j] + (w[2 + j] >> 4) * xq[j + kQK / 2];
+    acc += static_cast<float>(s - 8 * xs[b]) * (block_scale(w) * xd[b]);
+  }
+  return acc;
+}
+
+#include "ops/simd_q8.inl"
+#undef TENX_QG
+#undef TENX_QN
+#undef TENX_QXOR
 #undef TENX_VF_BYTES
 #undef TENX_MR
 #undef TENX_NR
@@ -47,8 +103,10 @@ inline float half_to_float(uint16_t h) { return f16_to_f32(h); }
 
 namespace tenx::simd {
 const Kernels& generic_kernels() {
-  static const Kernels k{Isa::Generic, "generic", generic::gemv, generic::gemm, generic::dequantize_rows,
-                         generic::attend, generic::silu_mul};
+  static const Kernels k{Isa::Generic,      "generic",          generic::gemv,           generic::gemm,
+                         generic::dequantize_rows, generic::attend, generic::silu_mul,   "generic",
+                         generic::kQ8Group, generic::quantize_q8_act, generic::gemv_q8, generic::pack_q8,
+                         generic::gemm_q8};
   return k;
 }
 }  // namespace tenx::simd

@@ -16,6 +16,18 @@ inline constexpr int64_t kMaxAttendGroup = 64;
 
 enum class Isa { Generic = 0, Avx2 = 1, Avx512 = 2 };
 
+// Activation rows quantized per 32-element block (simd_q8.inl): row t has
+// qs[t·nb·32 ..], and its block scales and sums of qs at d[t·nb ..], sum[t·nb ..].
+struct Q8Act {
+  const int8_t* qs;
+  const float* d;
+  const int32_t* sum;
+  int64_t nb;  // blocks per row
+};
+
+// v rounded to an IEEE half and back (out of line: one definition for every ISA).
+float f16_rounded(float v);
+
 struct Kernels {
   Isa isa;
   const char* name;
@@ -33,9 +45,28 @@ struct Kernels {
                  int64_t stride, int64_t hd, float scale, float* scores);
   // gate[i] = silu(gate[i]) · up[i] (vectorised exp, within a few ulp of expf).
   void (*silu_mul)(float* gate, const float* up, int64_t n);
+
+  // Q8_0 / Q4_0 weights against 8-bit activations (simd_q8.inl). q8_name says which
+  // integer dot product runs ("avx512-vnni", "avx2", "generic").
+  const char* q8_name;
+  int q8_group;  // rows per packed group
+  // x[0..n) (n a multiple of 32) to Q8 blocks: qs, scale d and Σqs per block.
+  void (*quantize_q8_act)(int8_t* qs, float* d, int32_t* sum, const float* x, int64_t n);
+  // y[t·ldy + r - r0] = x[t] · row r of w for r in [r0, r1), t < T (raw rows; decode).
+  void (*gemv_q8)(float* y, int64_t ldy, const Q8Act& x, int64_t T, const TensorView& w, int64_t r0, int64_t r1);
+  // Rows [r0, r1) of w into q8_packed_bytes(...) bytes at dst.
+  void (*pack_q8)(uint8_t* dst, const TensorView& w, int64_t r0, int64_t r1);
+  // y[t·ldy + r] = x[t] · packed row r, t < T, r < n_rows.
+  void (*gemm_q8)(float* y, int64_t ldy, const Q8Act& x, int64_t T, const uint8_t* packed, int64_t n_rows);
 };
 
+// Bytes pack_q8 writes for n_rows rows of nb blocks.
+inline int64_t q8_packed_bytes(const Kernels& k, int64_t n_rows, int64_t nb) {
+  return (n_rows + k.q8_group - 1) / k.q8_group * nb * 36 * k.q8_group;
+}
+
 bool isa_supported(Isa isa);  // the CPU (and OS) can run it
+bool isa_has_vnni();          // AVX-512 VNNI (vpdpbusd) on top of Isa::Avx512
 Isa best_isa();               // the widest supported one
 const Kernels& kernels_for(Isa isa);
 
@@ -49,6 +80,7 @@ void silu_mul_with(const Kernels& k, ExecContext& ctx, float* gate, const float*
 // Per-ISA tables (defined in simd_<isa>.cpp).
 const Kernels& generic_kernels();
 const Kernels& avx2_kernels();
-const Kernels& avx512_kernels();
+const Kernels& avx512_kernels();       // avx512_vnni_kernels() where the CPU has VNNI
+const Kernels& avx512_vnni_kernels();  // only to be called when isa_has_vnni()
 
 }  // namespace tenx::simd

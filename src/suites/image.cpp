@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <sstream>
@@ -28,8 +29,41 @@ std::string read_bytes(const std::filesystem::path& file) {
   return ss.str();
 }
 
-Image decode_png(const std::string& bytes, const std::filesystem::path& file) {
+// Largest side accepted, as image_problem checks it; tested before any pixel memory is taken, so a
+// header claiming 2^20 x 2^20 pixels is refused instead of allocated.
+constexpr int kMaxSide = 4096;
+
+// stb_image trusts chunk headers: it grows its IDAT buffer to a chunk's declared length (up to
+// 2 GB from a 125-byte file) before checking that the bytes exist, and copies a zero-length first
+// IDAT from a null pointer (undefined behaviour); both found by tests/fuzz/image_fuzz.cpp. So the
+// chunks up to IEND are walked first: one longer than the rest of the file is refused, and empty
+// IDAT chunks (they hold no data) are dropped.
+std::string checked_png_chunks(const std::string& png, const std::filesystem::path& file) {
+  std::string out = png.substr(0, 8);
+  size_t pos = 8;
+  while (pos + 8 <= png.size()) {  // length and type; the data and CRC follow
+    uint32_t len = 0;
+    for (int k = 0; k < 4; ++k) len = (len << 8) | static_cast<unsigned char>(png[pos + k]);
+    if (len > png.size() - pos - 8)
+      throw Error(file.string(), fmt::format("not a readable PNG: the chunk at byte {} declares {} bytes, {} remain",
+                                             pos, len, png.size() - pos - 8));
+    const bool end = png.compare(pos + 4, 4, "IEND") == 0;
+    const size_t chunk = std::min<size_t>(size_t{12} + len, png.size() - pos);  // a cut CRC is left to stb
+    if (len != 0 || png.compare(pos + 4, 4, "IDAT") != 0) out.append(png, pos, chunk);
+    pos += chunk;
+    if (end) break;
+  }
+  out.append(png, pos, std::string::npos);
+  return out;
+}
+
+Image decode_png(const std::string& file_bytes, const std::filesystem::path& file) {
+  const std::string bytes = checked_png_chunks(file_bytes, file);
   int w = 0, h = 0, n = 0;
+  if (stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &w, &h,
+                            &n) &&
+      (w > kMaxSide || h > kMaxSide))
+    throw Error(file.string(), fmt::format("PNG is {}x{} pixels, the limit is {}x{}", w, h, kMaxSide, kMaxSide));
   auto* data = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
                                      static_cast<int>(bytes.size()), &w, &h, &n, 0);
   if (!data) throw Error(file.string(), std::string("not a readable PNG: ") + stbi_failure_reason());
@@ -83,6 +117,8 @@ Image decode_pnm(const std::string& bytes, const std::filesystem::path& file) {
   im.max = number("maxval");
   if (im.w < 1 || im.h < 1) throw fail("empty image");
   if (im.max < 1 || im.max > 255) throw fail("maxval must be 1..255");
+  if (im.w > kMaxSide || im.h > kMaxSide)
+    throw fail(fmt::format("{}x{} pixels, the limit is {}x{}", im.w, im.h, kMaxSide, kMaxSide));
   size_t count = static_cast<size_t>(im.w) * im.h * im.c;
   im.pixels.resize(count);
   if (kind == '5' || kind == '6') {

@@ -12,27 +12,37 @@
 
 namespace tenx::train {
 
-TextExample render_item(const suites::Item& item) {
+namespace {
+
+TextExample render_text(const suites::Item& item) {
   switch (item.type()) {
     case suites::ItemType::choice: {
       const auto& c = item.choice();
-      return {c.context, c.choices.at(static_cast<size_t>(c.gold))};
+      return {c.context, c.choices.at(static_cast<size_t>(c.gold)), nullptr, nullptr};
     }
     case suites::ItemType::generate: {
       const auto& g = item.generate();
       const std::string& target = g.targets.at(0);
       const bool spaced = g.prompt.empty() || g.prompt.back() == ' ' || g.prompt.back() == '\n';
-      return {g.prompt, (spaced ? "" : " ") + target + (g.stop.empty() ? "" : g.stop.front())};
+      return {g.prompt, (spaced ? "" : " ") + target + (g.stop.empty() ? "" : g.stop.front()), nullptr, nullptr};
     }
     case suites::ItemType::agent: {
       const auto& a = item.agent();
       const auto it = item.meta.find("trajectory");
       if (it == item.meta.end() || !it->is_string())
         throw Error(item.id, "agent item has no meta.trajectory to train on");
-      return {suites::render_agent_prompt(a), it->get<std::string>()};
+      return {suites::render_agent_prompt(a), it->get<std::string>(), nullptr, nullptr};
     }
   }
   return {};
+}
+
+}  // namespace
+
+TextExample render_item(const suites::Item& item) {
+  TextExample ex = render_text(item);
+  if (item.image) ex.image = std::make_shared<const suites::Image>(*item.image);
+  return ex;
 }
 
 std::vector<SuiteTexts> load_suite_texts(const Recipe& recipe, const std::filesystem::path& suites_dir) {
@@ -48,6 +58,7 @@ std::vector<SuiteTexts> load_suite_texts(const Recipe& recipe, const std::filesy
     SuiteTexts st;
     st.name = suite.info.name;
     st.weight = rs.weight;
+    st.tasks = suite.info.tasks;
     int64_t kept = 0;
     for (const suites::Item& item : items) {
       if (!tasks.empty() && !tasks.contains(item.task)) continue;
@@ -55,7 +66,12 @@ std::vector<SuiteTexts> load_suite_texts(const Recipe& recipe, const std::filesy
       ++kept;
       // Held out by a hash of (seed, id): stable when items are added or reordered.
       Rng r = Rng::derive(recipe.seed, "dev/" + st.name + "/" + item.id);
-      (r.unit() < recipe.dev_fraction ? st.dev : st.train).push_back(render_item(item));
+      if (r.unit() < recipe.dev_fraction) {
+        st.dev.push_back(render_item(item));
+        st.dev.back().item = std::make_shared<const suites::Item>(item);
+      } else {
+        st.train.push_back(render_item(item));
+      }
     }
     if (st.train.empty())
       throw Error(recipe.path, fmt::format("suite '{}' gives no training items (split '{}', tasks {})", rs.suite,
@@ -65,13 +81,40 @@ std::vector<SuiteTexts> load_suite_texts(const Recipe& recipe, const std::filesy
   return out;
 }
 
-std::vector<SuiteDocs> tokenize_suites(ExecContext& ctx, const std::vector<SuiteTexts>& texts, const Tokenizer& tok) {
+std::vector<SuiteDocs> tokenize_suites(ExecContext& ctx, const std::vector<SuiteTexts>& texts, const Tokenizer& tok,
+                                       const VisionConfig* vision) {
   const int32_t bos = tok.bos_id() >= 0 ? tok.bos_id() : tok.eos_id();
   const int32_t eos = tok.eos_id();
   if (eos < 0) throw Error("tokenizer", "the vocabulary has no end-of-text token");
-  auto encode = [&](const TextExample& ex) {
+  auto encode = [&](const TextExample& ex, const std::string& suite) {
     Document d;
     d.ids.push_back(bos);
+    if (vision && ex.image) {
+      const suites::Image& im = *ex.image;
+      PatchGrid grid;
+      try {
+        grid = image_to_patches(ImagePixels{im.h, im.w, im.c, im.max, im.pixels}, *vision);
+      } catch (const Error& e) {
+        throw Error(suite, fmt::format("an item's image does not fit the recipe's vision block: {}", e.what()));
+      }
+      if (count_image_markers(ex.prompt) != 1)
+        throw Error(suite, "an item with an image must hold exactly one <image> marker in its prompt");
+      const int64_t n_patches = grid.n_patches();
+      const ExpandedText e = expand_image_markers(tok, ex.prompt, std::span<const int64_t>(&n_patches, 1), false);
+      d.patch.push_back(-1);
+      for (size_t i = 0; i < e.ids.size(); ++i) {
+        d.ids.push_back(e.ids[i]);
+        d.patch.push_back(e.patch[i]);
+      }
+      d.n_prompt = static_cast<int64_t>(d.ids.size());
+      for (int32_t id : tok.encode(ex.answer, false, false)) d.ids.push_back(id);
+      d.ids.push_back(eos);
+      d.patch.resize(d.ids.size(), -1);
+      d.features = std::move(grid.features);
+      d.patch_position = std::move(grid.position_index);
+      d.patch_dim = vision->patch_dim();
+      return d;
+    }
     for (int32_t id : tok.encode(ex.prompt, false, false)) d.ids.push_back(id);
     d.n_prompt = static_cast<int64_t>(d.ids.size());
     for (int32_t id : tok.encode(ex.answer, false, false)) d.ids.push_back(id);
@@ -86,7 +129,7 @@ std::vector<SuiteDocs> tokenize_suites(ExecContext& ctx, const std::vector<Suite
     for (auto [src, dst] : {std::pair{&st.train, &sd.train}, {&st.dev, &sd.dev}}) {
       dst->resize(src->size());
       ctx.pool.parallel_for(static_cast<int64_t>(src->size()),
-                            [&](int64_t i, int) { (*dst)[static_cast<size_t>(i)] = encode((*src)[static_cast<size_t>(i)]); });
+                            [&](int64_t i, int) { (*dst)[static_cast<size_t>(i)] = encode((*src)[static_cast<size_t>(i)], st.name); });
     }
     out.push_back(std::move(sd));
   }
@@ -121,6 +164,17 @@ int64_t DataMixture::place(Batch& b, int64_t row, int64_t filled, const Document
     b.pos[t] = static_cast<int32_t>(i);
     b.doc_start[t] = static_cast<int32_t>(filled);
     b.weight[t] = mask_ == LossMask::All || src + 1 >= doc.n_prompt ? 1.0f : 0.0f;
+    if (doc.patch.empty()) continue;
+    // Image positions: input from the projector, never a target (nothing to predict).
+    const int32_t patch = doc.patch[static_cast<size_t>(src)];
+    if (patch >= 0) {
+      b.patch_row[t] = static_cast<int32_t>(b.n_patches());
+      b.patch_dim = doc.patch_dim;
+      const auto* f = doc.features.data() + patch * doc.patch_dim;
+      b.patch_features.insert(b.patch_features.end(), f, f + doc.patch_dim);
+      b.patch_position.push_back(doc.patch_position[static_cast<size_t>(patch)]);
+    }
+    if (patch >= 0 || doc.patch[static_cast<size_t>(src + 1)] >= 0) b.weight[t] = 0.0f;
   }
   return used;
 }

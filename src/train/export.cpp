@@ -79,8 +79,21 @@ Metadata model_metadata(const ModelConfig& c, const std::string& name, const Met
 void export_model(const std::string& path, const ModelConfig& config, const ParamLayout& layout, const float* params,
                   const std::string& name, const Metadata& tokenizer, const TrainingRecord& record) {
   std::vector<TensorView> tensors;
-  for (const ParamSpec& s : layout.tensors) tensors.push_back(f32_view(s.name, s, params));
+  for (const ParamSpec& s : layout.tensors)
+    if (s.name.rfind("v.", 0) != 0) tensors.push_back(f32_view(s.name, s, params));
   write_gguf(path, model_metadata(config, name, tokenizer, record), tensors);
+}
+
+void export_vision_projector(const std::string& path, const ModelConfig& config, const VisionConfig& vision,
+                             const ParamLayout& layout, const float* params, const std::string& name) {
+  VisionConfig c = vision;
+  c.n_embd = config.n_embd;
+  auto span_of = [&](const char* tensor) {
+    const ParamSpec& s = layout.find(tensor);
+    return std::span<const float>(params + s.offset, static_cast<size_t>(s.elements()));
+  };
+  write_vision_projector(path, c, span_of("v.patch_proj.weight"), span_of("v.patch_proj.bias"),
+                         span_of("v.pos_embd"), DType::F32, name);
 }
 
 void write_checkpoint(const std::string& path, const ModelConfig& config, const TrainArena& arena,

@@ -20,6 +20,9 @@ void Batch::resize(int64_t rows, int64_t len) {
   doc_start.assign(n, 0);
   weight.assign(n, 0.0f);
   teacher_logits.clear();
+  patch_row.assign(n, -1);
+  patch_features.clear();
+  patch_position.clear();
 }
 
 double Batch::weight_sum() const {
@@ -55,6 +58,39 @@ const S* slice(const std::vector<S>& v, int64_t l, int64_t size) { return v.data
 template <class S>
 void zero(std::vector<S>& v) { std::fill(v.begin(), v.end(), S(0)); }
 
+// The projector's rows for the batch's patches: vis = features·Wᵀ + b + pos_embd[position]
+// (the same sum, in the same order, as VisionProjector::project).
+template <class S>
+void vision_forward(ExecContext& ctx, const ModelConfig& c, const ParamViews<S>& p, const Batch& batch,
+                    Activations<S>& a) {
+  const int64_t N = batch.n_patches(), C = c.n_embd, pd = batch.patch_dim;
+  a.patches.assign(batch.patch_features.begin(), batch.patch_features.end());
+  a.vis.assign(static_cast<size_t>(N * C), S(0));
+  a.dvis.assign(static_cast<size_t>(N * C), S(0));
+  if (N == 0) return;
+  matmul_forward(ctx, a.vis.data(), a.patches.data(), p.v_proj, N, pd, C);
+  for (int64_t n = 0; n < N; ++n) {
+    S* row = a.vis.data() + n * C;
+    const S* pos = p.v_pos + static_cast<int64_t>(batch.patch_position[static_cast<size_t>(n)]) * C;
+    for (int64_t i = 0; i < C; ++i) row[i] += p.v_bias[i];
+    for (int64_t i = 0; i < C; ++i) row[i] += pos[i];
+  }
+}
+
+template <class S>
+void check_patches(const ParamViews<S>& p, const Batch& batch, int64_t T) {
+  const int64_t N = batch.n_patches();
+  if (N == 0) return;
+  if (!p.v_proj) throw Error("train", "the batch has image patches but the model has no vision projector");
+  if (batch.patch_dim != p.patch_dim || static_cast<int64_t>(batch.patch_features.size()) != N * p.patch_dim ||
+      static_cast<int64_t>(batch.patch_row.size()) != T)
+    throw Error("train", "the batch's image patches do not match the projector");
+  for (int32_t at : batch.patch_position)
+    if (at < 0 || at >= p.n_positions) throw Error("train", "image patch position out of the projector's grid");
+  for (int32_t r : batch.patch_row)
+    if (r >= N) throw Error("train", "token refers to a missing image patch");
+}
+
 }  // namespace
 
 template <class S>
@@ -83,6 +119,9 @@ void Activations<S>::resize(const ModelConfig& c, int64_t rows, int64_t len) {
   rstdf.assign(T, 0);
   logits.assign(T * V, 0);
   for (auto* p : {&losses, &ce_losses, &kl_losses, &dloss}) p->assign(T, 0);
+  patches.clear();
+  vis.clear();
+  dvis.clear();
   dresid.assign(T * C, 0);
   dln.assign(T * std::max(C, qd), 0);
   dq.assign(T * qd, 0);
@@ -100,7 +139,7 @@ uint64_t Activations<S>::bytes() const {
   uint64_t n = 0;
   for (const auto* p : {&resid, &ln1, &rstd1, &q, &k, &v, &probs, &att, &mid, &ln2, &rstd2, &gate, &up, &act, &lnf,
                         &rstdf, &logits, &losses, &ce_losses, &kl_losses, &dloss, &dresid, &dln, &dq, &dk, &dv,
-                        &datt, &dgate, &dup, &dact, &dlogits})
+                        &datt, &dgate, &dup, &dact, &dlogits, &patches, &vis, &dvis})
     n += p->size();
   return n * sizeof(S);
 }
@@ -119,7 +158,13 @@ double model_forward(ExecContext& ctx, const ModelConfig& c, const ParamViews<S>
     throw Error("train", "distillation needs the teacher's logits for every token");
   const AttentionDims dims{c.n_head, c.n_head_kv, c.head_dim};
 
+  check_patches(p, batch, T);
   embedding_forward(a.resid.data(), batch.tokens.data(), p.token_embd, T, C);
+  vision_forward(ctx, c, p, batch, a);
+  if (batch.n_patches() > 0)
+    for (int64_t t = 0; t < T; ++t)
+      if (const int32_t r = batch.patch_row[static_cast<size_t>(t)]; r >= 0)
+        std::copy_n(a.vis.data() + int64_t{r} * C, C, a.resid.data() + t * C);
   for (int64_t l = 0; l < c.n_layer; ++l) {
     const LayerParams<S>& w = p.layers[static_cast<size_t>(l)];
     const S* x = slice(a.resid, l, T * C);
@@ -234,6 +279,27 @@ void model_backward(ExecContext& ctx, const ModelConfig& c, const ParamViews<S>&
     matmul_backward(ctx, a.dln.data(), gw.wv, a.dv.data(), ln1, w.wv, T, C, kvd);
     rmsnorm_backward(ctx, dx, gw.attn_norm, a.dln.data(), slice(a.resid, l, T * C), w.attn_norm,
                      slice(a.rstd1, l, T), T, C);
+  }
+  // Image rows: their gradient goes to the projector, not to the token embedding.
+  if (const int64_t N = batch.n_patches(); N > 0) {
+    zero(a.dvis);
+    for (int64_t t = 0; t < T; ++t)
+      if (const int32_t r = batch.patch_row[static_cast<size_t>(t)]; r >= 0) {
+        S* src = a.dresid.data() + t * C;
+        S* dst = a.dvis.data() + int64_t{r} * C;
+        for (int64_t i = 0; i < C; ++i) dst[i] += src[i];
+        std::fill(src, src + C, S(0));
+      }
+    for (int64_t n = 0; n < N; ++n) {
+      const S* row = a.dvis.data() + n * C;
+      S* dpos = g.v_pos + static_cast<int64_t>(batch.patch_position[static_cast<size_t>(n)]) * C;
+      for (int64_t i = 0; i < C; ++i) {
+        g.v_bias[i] += row[i];
+        dpos[i] += row[i];
+      }
+    }
+    matmul_backward(ctx, static_cast<S*>(nullptr), g.v_proj, a.dvis.data(), a.patches.data(), p.v_proj, N,
+                    batch.patch_dim, C);
   }
   embedding_backward(g.token_embd, a.dresid.data(), batch.tokens.data(), T, C);
 }

@@ -9,7 +9,7 @@
 
 namespace tenx::train {
 
-ParamLayout ParamLayout::of(const ModelConfig& c) {
+ParamLayout ParamLayout::of(const ModelConfig& c, const VisionConfig* vision) {
   for (auto [name, value] : {std::pair{"dim", c.n_embd}, {"layers", c.n_layer}, {"heads", c.n_head},
                              {"kv_heads", c.n_head_kv}, {"ffn", c.n_ff}, {"vocab", c.n_vocab}})
     if (value <= 0 || value > (int64_t{1} << 24)) throw Error("model", fmt::format("{} = {} is out of range", name, value));
@@ -47,8 +47,17 @@ ParamLayout ParamLayout::of(const ModelConfig& c) {
   }
   add("output_norm.weight", 1, C, 1, I::Ones);
   add("output.weight", V, C, 2, I::Matrix);
+  if (vision) {
+    if (vision->patch <= 0 || vision->max_grid <= 0 || vision->patch_dim() > (int64_t{1} << 16))
+      throw Error("model", fmt::format("vision patch {} / max_grid {} out of range", vision->patch, vision->max_grid));
+    add("v.patch_proj.weight", C, vision->patch_dim(), 2, I::Matrix);
+    add("v.patch_proj.bias", 1, C, 1, I::Zeros);
+    add("v.pos_embd", vision->n_positions(), C, 2, I::Embedding);
+  }
   return layout;
 }
+
+bool ParamLayout::has_vision() const { return !tensors.empty() && tensors.back().name == "v.pos_embd"; }
 
 const ParamSpec& ParamLayout::find(const std::string& name) const {
   for (const ParamSpec& s : tensors)
@@ -62,7 +71,8 @@ ParamViews<S> ParamViews<S>::carve(const ParamLayout& layout, S* base) {
   size_t i = 0;
   auto next = [&] { return base + layout.tensors.at(i++).offset; };
   v.token_embd = next();
-  const size_t n_layer = (layout.tensors.size() - 3) / 9;
+  const size_t n_vision = layout.has_vision() ? 3 : 0;
+  const size_t n_layer = (layout.tensors.size() - 3 - n_vision) / 9;
   for (size_t l = 0; l < n_layer; ++l) {
     LayerParams<S> p;
     p.attn_norm = next();
@@ -78,6 +88,13 @@ ParamViews<S> ParamViews<S>::carve(const ParamLayout& layout, S* base) {
   }
   v.output_norm = next();
   v.output = next();
+  if (n_vision) {
+    v.patch_dim = layout.tensors.at(i).cols;
+    v.v_proj = next();
+    v.v_bias = next();
+    v.n_positions = layout.tensors.at(i).rows;
+    v.v_pos = next();
+  }
   return v;
 }
 
@@ -89,8 +106,8 @@ void init_params(const ParamLayout& layout, const ModelConfig& config, float* pa
   for (const ParamSpec& s : layout.tensors) {
     float* p = params + s.offset;
     const int64_t n = s.elements();
-    if (s.init == ParamSpec::Init::Ones) {
-      for (int64_t i = 0; i < n; ++i) p[i] = 1.0f;
+    if (s.init == ParamSpec::Init::Ones || s.init == ParamSpec::Init::Zeros) {
+      for (int64_t i = 0; i < n; ++i) p[i] = s.init == ParamSpec::Init::Ones ? 1.0f : 0.0f;
       continue;
     }
     const double std = s.init == ParamSpec::Init::ResidualOut ? residual_std : 0.02;

@@ -176,10 +176,17 @@ Recipe parse_recipe(const std::string& text, const std::string& path) {
     t.number("temperature", r.temperature, 1e-3, 1e3);
     t.number("alpha", r.alpha, 0.0, 1.0);
   }
+  if (const Json* vision = top.get("vision")) {
+    Fields v(*vision, "vision", path);
+    r.vision = true;
+    v.integer("patch", r.vision_patch, 1, 64);
+    v.integer("max_grid", r.vision_max_grid, 1, 256);
+  }
   if (const Json* eval = top.get("eval")) {
     Fields e(*eval, "eval", path);
     e.integer("every", r.eval_every, 0, kBig);
     e.integer("batches", r.eval_batches, 1, 1 << 20);
+    e.integer("dev_items_per_task", r.eval_dev_items_per_task, 0, 1 << 20);
   }
   if (const Json* ck = top.get("checkpoint")) {
     Fields c(*ck, "checkpoint", path);

@@ -14,8 +14,10 @@
 #include "tenx/model/model.hpp"
 #include "tenx/model/model_file.hpp"
 #include "tenx/model/tokenizer.hpp"
+#include "tenx/model/vision.hpp"
 #include "tenx/train/bpe.hpp"
 #include "tenx/train/data.hpp"
+#include "tenx/train/dev_eval.hpp"
 #include "tenx/train/model.hpp"
 #include "tenx/train/optimizer.hpp"
 #include "tenx/util/error.hpp"
@@ -37,15 +39,24 @@ std::string hms(double s) {
 // position, padding included: the kernels do that work) times 3 (backward = 2 × forward).
 uint64_t step_flops(const ModelSpec& spec, const Batch& b) {
   std::vector<int64_t> positions(b.pos.begin(), b.pos.end());
-  const Counters fwd = analytic_forward(spec, positions, b.n_tokens(), Phase::Prefill);
-  return 3 * fwd.total_flops();
+  const Counters fwd = analytic_forward(spec, positions, b.n_tokens(), Phase::Prefill, b.n_patches());
+  const Counters vis = analytic_vision_forward(b.patch_dim, spec.config.n_embd, b.n_patches(), Phase::Prefill);
+  return 3 * (fwd.total_flops() + vis.total_flops());
 }
 
 // The teacher's logits for every token of the batch, document by document (each
 // from an empty cache, as the student sees it).
+// With images, the teacher projects the batch's patches through its own projector
+// (NAME.mmproj.gguf beside it), so its distributions on image items see the image.
 class Teacher {
  public:
-  Teacher(const std::string& path, int64_t L) : model_(Model::load(path)), decoder_(model_, L, 1, L) {}
+  Teacher(const std::string& path, int64_t L, bool vision) : model_(Model::load(path)), decoder_(model_, L, 1, L) {
+    if (!vision) return;
+    const std::string mmproj = VisionProjector::path_for_model(path);
+    if (!std::filesystem::exists(mmproj))
+      throw Error(path, fmt::format("a vision recipe's teacher needs its image projector {}", mmproj));
+    projector_ = std::make_unique<VisionProjector>(VisionProjector::load(mmproj));
+  }
   const Model& model() const { return model_; }
   void fill(ExecContext& ctx, Batch& b) {
     const int64_t V = model_.config.n_vocab;
@@ -60,7 +71,7 @@ class Teacher {
         if (trained) {
           decoder_.truncate(0, 0);
           const std::span<const int32_t> ids(b.tokens.data() + t0, static_cast<size_t>(n));
-          const std::span<const float> logits = decoder_.eval(ctx, ids, 0, true);
+          const std::span<const float> logits = decoder_.eval(ctx, ids, 0, true, image_rows(ctx, b, t0, n));
           std::copy(logits.begin(), logits.end(), b.teacher_logits.begin() + t0 * V);
         }
         i += n;
@@ -68,8 +79,32 @@ class Teacher {
   }
 
  private:
+  // Per token of [t0, t0 + n): its projected patch row, or nullptr for text (empty: no patches).
+  std::span<const float* const> image_rows(ExecContext& ctx, const Batch& b, int64_t t0, int64_t n) {
+    rows_.clear();
+    if (!projector_ || b.n_patches() == 0) return {};
+    std::vector<float> features;
+    std::vector<int32_t> positions;
+    for (int64_t t = t0; t < t0 + n; ++t)
+      if (const int32_t r = b.patch_row[static_cast<size_t>(t)]; r >= 0) {
+        const float* f = b.patch_features.data() + r * b.patch_dim;
+        features.insert(features.end(), f, f + b.patch_dim);
+        positions.push_back(b.patch_position[static_cast<size_t>(r)]);
+      }
+    if (positions.empty()) return {};
+    projected_ = projector_->project_patches(ctx, features, positions);
+    const int64_t d = model_.config.n_embd;
+    int64_t k = 0;
+    for (int64_t t = t0; t < t0 + n; ++t)
+      rows_.push_back(b.patch_row[static_cast<size_t>(t)] >= 0 ? projected_.data() + (k++) * d : nullptr);
+    return rows_;
+  }
+
   Model model_;
   Decoder decoder_;
+  std::unique_ptr<VisionProjector> projector_;
+  std::vector<float> projected_;
+  std::vector<const float*> rows_;
 };
 
 Metadata make_tokenizer(const Recipe& r, const std::vector<SuiteTexts>& texts) {
@@ -92,7 +127,7 @@ TrainResult run_training(const Recipe& r, const TrainOptions& o) {
   const bool resuming = o.resume && std::filesystem::exists(r.checkpoint_path());
   const std::vector<SuiteTexts> texts = load_suite_texts(r, o.suites_dir);
   std::unique_ptr<Teacher> teacher;
-  if (!r.teacher.empty()) teacher = std::make_unique<Teacher>(r.teacher, L);
+  if (!r.teacher.empty()) teacher = std::make_unique<Teacher>(r.teacher, L, r.vision);
   Metadata tok_meta;
   if (resuming) tok_meta = tokenizer_keys(load_gguf(r.checkpoint_path()).meta);
   else if (teacher) tok_meta = tokenizer_keys(teacher->model().file.meta);
@@ -103,11 +138,16 @@ TrainResult run_training(const Recipe& r, const TrainOptions& o) {
   config.rope_base = r.rope_base;
   if (teacher && teacher->model().config.n_vocab != config.n_vocab)
     throw Error(r.teacher, "the teacher's vocabulary differs from the student's");
-  TrainArena arena(ParamLayout::of(config));
+  VisionConfig vision;
+  vision.patch = r.vision_patch;
+  vision.max_grid = r.vision_max_grid;
+  vision.n_embd = config.n_embd;
+  const VisionConfig* vis = r.vision ? &vision : nullptr;
+  TrainArena arena(ParamLayout::of(config, vis));
   init_params(arena.layout, config, arena.params(), r.seed);
 
   const int32_t pad = tok.eos_id();
-  DataMixture data(tokenize_suites(ctx, texts, tok), r.mask, r.seed, pad);
+  DataMixture data(tokenize_suites(ctx, texts, tok, vis), r.mask, r.seed, pad);
 
   TrainResult result;
   result.n_params = static_cast<int64_t>(arena.layout.n_params);
@@ -144,6 +184,29 @@ TrainResult run_training(const Recipe& r, const TrainOptions& o) {
     }
     return weight > 0 ? sum / weight : -1.0;
   };
+  // Dev answer accuracy (dev_eval.hpp) of the current weights, through the core: exported to a
+  // temporary GGUF beside the output (removed after) and loaded as a finished model would be.
+  auto dev_accuracy = [&] {
+    const std::string tmp = r.output + ".dev-eval.tmp.gguf";
+    const std::string tmp_proj = VisionProjector::path_for_model(tmp);
+    struct Cleanup {
+      std::string a, b;
+      ~Cleanup() {
+        std::error_code ec;
+        std::filesystem::remove(a, ec);
+        std::filesystem::remove(b, ec);
+      }
+    } cleanup{tmp, tmp_proj};
+    if (const auto dir = std::filesystem::path(tmp).parent_path(); !dir.empty()) std::filesystem::create_directories(dir);
+    export_model(tmp, config, arena.layout, arena.params(), r.name, tok_meta, rec);
+    std::unique_ptr<VisionProjector> proj;
+    if (vis) {
+      export_vision_projector(tmp_proj, config, vision, arena.layout, arena.params(), r.name);
+      proj = std::make_unique<VisionProjector>(VisionProjector::load(tmp_proj));
+    }
+    const Model m = Model::load(tmp);
+    return evaluate_dev(ctx, m, proj.get(), texts, r.eval_dev_items_per_task);
+  };
   auto save = [&](int64_t next) {
     write_checkpoint(r.checkpoint_path(), config, arena, tok_meta, CheckpointState{next, rec, r.digest});
   };
@@ -175,6 +238,16 @@ TrainResult run_training(const Recipe& r, const TrainOptions& o) {
     if (r.eval_every > 0 && ((step + 1) % r.eval_every == 0 || step + 1 == total_steps)) {
       result.dev_loss = dev_loss();
       line["dev_loss"] = result.dev_loss;
+      if (r.eval_dev_items_per_task > 0) {
+        result.dev_accuracy = dev_accuracy();
+        line["dev_accuracy"] = dev_accuracy_json(result.dev_accuracy);
+        if (tty) {
+          std::string s;
+          for (const DevSuiteSummary& d : summarise_dev(result.dev_accuracy))
+            s += fmt::format("  {} {:.2f} (chance {:.2f})", d.suite, d.accuracy, d.chance);
+          std::fprintf(stderr, "\rstep %lld dev accuracy:%s\n", static_cast<long long>(step + 1), s.c_str());
+        }
+      }
     }
     log << line.dump() << '\n';
     log.flush();
@@ -198,6 +271,9 @@ TrainResult run_training(const Recipe& r, const TrainOptions& o) {
     return result;
   }
   export_model(r.output, config, arena.layout, arena.params(), r.name, tok_meta, rec);
+  if (vis)
+    export_vision_projector(VisionProjector::path_for_model(r.output), config, vision, arena.layout, arena.params(),
+                            r.name);
   return result;
 }
 

@@ -56,15 +56,17 @@ inline void rotate(Mat& x, int64_t T, int64_t heads, int64_t hd, int64_t n_rot, 
       }
 }
 
-// Logits [T, n_vocab] for ids at positions 0..T-1.
-inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids) {
+// Logits [T, n_vocab] for ids at positions 0..T-1. rows (empty, or one per id): an
+// input row of n_embd floats replacing that token's embedding (nullptr = text).
+inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const std::vector<const float*>& rows = {}) {
   const ModelConfig& c = m.config;
   const int64_t T = static_cast<int64_t>(ids.size()), d = c.n_embd, hd = c.head_dim;
   const int64_t q = c.q_dim(), kv = c.kv_dim(), group = c.n_head / c.n_head_kv;
   const Mat emb = weights(*m.token_embd);
   Mat x(static_cast<size_t>(T * d));
   for (int64_t t = 0; t < T; ++t)
-    for (int64_t i = 0; i < d; ++i) x[t * d + i] = emb[ids[t] * d + i];
+    for (int64_t i = 0; i < d; ++i)
+      x[t * d + i] = !rows.empty() && rows[t] ? static_cast<double>(rows[t][i]) : emb[ids[t] * d + i];
   for (const LayerWeights& L : m.layers) {
     Mat h = rms(x, weights(*L.attn_norm), T, d, c.rms_eps);
     Mat Q = linear(h, weights(*L.wq), T, d, q), K = linear(h, weights(*L.wk), T, d, kv),

@@ -49,6 +49,15 @@ void expect_close(const float* y, const std::vector<float>& yr, const float* x, 
   }
 }
 
+// Q8_0 / Q4_0 weights multiply 8-bit activations (ref::matmul_q8; matmul_q8_test.cpp
+// checks them more tightly and against the float semantics); the others are float.
+void reference_matmul(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T) {
+  if (w.type == DType::Q8_0 || w.type == DType::Q4_0)
+    ref::matmul_q8(ctx, y, x, w, T);
+  else
+    ref::matmul(ctx, y, x, w, T);
+}
+
 const DType kAllTypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0,
                            DType::Q4_0, DType::Q4_K, DType::Q6_K};
 
@@ -70,7 +79,7 @@ TEST(Matmul, EveryIsaMatchesReference) {
             std::vector<float> yr(static_cast<size_t>(T * out));
             ExecContext fast(2), ref(1);
             simd::matmul_with(k, fast, y.data(), x.data(), w.view, T);
-            ref::matmul(ref, yr.data(), x.data(), w.view, T);
+            reference_matmul(ref, yr.data(), x.data(), w.view, T);
             expect_close(y.data(), yr, x.data(), w.view, T, k.name);
             EXPECT_EQ(fast.counters, ref.counters);
           }
@@ -92,7 +101,7 @@ TEST(Matmul, PublicKernelLargerShapesAndThreadCounts) {
         ExecContext fast(threads), ref(1);
         fast.phase = ref.phase = Phase::Decode;
         matmul(fast, y.data(), x.data(), w.view, T);
-        ref::matmul(ref, yr.data(), x.data(), w.view, T);
+        reference_matmul(ref, yr.data(), x.data(), w.view, T);
         expect_close(y.data(), yr, x.data(), w.view, T, "public");
         EXPECT_EQ(fast.counters, ref.counters);
       }

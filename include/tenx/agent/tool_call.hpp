@@ -67,6 +67,9 @@ struct Parsed {
   bool ok() const { return value.has_value(); }
 };
 
+// Longest call line accepted (tags included); a longer one is a ParseError, not scanned.
+inline constexpr std::size_t kMaxCallLineBytes = 64 * 1024;
+
 // Parses one call line, with or without the <call>...</call> tags (tags are required when
 // `require_tags`). `line_number` is used for error locations.
 Parsed<ToolCall> parse_call_line(std::string_view line, std::size_t line_number = 1,

@@ -32,9 +32,15 @@ struct ModelSpec {
 };
 
 // Counters of one Decoder::forward over tokens at the given positions (each
-// token attends to pos+1 keys), n_logits of them producing logits.
+// token attends to pos+1 keys), n_logits of them producing logits. n_embedded of
+// the tokens come with their input row (image patches): no embedding-table bytes.
 Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positions, int64_t n_logits,
-                          Phase phase);
+                          Phase phase, int64_t n_embedded = 0);
+
+// Counters of VisionProjector::project over n_patches patches: the [patch_dim -> n_embd]
+// matmul (proj's bytes once), the bias add (its bytes once) and the position add (the rows read).
+Counters analytic_vision_forward(int64_t patch_dim, int64_t n_embd, int64_t n_patches, Phase phase,
+                                 DType proj = DType::F32, DType bias = DType::F32, DType pos = DType::F32);
 
 // Counters of log_softmax over n rows of n_vocab logits.
 Counters analytic_log_softmax(int64_t n_vocab, int64_t n_rows, Phase phase);

@@ -18,6 +18,9 @@ struct BatchToken {
   int32_t pos;       // must equal the sequence's current length (tokens are appended in order)
   int32_t seq = 0;   // sequence index in [0, n_seq)
   bool logits = false;  // compute this token's next-token logits
+  // When set: n_embd floats that replace the token's embedding (an image patch from
+  // VisionProjector::project); no embedding-table row is read for it.
+  const float* embedding = nullptr;
 };
 
 class Decoder {
@@ -32,8 +35,9 @@ class Decoder {
 
   // Convenience for one sequence: runs ids at positions seq_len(seq)..., in
   // chunks of max_batch; logits for every token (all=true) or the last only.
+  // embeddings (empty, or one per id): a row replacing that token's embedding, nullptr = text.
   std::span<const float> eval(ExecContext& ctx, std::span<const int32_t> ids, int32_t seq = 0,
-                              bool all_logits = false);
+                              bool all_logits = false, std::span<const float* const> embeddings = {});
 
   int64_t seq_len(int32_t seq) const { return seq_len_.at(static_cast<size_t>(seq)); }
   // Forget the tokens of `seq` from position n on (n = 0 clears it). Used to

@@ -19,8 +19,11 @@ struct TokenLogprob {
 
 // Runs ids through sequence `seq` (prefill phase) and returns, per position,
 // the log-probability of that token and optionally the top_k next tokens.
+// embeddings: empty, or per id a row replacing its embedding (nullptr = text; see
+// MultimodalPrompt::row_pointers).
 std::vector<TokenLogprob> score_tokens(ExecContext& ctx, Decoder& dec, std::span<const int32_t> ids,
-                                       int top_k = 0, int32_t seq = 0);
+                                       int top_k = 0, int32_t seq = 0,
+                                       std::span<const float* const> embeddings = {});
 
 struct SamplerOptions {
   float temperature = 0.0f;  // 0 = greedy
@@ -52,9 +55,11 @@ struct GenerationResult {
 
 // Prefills the prompt, then generates up to max_tokens. `stop` (optional) is
 // called after every generated token and ends generation when it returns true.
+// prompt_embeddings: empty, or per prompt id a row replacing its embedding (image patches).
 GenerationResult generate(ExecContext& ctx, Decoder& dec, std::span<const int32_t> prompt, int max_tokens,
                           Sampler& sampler, int32_t eos_id = -1,
-                          const std::function<bool(const std::vector<int32_t>&)>& stop = {}, int32_t seq = 0);
+                          const std::function<bool(const std::vector<int32_t>&)>& stop = {}, int32_t seq = 0,
+                          std::span<const float* const> prompt_embeddings = {});
 
 // The workload of a llama-bench test on sequence 0, from an empty cache: a prefill
 // of ids[0..n_prompt) (pp<n>), then n_gen greedy decode steps starting from

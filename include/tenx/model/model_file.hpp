@@ -26,6 +26,8 @@ struct ModelFile {
 
 // GGUF v3 (throws tenx::Error naming the file and the problem on any invalid input).
 ModelFile load_gguf(const std::string& path);
+// The same checks on GGUF bytes already in memory (copied; `subject` names them in errors).
+ModelFile load_gguf_bytes(const std::string& subject, std::string_view bytes);
 
 // Hugging Face directory: config.json + model.safetensors or sharded
 // model.safetensors.index.json; F32/F16/BF16. Tokenizer from tokenizer.json when present.

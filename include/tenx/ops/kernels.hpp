@@ -12,7 +12,9 @@
 namespace tenx {
 
 // y[T, out] = x[T, in] · Wᵀ, W a 2-D weight with ne = {in, out} in any storage
-// type. Counts 2·T·in·out matmul FLOPs and W's bytes once.
+// type. Counts 2·T·in·out matmul FLOPs and W's bytes once. Q8_0 and Q4_0 weights
+// multiply activations quantized per 32-element block to 8 bits, with integer dot
+// products, as llama.cpp does (definition: ref::matmul_q8); other types in float.
 void matmul(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T);
 
 // y[T, n] += bias[n] (kAdd per element).

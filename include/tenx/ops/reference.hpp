@@ -10,7 +10,20 @@
 
 namespace tenx::ref {
 
+// Float semantics: y = x · dequantized W, in double. For Q8_0 / Q4_0 weights this is the
+// value the integer kernels approximate (matmul_q8 is what they compute).
 void matmul(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T);
+
+// x[0..n) (n a multiple of 32) quantized per 32-element block as llama.cpp's
+// quantize_row_q8_0 does on x86: d = the IEEE half nearest amax/127, q =
+// round-half-even(x · 127/amax); sum = Σ q. A block holding a NaN or infinity
+// gets d = NaN, q = 0, sum = 0.
+void quantize_activations_q8(const float* x, int64_t n, int8_t* q, float* d, int32_t* sum);
+
+// The semantics of the fast Q8_0 / Q4_0 matmul: every row of x quantized as above,
+// each block's dot product with the weight block's integers (Q4_0: nibble - 8)
+// summed exactly, y = Σ_blocks d_w·d_x·Σ q_w·q_x in double. Same counting as matmul.
+void matmul_q8(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T);
 void add_bias(ExecContext& ctx, float* y, const float* bias, int64_t T, int64_t n);
 void add_inplace(ExecContext& ctx, float* y, const float* x, int64_t n);
 void rmsnorm(ExecContext& ctx, float* y, const float* x, const float* weight, int64_t T, int64_t C,

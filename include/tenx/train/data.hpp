@@ -7,10 +7,12 @@
 // so a resumed run sees exactly the batches an uninterrupted one would.
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "tenx/model/tokenizer.hpp"
+#include "tenx/model/vision.hpp"
 #include "tenx/ops/context.hpp"
 #include "tenx/suites/suite.hpp"
 #include "tenx/train/model.hpp"
@@ -21,17 +23,22 @@ namespace tenx::train {
 struct TextExample {
   std::string prompt;
   std::string answer;
+  std::shared_ptr<const suites::Image> image;  // the item's image (its marker is in the prompt)
+  std::shared_ptr<const suites::Item> item;    // dev examples only: the item itself (dev_eval.hpp scores it)
 };
 
 // choice: context / the gold choice; generate: prompt / " " + first target + first
 // stop string (the model learns to stop); agent: the tool prompt / the gold
-// trajectory (meta.trajectory). The image marker stays in the text (a token of its own).
+// trajectory (meta.trajectory). The image marker stays in the text; the image is
+// kept: a vision recipe expands the marker into the image's patches, a text-only
+// one trains on the marker as a token of its own.
 TextExample render_item(const suites::Item& item);
 
 struct SuiteTexts {
   std::string name;
   double weight = 1;
   std::vector<TextExample> train, dev;  // dev: held out of the recipe's split
+  std::vector<suites::TaskInfo> tasks;  // the suite's tasks (chance, references) from suite.json
 };
 
 // Loads the recipe's suites (names resolved under suites_dir when not folders),
@@ -42,6 +49,12 @@ std::vector<SuiteTexts> load_suite_texts(const Recipe& recipe, const std::filesy
 struct Document {
   std::vector<int32_t> ids;  // bos, prompt, answer, eos
   int64_t n_prompt = 0;      // bos + prompt tokens: ids[n_prompt..] are the answer
+  // Image (vision recipes): per id its patch index (-1 = text; empty = no image), the
+  // patches' features [n_patches, patch_dim] and grid positions (image_to_patches).
+  std::vector<int32_t> patch;
+  std::vector<float> features;
+  std::vector<int32_t> patch_position;
+  int64_t patch_dim = 0;
 };
 
 struct SuiteDocs {
@@ -51,7 +64,11 @@ struct SuiteDocs {
 };
 
 // Tokenizes every example (in parallel; the result does not depend on threads).
-std::vector<SuiteDocs> tokenize_suites(ExecContext& ctx, const std::vector<SuiteTexts>& texts, const Tokenizer& tok);
+// With `vision`, an example's image marker becomes the image's patch positions
+// (expand_image_markers, as at inference); an image that does not fit the grid
+// or a prompt without exactly one marker is a tenx::Error naming the suite.
+std::vector<SuiteDocs> tokenize_suites(ExecContext& ctx, const std::vector<SuiteTexts>& texts, const Tokenizer& tok,
+                                       const VisionConfig* vision = nullptr);
 
 class DataMixture {
  public:

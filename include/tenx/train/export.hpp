@@ -27,9 +27,14 @@ struct TrainingRecord {
 Metadata model_metadata(const ModelConfig& config, const std::string& name, const Metadata& tokenizer,
                         const TrainingRecord& record);
 
-// Writes the model GGUF (parameters only).
+// Writes the model GGUF (parameters only; image projector tensors "v.*" are left out).
 void export_model(const std::string& path, const ModelConfig& config, const ParamLayout& layout, const float* params,
                   const std::string& name, const Metadata& tokenizer, const TrainingRecord& record);
+
+// Writes the layout's image projector (v.* tensors) as NAME.mmproj.gguf at `path`
+// (VisionProjector::path_for_model of the model's path). `vision` gives patch and max_grid.
+void export_vision_projector(const std::string& path, const ModelConfig& config, const VisionConfig& vision,
+                             const ParamLayout& layout, const float* params, const std::string& name);
 
 // Checkpoint: model metadata + tenx.checkpoint.* keys (next step, data position),
 // tensors: the parameters under their names, then adam.m.<name>, adam.v.<name>.

@@ -22,6 +22,14 @@ struct Batch {
   std::vector<float> weight;
   // Optional [B·L, n_vocab] logits of a teacher on the same tokens (distillation).
   std::vector<float> teacher_logits;
+  // Image patches (vision recipes). A token with patch_row[t] >= 0 takes as input the
+  // projector's row for patch_features[patch_row[t]] (W·f + b + pos_embd[patch_position])
+  // instead of its token embedding. Empty patch_features: every token is text.
+  std::vector<int32_t> patch_row;       // [B·L], -1 = text
+  std::vector<float> patch_features;    // [n_patches, patch_dim]
+  std::vector<int32_t> patch_position;  // [n_patches]: grid index r·max_grid + c
+  int64_t patch_dim = 0;
+  int64_t n_patches() const { return static_cast<int64_t>(patch_position.size()); }
 
   void resize(int64_t rows, int64_t len);
   int64_t n_tokens() const { return B * L; }
@@ -51,6 +59,7 @@ struct Activations {
   std::vector<S> lnf, rstdf;  // [T, C], [T]
   std::vector<S> logits;      // [T, V]
   std::vector<S> losses, ce_losses, kl_losses, dloss;  // [T]
+  std::vector<S> patches, vis, dvis;  // image patches: features, projected rows, their gradient
   // Backward scratch.
   std::vector<S> dresid, dln, dq, dk, dv, datt, dgate, dup, dact, dlogits;
 

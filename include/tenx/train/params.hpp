@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tenx/model/config.hpp"
+#include "tenx/model/vision.hpp"
 
 namespace tenx::train {
 
@@ -20,7 +21,7 @@ struct ParamSpec {
   int n_dims = 2;
   size_t offset = 0;   // into the block, in scalars
   bool decay = false;  // weight decay applies (matrices, not norms)
-  enum class Init { Ones, Embedding, Matrix, ResidualOut } init = Init::Matrix;
+  enum class Init { Ones, Zeros, Embedding, Matrix, ResidualOut } init = Init::Matrix;
   int64_t elements() const { return rows * cols; }
 };
 
@@ -30,7 +31,11 @@ struct ParamLayout {
 
   // Llama with untied output; checks the configuration (dims > 0, n_embd a
   // multiple of n_head, n_head of n_head_kv, even head size): tenx::Error("model", ...).
-  static ParamLayout of(const ModelConfig& config);
+  // With `vision`, the image projector follows output.weight: v.patch_proj.weight
+  // [C, patch_dim], v.patch_proj.bias [C], v.pos_embd [n_positions, C] (the names of
+  // NAME.mmproj.gguf; vision->n_embd is ignored, C is the model's).
+  static ParamLayout of(const ModelConfig& config, const VisionConfig* vision = nullptr);
+  bool has_vision() const;
   const ParamSpec& find(const std::string& name) const;  // throws tenx::Error
 };
 
@@ -55,6 +60,11 @@ struct ParamViews {
   std::vector<LayerParams<S>> layers;
   S* output_norm = nullptr;  // [C]
   S* output = nullptr;       // [V, C]
+  // Image projector (vision recipes only; null otherwise).
+  S* v_proj = nullptr;   // [C, patch_dim]
+  S* v_bias = nullptr;   // [C]
+  S* v_pos = nullptr;    // [n_positions, C]
+  int64_t patch_dim = 0, n_positions = 0;
 
   static ParamViews carve(const ParamLayout& layout, S* base);
 };

@@ -28,6 +28,11 @@ struct Recipe {
   int64_t dim = 64, layers = 2, heads = 4, kv_heads = 4, ffn = 176, vocab = 512, ctx = 256;
   float rope_base = 10000.0f;
 
+  // vision (optional "vision" block): an image projector of P×P patches on a grid of at
+  // most max_grid × max_grid, trained with the model and exported as NAME.mmproj.gguf.
+  bool vision = false;
+  int64_t vision_patch = 4, vision_max_grid = 8;
+
   // data
   std::vector<RecipeSuite> suites;
   std::string split = "train";
@@ -48,6 +53,7 @@ struct Recipe {
 
   // cadence and outputs
   int64_t eval_every = 0, eval_batches = 2;
+  int64_t eval_dev_items_per_task = 20;  // dev answer accuracy: items per task (0: off; dev_eval.hpp)
   int64_t checkpoint_every = 0;
   std::string checkpoint;  // checkpoint path as given (empty: output + ".ckpt")
   std::string output;      // model path

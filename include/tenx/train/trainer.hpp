@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "tenx/train/dev_eval.hpp"
 #include "tenx/train/export.hpp"
 #include "tenx/train/recipe.hpp"
 
@@ -26,6 +27,7 @@ struct TrainResult {
   TrainingRecord record;
   double last_loss = 0;
   double dev_loss = -1;     // last dev evaluation (-1: none)
+  std::vector<DevTaskAccuracy> dev_accuracy;  // last dev answer accuracy (empty: none)
   int64_t n_params = 0;
   int64_t next_step = 0;    // == total steps when finished
   bool finished = false;    // false when stopped early by stop_after

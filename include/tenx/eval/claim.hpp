@@ -1,0 +1,86 @@
+#pragma once
+// The claim `tenx verify` decides, from a run's records: for each candidate against the
+// baseline, per suite the paired difference of scores on the items applicable to both (seeded
+// paired bootstrap stratified by task, cross-checked by Newcombe's interval; exact McNemar on the
+// discordant items), the non-inferiority verdict at the margin (verdict.hpp), the compute ratios
+// baseline / candidate, and the intersection-union overall verdict. docs/report.md.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tenx/eval/report.hpp"
+#include "tenx/eval/verdict.hpp"
+
+namespace tenx::eval {
+
+struct SuiteComparison {
+  std::string suite;
+  // false: no item of the suite is applicable to both models (e.g. image items and no projector);
+  // the suite is then reported as N/A and left out of the overall verdict (never counted as 0).
+  bool applicable = true;
+  // evidence.difference_ci, the interval the verdict uses: the paired bootstrap interval of
+  // candidate - baseline, widened to the hull with Newcombe's interval when scores are 0/1 (the
+  // percentile bootstrap collapses when few items are discordant; Newcombe's does not).
+  SuiteVerdict verdict;
+  Interval bootstrap_ci;         // the seeded paired bootstrap alone
+  bool stratified = false;       // bootstrap stratified by task (every task has >= 10 paired items)
+  std::uint64_t items_paired = 0;    // applicable to both models
+  std::uint64_t items_excluded = 0;  // N/A to either model (left out, not counted as wrong)
+  PairedTable table;             // correct/incorrect of both models on the paired items
+  double mcnemar_p = 1.0;        // exact, on table.b and table.c
+  std::optional<Interval> newcombe_ci;  // none when some score is not 0/1
+};
+
+// baseline / candidate; an interval when one could be computed.
+struct Ratio {
+  double value = 0.0;
+  std::optional<Interval> ci;
+};
+
+struct ComputeRatios {
+  ComputeCheck flops;              // FLOPs per paired item, against min_ratio (the claim's ratio)
+  // Mean seconds per paired item; CI: seeded bootstrap of the ratio of means over paired items.
+  // None when the candidate's time is 0 (nothing measured).
+  std::optional<Ratio> latency;
+  // Each model's own peak memory: weights + KV cache peak + working buffers (the process peak
+  // RSS is shared by the models of a run, so it is reported per model, not as a ratio).
+  std::optional<double> peak_memory;
+  std::optional<double> weight_bytes;
+  std::optional<double> training_flops;  // none when either model's training compute is unknown
+  bool training_flops_estimated = false; // either side is only 6·N·D
+};
+
+struct CandidateVerdict {
+  std::string candidate;
+  std::string baseline;
+  std::vector<SuiteComparison> suites;  // run order
+  ComputeRatios compute;
+  OverallVerdict overall;  // overall.suites: the verdicts of the applicable suites
+};
+
+struct ClaimVerdict {
+  VerifySpec spec;
+  std::vector<CandidateVerdict> candidates;  // spec order
+  // Intersection-union over the candidates: SUPPORTED only when every candidate is,
+  // NOT_SUPPORTED when any is, INCONCLUSIVE otherwise.
+  Verdict verdict = Verdict::inconclusive;
+  int exit_code() const { return tenx::eval::exit_code(verdict); }
+};
+
+// Throws tenx::Error when a model of the spec is not in the run, the baseline is also a
+// candidate, no suite has an item applicable to both models, or a FLOP count is zero.
+ClaimVerdict verify_claim(const RunResult& run, const VerifySpec& spec);
+
+Json to_json(const ClaimVerdict& v);
+
+// The verdict for people: per candidate a table (suite, items, both accuracies, difference with
+// its CI, McNemar p, verdict), the compute ratios, the overall line and one sentence per suite.
+// Aligned plain text for the terminal, or Markdown for summary.md.
+std::string verdict_text(const ClaimVerdict& v, bool markdown = false);
+
+// write_reports (report.hpp) with a verdict already computed (what `tenx verify` does, so the
+// bootstrap runs once).
+Json write_reports(const RunResult& run, const std::filesystem::path& dir, const ClaimVerdict& verdict);
+
+}  // namespace tenx::eval

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of tenx's parsers (libFuzzer + ASan + UBSan; docs/reliability.md).
+#
+#   bash scripts/fuzz.sh [--seconds N] [target...]   build, then run each target N seconds (default 30)
+#   bash scripts/fuzz.sh --check-deps                 exit 0 when clang + libFuzzer are (or could be) installed
+#   bash scripts/fuzz.sh --list                       the targets
+#
+# Fuzzing needs clang and its libFuzzer runtime, which a normal build does not: they are installed
+# here (as root) rather than by scripts/deps.sh. Each target runs single-process on a temporary copy
+# of tests/fuzz/corpus/<target>/ (the committed corpus only grows deliberately), with
+# tests/fuzz/<target>.dict when present. Any crash, sanitizer report, leak, timeout (-timeout=10 s
+# per input) or out-of-memory (-rss_limit_mb=2048) fails the script; the reproducer is kept in
+# BUILD/fuzz-artifacts/. Environment: TENX_FUZZ_BUILD_DIR (default build-fuzz in the checkout),
+# TENX_FUZZ_JOBS (build parallelism, default nproc), TENX_FUZZ_STRICT=1 (non-tenx exceptions are
+# findings too, see tests/fuzz/fuzz_support.hpp).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+FUZZ_PACKAGES=(clang libclang-rt-14-dev)
+
+seconds=30
+targets=()
+mode=run
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds="$2"; shift 2 ;;
+    --seconds=*) seconds="${1#*=}"; shift ;;
+    --check-deps) mode=check; shift ;;
+    --list) mode=list; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
+    *) targets+=("$1"); shift ;;
+  esac
+done
+
+all_targets=()
+for f in "$root"/tests/fuzz/*_fuzz.cpp; do all_targets+=("$(basename "$f" _fuzz.cpp)"); done
+if [ "$mode" = list ]; then printf '%s\n' "${all_targets[@]}"; exit 0; fi
+[ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
+for t in "${targets[@]}"; do
+  [ -f "$root/tests/fuzz/${t}_fuzz.cpp" ] || { echo "fuzz.sh: no target '$t' (have: ${all_targets[*]})" >&2; exit 2; }
+done
+
+# clang with the libFuzzer runtime: a test link of an empty fuzz target.
+have_libfuzzer() {
+  command -v clang++ >/dev/null 2>&1 || return 1
+  local d; d="$(mktemp -d)"
+  printf '#include <cstdint>\n#include <cstddef>\nextern "C" int LLVMFuzzerTestOneInput(const uint8_t*, size_t) { return 0; }\n' > "$d/t.cpp"
+  local ok=0
+  clang++ -fsanitize=fuzzer,address,undefined "$d/t.cpp" -o "$d/t" >/dev/null 2>&1 || ok=1
+  rm -rf "$d"
+  return $ok
+}
+install_deps() {
+  have_libfuzzer && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "fuzz.sh: clang with libFuzzer is missing; run: sudo apt-get install -y ${FUZZ_PACKAGES[*]}" >&2
+    return 1
+  fi
+  echo "fuzz.sh: installing ${FUZZ_PACKAGES[*]}" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${FUZZ_PACKAGES[@]}" >/dev/null; } || return 1
+  have_libfuzzer
+}
+if [ "$mode" = check ]; then install_deps; exit $?; fi
+install_deps || exit 1
+bash "$root/scripts/deps.sh"  # the libraries tenx itself needs
+
+build="${TENX_FUZZ_BUILD_DIR:-$root/build-fuzz}"
+jobs="${TENX_FUZZ_JOBS:-$(nproc)}"
+echo "== fuzz: configure and build $build (clang, -j$jobs)"
+CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
+  -DTENX_FUZZ=ON -DTENX_BUILD_TESTS=OFF -DTENX_BUILD_BENCHMARKS=OFF >/dev/null
+build_args=()
+for t in "${targets[@]}"; do build_args+=(--target "tenx_fuzz_$t"); done
+cmake --build "$build" -j"$jobs" "${build_args[@]}"
+
+work="$(mktemp -d "$( [ -d /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/tenx-fuzz.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+artifacts="$build/fuzz-artifacts"
+mkdir -p "$artifacts"
+export TENX_FUZZ_SCRATCH="$work/scratch"
+export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=0:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+
+failed=()
+summary="| target | executions | seconds | corpus in → out | cov | ft | result |"$'\n'"|---|--:|--:|--:|--:|--:|---|"
+for t in "${targets[@]}"; do
+  corpus="$work/corpus-$t"
+  mkdir -p "$corpus" "$TENX_FUZZ_SCRATCH"
+  cp -r "$root/tests/fuzz/corpus/$t/." "$corpus/" 2>/dev/null || true
+  seeds=$(find "$corpus" -type f | wc -l)
+  dict=()
+  [ -f "$root/tests/fuzz/$t.dict" ] && dict=(-dict="$root/tests/fuzz/$t.dict")
+  log="$build/fuzz-$t.log"
+  echo "== fuzz: $t for ${seconds}s on $seeds seeds (log: $log)"
+  rc=0
+  "$build/tests/fuzz/tenx_fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$artifacts/$t-" "${dict[@]}" "$corpus" >"$log" 2>&1 || rc=$?
+  last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
+  execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
+  took=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log" | grep -oE 'in [0-9]+' | grep -oE '[0-9]+' || echo "-")
+  cov=$(echo "$last" | grep -oE 'cov: [0-9]+' | grep -oE '[0-9]+' || echo "?")
+  ft=$(echo "$last" | grep -oE 'ft: [0-9]+' | grep -oE '[0-9]+' || echo "?")
+  out=$(find "$corpus" -type f | wc -l)
+  if [ "$rc" -eq 0 ]; then
+    result=ok
+  else
+    result="FAILED (exit $rc)"
+    failed+=("$t")
+    echo "-- $t failed; the end of its log:" >&2
+    tail -40 "$log" >&2
+    ls -1 "$artifacts/$t-"* 2>/dev/null | sed 's/^/   reproducer: /' >&2 || true
+  fi
+  summary+=$'\n'"| $t | $execs | $took | $seeds → $out | $cov | $ft | $result |"
+  rm -rf "$corpus" "$TENX_FUZZ_SCRATCH"
+done
+echo "== fuzz summary"
+echo "$summary"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: FAILED: ${failed[*]} (reproducers in $artifacts; rerun one with $build/tests/fuzz/tenx_fuzz_TARGET FILE)" >&2
+  exit 1
+fi
+echo "fuzz: ${#targets[@]} targets, no crash"

@@ -1,0 +1,204 @@
+// tenx run --model NAME=PATH [--model ...] --suites all|LIST [--split test] [--limit N --seed S]
+//          [--threads T] [--out DIR | --resume DIR] [--quiet]
+// Every model on the same items (eval/runner.hpp), then the reports (eval/report.hpp) and a short
+// accuracy table on stdout. Progress goes to stderr: a redrawn bar on a terminal, one line per
+// model × suite otherwise, nothing with --quiet.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "command.hpp"
+#include "common.hpp"
+#include "tenx/eval/report.hpp"
+#include "tenx/eval/runner.hpp"
+#include "tenx/util/error.hpp"
+#include "tenx/util/process.hpp"
+
+namespace tenx::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunArgs {
+  std::vector<std::string> models;
+  std::string suites = "all";
+  std::string suites_dir;
+  std::string split = "test";
+  int64_t limit = 0;
+  uint64_t seed = 0;
+  int threads = 1;
+  std::string out, resume;
+  bool quiet = false;
+};
+
+eval::ModelArg model_arg(const std::string& text) {
+  eval::ModelArg m;
+  const auto eq = text.find('=');
+  if (eq != std::string::npos) {
+    m.name = text.substr(0, eq);
+    m.path = text.substr(eq + 1);
+  } else {
+    m.path = text;
+    m.name = fs::path(text).stem().string();
+  }
+  if (m.name.empty() || m.path.empty()) throw Error("--model", fmt::format("expected NAME=PATH, got '{}'", text));
+  return m;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string part;
+  while (std::getline(ss, part, ','))
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
+
+std::vector<std::string> command_line(const RunArgs& a) {
+  std::vector<std::string> v = {"tenx", "run"};
+  for (const auto& m : a.models) v.insert(v.end(), {"--model", m});
+  v.insert(v.end(), {"--suites", a.suites, "--split", a.split, "--limit", std::to_string(a.limit), "--seed",
+                     std::to_string(a.seed), "--threads", std::to_string(a.threads)});
+  if (!a.suites_dir.empty()) v.insert(v.end(), {"--suites-dir", a.suites_dir});
+  if (!a.out.empty()) v.insert(v.end(), {"--out", a.out});
+  if (!a.resume.empty()) v.insert(v.end(), {"--resume", a.resume});
+  return v;
+}
+
+fs::path default_out_dir() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  fs::path dir = fs::path("tenx-runs") / (std::string("run-") + stamp);
+  for (int i = 2; fs::exists(dir); ++i) dir = fs::path("tenx-runs") / fmt::format("run-{}-{}", stamp, i);
+  return dir;
+}
+
+std::string clock_text(double seconds) {
+  const auto s = static_cast<int64_t>(seconds + 0.5);
+  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+// Progress on stderr. A terminal gets one line redrawn at most 10 times a second: a bar (coloured
+// unless NO_COLOR is set), items/s and the ETA over all models; otherwise one line per model × suite.
+eval::ProgressFn progress_printer(bool quiet) {
+  if (quiet) return {};
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  const char* no_color = std::getenv("NO_COLOR");
+  const bool color = tty && !(no_color && *no_color);
+  auto last_draw = std::make_shared<double>(-1.0);
+  return [tty, color, last_draw](const eval::Progress& p) {
+    const double rate = p.elapsed_seconds > 0 ? static_cast<double>(p.done_all) / p.elapsed_seconds : 0.0;
+    const double eta = rate > 0 ? static_cast<double>(p.total_all - p.done_all) / rate : 0.0;
+    const bool suite_done = p.done == p.total;
+    if (!tty) {
+      if (suite_done)
+        fmt::print(stderr, "{} / {}: {} items ({}/{} overall, {:.1f} items/s, elapsed {}, ETA {})\n", p.model, p.suite,
+                   p.total, p.done_all, p.total_all, rate, clock_text(p.elapsed_seconds), clock_text(eta));
+      return;
+    }
+    const double now = now_seconds();
+    if (!suite_done && *last_draw >= 0 && now - *last_draw < 0.1) return;
+    *last_draw = now;
+    constexpr int kWidth = 24;
+    const double frac = p.total_all ? static_cast<double>(p.done_all) / static_cast<double>(p.total_all) : 1.0;
+    const int filled = static_cast<int>(frac * kWidth);
+    std::string bar = std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(kWidth - filled), '.');
+    if (color) bar = "\033[32m" + bar.substr(0, static_cast<size_t>(filled)) + "\033[0m" + bar.substr(static_cast<size_t>(filled));
+    fmt::print(stderr, "\r\033[K[{}] {:3.0f}%  {} / {} {}/{}  {:.1f} items/s  ETA {}", bar, frac * 100, p.model,
+               p.suite, p.done, p.total, rate, clock_text(eta));
+    if (p.done_all == p.total_all) fmt::print(stderr, "\n");
+    std::fflush(stderr);
+  };
+}
+
+// Per model × suite: items, N/A, errors, accuracy (and acc_norm for suites with choice items).
+void print_table(const eval::RunResult& run) {
+  struct Cell {
+    int64_t items = 0, na = 0, errors = 0, correct = 0, choice = 0, correct_norm = 0;
+    double flops = 0;
+  };
+  std::map<std::pair<std::string, std::string>, Cell> cells;
+  std::vector<std::pair<std::string, std::string>> order;
+  for (const eval::ItemRecord& r : run.records) {
+    auto key = std::make_pair(r.model, r.suite);
+    if (!cells.count(key)) order.push_back(key);
+    Cell& c = cells[key];
+    ++c.items;
+    if (!r.applicable) {
+      ++c.na;
+      continue;
+    }
+    c.errors += r.error.empty() ? 0 : 1;
+    c.correct += r.correct ? 1 : 0;
+    c.flops += static_cast<double>(r.flops);
+    if (r.type == "choice") {
+      ++c.choice;
+      c.correct_norm += r.correct_norm ? 1 : 0;
+    }
+  }
+  fmt::print("{:<16} {:<12} {:>7} {:>6} {:>8} {:>9} {:>12}\n", "model", "suite", "items", "N/A", "acc", "acc_norm",
+             "FLOPs/item");
+  for (const auto& key : order) {
+    const Cell& c = cells[key];
+    const int64_t scored = c.items - c.na;
+    const std::string acc = scored ? fmt::format("{:.3f}", static_cast<double>(c.correct) / static_cast<double>(scored)) : "n/a";
+    const std::string norm =
+        c.choice ? fmt::format("{:.3f}", static_cast<double>(c.correct_norm) / static_cast<double>(c.choice))
+                 : "-";
+    const std::string flops = scored ? human_count(c.flops / static_cast<double>(scored)) : "-";
+    fmt::print("{:<16} {:<12} {:>7} {:>6} {:>8} {:>9} {:>12}\n", key.first, key.second, c.items, c.na, acc, norm, flops);
+    if (c.errors) fmt::print("  ({} items did not fit the context and count as wrong)\n", c.errors);
+  }
+}
+
+void run(const RunArgs& a) {
+  if (a.models.empty()) throw Error("--model", "give at least one model as NAME=PATH");
+  if (!a.out.empty() && !a.resume.empty() && fs::path(a.out) != fs::path(a.resume))
+    throw Error("--resume", "--out and --resume name different folders; give one");
+  eval::RunOptions o;
+  for (const auto& m : a.models) o.models.push_back(model_arg(m));
+  o.suites = split_list(a.suites);
+  o.suites_dir = a.suites_dir;
+  o.split = a.split;
+  o.limit = a.limit;
+  o.seed = a.seed;
+  o.threads = a.threads;
+  o.resume = !a.resume.empty();
+  o.out_dir = o.resume ? fs::path(a.resume) : (a.out.empty() ? default_out_dir() : fs::path(a.out));
+  o.quiet = a.quiet;
+  o.argv = command_line(a);
+  if (!a.quiet) fmt::print(stderr, "tenx run: run folder {}\n", o.out_dir.string());
+  const eval::RunResult result = eval::run_evaluation(o, progress_printer(a.quiet));
+  eval::write_reports(result, o.out_dir);
+  print_table(result);
+  if (!a.quiet) fmt::print(stderr, "reports: {}\n", o.out_dir.string());
+}
+
+Registrar reg{"run", [](CLI::App& app) {
+  auto args = std::make_shared<RunArgs>();
+  auto* sub = app.add_subcommand("run", "Evaluate models on the same suite items (journaled, resumable)");
+  sub->add_option("--model", args->models, "NAME=PATH of a GGUF file or Hugging Face folder (repeat)")->required();
+  sub->add_option("--suites", args->suites, "'all' or a comma-separated list of suite names or folders")
+      ->capture_default_str();
+  sub->add_option("--suites-dir", args->suites_dir, "Where suite names resolve (default: the shipped suites)");
+  sub->add_option("--split", args->split, "Split to evaluate")->capture_default_str();
+  sub->add_option("--limit", args->limit, "Evaluate a seeded subset of N items per suite, stratified by task (0: all)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  sub->add_option("--seed", args->seed, "Seed of the --limit subset")->capture_default_str();
+  add_threads_option(sub, args->threads);
+  sub->add_option("--out", args->out, "Run folder (default: tenx-runs/run-<UTC time>); must be new or empty");
+  sub->add_option("--resume", args->resume, "Continue the run in this folder after an interruption");
+  sub->add_flag("-q,--quiet", args->quiet, "No progress output");
+  sub->callback([args] { run(*args); });
+}};
+
+}  // namespace
+}  // namespace tenx::cli

@@ -1,0 +1,21 @@
+#pragma once
+// The pieces write_reports() (report.hpp) assembles, one file each: report_json.cpp,
+// report_csv.cpp, report_markdown.cpp. Private to src/eval.
+#include <string>
+
+#include "tenx/eval/claim.hpp"
+#include "tenx/eval/metrics.hpp"
+
+namespace tenx::eval {
+
+Json report_json(const RunResult& run, const RunMetrics& metrics, const ClaimVerdict* verdict);
+
+// items.csv: a header and one row per model × item, RFC 4180 quoting.
+std::string items_csv(const RunResult& run);
+// One CSV field, quoted when it holds a comma, quote, CR or LF (quotes doubled).
+std::string csv_field(const std::string& s);
+
+std::string summary_markdown(const RunResult& run, const RunMetrics& metrics,
+                             const ClaimVerdict* verdict);
+
+}  // namespace tenx::eval
