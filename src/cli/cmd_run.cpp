@@ -4,16 +4,15 @@
 // accuracy table on stdout. Progress goes to stderr: a redrawn bar on a terminal, one line per
 // model × suite otherwise, nothing with --quiet.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <map>
 #include <sstream>
 
 #include "command.hpp"
 #include "common.hpp"
+#include "run_common.hpp"
 #include "tenx/eval/report.hpp"
 #include "tenx/eval/runner.hpp"
 #include "tenx/util/error.hpp"
@@ -36,20 +35,6 @@ struct RunArgs {
   bool quiet = false;
 };
 
-eval::ModelArg model_arg(const std::string& text) {
-  eval::ModelArg m;
-  const auto eq = text.find('=');
-  if (eq != std::string::npos) {
-    m.name = text.substr(0, eq);
-    m.path = text.substr(eq + 1);
-  } else {
-    m.path = text;
-    m.name = fs::path(text).stem().string();
-  }
-  if (m.name.empty() || m.path.empty()) throw Error("--model", fmt::format("expected NAME=PATH, got '{}'", text));
-  return m;
-}
-
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
@@ -68,55 +53,6 @@ std::vector<std::string> command_line(const RunArgs& a) {
   if (!a.out.empty()) v.insert(v.end(), {"--out", a.out});
   if (!a.resume.empty()) v.insert(v.end(), {"--resume", a.resume});
   return v;
-}
-
-fs::path default_out_dir() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  fs::path dir = fs::path("tenx-runs") / (std::string("run-") + stamp);
-  for (int i = 2; fs::exists(dir); ++i) dir = fs::path("tenx-runs") / fmt::format("run-{}-{}", stamp, i);
-  return dir;
-}
-
-std::string clock_text(double seconds) {
-  const auto s = static_cast<int64_t>(seconds + 0.5);
-  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
-}
-
-// Progress on stderr. A terminal gets one line redrawn at most 10 times a second: a bar (coloured
-// unless NO_COLOR is set), items/s and the ETA over all models; otherwise one line per model × suite.
-eval::ProgressFn progress_printer(bool quiet) {
-  if (quiet) return {};
-  const bool tty = ::isatty(STDERR_FILENO) != 0;
-  const char* no_color = std::getenv("NO_COLOR");
-  const bool color = tty && !(no_color && *no_color);
-  auto last_draw = std::make_shared<double>(-1.0);
-  return [tty, color, last_draw](const eval::Progress& p) {
-    const double rate = p.elapsed_seconds > 0 ? static_cast<double>(p.done_all) / p.elapsed_seconds : 0.0;
-    const double eta = rate > 0 ? static_cast<double>(p.total_all - p.done_all) / rate : 0.0;
-    const bool suite_done = p.done == p.total;
-    if (!tty) {
-      if (suite_done)
-        fmt::print(stderr, "{} / {}: {} items ({}/{} overall, {:.1f} items/s, elapsed {}, ETA {})\n", p.model, p.suite,
-                   p.total, p.done_all, p.total_all, rate, clock_text(p.elapsed_seconds), clock_text(eta));
-      return;
-    }
-    const double now = now_seconds();
-    if (!suite_done && *last_draw >= 0 && now - *last_draw < 0.1) return;
-    *last_draw = now;
-    constexpr int kWidth = 24;
-    const double frac = p.total_all ? static_cast<double>(p.done_all) / static_cast<double>(p.total_all) : 1.0;
-    const int filled = static_cast<int>(frac * kWidth);
-    std::string bar = std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(kWidth - filled), '.');
-    if (color) bar = "\033[32m" + bar.substr(0, static_cast<size_t>(filled)) + "\033[0m" + bar.substr(static_cast<size_t>(filled));
-    fmt::print(stderr, "\r\033[K[{}] {:3.0f}%  {} / {} {}/{}  {:.1f} items/s  ETA {}", bar, frac * 100, p.model,
-               p.suite, p.done, p.total, rate, clock_text(eta));
-    if (p.done_all == p.total_all) fmt::print(stderr, "\n");
-    std::fflush(stderr);
-  };
 }
 
 // Per model × suite: items, N/A, errors, accuracy (and acc_norm for suites with choice items).
@@ -164,7 +100,7 @@ void run(const RunArgs& a) {
   if (!a.out.empty() && !a.resume.empty() && fs::path(a.out) != fs::path(a.resume))
     throw Error("--resume", "--out and --resume name different folders; give one");
   eval::RunOptions o;
-  for (const auto& m : a.models) o.models.push_back(model_arg(m));
+  for (const auto& m : a.models) o.models.push_back(parse_model_arg(m, "--model"));
   o.suites = split_list(a.suites);
   o.suites_dir = a.suites_dir;
   o.split = a.split;
@@ -172,11 +108,11 @@ void run(const RunArgs& a) {
   o.seed = a.seed;
   o.threads = a.threads;
   o.resume = !a.resume.empty();
-  o.out_dir = o.resume ? fs::path(a.resume) : (a.out.empty() ? default_out_dir() : fs::path(a.out));
+  o.out_dir = o.resume ? fs::path(a.resume) : (a.out.empty() ? default_run_dir("run") : fs::path(a.out));
   o.quiet = a.quiet;
   o.argv = command_line(a);
   if (!a.quiet) fmt::print(stderr, "tenx run: run folder {}\n", o.out_dir.string());
-  const eval::RunResult result = eval::run_evaluation(o, progress_printer(a.quiet));
+  const eval::RunResult result = eval::run_evaluation(o, run_progress_printer(a.quiet));
   eval::write_reports(result, o.out_dir);
   print_table(result);
   if (!a.quiet) fmt::print(stderr, "reports: {}\n", o.out_dir.string());

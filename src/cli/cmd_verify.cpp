@@ -3,15 +3,14 @@
 // capable at >= min-ratio x less compute" (claim.hpp), writes the report folder and exits
 // 0 supported, 3 not supported, 4 inconclusive, 2 bad input (docs/report.md).
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 
 #include "command.hpp"
 #include "common.hpp"
+#include "run_common.hpp"
 #include "tenx/eval/claim.hpp"
 #include "tenx/util/error.hpp"
 
@@ -48,63 +47,15 @@ std::vector<std::string> command_line(const VerifyArgs& a) {
   return v;
 }
 
-// NAME=PATH, or a bare PATH named after its file stem; with --run a bare NAME.
-eval::ModelArg model_arg(const std::string& text, const char* flag, bool name_only) {
-  eval::ModelArg m;
-  const auto eq = text.find('=');
-  if (eq != std::string::npos) {
-    m.name = text.substr(0, eq);
-    m.path = text.substr(eq + 1);
-  } else if (name_only) {
-    m.name = text;
-  } else {
-    m.path = text;
-    m.name = fs::path(text).stem().string();
-  }
-  if (m.name.empty() || (!name_only && m.path.empty()))
-    throw Error(flag, fmt::format("expected NAME=PATH, got '{}'", text));
-  return m;
-}
-
-// ./tenx-runs/verify-YYYYMMDD-HHMMSS (UTC), with a suffix if that exists already.
-fs::path default_out_dir() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  fs::path dir = fs::path("tenx-runs") / (std::string("verify-") + stamp);
-  for (int i = 2; fs::exists(dir); ++i) dir = fs::path("tenx-runs") / fmt::format("verify-{}-{}", stamp, i);
-  return dir;
-}
-
-// A progress line on stderr: redrawn in place on a terminal, one line per model × suite otherwise.
-eval::ProgressFn progress_printer(bool quiet) {
-  if (quiet) return {};
-  const bool tty = ::isatty(STDERR_FILENO) != 0;
-  return [tty](const eval::Progress& p) {
-    const double rate = p.elapsed_seconds > 0 ? static_cast<double>(p.done_all) / p.elapsed_seconds : 0.0;
-    const double eta = rate > 0 ? static_cast<double>(p.total_all - p.done_all) / rate : 0.0;
-    if (tty) {
-      fmt::print(stderr, "\r\033[K{} / {}: {}/{}  all {}/{}  {:.1f} items/s  ETA {:.0f} s", p.model, p.suite,
-                 p.done, p.total, p.done_all, p.total_all, rate, eta);
-      if (p.done_all == p.total_all) fmt::print(stderr, "\n");
-    } else if (p.done == p.total) {
-      fmt::print(stderr, "{} / {}: {} items done ({}/{} overall, {:.1f} s)\n", p.model, p.suite, p.total,
-                 p.done_all, p.total_all, p.elapsed_seconds);
-    }
-  };
-}
-
 void run(const VerifyArgs& a) {
   if (!(a.margin > 0.0 && a.margin < 1.0)) throw Error("--margin", fmt::format("must be in (0, 1), got {}", a.margin));
   if (!(a.min_ratio > 0.0)) throw Error("--min-ratio", fmt::format("must be > 0, got {}", a.min_ratio));
   if (a.limit < 0) throw Error("--limit", "must be >= 0");
   if (a.candidates.empty()) throw Error("--candidate", "give at least one candidate");
   const bool from_run = !a.run_dir.empty();
-  const eval::ModelArg base = model_arg(a.baseline, "--baseline", from_run);
+  const eval::ModelArg base = parse_model_arg(a.baseline, "--baseline", from_run);
   std::vector<eval::ModelArg> cands;
-  for (const std::string& c : a.candidates) cands.push_back(model_arg(c, "--candidate", from_run));
+  for (const std::string& c : a.candidates) cands.push_back(parse_model_arg(c, "--candidate", from_run));
 
   eval::VerifySpec spec;
   spec.baseline = base.name;
@@ -119,7 +70,7 @@ void run(const VerifyArgs& a) {
     result = eval::read_run(a.run_dir);
     out = a.out.empty() ? fs::path(a.run_dir) : fs::path(a.out);
   } else {
-    out = a.out.empty() ? default_out_dir() : fs::path(a.out);
+    out = a.out.empty() ? default_run_dir("verify") : fs::path(a.out);
     if (!a.quiet) fmt::print(stderr, "tenx verify: run folder {}\n", out.string());
     eval::RunOptions o;
     o.models.push_back(base);
@@ -133,7 +84,7 @@ void run(const VerifyArgs& a) {
     o.out_dir = out;
     o.quiet = a.quiet;
     o.argv = command_line(a);
-    result = eval::run_evaluation(o, progress_printer(a.quiet));
+    result = eval::run_evaluation(o, run_progress_printer(a.quiet));
   }
   const eval::ClaimVerdict verdict = eval::verify_claim(result, spec);
   const eval::Json report = eval::write_reports(result, out, verdict);

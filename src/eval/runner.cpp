@@ -15,6 +15,7 @@
 #include "tenx/model/tokenizer.hpp"
 #include "tenx/model/vision.hpp"
 #include "tenx/suites/suite_io.hpp"
+#include "tenx/util/atomic_file.hpp"
 #include "tenx/util/error.hpp"
 #include "tenx/util/process.hpp"
 #include "tenx/util/sha256.hpp"
@@ -204,7 +205,7 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
     // Keep what the earlier process learnt about the models it finished.
     for (size_t i = 0; i < m.models.size(); ++i) m.models[i] = previous->models[i];
   }
-  detail::write_file_atomic(run_json, manifest_text(m));
+  write_file_atomically(run_json, manifest_text(m));
 
   detail::Journal journal(dir / "journal.jsonl");
   Progress p;
@@ -254,7 +255,7 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
     info.working_bytes = runner.decoder().working_bytes();
     info.peak_rss_bytes = peak_rss_bytes();
     m.models[mi] = info;
-    detail::write_file_atomic(run_json, manifest_text(m));
+    write_file_atomically(run_json, manifest_text(m));
   }
 
   RunResult result;
@@ -267,8 +268,8 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
         lines += to_json(r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
         result.records.push_back(r);
       }
-  detail::write_file_atomic(dir / "items.jsonl", lines);
-  detail::write_file_atomic(run_json, manifest_text(m));
+  write_file_atomically(dir / "items.jsonl", lines);
+  write_file_atomically(run_json, manifest_text(m));
   return result;
 }
 

@@ -17,9 +17,6 @@ namespace tenx::eval::detail {
 using RecordKey = std::tuple<std::string, std::string, std::string>;
 inline RecordKey key_of(const ItemRecord& r) { return {r.model, r.suite, r.item}; }
 
-// Writes `text` to `file` atomically: a temp file beside it, fsync, rename, fsync of the folder.
-void write_file_atomic(const std::filesystem::path& file, const std::string& text);
-
 // The append-only journal (run_dir/journal.jsonl): one record per line, written and fsync'd in
 // batches. Opening it reads the records already there; a torn last line (a write cut short by a
 // kill) is dropped and cut off the file. A corrupt line before the last is an error.

@@ -1,4 +1,4 @@
-// The run journal and atomic file writes: what makes a killed `tenx run` resumable.
+// The run journal: what makes a killed `tenx run` resumable (final files: util/atomic_file.hpp).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -30,33 +30,7 @@ void write_all(int fd, const std::string& text, const std::filesystem::path& fil
   }
 }
 
-void fsync_dir(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return;  // best effort: the rename itself is atomic
-  ::fsync(fd);
-  ::close(fd);
-}
-
 }  // namespace
-
-void write_file_atomic(const std::filesystem::path& file, const std::string& text) {
-  const std::filesystem::path tmp = file.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail_errno(tmp, "cannot create");
-  try {
-    write_all(fd, text, tmp);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    fail_errno(tmp, "cannot sync");
-  }
-  ::close(fd);
-  if (std::rename(tmp.c_str(), file.c_str()) != 0) fail_errno(file, "cannot rename " + tmp.string() + " to it");
-  fsync_dir(file.parent_path());
-}
 
 Journal::Journal(const std::filesystem::path& file, size_t batch_records, double batch_seconds)
     : file_(file), batch_records_(batch_records), batch_seconds_(batch_seconds) {

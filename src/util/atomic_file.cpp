@@ -51,6 +51,13 @@ void write_file_atomically(const std::filesystem::path& file, std::string_view b
     ::unlink(tmp.c_str());
     throw Error(target, fmt::format("cannot rename the temporary file to it: {}", std::strerror(err)));
   }
+  // The rename is atomic; syncing the folder makes it durable across a power loss (best effort).
+  const std::filesystem::path dir = file.parent_path();
+  const int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
 }
 
 }  // namespace tenx

@@ -1,0 +1,23 @@
+#pragma once
+// What `tenx run` and `tenx verify` share: the NAME=PATH model argument, the default run folder
+// and the progress display of an evaluation.
+#include <filesystem>
+#include <string>
+
+#include "tenx/eval/runner.hpp"
+
+namespace tenx::cli {
+
+// NAME=PATH, or a bare PATH named after its file stem; with name_only (verify --run) a bare NAME.
+// Throws tenx::Error(flag, ...) when the name or path is empty.
+eval::ModelArg parse_model_arg(const std::string& text, const char* flag, bool name_only = false);
+
+// ./tenx-runs/PREFIX-YYYYMMDD-HHMMSS (UTC), with a numeric suffix if that exists already.
+std::filesystem::path default_run_dir(const std::string& prefix);
+
+// Progress on stderr. A terminal gets one line redrawn at most 10 times a second: a bar (coloured
+// unless NO_COLOR is set), items/s and the ETA over all models; otherwise one line per model ×
+// suite. Nothing when quiet.
+eval::ProgressFn run_progress_printer(bool quiet);
+
+}  // namespace tenx::cli
