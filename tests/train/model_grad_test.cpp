@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "model_fd_check.hpp"
 #include "tenx/train/model.hpp"
 #include "tenx/util/rng.hpp"
 
@@ -51,27 +52,7 @@ void check_model_gradient(const LossOptions& opts) {
   EXPECT_GT(base, 0.0);
   model_backward(ctx, c, p, g, batch, acts, opts);
 
-  const double h = 1e-5;
-  int64_t failures = 0;
-  double worst = 0;
-  for (const ParamSpec& s : layout.tensors)
-    for (int64_t i = 0; i < s.elements(); ++i) {
-      double& x = params[s.offset + i];
-      const double keep = x;
-      x = keep + h;
-      const double up = model_forward(ctx, c, p, batch, acts, opts);
-      x = keep - h;
-      const double down = model_forward(ctx, c, p, batch, acts, opts);
-      x = keep;
-      const double numeric = (up - down) / (2 * h);
-      const double analytic = grads[s.offset + i];
-      const double err = std::abs(numeric - analytic) / std::max(1e-2, std::abs(numeric));
-      worst = std::max(worst, err);
-      if (err > 1e-5 && failures++ < 5)
-        ADD_FAILURE() << s.name << "[" << i << "]: numeric " << numeric << " analytic " << analytic;
-    }
-  EXPECT_EQ(failures, 0);
-  EXPECT_LT(worst, 1e-5);
+  expect_gradient_matches_finite_differences(ctx, c, layout, params, grads, batch, acts, opts);
   // Something flows to every tensor (the test would pass vacuously on zeros otherwise).
   for (const ParamSpec& s : layout.tensors) {
     double norm = 0;
