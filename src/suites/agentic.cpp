@@ -207,8 +207,10 @@ GeneratedSuite build_agentic_suite(const BuildContext& ctx) {
           throw Error(std::string("agentic/") + task.name, "too few distinct items");
         Item item = task.draw(rng, pools, split);
         const AgentBody& b = item.agent();
-        std::string key = b.instruction + "\x1f" + b.env.state.dump();
-        for (const auto& t : b.tools) key += "\x1f" + t.name;
+        // Distinct as the model sees them: the rendered prompt and gold trajectory. Two draws
+        // that differ only in hidden patient rows would otherwise be the same text in train and
+        // test (tests/train/leakage_test.cpp).
+        std::string key = render_agent_prompt(b) + "\x1f" + item.meta.value("trajectory", "");
         if (!taken.insert(key).second) continue;
         item.id = fmt::format("agentic-{}-{}-{:04}", task.name, split_name, made++);
         item.task = task.name;

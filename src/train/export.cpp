@@ -29,6 +29,7 @@ void set_record(Metadata& m, const TrainingRecord& r) {
   m.set("tenx.training.steps", GgufValue::u64(static_cast<uint64_t>(r.steps)));
   m.set("tenx.training.tokens", GgufValue::u64(r.tokens));
   m.set("tenx.training.flops", GgufValue::u64(r.flops));
+  m.set("tenx.training.teacher_flops", GgufValue::u64(r.teacher_flops));
   m.set("tenx.training.seconds", GgufValue::f64(r.seconds));
 }
 
@@ -39,6 +40,7 @@ TrainingRecord get_record(const Metadata& m, const std::string& subject) {
   r.steps = static_cast<int64_t>(m.get_uint("tenx.training.steps", subject).value_or(0));
   r.tokens = m.get_uint("tenx.training.tokens", subject).value_or(0);
   r.flops = m.get_uint("tenx.training.flops", subject).value_or(0);
+  r.teacher_flops = m.get_uint("tenx.training.teacher_flops", subject).value_or(0);
   r.seconds = m.get_float("tenx.training.seconds", subject).value_or(0.0);
   return r;
 }

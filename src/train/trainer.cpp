@@ -219,7 +219,14 @@ TrainResult run_training(const Recipe& r, const TrainOptions& o) {
     if (o.stop_after > 0 && run_steps >= o.stop_after) break;
     const auto t0 = Clock::now();
     const int64_t n_tok = data.fill(batch, step, B, L);
-    if (teacher) teacher->fill(ctx, batch);
+    if (teacher) {
+      // The teacher's forward passes are part of what the student cost (counted by the core).
+      const uint64_t before = ctx.counters.total_flops();
+      teacher->fill(ctx, batch);
+      const uint64_t spent = ctx.counters.total_flops() - before;
+      rec.teacher_flops += spent;
+      rec.flops += spent;
+    }
     std::fill(arena.grads(), arena.grads() + arena.layout.n_params, 0.0f);
     const double loss = model_forward(ctx, config, params, batch, acts, loss_opt);
     model_backward(ctx, config, params, grads, batch, acts, loss_opt);

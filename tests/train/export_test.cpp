@@ -105,7 +105,7 @@ TEST(TrainExport, CheckpointRoundTripsArena) {
   CheckpointState st;
   st.next_step = 17;
   st.recipe_digest = "abc";
-  st.record = {"r", 9, 17, 555, 777, 2.25};
+  st.record = {"r", 9, 17, 555, 777, 2.25, 333};
   write_checkpoint(path.string(), f.c, f.arena, byte_vocab(300), st);
   TrainArena back(ParamLayout::of(f.c));
   const CheckpointState got = read_checkpoint(path.string(), back);
@@ -113,6 +113,7 @@ TEST(TrainExport, CheckpointRoundTripsArena) {
   EXPECT_EQ(got.recipe_digest, "abc");
   EXPECT_EQ(got.record.flops, 777u);
   EXPECT_EQ(got.record.seconds, 2.25);
+  EXPECT_EQ(got.record.teacher_flops, 333u);
   const size_t n = f.arena.layout.n_params;
   EXPECT_EQ(0, std::memcmp(back.params(), f.arena.params(), n * sizeof(float)));
   EXPECT_EQ(0, std::memcmp(back.m(), f.arena.m(), n * sizeof(float)));

@@ -77,17 +77,10 @@ struct Overlap {
   std::set<std::string> content_ids;  // test items whose content is trained on
 };
 
-// Known, documented overlap (docs/models.md): agentic "irrelevance" items draw their
-// instructions from a small pool, and these test items render to exactly the text of a
-// training item (same instruction, same offered tools, answer "none"); the items differ
-// only in the environment's records, which the prompt does not show. The suite builder
-// deduplicates whole items, not rendered texts. Listed exactly, so any other overlap
-// fails, and so does fixing the suite (then empty this list).
-const std::map<std::string, std::set<std::string>> kKnownContentOverlap = {
-    {"agentic",
-     {"agentic-irrelevance-test-0012", "agentic-irrelevance-test-0047", "agentic-irrelevance-test-0139",
-      "agentic-irrelevance-test-0142", "agentic-irrelevance-test-0175"}},
-};
+// Known, documented overlap: none. (Until the suite builder deduplicated agent items by their
+// rendered prompt and trajectory, five irrelevance test items rendered to the text of training
+// items that differed only in hidden patient rows.) Any overlap found fails the test.
+const std::map<std::string, std::set<std::string>> kKnownContentOverlap = {};
 
 Overlap test_overlap(const suites::Suite& suite, const std::string& training_split, const Hashes& train) {
   std::set<std::string> train_ids;

@@ -126,6 +126,17 @@ TEST_F(TrainerRun, LossFallsAndModelLoadsWithItsCompute) {
   EXPECT_LT(slines.back()["loss"].get<double>(), slines.front()["loss"].get<double>());
   const ModelFile sf = load_gguf(student.output);
   EXPECT_EQ(sf.meta.find("tokenizer.ggml.merges")->strings, m.file.meta.find("tokenizer.ggml.merges")->strings);
+  // The teacher's forward passes are counted into the student's training compute: every
+  // document has trained (answer) tokens, so the teacher runs about every non-padding token,
+  // at least 2·N_matmul(teacher) FLOPs each (attention adds a little at these lengths).
+  const uint64_t teacher_flops = sres.record.teacher_flops;
+  EXPECT_EQ(sf.meta.get_uint("tenx.training.teacher_flops"), teacher_flops);
+  EXPECT_EQ(sf.meta.get_uint("tenx.training.flops"), sres.record.flops);
+  const uint64_t teacher_per_token = per_token_min / 3;
+  EXPECT_GE(teacher_flops, teacher_per_token * sres.record.tokens * 9 / 10);
+  EXPECT_LT(teacher_flops, 2 * teacher_per_token * sres.record.tokens);
+  EXPECT_GT(sres.record.flops, teacher_flops);
+  EXPECT_EQ(res.record.teacher_flops, 0u);
 }
 
 TEST_F(TrainerRun, SameSeedSameBytesForAnyThreadCount) {

@@ -19,8 +19,9 @@ struct TrainingRecord {
   uint64_t seed = 0;
   int64_t steps = 0;
   uint64_t tokens = 0;    // tokens run through the model (padding excluded)
-  uint64_t flops = 0;     // forward + backward
+  uint64_t flops = 0;     // all training compute: the model's forward + backward, plus teacher_flops
   double seconds = 0;     // wall time of the steps
+  uint64_t teacher_flops = 0;  // of flops, the teacher's forward passes when distilling (counted)
 };
 
 // general.*, llama.* hyper-parameters, the given tokenizer keys and tenx.training.*.
