@@ -1,5 +1,6 @@
 // tenx train --recipe FILE: trains a llama model from task suites with tenx's
 // own trainer (docs/training.md) and writes it as a GGUF with its training compute.
+#include <cmath>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -56,7 +57,9 @@ void run_dev_eval(const TrainArgs& a, const train::Recipe& r) {
     }
     j["suites"] = nlohmann::ordered_json::array();
     for (const auto& s : summary)
-      j["suites"].push_back({{"suite", s.suite}, {"items", s.items}, {"accuracy", s.accuracy}, {"chance", s.chance}});
+      j["suites"].push_back({{"suite", s.suite}, {"items", s.items}, {"accuracy", s.accuracy}, {"chance", s.chance},
+                             {"chance_sd", s.chance_sd},
+                             {"z", std::isfinite(s.z()) ? nlohmann::ordered_json(s.z()) : nlohmann::ordered_json("inf")}});
     fmt::print("{}\n", j.dump(2));
     return;
   }
@@ -68,7 +71,8 @@ void run_dev_eval(const TrainArgs& a, const train::Recipe& r) {
     fmt::print("{:<32} {:>5} {:>8.3f} {:>7.3f} {}\n", t.key(), t.items, t.accuracy(), t.chance, refs);
   }
   for (const auto& s : summary)
-    fmt::print("suite {:<26} {:>5} {:>8.3f} {:>7.3f}  (mean over items)\n", s.suite, s.items, s.accuracy, s.chance);
+    fmt::print("suite {:<26} {:>5} {:>8.3f} {:>7.3f}  (mean over items; {:+.1f} points, z {:.1f} over guessing)\n",
+               s.suite, s.items, s.accuracy, s.chance, 100 * (s.accuracy - s.chance), s.z());
 }
 
 void run(const TrainArgs& a) {

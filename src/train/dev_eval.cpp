@@ -200,13 +200,21 @@ std::vector<DevSuiteSummary> summarise_dev(const std::vector<DevTaskAccuracy>& r
     s.items += t.items;
     s.accuracy += static_cast<double>(t.correct);
     s.chance += t.chance * static_cast<double>(t.items);
+    s.chance_sd += t.chance * (1.0 - t.chance) * static_cast<double>(t.items);  // variance sum for now
   }
   for (DevSuiteSummary& s : out)
     if (s.items > 0) {
       s.accuracy /= static_cast<double>(s.items);
       s.chance /= static_cast<double>(s.items);
+      s.chance_sd = std::sqrt(s.chance_sd) / static_cast<double>(s.items);
     }
   return out;
+}
+
+double DevSuiteSummary::z() const {
+  const double diff = accuracy - chance;
+  if (chance_sd > 0) return diff / chance_sd;
+  return diff > 0 ? std::numeric_limits<double>::infinity() : 0.0;
 }
 
 }  // namespace tenx::train

@@ -64,6 +64,71 @@ class TrainedDir {
   const fs::path dir;
 };
 
+// Loads `gguf` in llama.cpp and checks the vocabulary, the tokenization of suite_texts() and the
+// next-token distributions over `prompt` (tokenized by tenx with its BOS) against tenx.
+void expect_llama_agrees(const fs::path& gguf, const std::string& name, const std::string& prompt, size_t max_ids) {
+  PeerModel m;
+  m.name = name;
+  m.type = "f32";
+  m.gguf = gguf;
+  {
+    const ModelFile file = load_gguf(gguf.string());
+    const GgufValue* tokens = file.meta.find("tokenizer.ggml.tokens");
+    ASSERT_NE(tokens, nullptr) << gguf << " has no vocabulary";
+    m.vocab = static_cast<int>(tokens->array_size());
+    EXPECT_EQ(file.meta.get_string("tokenizer.ggml.model").value_or(""), "gpt2");
+    EXPECT_EQ(file.meta.get_string("tokenizer.ggml.pre").value_or(""), "qwen2");
+  }
+  std::vector<std::vector<int>> tenx_ids;
+  for (const std::string& text : suite_texts()) {
+    m.texts.push_back(text);
+    tenx_ids.push_back(tenx_tokenize(gguf, text, /*bos=*/false));
+  }
+  m.ids = tenx_tokenize(gguf, prompt, /*bos=*/true);
+  ASSERT_GE(m.ids.size(), 16u);
+  ASSERT_LE(m.ids.size(), max_ids);
+
+  PeerSession s;
+  s.models.push_back(m);
+  ASSERT_NO_THROW(s.run());
+  const PeerModel& r = s.models.at(0);
+  ASSERT_TRUE(r.setup_error.empty()) << r.setup_error;
+  ASSERT_TRUE(r.llama_exact.at("error").is_null())
+      << "llama.cpp refused " << gguf << ": " << r.llama_exact.at("error").get<std::string>();
+  EXPECT_EQ(r.llama_exact.value("n_vocab", -1), r.vocab) << "vocabulary size as llama.cpp sees it";
+
+  // Tokenization: llama.cpp (parse_special off, user-defined tokens still matched whole) against
+  // `tenx tokenize`, text by text.
+  const json& tokenized = r.llama_exact.at("tokenize");
+  ASSERT_EQ(tokenized.size(), suite_texts().size());
+  for (size_t i = 0; i < tokenized.size(); ++i)
+    EXPECT_EQ(tokenized[i].at("ids").get<std::vector<int>>(), tenx_ids[i])
+        << "llama.cpp tokenizes '" << suite_texts()[i] << "' unlike tenx (" << gguf << ")";
+
+  ASSERT_EQ(r.tenx.at("positions").size(), r.ids.size());
+  // Next-token distributions, and the same most likely token at every position (strictly: no
+  // near-tie allowance, the trained models' distributions are peaked).
+  for (const json* llama : {&r.llama_exact, &r.llama_default}) {
+    const json& tp = r.tenx.at("positions");
+    const json& lp = llama->at("sequences").at(0).at("positions");
+    ASSERT_EQ(tp.size(), lp.size());
+    for (size_t t = 0; t < tp.size(); ++t)
+      EXPECT_EQ(tp[t].at("top").at(0).at(0).get<int>(), lp[t].at("top").at(0).at(0).get<int>())
+          << "top-1 at position " << t << ", KV cache " << llama->at("kv_type") << " (" << gguf << ")";
+  }
+  // F32 cache: both engines compute in F32 on the same weights; measured 9.5e-6 on the smoke
+  // model (AVX-512 build). A trained model's logits span ~15 nats (a random model's a fraction
+  // of one), so float rounding in the log-softmax is larger than on the random models: bound 3e-5.
+  const Agreement exact = compare(r.tenx, r.llama_exact, 3e-5);
+  EXPECT_LE(exact.max_delta(), 3e-5) << "F32 KV cache (" << gguf << ")";
+  // F16 cache (llama.cpp's default): K and V rounded to F16 (relative 2^-11), and a trained
+  // model's attention scores and logits are large, so the rounding moves log p far more than on
+  // the random models (8.5e-4 there): measured 1.8e-2 on the smoke model, at tail tokens of
+  // log p ~ -7; the F32 row above shows the file itself is exact. Bound about 2x the measurement.
+  const Agreement dflt = compare(r.tenx, r.llama_default, 4e-2);
+  EXPECT_LE(dflt.max_delta(), 4e-2) << "F16 KV cache, llama.cpp's default (" << gguf << ")";
+}
+
 TEST(TrainedModelPeer, SmokeRecipeLoadsTokenizesAndAgreesInLlamaCpp) {
   if (const std::string reason = PeerSession::unavailable_reason(); !reason.empty()) GTEST_SKIP() << reason;
   const fs::path repo = fs::path(TENX_TEST_DATA_DIR).parent_path();
@@ -76,69 +141,28 @@ TEST(TrainedModelPeer, SmokeRecipeLoadsTokenizesAndAgreesInLlamaCpp) {
       run_process({TENX_BINARY, "train", "--recipe", recipe.string(), "-o", gguf.string(), "--threads", "2", "--json"});
   ASSERT_EQ(trained.status, 0) << "tenx train failed: " << trained.err;
   ASSERT_TRUE(fs::exists(gguf));
+  // Two training documents as an evaluator sees them (BOS first), under the recipe's context of 64.
+  expect_llama_agrees(gguf, "trained/smoke", "Q: What is 37 + 13?\nA: 50\nQ: 46.1 g in mg? A: 46100\n", 64);
+}
 
-  PeerModel m;
-  m.name = "trained/smoke";
-  m.type = "f32";
-  m.gguf = gguf;
-  {
-    const ModelFile file = load_gguf(gguf.string());
-    const GgufValue* tokens = file.meta.find("tokenizer.ggml.tokens");
-    ASSERT_NE(tokens, nullptr) << "the exported model has no vocabulary";
-    m.vocab = static_cast<int>(tokens->array_size());
-    EXPECT_EQ(file.meta.get_string("tokenizer.ggml.model").value_or(""), "gpt2");
-    EXPECT_EQ(file.meta.get_string("tokenizer.ggml.pre").value_or(""), "qwen2");
+// The shipped pair itself (data/models, the main job's models): llama.cpp loads both files and
+// agrees with tenx on tokenization and next-token distributions over suite-shaped text.
+TEST(TrainedModelPeer, ShippedPairLoadsTokenizesAndAgreesInLlamaCpp) {
+  if (const std::string reason = PeerSession::unavailable_reason(); !reason.empty()) GTEST_SKIP() << reason;
+  const fs::path models = fs::path(TENX_TEST_DATA_DIR).parent_path() / "data" / "models";
+  const std::string prompt =
+      "Tumour, worst values: radius 25.38, texture 17.33, area 2019, smoothness 0.1622. Q: Benign or malignant? "
+      "A: malignant\nQ: Dose 12 mg/kg, weight 23 kg. Total dose in mg? A: 276\nJohn moved to the kitchen.\n"
+      "Q: Where is John? A: kitchen\n";
+  for (const char* name : {"baseline", "compact"}) {
+    const fs::path gguf = models / (std::string(name) + ".gguf");
+    if (!fs::exists(gguf)) {
+      ADD_FAILURE() << "missing shipped model " << gguf;
+      continue;
+    }
+    SCOPED_TRACE(gguf.string());
+    expect_llama_agrees(gguf, std::string("shipped/") + name, prompt, 512);
   }
-  std::vector<std::vector<int>> tenx_ids;
-  for (const std::string& text : suite_texts()) {
-    m.texts.push_back(text);
-    tenx_ids.push_back(tenx_tokenize(gguf, text, /*bos=*/false));
-  }
-  // The prompt: two training documents as an evaluator sees them (BOS first), under the
-  // recipe's context of 64.
-  m.ids = tenx_tokenize(gguf, "Q: What is 37 + 13?\nA: 50\nQ: 46.1 g in mg? A: 46100\n", /*bos=*/true);
-  ASSERT_GE(m.ids.size(), 16u);
-  ASSERT_LE(m.ids.size(), 64u);
-
-  PeerSession s;
-  s.models.push_back(m);
-  ASSERT_NO_THROW(s.run());
-  const PeerModel& r = s.models.at(0);
-  ASSERT_TRUE(r.setup_error.empty()) << r.setup_error;
-  ASSERT_TRUE(r.llama_exact.at("error").is_null())
-      << "llama.cpp refused the trained model: " << r.llama_exact.at("error").get<std::string>();
-  EXPECT_EQ(r.llama_exact.value("n_vocab", -1), r.vocab) << "vocabulary size as llama.cpp sees it";
-
-  // Tokenization: llama.cpp (parse_special off, user-defined tokens still matched whole) against
-  // `tenx tokenize`, text by text.
-  const json& tokenized = r.llama_exact.at("tokenize");
-  ASSERT_EQ(tokenized.size(), suite_texts().size());
-  for (size_t i = 0; i < tokenized.size(); ++i)
-    EXPECT_EQ(tokenized[i].at("ids").get<std::vector<int>>(), tenx_ids[i])
-        << "llama.cpp tokenizes '" << suite_texts()[i] << "' unlike tenx";
-
-  ASSERT_EQ(r.tenx.at("positions").size(), r.ids.size());
-  // Next-token distributions, and the same most likely token at every position (strictly: no
-  // near-tie allowance, the trained model's distributions are peaked).
-  for (const json* llama : {&r.llama_exact, &r.llama_default}) {
-    const json& tp = r.tenx.at("positions");
-    const json& lp = llama->at("sequences").at(0).at("positions");
-    ASSERT_EQ(tp.size(), lp.size());
-    for (size_t t = 0; t < tp.size(); ++t)
-      EXPECT_EQ(tp[t].at("top").at(0).at(0).get<int>(), lp[t].at("top").at(0).at(0).get<int>())
-          << "top-1 at position " << t << ", KV cache " << llama->at("kv_type");
-  }
-  // F32 cache: both engines compute in F32 on the same weights; measured 9.5e-6 (AVX-512 build).
-  // The trained model's logits span ~15 nats (a random model's a fraction of one), so float
-  // rounding in the log-softmax is larger than on the random models: bound 3e-5, not 1e-5.
-  const Agreement exact = compare(r.tenx, r.llama_exact, 3e-5);
-  EXPECT_LE(exact.max_delta(), 3e-5) << "F32 KV cache";
-  // F16 cache (llama.cpp's default): K and V rounded to F16 (relative 2^-11), and a trained
-  // model's attention scores and logits are large, so the rounding moves log p far more than on
-  // the random models (8.5e-4 there): measured 1.8e-2, at tail tokens of log p ~ -7; the F32
-  // row above shows the file itself is exact. Bound about 2x the measurement.
-  const Agreement dflt = compare(r.tenx, r.llama_default, 4e-2);
-  EXPECT_LE(dflt.max_delta(), 4e-2) << "F16 KV cache (llama.cpp's default)";
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // an independent computation (choice: score_tokens on the whole [bos] context choice sequence from
 // an empty cache; generate: tenx::generate + suites::generate_matches), the training log carries
 // dev_accuracy at the eval cadence, and results are deterministic across runs and thread counts.
+#include <cmath>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -181,6 +182,25 @@ TEST_F(DevEval, DeterministicAcrossRunsAndThreads) {
   for (const auto& t : a) items += t.items, correct += t.correct;
   EXPECT_EQ(s[0].items, items);
   EXPECT_DOUBLE_EQ(s[0].accuracy, static_cast<double>(correct) / static_cast<double>(items));
+}
+
+// The suite summary's spread under guessing, by hand: task A 100 items at chance 1/2 (60 right),
+// task B 50 items at chance 1/4 (20 right), task C 10 agent items at chance 0 (3 right).
+TEST(DevSummary, ChanceSpreadAndZ) {
+  std::vector<DevTaskAccuracy> t(3);
+  t[0] = {"s", "a", suites::ItemType::choice, 100, 60, 0.5, {}};
+  t[1] = {"s", "b", suites::ItemType::choice, 50, 20, 0.25, {}};
+  t[2] = {"s", "c", suites::ItemType::agent, 10, 3, 0.0, {}};
+  const auto s = summarise_dev(t);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_DOUBLE_EQ(s[0].accuracy, 83.0 / 160.0);
+  EXPECT_DOUBLE_EQ(s[0].chance, 62.5 / 160.0);
+  EXPECT_NEAR(s[0].chance_sd, std::sqrt(25.0 + 9.375) / 160.0, 1e-15);
+  EXPECT_NEAR(s[0].z(), (83.0 - 62.5) / std::sqrt(34.375), 1e-12);
+  // All items at chance 0: no spread; any right answer is infinitely unlikely under guessing.
+  const auto only_agent = summarise_dev({t[2]});
+  EXPECT_EQ(only_agent[0].chance_sd, 0.0);
+  EXPECT_TRUE(std::isinf(only_agent[0].z()));
 }
 
 TEST_F(DevEval, ZeroItemsPerTaskScoresNothing) {

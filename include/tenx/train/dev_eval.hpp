@@ -57,6 +57,11 @@ struct DevSuiteSummary {
   std::string suite;
   int64_t items = 0;
   double accuracy = 0, chance = 0;
+  // The standard deviation of `accuracy` if every item were guessed at its task's chance
+  // (independent Bernoulli items: sqrt(sum c(1-c)) / items), and how many of those the model is
+  // above chance: z = (accuracy - chance) / chance_sd (+inf when chance_sd is 0 and it is above).
+  double chance_sd = 0;
+  double z() const;
 };
 std::vector<DevSuiteSummary> summarise_dev(const std::vector<DevTaskAccuracy>& results);
 
