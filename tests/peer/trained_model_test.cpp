@@ -66,7 +66,10 @@ class TrainedDir {
 
 // Loads `gguf` in llama.cpp and checks the vocabulary, the tokenization of suite_texts() and the
 // next-token distributions over `prompt` (tokenized by tenx with its BOS) against tenx.
-void expect_llama_agrees(const fs::path& gguf, const std::string& name, const std::string& prompt, size_t max_ids) {
+// Bounds on max |Δ log p|: `exact_bound` with llama.cpp's F32 KV cache, `f16_bound` with its default
+// F16 one.
+void expect_llama_agrees(const fs::path& gguf, const std::string& name, const std::string& prompt, size_t max_ids,
+                         double exact_bound, double f16_bound) {
   PeerModel m;
   m.name = name;
   m.type = "f32";
@@ -116,17 +119,10 @@ void expect_llama_agrees(const fs::path& gguf, const std::string& name, const st
       EXPECT_EQ(tp[t].at("top").at(0).at(0).get<int>(), lp[t].at("top").at(0).at(0).get<int>())
           << "top-1 at position " << t << ", KV cache " << llama->at("kv_type") << " (" << gguf << ")";
   }
-  // F32 cache: both engines compute in F32 on the same weights; measured 9.5e-6 on the smoke
-  // model (AVX-512 build). A trained model's logits span ~15 nats (a random model's a fraction
-  // of one), so float rounding in the log-softmax is larger than on the random models: bound 3e-5.
-  const Agreement exact = compare(r.tenx, r.llama_exact, 3e-5);
-  EXPECT_LE(exact.max_delta(), 3e-5) << "F32 KV cache (" << gguf << ")";
-  // F16 cache (llama.cpp's default): K and V rounded to F16 (relative 2^-11), and a trained
-  // model's attention scores and logits are large, so the rounding moves log p far more than on
-  // the random models (8.5e-4 there): measured 1.8e-2 on the smoke model, at tail tokens of
-  // log p ~ -7; the F32 row above shows the file itself is exact. Bound about 2x the measurement.
-  const Agreement dflt = compare(r.tenx, r.llama_default, 4e-2);
-  EXPECT_LE(dflt.max_delta(), 4e-2) << "F16 KV cache, llama.cpp's default (" << gguf << ")";
+  const Agreement exact = compare(r.tenx, r.llama_exact, exact_bound);
+  EXPECT_LE(exact.max_delta(), exact_bound) << "F32 KV cache (" << gguf << ")";
+  const Agreement dflt = compare(r.tenx, r.llama_default, f16_bound);
+  EXPECT_LE(dflt.max_delta(), f16_bound) << "F16 KV cache, llama.cpp's default (" << gguf << ")";
 }
 
 TEST(TrainedModelPeer, SmokeRecipeLoadsTokenizesAndAgreesInLlamaCpp) {
@@ -142,7 +138,15 @@ TEST(TrainedModelPeer, SmokeRecipeLoadsTokenizesAndAgreesInLlamaCpp) {
   ASSERT_EQ(trained.status, 0) << "tenx train failed: " << trained.err;
   ASSERT_TRUE(fs::exists(gguf));
   // Two training documents as an evaluator sees them (BOS first), under the recipe's context of 64.
-  expect_llama_agrees(gguf, "trained/smoke", "Q: What is 37 + 13?\nA: 50\nQ: 46.1 g in mg? A: 46100\n", 64);
+  // F32 cache: both engines compute in F32 on the same weights; measured 9.5e-6 (AVX-512 build).
+  // A trained model's logits span ~15 nats (a random model's a fraction of one), so float rounding
+  // in the log-softmax is larger than on the random models: bound 3e-5, not 1e-5.
+  // F16 cache (llama.cpp's default): K and V rounded to F16 (relative 2^-11), and a trained
+  // model's attention scores and logits are large, so the rounding moves log p far more than on
+  // the random models (8.5e-4 there): measured 1.8e-2, at tail tokens of log p ~ -7; the F32 row
+  // shows the file itself is exact. Bound about 2x the measurement.
+  expect_llama_agrees(gguf, "trained/smoke", "Q: What is 37 + 13?\nA: 50\nQ: 46.1 g in mg? A: 46100\n", 64, 3e-5,
+                      4e-2);
 }
 
 // The shipped pair itself (data/models, the main job's models): llama.cpp loads both files and
@@ -161,7 +165,12 @@ TEST(TrainedModelPeer, ShippedPairLoadsTokenizesAndAgreesInLlamaCpp) {
       continue;
     }
     SCOPED_TRACE(gguf.string());
-    expect_llama_agrees(gguf, std::string("shipped/") + name, prompt, 512);
+    // Longer training made the baseline's distributions sharper than the smoke model's (logits
+    // spanning ~25 nats): measured max |Δ log p| 4.3e-5 (baseline) / 2.6e-5 (compact) with the F32
+    // cache, bound 1e-4 (the core's bound for exact kernels against llama.cpp); 7.4e-2 / 1.8e-2
+    // with the F16 cache (one near-tie among the baseline's top tokens), bound 0.15. Top-1 must
+    // still be identical at every position with either cache.
+    expect_llama_agrees(gguf, std::string("shipped/") + name, prompt, 512, 1e-4, 0.15);
   }
 }
 
