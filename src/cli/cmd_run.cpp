@@ -33,6 +33,7 @@ struct RunArgs {
   int threads = 1;
   std::string out, resume;
   bool quiet = false;
+  RemoteArgs remote;
 };
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -111,6 +112,7 @@ void run(const RunArgs& a) {
   o.out_dir = o.resume ? fs::path(a.resume) : (a.out.empty() ? default_run_dir("run") : fs::path(a.out));
   o.quiet = a.quiet;
   o.argv = command_line(a);
+  apply_remote_options(a.remote, o);
   if (!a.quiet) fmt::print(stderr, "tenx run: run folder {}\n", o.out_dir.string());
   const eval::RunResult result = eval::run_evaluation(o, run_progress_printer(a.quiet));
   eval::write_reports(result, o.out_dir);
@@ -121,7 +123,7 @@ void run(const RunArgs& a) {
 Registrar reg{"run", [](CLI::App& app) {
   auto args = std::make_shared<RunArgs>();
   auto* sub = app.add_subcommand("run", "Evaluate models on the same suite items (journaled, resumable)");
-  sub->add_option("--model", args->models, "NAME=PATH of a GGUF file or Hugging Face folder (repeat)")->required();
+  sub->add_option("--model", args->models, "NAME=PATH of a GGUF file or Hugging Face folder, or NAME=http(s)://HOST:PORT/v1#model=ID (repeat)")->required();
   sub->add_option("--suites", args->suites, "'all' or a comma-separated list of suite names or folders")
       ->capture_default_str();
   sub->add_option("--suites-dir", args->suites_dir, "Where suite names resolve (default: the shipped suites)");
@@ -133,6 +135,7 @@ Registrar reg{"run", [](CLI::App& app) {
   sub->add_option("--out", args->out, "Run folder (default: tenx-runs/run-<UTC time>); must be new or empty");
   sub->add_option("--resume", args->resume, "Continue the run in this folder after an interruption");
   sub->add_flag("-q,--quiet", args->quiet, "No progress output");
+  add_remote_options(sub, args->remote);
   sub->callback([args] { run(*args); });
 }};
 

@@ -32,6 +32,7 @@ struct VerifyArgs {
   int threads = 1;
   std::string out, run_dir;
   bool quiet = false, json = false;
+  RemoteArgs remote;
 };
 
 // The command as parsed, recorded in run.json (CLI11 does not keep the raw argv).
@@ -84,6 +85,7 @@ void run(const VerifyArgs& a) {
     o.out_dir = out;
     o.quiet = a.quiet;
     o.argv = command_line(a);
+    apply_remote_options(a.remote, o);
     result = eval::run_evaluation(o, run_progress_printer(a.quiet));
   }
   const eval::ClaimVerdict verdict = eval::verify_claim(result, spec);
@@ -117,6 +119,7 @@ Registrar reg{"verify", [](CLI::App& app) {
   sub->add_option("--out", args->out, "report folder (default ./tenx-runs/verify-<UTC time>, or the --run folder)");
   sub->add_option("--run", args->run_dir, "decide on a finished run folder instead of running");
   sub->add_flag("--quiet", args->quiet, "no progress output");
+  add_remote_options(sub, args->remote);
   sub->add_flag("--json", args->json, "print the verdict as JSON (report.json's \"verdict\")");
   sub->callback([args] { run(*args); });
 }};

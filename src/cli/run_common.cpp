@@ -9,6 +9,7 @@
 #include <ctime>
 #include <memory>
 
+#include "tenx/remote/endpoint.hpp"
 #include "tenx/util/error.hpp"
 #include "tenx/util/process.hpp"
 
@@ -26,6 +27,8 @@ std::string clock_text(double seconds) {
 
 eval::ModelArg parse_model_arg(const std::string& text, const char* flag, bool name_only) {
   eval::ModelArg m;
+  // A bare server URL (its '#model=ID' holds an '='): named after the model id.
+  if (remote::is_endpoint(text)) return {remote::parse_endpoint(text, flag).model_id, text};
   const auto eq = text.find('=');
   if (eq != std::string::npos) {
     m.name = text.substr(0, eq);
@@ -39,6 +42,37 @@ eval::ModelArg parse_model_arg(const std::string& text, const char* flag, bool n
   if (m.name.empty() || (!name_only && m.path.empty()))
     throw Error(flag, fmt::format("expected NAME=PATH, got '{}'", text));
   return m;
+}
+
+void add_remote_options(CLI::App* sub, RemoteArgs& a) {
+  sub->add_option("--arch", a.arch, "NAME=FILE: architecture of remote model NAME (GGUF, config.json or a dimensions "
+                                    "JSON) for analytic FLOPs and memory (repeat; docs/remote.md)");
+  sub->add_option("--cache", a.cache, "Remote models: cache requests and responses in this folder (a rerun or CI "
+                                      "replay makes no request)");
+  sub->add_option("--remote-concurrency", a.concurrency, "Remote models: requests in flight (default 4)")
+      ->check(CLI::Range(1, 256));
+  sub->add_option("--remote-timeout", a.timeout, "Remote models: seconds to wait for a response (default 600)")
+      ->check(CLI::Range(0.001, 1e6));
+  sub->add_option("--remote-retries", a.retries,
+                  "Remote models: retries on connection errors, timeouts, 429 and 5xx (default 5; backoff 1, 2, 4, "
+                  "8, 16 s, or the server's Retry-After)")
+      ->check(CLI::Range(0, 100));
+}
+
+void apply_remote_options(const RemoteArgs& a, eval::RunOptions& o) {
+  o.remote.concurrency = a.concurrency;
+  o.remote.read_timeout = a.timeout;
+  o.remote.max_retries = a.retries;
+  o.remote.cache_dir = a.cache;
+  for (const std::string& text : a.arch) {
+    const auto eq = text.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+      throw Error("--arch", fmt::format("expected NAME=FILE, got '{}'", text));
+    if (!o.arch_files.emplace(text.substr(0, eq), text.substr(eq + 1)).second)
+      throw Error("--arch", fmt::format("the model '{}' is given twice", text.substr(0, eq)));
+    o.argv.insert(o.argv.end(), {"--arch", text});
+  }
+  if (!a.cache.empty()) o.argv.insert(o.argv.end(), {"--cache", a.cache});
 }
 
 fs::path default_run_dir(const std::string& prefix) {

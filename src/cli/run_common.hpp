@@ -3,6 +3,9 @@
 // and the progress display of an evaluation.
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "tenx/eval/runner.hpp"
 
@@ -11,6 +14,18 @@ namespace tenx::cli {
 // NAME=PATH, or a bare PATH named after its file stem; with name_only (verify --run) a bare NAME.
 // Throws tenx::Error(flag, ...) when the name or path is empty.
 eval::ModelArg parse_model_arg(const std::string& text, const char* flag, bool name_only = false);
+
+// The options of remote models (--model NAME=http://..., docs/remote.md), shared by run and verify.
+struct RemoteArgs {
+  std::vector<std::string> arch;  // NAME=FILE
+  std::string cache;
+  int concurrency = 4;
+  double timeout = 600;
+  int retries = 5;
+};
+void add_remote_options(CLI::App* sub, RemoteArgs& args);
+// Fills o.remote and o.arch_files; appends the options to o.argv. Throws tenx::Error(flag, ...).
+void apply_remote_options(const RemoteArgs& args, eval::RunOptions& o);
 
 // ./tenx-runs/PREFIX-YYYYMMDD-HHMMSS (UTC), with a numeric suffix if that exists already.
 std::filesystem::path default_run_dir(const std::string& prefix);

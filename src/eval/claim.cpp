@@ -168,6 +168,13 @@ CandidateVerdict verify_candidate(const RunResult& run, const VerifySpec& spec,
     v.compute.training_flops = ratio_if_known(*bi.training_flops, *ci.training_flops);
     v.compute.training_flops_estimated = bi.training_flops_estimated || ci.training_flops_estimated;
   }
+  if (bi.compute_source != "counted" || ci.compute_source != "counted" || bi.latency_source != "local" ||
+      ci.latency_source != "local") {
+    v.compute.sources = fmt::format("FLOPs: {} {}, {} {}; latency: {} {}, {} {}", spec.baseline, bi.compute_source,
+                                    candidate, ci.compute_source, spec.baseline, bi.latency_source, candidate,
+                                    ci.latency_source);
+    v.compute.flops.explanation += " [" + v.compute.sources + "]";
+  }
   v.overall = decide_overall(std::move(decided), v.compute.flops);
   return v;
 }

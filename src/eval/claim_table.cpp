@@ -88,6 +88,7 @@ std::string verdict_text(const ClaimVerdict& v, bool markdown) {
                        bullet, r.flops.evidence.baseline_flops_per_item,
                        r.flops.evidence.candidate_flops_per_item, r.flops.ratio,
                        r.flops.holds ? "meets" : "short of", r.flops.evidence.min_ratio);
+    if (!r.sources.empty()) out += fmt::format("{}sources: {}\n", bullet, r.sources);
     if (r.latency && r.latency->ci)
       out += fmt::format("{}latency per item: {:.2f}x [{} CI {:.2f}, {:.2f}]\n", bullet, r.latency->value,
                          level, r.latency->ci->lower, r.latency->ci->upper);

@@ -179,6 +179,9 @@ RunMetrics compute_metrics(const RunResult& run, const MetricsOptions& options) 
                  info.peak_rss_bytes};
     mm.training = {info.training_flops, info.training_tokens, info.training_seconds,
                    info.training_flops_estimated};
+    mm.compute_source = info.compute_source;
+    mm.latency_source = info.latency_source;
+    mm.memory_source = info.memory_source;
     for (std::size_t si = 0; si < man.suites.size(); ++si) {
       std::vector<const ItemRecord*> all;
       for (const auto& [task, recs] : by[mi][si]) {
@@ -294,6 +297,11 @@ Json to_json(const ModelMetrics& m) {
   j["applicable"] = m.applicable;
   j["not_applicable"] = m.not_applicable;
   j["errors"] = m.errors;
+  if (m.compute_source != "counted" || m.latency_source != "local" || m.memory_source != "measured") {
+    j["compute_source"] = m.compute_source;
+    j["latency_source"] = m.latency_source;
+    j["memory_source"] = m.memory_source;
+  }
   return j;
 }
 

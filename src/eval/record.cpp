@@ -225,6 +225,11 @@ Json to_json(const ModelInfo& m) {
   j["training_tokens"] = m.training_tokens ? Json(*m.training_tokens) : Json(nullptr);
   j["training_seconds"] = m.training_seconds ? Json(*m.training_seconds) : Json(nullptr);
   j["training_flops_estimated"] = m.training_flops_estimated;
+  if (m.compute_source != "counted" || m.latency_source != "local" || m.memory_source != "measured") {
+    j["compute_source"] = m.compute_source;  // a remote model (docs/remote.md); local runs stay as they were
+    j["latency_source"] = m.latency_source;
+    j["memory_source"] = m.memory_source;
+  }
   return j;
 }
 
@@ -263,6 +268,10 @@ ModelInfo model_info_from_json(const Json& j, const std::string& subject) {
   f.at("training_seconds");
   m.training_seconds = f.opt_num("training_seconds");
   m.training_flops_estimated = f.boolean("training_flops_estimated");
+  // Absent in runs written before the remote backend: everything was local.
+  for (auto [key, field] : {std::pair{"compute_source", &m.compute_source}, std::pair{"latency_source", &m.latency_source},
+                            std::pair{"memory_source", &m.memory_source}})
+    if (j.contains(key) && j[key].is_string()) *field = j[key].get<std::string>();
   return m;
 }
 

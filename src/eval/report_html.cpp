@@ -190,7 +190,10 @@ void metrics_tables(std::string& h, const ReportView& view) {
         bytes(static_cast<double>(m.kv_bytes_peak)), bytes(static_cast<double>(m.working_bytes)),
         bytes(static_cast<double>(m.peak_rss_bytes)), escape(train));
   }
-  h += "</table>\n<h2>Latency per item</h2>\n<table id=\"latency-table\">\n<tr><th class=\"l\">suite</th>"
+  h += "</table>\n";
+  for (const ReportModel& m : view.models)
+    if (!m.sources.empty()) h += "<p>" + escape(m.name) + ": " + escape(m.sources) + ".</p>\n";
+  h += "<h2>Latency per item</h2>\n<table id=\"latency-table\">\n<tr><th class=\"l\">suite</th>"
        "<th class=\"l\">model</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>items/s</th>"
        "<th>time to first token</th><th>ms / decoded token</th></tr>\n";
   for (const std::string& s : view.suites) {

@@ -115,6 +115,11 @@ std::string summary_markdown(const RunResult& run, const RunMetrics& metrics,
                        si(static_cast<double>(mm.flops_per_token)), training,
                        mm.sha256.substr(0, 16));
   }
+  // Remote models: counted and analytic figures are never side by side unlabelled (docs/remote.md).
+  for (const ModelMetrics& mm : metrics.models)
+    if (mm.compute_source != "counted" || mm.latency_source != "local" || mm.memory_source != "measured")
+      out += fmt::format("\n{}: FLOPs {}; latency {}; memory {}.\n", cell(mm.model), mm.compute_source,
+                         mm.latency_source, mm.memory_source);
   out += "\n## Suites\n\n| suite | version | split | items selected / total | sha256 |\n|---|---|---|---|---|\n";
   for (const SuiteRef& s : m.suites)
     out += fmt::format("| {} | {} | {} | {} / {} | `{}` |\n", cell(s.name), cell(s.version),

@@ -172,6 +172,9 @@ ReportView report_view_from_json(const Json& report, const std::string& subject)
       rm.training_flops = r.maybe(*t, path + ".training", "flops");
       rm.training_estimated = t->value("estimated", false);
     }
+    if (m.contains("compute_source"))
+      rm.sources = "FLOPs " + r.maybe_str(m, "compute_source") + "; latency " + r.maybe_str(m, "latency_source") +
+                   "; memory " + r.maybe_str(m, "memory_source");
     view.models.push_back(std::move(rm));
   }
 

@@ -14,6 +14,7 @@
 #include "tenx/model/model.hpp"
 #include "tenx/model/tokenizer.hpp"
 #include "tenx/model/vision.hpp"
+#include "tenx/remote/endpoint.hpp"
 #include "tenx/suites/suite_io.hpp"
 #include "tenx/util/atomic_file.hpp"
 #include "tenx/util/error.hpp"
@@ -33,6 +34,7 @@ struct LoadedSuite {
 };
 
 std::string read_text(const fs::path& file) {
+  if (fs::exists(file) && !fs::is_regular_file(file)) throw Error(file.string(), "not a regular file");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error(file.string(), "cannot read");
   std::ostringstream ss;
@@ -60,7 +62,18 @@ void check_options(const RunOptions& o) {
   for (const ModelArg& m : o.models) {
     if (m.name.empty() || m.path.empty()) throw Error("--model", "expected NAME=PATH, got '" + m.name + "=" + m.path + "'");
     if (!names.insert(m.name).second) throw Error("--model", "the name '" + m.name + "' is given twice");
+    if (remote::is_endpoint(m.path)) {
+      (void)remote::parse_endpoint(m.path, "--model " + m.name, m.name);  // bad URLs fail before anything runs
+      continue;
+    }
     if (!fs::exists(m.path)) throw Error(m.path, "no such model file or folder");
+  }
+  for (const auto& [name, file] : o.arch_files) {
+    if (!names.count(name)) throw Error("--arch", "'" + name + "' names no --model");
+    for (const ModelArg& m : o.models)
+      if (m.name == name && !remote::is_endpoint(m.path))
+        throw Error("--arch", "'" + name + "' is a local model; --arch is for remote models (http://...)");
+    if (!fs::exists(file)) throw Error(file, "--arch: no such file");
   }
   if (o.suites.empty()) throw Error("--suites", "give 'all' or a comma-separated list of suites");
   if (o.out_dir.empty()) throw Error("--out", "a run folder is needed");
@@ -184,7 +197,9 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
   } else if (fs::exists(dir) && !(fs::is_directory(dir) && fs::is_empty(dir))) {
     throw Error(dir.string(), "the run folder is not empty; continue that run with --resume, or choose another --out");
   }
-  fs::create_directories(dir);
+  std::error_code mkdir_error;
+  fs::create_directories(dir, mkdir_error);
+  if (mkdir_error) throw Error(dir.string(), "cannot create the run folder: " + mkdir_error.message());
 
   RunManifest m;
   detail::fill_environment(m);
@@ -213,8 +228,16 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
   p.total_all *= static_cast<int64_t>(options.models.size());
   const double t0 = now_seconds();
 
+  std::vector<detail::SuiteItems> suite_items;
+  for (const LoadedSuite& ls : suites) suite_items.push_back({ls.ref.name, ls.selected});
+
   for (size_t mi = 0; mi < options.models.size(); ++mi) {
     const ModelArg& arg = options.models[mi];
+    if (remote::is_endpoint(arg.path)) {
+      detail::run_remote_model(options, mi, suite_items, journal, p, progress, t0, m.models[mi]);
+      write_file_atomically(run_json, manifest_text(m));
+      continue;
+    }
     auto done_with = [&](const LoadedSuite& ls, const suites::Item* item) {
       return journal.done().count(RecordKey{arg.name, ls.ref.name, item->id}) > 0;
     };

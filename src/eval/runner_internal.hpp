@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "tenx/eval/record.hpp"
+#include "tenx/eval/runner.hpp"
+#include "tenx/suites/suite.hpp"
 #include "tenx/model/model.hpp"
 #include "tenx/model/vision.hpp"
 
@@ -47,7 +49,23 @@ class Journal {
 ModelInfo describe_model(const std::string& name, const std::string& path, const Model& model,
                          const std::string& projector_path);
 
+// The selected items of one suite, in run order.
+struct SuiteItems {
+  std::string name;
+  std::vector<const suites::Item*> items;
+};
+
+// A model behind a server (--model NAME=http://...): its ModelInfo (analytic from --arch when
+// given), then its items through RemoteItemRunner, `concurrency` at a time, into the journal. A
+// server failure (after the retries) flushes the journal and throws.
+void run_remote_model(const RunOptions& options, size_t model_index, const std::vector<SuiteItems>& suites,
+                      Journal& journal, Progress& progress, const ProgressFn& report, double t0, ModelInfo& info);
+
 // tenx version, git commit, compiler, CPU model and SIMD flags, the UTC date.
 void fill_environment(RunManifest& m);
+
+// A choice item's prediction from r.loglik: argmax of the log-likelihood (acc) and of it per byte of
+// the continuation (acc_norm), ties to the lower index; sets predicted, correct and correct_norm.
+void score_choices(ItemRecord& r, int gold);
 
 }  // namespace tenx::eval::detail

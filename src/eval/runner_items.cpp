@@ -10,6 +10,7 @@
 #include "tenx/suites/answer.hpp"
 #include "tenx/util/error.hpp"
 #include "tenx/util/process.hpp"
+#include "runner_internal.hpp"
 
 namespace tenx::eval {
 namespace {
@@ -216,19 +217,7 @@ void ItemRunner::run_choice(const suites::Item& item, ItemRecord& r) {
   }
   r.flops_naive = naive;
 
-  auto best = [&](bool per_byte) {
-    int arg = 0;
-    double top = -std::numeric_limits<double>::infinity();
-    for (size_t i = 0; i < r.loglik.size(); ++i) {
-      const double v = per_byte && r.choice_bytes[i] > 0 ? r.loglik[i] / static_cast<double>(r.choice_bytes[i])
-                                                         : r.loglik[i];
-      if (v > top) top = v, arg = static_cast<int>(i);
-    }
-    return arg;
-  };
-  r.predicted = best(false);
-  r.correct = r.predicted == body.gold;
-  r.correct_norm = best(true) == body.gold;
+  detail::score_choices(r, body.gold);
 }
 
 void ItemRunner::run_generate(const suites::Item& item, ItemRecord& r) {
@@ -327,5 +316,26 @@ void ItemRunner::run_agent(const suites::Item& item, ItemRecord& r) {
   r.tokens_out = o.tokens_out;
   r.correct = o.success;
 }
+
+
+namespace detail {
+
+void score_choices(ItemRecord& r, int gold) {
+  auto best = [&](bool per_byte) {
+    int arg = 0;
+    double top = -std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < r.loglik.size(); ++i) {
+      const double v = per_byte && r.choice_bytes[i] > 0 ? r.loglik[i] / static_cast<double>(r.choice_bytes[i])
+                                                         : r.loglik[i];
+      if (v > top) top = v, arg = static_cast<int>(i);
+    }
+    return arg;
+  };
+  r.predicted = best(false);
+  r.correct = r.predicted == gold;
+  r.correct_norm = best(true) == gold;
+}
+
+}  // namespace detail
 
 }  // namespace tenx::eval

@@ -36,6 +36,8 @@ Journal::Journal(const std::filesystem::path& file, size_t batch_records, double
     : file_(file), batch_records_(batch_records), batch_seconds_(batch_seconds) {
   std::string text;
   if (std::filesystem::exists(file)) {
+    // A device or FIFO here (a symlink to /dev/zero) would be read forever.
+    if (!std::filesystem::is_regular_file(file)) throw Error(file.string(), "not a regular file (a run journal is a plain file)");
     std::ifstream in(file, std::ios::binary);
     if (!in) throw Error(file.string(), "cannot read");
     std::ostringstream ss;
@@ -102,8 +104,16 @@ void Journal::append(const ItemRecord& r) {
 void Journal::flush() {
   last_flush_ = now_seconds();
   if (pending_.empty()) return;
-  write_all(fd_, pending_, file_);
-  if (::fsync(fd_) != 0) fail_errno(file_, "cannot sync the journal");
+  // A failed write (full disk, file size limit) can leave part of the batch: cut it off again, so
+  // the file still ends with a whole record and a retry or a --resume appends after it.
+  const off_t before = ::lseek(fd_, 0, SEEK_CUR);
+  try {
+    write_all(fd_, pending_, file_);
+    if (::fsync(fd_) != 0) fail_errno(file_, "cannot sync the journal");
+  } catch (...) {
+    if (before >= 0 && ::ftruncate(fd_, before) == 0) ::lseek(fd_, before, SEEK_SET);
+    throw;
+  }
   pending_.clear();
   pending_count_ = 0;
 }

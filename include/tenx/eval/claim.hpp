@@ -49,6 +49,9 @@ struct ComputeRatios {
   std::optional<double> weight_bytes;
   std::optional<double> training_flops;  // none when either model's training compute is unknown
   bool training_flops_estimated = false; // either side is only 6·N·D
+  // Non-empty when a side is a remote model (docs/remote.md): where each side's FLOPs and latency
+  // come from, so counted and analytic figures are never compared unlabelled.
+  std::string sources;
 };
 
 struct CandidateVerdict {

@@ -110,6 +110,9 @@ struct ModelMetrics {
   MemoryMetrics memory;
   TrainingCompute training;
   std::uint64_t items = 0, applicable = 0, not_applicable = 0, errors = 0;  // over all suites
+  // ModelInfo's: where FLOPs, latency and memory come from (remote models: docs/remote.md).
+  // report.json carries them only when one differs from the local defaults.
+  std::string compute_source = "counted", latency_source = "local", memory_source = "measured";
 };
 
 struct MetricsOptions {

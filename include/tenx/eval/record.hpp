@@ -88,6 +88,12 @@ struct ModelInfo {
   std::optional<double> training_tokens;
   std::optional<double> training_seconds;
   bool training_flops_estimated = false;
+  // Where the figures come from (docs/remote.md): local models "counted" / "local" / "measured";
+  // a remote model (--model NAME=http://...) "analytic (--arch, from server token counts)",
+  // "server-reported" or "none (...)" / "client-side, includes network" / "analytic".
+  std::string compute_source = "counted";
+  std::string latency_source = "local";
+  std::string memory_source = "measured";
 };
 
 Json to_json(const ModelInfo& m);

@@ -48,6 +48,7 @@ struct ReportModel {
   std::uint64_t weight_bytes = 0, kv_bytes_peak = 0, working_bytes = 0, peak_rss_bytes = 0;
   std::optional<double> training_flops;
   bool training_estimated = false;
+  std::string sources;  // remote models: "FLOPs ...; latency ...; memory ..." (empty: all local)
 };
 
 struct ReportView {

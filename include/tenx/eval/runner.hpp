@@ -8,16 +8,19 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "tenx/eval/record.hpp"
+#include "tenx/remote/client.hpp"
 
 namespace tenx::eval {
 
 struct ModelArg {
   std::string name;  // NAME of --model NAME=PATH
-  std::string path;  // GGUF file or Hugging Face folder; its projector is found beside it
+  std::string path;  // GGUF file or Hugging Face folder (its projector is found beside it), or a
+                     // server: http(s)://HOST:PORT/v1#model=ID (docs/remote.md)
 };
 
 struct RunOptions {
@@ -32,6 +35,10 @@ struct RunOptions {
   bool resume = false;              // continue the run in out_dir (its run.json fixes the items)
   bool quiet = false;               // no progress output
   std::vector<std::string> argv;    // recorded in run.json
+  // Remote models (docs/remote.md): the client's timeouts, retries, concurrency and --cache, and
+  // --arch NAME=FILE (model name -> architecture file for analytic compute).
+  remote::ClientOptions remote;
+  std::map<std::string, std::string> arch_files;
 };
 
 // What the runner reports while it works (the CLI draws the progress bar from it).

@@ -1,0 +1,53 @@
+#pragma once
+// The request side of `tenx serve`'s OpenAI-compatible completions subset (docs/serve.md):
+// parsing a POST /v1/completions body into a typed request, and the OpenAI-style error object.
+// Parsing is a pure function of the body, so it is unit-tested and fuzzed on its own
+// (tests/serve/request_test.cpp, tests/fuzz/serve_request_fuzz.cpp).
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tenx::serve {
+
+// An error with its HTTP status, answered as {"error":{"message","type","param","code"}}.
+class ApiError : public std::runtime_error {
+ public:
+  ApiError(int status, std::string code, const std::string& message, std::string param = "")
+      : std::runtime_error(message), status_(status), code_(std::move(code)), param_(std::move(param)) {}
+  int status() const { return status_; }
+  const std::string& code() const { return code_; }    // "invalid_field", "queue_full", ...
+  const std::string& param() const { return param_; }  // the request field at fault, or ""
+  // OpenAI's error type for the status: invalid_request_error, not_found_error, ...
+  std::string type() const;
+
+ private:
+  int status_;
+  std::string code_, param_;
+};
+
+// The JSON error body for an ApiError.
+std::string error_body(const ApiError& e);
+
+inline constexpr int kMaxStopStrings = 4;
+inline constexpr int kMaxTopLogprobs = 5;
+inline constexpr size_t kMaxPromptsPerRequest = 256;
+
+struct CompletionRequest {
+  std::string model;
+  std::vector<std::string> prompts;  // a string prompt is one element
+  int64_t max_tokens = 16;
+  std::vector<std::string> stop;     // non-empty strings, at most kMaxStopStrings
+  bool echo = false;
+  std::optional<int> logprobs;       // top alternatives per position, 0..kMaxTopLogprobs
+};
+
+// Parses and checks a request body. Throws ApiError (400, code "invalid_json" or
+// "invalid_field", param naming the field) for malformed JSON, wrong types, values tenx does not
+// support (temperature > 0, stream, n > 1, ...) and unknown fields. Never throws anything else.
+// max_tokens_limit: the largest max_tokens accepted (--max-tokens-limit).
+CompletionRequest parse_completion_request(std::string_view body, int64_t max_tokens_limit = 4096);
+
+}  // namespace tenx::serve

@@ -1,0 +1,104 @@
+#pragma once
+// Continuous batching for `tenx serve` (docs/serve.md). One scheduler thread owns the Decoder
+// (K sequence slots) and the ExecContext. Callers (HTTP handler threads) submit a request and
+// wait on a future. Every iteration runs ONE Decoder::forward over all active slots: the next
+// prompt chunk of each sequence still reading its prompt and one token of each generating
+// sequence. A slot that finishes is given to the next waiting sequence at the next iteration.
+// Each sequence's result does not depend on what it was batched with (up to the summation
+// order of the batched matmul: |Δ log p| ~1e-6, tests/serve/scheduler_test.cpp).
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "tenx/model/analytic.hpp"
+#include "tenx/model/decoder.hpp"
+#include "tenx/model/tokenizer.hpp"
+#include "tenx/serve/request.hpp"
+#include "tenx/serve/response.hpp"
+
+namespace tenx::serve {
+
+struct SchedulerOptions {
+  int threads = 1;
+  int parallel = 1;        // K: sequence slots run together
+  int64_t n_ctx = 0;       // per slot; 0: the model's training context, at most 4096
+  int max_queue = 64;      // requests waiting for a slot before 429
+  int64_t max_batch = 512; // tokens per forward
+};
+
+struct SchedulerStats {
+  uint64_t counted_flops = 0;     // what the kernels counted (ExecContext counters)
+  uint64_t attributed_flops = 0;  // sum of the per-sequence usage.flops handed out
+  uint64_t forwards = 0;          // Decoder::forward calls
+  uint64_t max_sequences_in_batch = 0;
+  uint64_t sequences = 0;         // completed
+  uint64_t requests = 0;          // completed
+  uint64_t waiting_requests = 0;  // queued, not all of their prompts in a slot yet
+};
+
+class Scheduler {
+ public:
+  // model and tokenizer must outlive the scheduler. Starts the scheduler thread.
+  Scheduler(const Model& model, const Tokenizer& tokenizer, SchedulerOptions options);
+  ~Scheduler();  // shutdown()
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Tokenizes the prompts (as tenx run does: BOS, then the text without special tokens) and
+  // queues them. Throws ApiError: 400 a prompt longer than a slot's context, 429 the queue is
+  // full, 503 shutting down. The future holds one result per prompt, in order, or an ApiError.
+  std::future<std::vector<SequenceResult>> submit(const CompletionRequest& request);
+
+  // Fails the waiting requests (503), lets the running sequences finish, stops the thread.
+  void shutdown();
+  // Test hook: while paused no waiting sequence is given a slot (to fill the queue on purpose).
+  void set_paused(bool paused);
+
+  SchedulerStats stats() const;
+  int64_t n_ctx() const { return n_ctx_; }
+  int parallel() const { return options_.parallel; }
+
+  // The prompt ids a text becomes (BOS, or EOS when there is no BOS, then the text).
+  std::vector<int32_t> encode_prompt(const std::string& text) const;
+
+  struct Job;
+  struct Slot;
+
+ private:
+  void loop();
+  void admit(std::unique_lock<std::mutex>& lock);
+  void step();
+  void finish(Slot& slot);
+  void fail_active(const ApiError& e);
+
+  const Model& model_;
+  const Tokenizer& tok_;
+  SchedulerOptions options_;
+  int64_t n_ctx_;
+  int32_t bos_;
+  ModelSpec spec_;
+  ExecContext ctx_;
+  Decoder dec_;
+  std::vector<std::unique_ptr<Slot>> slots_;  // nullptr: free
+  std::vector<double> lp_;                    // one log-softmax row
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  struct Waiting {
+    std::shared_ptr<Job> job;
+    size_t index;
+  };
+  std::deque<Waiting> waiting_;
+  int waiting_jobs_ = 0;
+  bool paused_ = false, stopping_ = false;
+  SchedulerStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace tenx::serve
