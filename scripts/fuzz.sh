@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of tenx's parsers (libFuzzer + ASan + UBSan; docs/reliability.md).
 #
-#   bash scripts/fuzz.sh [--seconds N] [target...]   build, then run each target N seconds (default 30)
+#   bash scripts/fuzz.sh [--seconds N] [--parallel P] [target...]
+#                                                    build, then run each target N seconds (default 30),
+#                                                    P targets at a time (default 1; each is one process)
 #   bash scripts/fuzz.sh --check-deps                 exit 0 when clang + libFuzzer are (or could be) installed
 #   bash scripts/fuzz.sh --list                       the targets
 #
@@ -18,15 +20,18 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
 seconds=30
+parallel="${TENX_FUZZ_PARALLEL:-1}"
 targets=()
 mode=run
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --seconds=*) seconds="${1#*=}"; shift ;;
+    --parallel) parallel="$2"; shift 2 ;;
+    --parallel=*) parallel="${1#*=}"; shift ;;
     --check-deps) mode=check; shift ;;
     --list) mode=list; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -77,24 +82,27 @@ work="$(mktemp -d "$( [ -d /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}"
 trap 'rm -rf "$work"' EXIT
 artifacts="$build/fuzz-artifacts"
 mkdir -p "$artifacts"
-export TENX_FUZZ_SCRATCH="$work/scratch"
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=0:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 
-failed=()
-summary="| target | executions | seconds | corpus in → out | cov | ft | result |"$'\n'"|---|--:|--:|--:|--:|--:|---|"
-for t in "${targets[@]}"; do
-  corpus="$work/corpus-$t"
-  mkdir -p "$corpus" "$TENX_FUZZ_SCRATCH"
+[[ "$parallel" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz.sh: --parallel needs a positive integer, got '$parallel'" >&2; exit 2; }
+
+# One target: fuzz a private copy of its corpus, then leave its summary row in $work/row-TARGET
+# (and $work/failed-TARGET on a finding). Never fails itself, so targets can run side by side.
+run_target() {
+  local t="$1"
+  local corpus="$work/corpus-$t" scratch="$work/scratch-$t"
+  mkdir -p "$corpus" "$scratch"
   cp -r "$root/tests/fuzz/corpus/$t/." "$corpus/" 2>/dev/null || true
-  seeds=$(find "$corpus" -type f | wc -l)
-  dict=()
+  local seeds; seeds=$(find "$corpus" -type f | wc -l)
+  local dict=()
   [ -f "$root/tests/fuzz/$t.dict" ] && dict=(-dict="$root/tests/fuzz/$t.dict")
-  log="$build/fuzz-$t.log"
+  local log="$build/fuzz-$t.log"
   echo "== fuzz: $t for ${seconds}s on $seeds seeds (log: $log)"
-  rc=0
-  "$build/tests/fuzz/tenx_fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$artifacts/$t-" "${dict[@]}" "$corpus" >"$log" 2>&1 || rc=$?
+  local rc=0
+  TENX_FUZZ_SCRATCH="$scratch" "$build/tests/fuzz/tenx_fuzz_$t" -max_total_time="$seconds" -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "${dict[@]}" "$corpus" >"$log" 2>&1 || rc=$?
+  local last execs took cov ft out result
   last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
   execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
   took=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log" | grep -oE 'in [0-9]+' | grep -oE '[0-9]+' || echo "-")
@@ -105,13 +113,26 @@ for t in "${targets[@]}"; do
     result=ok
   else
     result="FAILED (exit $rc)"
-    failed+=("$t")
-    echo "-- $t failed; the end of its log:" >&2
-    tail -40 "$log" >&2
-    ls -1 "$artifacts/$t-"* 2>/dev/null | sed 's/^/   reproducer: /' >&2 || true
+    touch "$work/failed-$t"
+    { echo "-- $t failed; the end of its log:"; tail -40 "$log"
+      ls -1 "$artifacts/$t-"* 2>/dev/null | sed 's/^/   reproducer: /' || true; } >&2
   fi
-  summary+=$'\n'"| $t | $execs | $took | $seeds → $out | $cov | $ft | $result |"
-  rm -rf "$corpus" "$TENX_FUZZ_SCRATCH"
+  echo "| $t | $execs | $took | $seeds → $out | $cov | $ft | $result |" > "$work/row-$t"
+  rm -rf "$corpus" "$scratch"
+}
+
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n || true; done
+  run_target "$t" &
+done
+wait
+
+failed=()
+summary="| target | executions | seconds | corpus in → out | cov | ft | result |"$'\n'"|---|--:|--:|--:|--:|--:|---|"
+for t in "${targets[@]}"; do
+  [ -f "$work/failed-$t" ] && failed+=("$t")
+  summary+=$'\n'"$(cat "$work/row-$t" 2>/dev/null || echo "| $t | ? | ? | ? | ? | ? | no result |")"
+  [ -f "$work/row-$t" ] || failed+=("$t")
 done
 echo "== fuzz summary"
 echo "$summary"

@@ -6,6 +6,7 @@
 //   tenx_soak --model compact=data/models/compact.gguf --model baseline=data/models/baseline.gguf
 //             --suites all --iterations 3 --threads 2
 //   tenx_soak --compare REFERENCE_RUN_DIR OTHER_RUN_DIR   (the kill loop's comparison; exit 1 if they differ)
+#include <algorithm>
 #include <malloc.h>
 #include <sys/resource.h>
 
@@ -157,12 +158,14 @@ int soak(const Args& a) {
     }
     x.seconds = now_seconds() - t0;
     if (!a.keep) fs::remove_all(o.out_dir);
-    x.peak_rss_bytes = maxrss_bytes();
     x.untrimmed_rss_bytes = current_rss_bytes();
     // glibc keeps freed memory in its arenas (fragmentation, not a leak): give it back first, so the
     // RSS compared is what the process still holds; heap_in_use is what it still has allocated.
     ::malloc_trim(0);
     x.current_rss_bytes = current_rss_bytes();
+    // getrusage's high-water mark follows the kernel's batched RSS counters and can trail a VmRSS
+    // read a moment earlier by a few pages (seen under ASan): the peak is at least what we read.
+    x.peak_rss_bytes = std::max({maxrss_bytes(), x.untrimmed_rss_bytes, x.current_rss_bytes});
     x.heap_in_use_bytes = heap_in_use_bytes();
     x.open_fds = open_fds();
     x.mappings = mappings();
