@@ -180,8 +180,14 @@ TensorInfo read_tensor_info(Cursor& c, std::unordered_set<std::string>& names) {
     c.fail(ti.info_pos, fmt::format("tensor '{}': ne[0] = {} is not a multiple of the {} block size {}", t.name,
                                     t.ne[0], info.name, info.block_elems));
   const int64_t row = dtype_row_bytes(t.type, t.ne[0]);
+  // Rows on their own: with ne[0] = 0 the element count above is 0 whatever the other
+  // dimensions are, so their product has not been checked yet (fuzz finding).
+  int64_t rows = 1;
+  for (int d = 1; d < 4; ++d)
+    if (__builtin_mul_overflow(rows, t.ne[d], &rows))
+      c.fail(ti.info_pos, fmt::format("tensor '{}': row count overflows 64 bits", t.name));
   int64_t nbytes = 0;
-  if (row < 0 || __builtin_mul_overflow(row, t.rows(), &nbytes))
+  if (row < 0 || __builtin_mul_overflow(row, rows, &nbytes))
     c.fail(ti.info_pos, fmt::format("tensor '{}': byte size overflows 64 bits", t.name));
   t.nbytes = static_cast<uint64_t>(nbytes);
   ti.offset = c.read<uint64_t>("tensor data offset");

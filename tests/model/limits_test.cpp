@@ -71,6 +71,18 @@ TEST(Limits, GgufBlockCountOf2To31IsRefusedAtTheFirstMissingLayer) {
                      {"layers.gguf", "missing tensor 'blk.0.attn_norm.weight'"});
 }
 
+TEST(Limits, GgufZeroWidthTensorWithOverflowingRowsIsRefused) {
+  // Found by tests/fuzz/gguf_fuzz.cpp in a 10-minute run (corpus/gguf/regress_zero_ne0_rows_overflow.gguf):
+  // with ne[0] = 0 the element count is 0 whatever the other dimensions, so the product of
+  // ne[1..3] went unchecked and overflowed (UBSan: signed integer overflow in TensorView::rows).
+  test::GgufBytes g;
+  g.header(1, 1)
+      .kv_str("general.architecture", "llama")
+      .tensor("t", {0, 1ll << 40, 1ll << 40}, /*F32*/ 0, 0)
+      .align(32);
+  test::expect_error([&] { load_gguf_bytes("rows.gguf", g.b); }, {"rows.gguf", "row count overflows 64 bits"});
+}
+
 TEST(Limits, SafetensorsTenGigabyteHeaderIsRefused) {
   test::ScratchDir dir;
   std::string bytes;
