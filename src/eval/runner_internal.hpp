@@ -7,6 +7,7 @@
 #include <tuple>
 #include <vector>
 
+#include "tenx/eval/item_runner.hpp"
 #include "tenx/eval/record.hpp"
 #include "tenx/eval/runner.hpp"
 #include "tenx/suites/suite.hpp"
@@ -67,5 +68,10 @@ void fill_environment(RunManifest& m);
 // A choice item's prediction from r.loglik: argmax of the log-likelihood (acc) and of it per byte of
 // the continuation (acc_norm), ties to the lower index; sets predicted, correct and correct_norm.
 void score_choices(ItemRecord& r, int gold);
+// An agent item's record fields from the loop's outcome (transcript, steps, calls, stop, success).
+void record_agent_outcome(ItemRecord& r, const AgentOutcome& o);
+// A model's architecture fields (name, dimensions, vocabulary, training context) from its config,
+// for a local model and for a remote one described by --arch alike.
+void describe_config(ModelInfo& m, const ModelConfig& c);
 
 }  // namespace tenx::eval::detail

@@ -307,14 +307,7 @@ void ItemRunner::run_agent(const suites::Item& item, ItemRecord& r) {
     return turn;
   };
   const AgentOutcome o = run_agent_loop(item, writer, limits_);
-  r.output = o.transcript;
-  r.steps = o.steps;
-  r.calls = o.calls;
-  r.valid_calls = o.valid_calls;
-  r.call_match = o.call_match;
-  r.stop_reason = o.stop_reason;
-  r.tokens_out = o.tokens_out;
-  r.correct = o.success;
+  detail::record_agent_outcome(r, o);
 }
 
 
@@ -334,6 +327,29 @@ void score_choices(ItemRecord& r, int gold) {
   r.predicted = best(false);
   r.correct = r.predicted == gold;
   r.correct_norm = best(true) == gold;
+}
+
+
+void record_agent_outcome(ItemRecord& r, const AgentOutcome& o) {
+  r.output = o.transcript;
+  r.steps = o.steps;
+  r.calls = o.calls;
+  r.valid_calls = o.valid_calls;
+  r.call_match = o.call_match;
+  r.stop_reason = o.stop_reason;
+  r.tokens_out = o.tokens_out;
+  r.correct = o.success;
+}
+
+void describe_config(ModelInfo& m, const ModelConfig& c) {
+  m.architecture = arch_name(c.arch);
+  m.n_embd = c.n_embd;
+  m.n_layer = c.n_layer;
+  m.n_head = c.n_head;
+  m.n_head_kv = c.n_head_kv;
+  m.n_ff = c.n_ff;
+  m.n_vocab = c.n_vocab;
+  m.n_ctx = c.n_ctx_train;
 }
 
 }  // namespace detail

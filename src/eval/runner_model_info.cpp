@@ -67,15 +67,8 @@ ModelInfo describe_model(const std::string& name, const std::string& path, const
     m.projector_sha256 = sha256_file(projector_path);
   }
   const ModelConfig& c = model.config;
-  m.architecture = arch_name(c.arch);
+  detail::describe_config(m, c);
   m.n_params = model.n_params();
-  m.n_embd = c.n_embd;
-  m.n_layer = c.n_layer;
-  m.n_head = c.n_head;
-  m.n_head_kv = c.n_head_kv;
-  m.n_ff = c.n_ff;
-  m.n_vocab = c.n_vocab;
-  m.n_ctx = c.n_ctx_train;
   for (const TensorView& t : model.file.tensors) {
     std::string type(dtype_name(t.type));
     std::transform(type.begin(), type.end(), type.begin(), [](unsigned char ch) { return std::toupper(ch); });

@@ -28,15 +28,8 @@ ModelInfo describe_remote(const ModelArg& arg, const remote::Endpoint& endpoint,
   m.compute_source = arch ? kComputeAnalytic : kComputeNone;
   if (!arch) return m;
   const ModelConfig& c = arch->spec.config;
-  m.architecture = arch_name(c.arch);
+  detail::describe_config(m, c);
   m.n_params = arch->spec.n_params();
-  m.n_embd = c.n_embd;
-  m.n_layer = c.n_layer;
-  m.n_head = c.n_head;
-  m.n_head_kv = c.n_head_kv;
-  m.n_ff = c.n_ff;
-  m.n_vocab = c.n_vocab;
-  m.n_ctx = c.n_ctx_train;
   m.weight_bytes = arch->spec.weight_bytes();
   m.kv_bytes_peak = kv_cache_bytes(c, c.n_ctx_train > 0 ? std::min<int64_t>(c.n_ctx_train, 4096) : 2048);
   m.flops_per_token = flops_per_token(arch->spec, 1);

@@ -224,14 +224,7 @@ void RemoteItemRunner::run_agent(const suites::Item& item, ItemRecord& r) {
   };
   const AgentOutcome o = run_agent_loop(item, writer, limits_);
   r.seconds = seconds;
-  r.output = o.transcript;
-  r.steps = o.steps;
-  r.calls = o.calls;
-  r.valid_calls = o.valid_calls;
-  r.call_match = o.call_match;
-  r.stop_reason = o.stop_reason;
-  r.tokens_out = o.tokens_out;
-  r.correct = o.success;
+  detail::record_agent_outcome(r, o);
 }
 
 void RemoteItemRunner::run_many(std::span<const suites::Item* const> items,
