@@ -185,6 +185,42 @@ void bm_e2e(benchmark::State& state, ModelHolder& holder, const BenchModel& bm, 
   if (peak && peak->read_gbs > 0) state.counters["pct_peak_read"] = 100.0 * weight_gbs / peak->read_gbs;
 }
 
+// F32 decode against the read bandwidth, side by side: every iteration reads the
+// 1 GiB buffer of machine_bench once through the same pool, then decodes 32 tokens.
+// The machine is shared, and its bandwidth drifts by tens of percent over minutes
+// (other tenants of the host), so a peak measured minutes earlier is not the
+// denominator the decode actually had; alternating the two in one loop is.
+void bm_decode_vs_read(benchmark::State& state, ModelHolder& holder, const BenchModel& bm, int threads,
+                       ReadBuffer& buffer) {
+  constexpr int kTokens = 32;
+  const Model& m = holder.get(bm);
+  ExecContext ctx(threads);
+  Decoder dec(m, kTokens + 1, 1, 1);
+  const auto ids = bench_token_ids(1, m.config.n_vocab);
+  const Isa isa = best_isa();
+  float sink = 0;
+  run_test(ctx, dec, ids, 0, 4);  // warm-up: pages the weights in, wakes the workers
+  run_read(ctx.pool, isa, buffer, sink);
+  ctx.counters = {};
+  double read_s = 0, read_bytes = 0, decode_s = 0;
+  for (auto _ : state) {
+    auto t0 = std::chrono::steady_clock::now();
+    read_bytes += run_read(ctx.pool, isa, buffer, sink);
+    read_s += seconds_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    run_test(ctx, dec, ids, 0, kTokens);
+    decode_s += seconds_since(t0);
+  }
+  benchmark::DoNotOptimize(sink);
+  const double read_gbs = read_bytes / read_s * 1e-9;
+  const double weight_gbs = static_cast<double>(ctx.counters.total_weight_bytes()) / decode_s * 1e-9;
+  state.counters["threads"] = threads;
+  state.counters["tokens/s"] = static_cast<double>(state.iterations()) * kTokens / decode_s;
+  state.counters["weight_GB/s"] = weight_gbs;
+  state.counters["read_GB/s"] = read_gbs;
+  state.counters["pct_read_side_by_side"] = 100.0 * weight_gbs / read_gbs;
+}
+
 std::vector<int> parse_list(const char* s) {
   std::vector<int> v;
   std::stringstream in(s);
@@ -282,6 +318,18 @@ int run_main(int argc, char** argv) {
           bm_e2e(s, holder, m, test, t, peaks);
         })->Unit(benchmark::kMillisecond)->UseRealTime();
       }
+  // F32 decode vs the read loop, alternating (the bandwidth target's measurement).
+  std::optional<ReadBuffer> read_buffer;
+  for (const auto& m : models) {
+    if (m.spec.type != DType::F32) continue;
+    for (int t : threads) {
+      const std::string name = "e2e/" + m.size + "/f32/tg32_vs_read/threads:" + std::to_string(t);
+      benchmark::RegisterBenchmark(name.c_str(), [&holder, &m, t, &read_buffer](benchmark::State& s) {
+        if (!read_buffer) read_buffer.emplace(kDefaultReadBytes);
+        bm_decode_vs_read(s, holder, m, t, *read_buffer);
+      })->Unit(benchmark::kMillisecond)->UseRealTime();
+    }
+  }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "machine_limits.hpp"
 #include "tenx/ops/kernels.hpp"
 #include "tenx/ops/quant.hpp"
 
@@ -87,6 +89,35 @@ void bm_matmul(benchmark::State& state, DType type, int64_t in, int64_t out, int
   set_rates(state, ctx.counters, state.iterations());
 }
 
+// A GEMM against the FMA peak, side by side: each iteration runs machine_bench's FMA
+// chains on the same pool, then the matmul. The host lends its cores unevenly over
+// minutes; the peak measured in this loop is the one the matmul had.
+void bm_matmul_vs_fma(benchmark::State& state, DType type, int64_t in, int64_t out, int64_t T) {
+  const TensorView& w = weight(type, in, out);
+  std::vector<float> x(static_cast<size_t>(T * in), 0.5f), y(static_cast<size_t>(T * out));
+  ExecContext ctx(g_threads);
+  const bench::Isa isa = bench::best_isa();
+  float sink = 0;
+  matmul(ctx, y.data(), x.data(), w, T);  // warm-up
+  ctx.counters = {};
+  double fma_flops = 0, fma_s = 0, matmul_s = 0;
+  for (auto _ : state) {
+    auto t0 = std::chrono::steady_clock::now();
+    fma_flops += bench::run_fma(ctx.pool, isa, 8 * ctx.pool.size(), 1 << 14, sink);
+    fma_s += bench::seconds_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    matmul(ctx, y.data(), x.data(), w, T);
+    benchmark::DoNotOptimize(y.data());
+    matmul_s += bench::seconds_since(t0);
+  }
+  benchmark::DoNotOptimize(sink);
+  const double gflops = static_cast<double>(ctx.counters.total_flops()) / matmul_s * 1e-9;
+  const double peak = fma_flops / fma_s * 1e-9;
+  state.counters["GFLOP/s"] = gflops;
+  state.counters["fma_GFLOP/s"] = peak;
+  state.counters["pct_fma_side_by_side"] = 100.0 * gflops / peak;
+}
+
 void bm_attention(benchmark::State& state, int64_t T, int64_t past) {
   const AttentionShape s{12, 4, 64};
   const int64_t n = past + T, qd = 12 * 64, kvd = 4 * 64;
@@ -143,6 +174,12 @@ void register_all() {
             ->Unit(benchmark::kMicrosecond)
             ->UseRealTime();
       }
+  for (const auto& s : shapes) {
+    const std::string name = std::string("matmul_vs_fma/f32/") + s.name + "/T=128";
+    benchmark::RegisterBenchmark(name.c_str(), bm_matmul_vs_fma, DType::F32, s.in, s.out, int64_t{128})
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+  }
   for (int64_t past : {0, 511, 2047})
     benchmark::RegisterBenchmark(("attention/decode/keys=" + std::to_string(past + 1)).c_str(), bm_attention,
                                  1, past)

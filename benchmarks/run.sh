@@ -3,8 +3,10 @@
 #   1. builds the Release targets (tenx, machine_bench, ops_bench, e2e_bench);
 #   2. machine_bench: peak FMA GFLOP/s and memory read GB/s, 1 and 2 threads
 #      (its peaks are what the other results are quoted against: same run);
-#   3. ops_bench: kernel GFLOP/s and GB/s at the 134M model's shapes, 1 and 2 threads;
-#   4. e2e_bench: pp128/pp512/tg128 tokens/s on ~2M/25M/134M models, F32/Q8_0/Q4_0;
+#   3. ops_bench: kernel GFLOP/s and GB/s at the 134M model's shapes, 1 and 2 threads, and F32
+#      GEMM alternating with the FMA loop (matmul_vs_fma: the GEMM target's ratio);
+#   4. e2e_bench: pp128/pp512/tg128 tokens/s on ~2M/25M/134M models, F32/Q8_0/Q4_0, and F32
+#      decode alternating with the read loop (tg32_vs_read: the bandwidth target's ratio);
 #   5. (full mode, when tests/peer/node_modules exists) benchmarks/peer/compare.mjs:
 #      the same GGUF files through llama.cpp, alternating engines, medians, ratios;
 #   6. prints a summary (benchmarks/summary.mjs) and writes it to OUT/summary.md.
@@ -30,7 +32,7 @@ while [ $# -gt 0 ]; do
     --no-peer) peer=0 ;;
     --build-dir) build="$2"; shift ;;
     --out) out="$2"; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -54,7 +56,7 @@ if [ "$quick" = 1 ]; then
 else
   reps=3
   min_time=0.5
-  ops_filter='^(matmul/(f32|f16|q8_0|q4_0)/|attention/|rmsnorm/|thread_pool/)'
+  ops_filter='^(matmul/(f32|f16|q8_0|q4_0|q4_k|q6_k)/|matmul_vs_fma/|attention/|rmsnorm/|thread_pool/)'
   e2e_filter='^e2e/'
 fi
 # Google Benchmark flags shared by every run: JSON files, medians over repetitions.

@@ -95,6 +95,24 @@ if ([...opsByThreads.values()].some((m) => m.size > 0)) {
                 gemmWorst2 = gemmWorst2 == null ? {name, pf} : pf < gemmWorst2.pf ? {name, pf} : gemmWorst2;
         }
     say();
+    // GEMM alternating with the FMA loop on the same pool (matmul_vs_fma): the target's ratio.
+    let sideWorst = null;
+    for (const [t, ops] of opsByThreads)
+        for (const [name, r] of ops) {
+            if (!name.startsWith("matmul_vs_fma/")) continue;
+            if (sideWorst === null) {
+                say("F32 GEMM against the FMA loop, side by side (each iteration runs the FMA chains, then the matmul):");
+                say();
+                say("| kernel | threads | GFLOP/s | FMA GFLOP/s (same rounds) | % FMA side by side |");
+                say("| --- | ---: | ---: | ---: | ---: |");
+                sideWorst = {};
+            }
+            say(`| ${name} | ${t} | ${f(r["GFLOP/s"])} | ${f(r["fma_GFLOP/s"])} | ${f(r.pct_fma_side_by_side)} |`);
+            if (t === 2 && (sideWorst.pf == null || r.pct_fma_side_by_side < sideWorst.pf))
+                Object.assign(sideWorst, {name, pf: r.pct_fma_side_by_side});
+        }
+    if (sideWorst !== null) say();
+    if (sideWorst?.pf != null) gemmWorst2 = {...sideWorst, side: true};
 }
 
 // --- end to end
@@ -105,6 +123,7 @@ if (e2e.size > 0) {
     say("| model | type | test | threads | tokens/s | GFLOP/s | % peak FMA | weight GB/s | % read BW | CPU share |");
     say("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const [name, r] of e2e) {
+        if (name.includes("_vs_read/")) continue;  // own table below
         const [, size, type, test, th] = name.split("/");
         say(`| ${size} | ${type} | ${test} | ${th.replace("threads:", "")} | ${big(r["tokens/s"])} | ${f(r["GFLOP/s"])} | ` +
             `${f(r.pct_peak_fma)} | ${f(r["weight_GB/s"], 2)} | ${f(r.pct_peak_read)} | ${f(r.cpu_share, 2)} |`);
@@ -114,6 +133,20 @@ if (e2e.size > 0) {
     say("models whose weights fit in the caches (2M, 25M Q4_0) can exceed 100%. CPU share = process CPU time /");
     say("(wall time x threads): below 1, other processes had the cores for part of the run.");
     say();
+    const sideBySide = [...e2e].filter(([name]) => name.includes("/tg32_vs_read/"));
+    if (sideBySide.length > 0) {
+        say("F32 decode against the read loop, side by side (each iteration reads machine_bench's 1 GiB buffer once,");
+        say("then decodes 32 tokens, through the same pool; the host's bandwidth drifts, this ratio does not):");
+        say();
+        say("| model | threads | tokens/s | weight GB/s | read GB/s (same rounds) | % read BW side by side |");
+        say("| --- | ---: | ---: | ---: | ---: | ---: |");
+        for (const [name, r] of sideBySide) {
+            const [, size, , , th] = name.split("/");
+            say(`| ${size} | ${th.replace("threads:", "")} | ${big(r["tokens/s"])} | ${f(r["weight_GB/s"], 2)} | ` +
+                `${f(r["read_GB/s"], 2)} | ${f(r.pct_read_side_by_side)} |`);
+        }
+        say();
+    }
 }
 
 // --- peer
@@ -141,12 +174,15 @@ for (const type of ["f32", "q8_0"])
         target(`134M ${type} ${r?.test ?? test} vs llama.cpp, 2 threads`, r ? `${f(r.ratio, 2)}x` : "–", ">= 1.0x", "", r ? r.ratio >= 1.0 : null);
     }
 {
-    const r = e2e.get("e2e/134m/f32/tg128/threads:2");
-    const pct = r?.pct_peak_read;
-    target("134M F32 decode, % of measured read bandwidth, 2 threads", pct != null ? `${f(pct)}%` : "–", ">= 85%", "",
-        pct != null ? pct >= 85 : null);
+    // Side by side when measured (the honest denominator on a shared host), else vs the run's peak.
+    const side = e2e.get("e2e/134m/f32/tg32_vs_read/threads:2")?.pct_read_side_by_side;
+    const vsPeak = e2e.get("e2e/134m/f32/tg128/threads:2")?.pct_peak_read;
+    const pct = side ?? vsPeak;
+    const how = side != null ? `side by side; ${vsPeak != null ? `${f(vsPeak)}% of the run's best read` : "no tg128 row"}` : "of the run's best read";
+    target(`134M F32 decode, % of measured read bandwidth, 2 threads (${how})`, pct != null ? `${f(pct)}%` : "–",
+        ">= 85%", "", pct != null ? pct >= 85 : null);
 }
-target(`F32 GEMM at prefill shapes (T=128), worst shape, % of FMA peak, 2 threads${gemmWorst2 ? ` (${gemmWorst2.name})` : ""}`,
+target(`F32 GEMM at prefill shapes (T=128), worst shape, % of FMA peak, 2 threads${gemmWorst2 ? ` (${gemmWorst2.name}${gemmWorst2.side ? ", side by side" : ", of the run's best"})` : ""}`,
     gemmWorst2 ? `${f(gemmWorst2.pf)}%` : "–", ">= 60%", "", gemmWorst2 ? gemmWorst2.pf >= 60 : null);
 for (const type of ["f32", "q8_0", "q4_0"]) {
     const r = peerRow("2m", type, "tg");

@@ -175,7 +175,7 @@ void RemoteItemRunner::run_generate(const suites::Item& item, ItemRecord& r) {
 }
 
 void RemoteItemRunner::run_agent(const suites::Item& item, ItemRecord& r) {
-  const suites::AgentBody& body = item.agent();
+  static_cast<void>(item.agent());  // an agent item (agent() refuses any other kind)
   std::string transcript;  // everything the model has seen: prompt, turns, results
   double seconds = 0;
   bool first = true;

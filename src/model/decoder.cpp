@@ -123,9 +123,8 @@ std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchT
     // Attention block.
     cnt.add_weight_bytes(ph, L.attn_norm->type, L.attn_norm->nbytes);
     rmsnorm(ctx, h_.data(), x_.data(), L.attn_norm_f32.data(), T, d, c.rms_eps);
-    matmul(ctx, q_.data(), h_.data(), *L.wq, T);
-    matmul(ctx, k_.data(), h_.data(), *L.wk, T);
-    matmul(ctx, v_.data(), h_.data(), *L.wv, T);
+    const MatmulOutput qkv[] = {{q_.data(), L.wq}, {k_.data(), L.wk}, {v_.data(), L.wv}};
+    matmul_shared_input(ctx, h_.data(), T, qkv);
     if (c.qkv_bias) {
       for (const TensorView* b : {L.bq, L.bk, L.bv}) cnt.add_weight_bytes(ph, b->type, b->nbytes);
       add_bias(ctx, q_.data(), L.bq_f32.data(), T, qd);
@@ -150,8 +149,8 @@ std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchT
     // Feed-forward block (SwiGLU).
     cnt.add_weight_bytes(ph, L.ffn_norm->type, L.ffn_norm->nbytes);
     rmsnorm(ctx, h_.data(), x_.data(), L.ffn_norm_f32.data(), T, d, c.rms_eps);
-    matmul(ctx, gate_.data(), h_.data(), *L.w_gate, T);
-    matmul(ctx, up_.data(), h_.data(), *L.w_up, T);
+    const MatmulOutput gate_up[] = {{gate_.data(), L.w_gate}, {up_.data(), L.w_up}};
+    matmul_shared_input(ctx, h_.data(), T, gate_up);
     silu_mul(ctx, gate_.data(), up_.data(), T * ff);
     matmul(ctx, h_.data(), gate_.data(), *L.w_down, T);
     add_inplace(ctx, x_.data(), h_.data(), T * d);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "ops/kernel_contract.hpp"
@@ -71,22 +72,47 @@ constexpr int64_t kQ8GemvMaxT = 3;     // up to this many activation rows, raw r
 
 // Q8_0 and Q4_0 weights: activations quantized per 32-block (in parallel, once
 // per call), then integer dot products (simd_q8.inl). Same counting as matmul.
+// T rows of `in` activations quantized per 32-block (Q8Act points into it).
+struct QuantizedActivations {
+  std::vector<int8_t> qs;
+  std::vector<float> d;
+  std::vector<int32_t> sums;
+  Q8Act view() const { return {qs.data(), d.data(), sums.data(), static_cast<int64_t>(d.size()) / rows}; }
+  int64_t rows;
+};
+
+QuantizedActivations quantize_activations(const Kernels& k, ExecContext& ctx, const float* x, int64_t T,
+                                          int64_t in) {
+  const int64_t nb = in / 32;
+  QuantizedActivations a{std::vector<int8_t>(static_cast<size_t>(T * in)),
+                         std::vector<float>(static_cast<size_t>(T * nb)),
+                         std::vector<int32_t>(static_cast<size_t>(T * nb)), T};
+  const int64_t rows_per_chunk = std::max<int64_t>(1, 8192 / in);
+  const int64_t n_chunks = (T + rows_per_chunk - 1) / rows_per_chunk;
+  auto quantize_chunk = [&](int64_t c, int) {
+    const int64_t t0 = c * rows_per_chunk, t1 = std::min(T, t0 + rows_per_chunk);
+    k.quantize_q8_act(a.qs.data() + t0 * in, a.d.data() + t0 * nb, a.sums.data() + t0 * nb, x + t0 * in,
+                      (t1 - t0) * in);
+  };
+  if (n_chunks == 1) {
+    quantize_chunk(0, 0);  // decode: not worth a pool dispatch
+  } else {
+    ctx.pool.parallel_for(n_chunks, quantize_chunk);
+  }
+  return a;
+}
+
+// Decode rows per pool task: enough tasks (8 per worker) to balance, at least 16 rows.
+int64_t gemv_rows_per_task(int64_t out, int n_workers) { return std::max<int64_t>(16, out / (n_workers * 8)); }
+
 void matmul_q8(const Kernels& k, ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T) {
   const int64_t in = w.ne[0], out = w.ne[1], nb = in / 32;
   const int n_workers = ctx.pool.size();
-  std::vector<int8_t> qs(static_cast<size_t>(T * in));
-  std::vector<float> d(static_cast<size_t>(T * nb));
-  std::vector<int32_t> sums(static_cast<size_t>(T * nb));
-  const int64_t rows_per_chunk = std::max<int64_t>(1, 8192 / in);
-  ctx.pool.parallel_for((T + rows_per_chunk - 1) / rows_per_chunk, [&](int64_t c, int) {
-    const int64_t t0 = c * rows_per_chunk, t1 = std::min(T, t0 + rows_per_chunk);
-    k.quantize_q8_act(qs.data() + t0 * in, d.data() + t0 * nb, sums.data() + t0 * nb, x + t0 * in,
-                      (t1 - t0) * in);
-  });
-  const Q8Act xq{qs.data(), d.data(), sums.data(), nb};
+  const QuantizedActivations act = quantize_activations(k, ctx, x, T, in);
+  const Q8Act xq = act.view();
 
   if (T <= kQ8GemvMaxT) {
-    const int64_t rows_per_task = std::max<int64_t>(16, out / (n_workers * 8));
+    const int64_t rows_per_task = gemv_rows_per_task(out, n_workers);
     ctx.pool.parallel_for((out + rows_per_task - 1) / rows_per_task, [&](int64_t task, int) {
       const int64_t r0 = task * rows_per_task, r1 = std::min(out, r0 + rows_per_task);
       k.gemv_q8(y + r0, out, xq, T, w, r0, r1);
@@ -113,6 +139,10 @@ void matmul_with(const Kernels& k, ExecContext& ctx, float* y, const float* x, c
     matmul_q8(k, ctx, y, x, w, T);
     return;
   }
+  if (w.type == DType::Q4_K || w.type == DType::Q6_K) {  // integer Q8_K path (matmul_qk.cpp)
+    matmul_qk(k, ctx, y, x, w, T);
+    return;
+  }
   const int64_t in = w.ne[0], out = w.ne[1];
   const int n_workers = ctx.pool.size();
 
@@ -120,7 +150,7 @@ void matmul_with(const Kernels& k, ExecContext& ctx, float* y, const float* x, c
     // Decode: memory-bound matrix-vector product, threads split the rows.
     // Row scratch for types without a fused dot product (none today; a few KB).
     std::vector<float> scratch(static_cast<size_t>(n_workers * in));
-    const int64_t rows_per_task = std::max<int64_t>(16, out / (n_workers * 8));
+    const int64_t rows_per_task = gemv_rows_per_task(out, n_workers);
     const int64_t n_tasks = (out + rows_per_task - 1) / rows_per_task;
     ctx.pool.parallel_for(n_tasks, [&](int64_t task, int worker) {
       const int64_t r0 = task * rows_per_task, r1 = std::min(out, r0 + rows_per_task);
@@ -149,30 +179,108 @@ void matmul_with(const Kernels& k, ExecContext& ctx, float* y, const float* x, c
   });
 }
 
+namespace {
+bool is_q8_type(DType t) { return t == DType::Q8_0 || t == DType::Q4_0; }
+bool is_float_gemv_type(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
+bool is_qk_type(DType t) { return t == DType::Q4_K || t == DType::Q6_K; }
+}  // namespace
+
+void matmul_shared_input_with(const Kernels& k, ExecContext& ctx, const float* x, int64_t T,
+                              std::span<const MatmulOutput> outs) {
+  if (outs.empty()) return;
+  const int64_t in = outs[0].w->ne[0];
+  bool all_q8 = T >= 1 && T <= kQ8GemvMaxT, all_float = T == 1, all_qk = T == 1;
+  for (const MatmulOutput& o : outs) {
+    if (o.w->ne[0] != in)
+      throw Error(kc::subject_of(*o.w, "matmul"), "matmul with a shared input: row length " +
+                                                      std::to_string(o.w->ne[0]) + " differs from the first weight's " +
+                                                      std::to_string(in));
+    all_q8 = all_q8 && is_q8_type(o.w->type);
+    all_float = all_float && is_float_gemv_type(o.w->type);
+    all_qk = all_qk && is_qk_type(o.w->type);  // Q4_K and Q6_K share the Q8_K activations
+  }
+  if (!all_q8 && !all_float && !all_qk) {  // prefill or mixed kinds: compute-bound or rare, one call each
+    for (const MatmulOutput& o : outs) matmul_with(k, ctx, o.y, x, *o.w, T);
+    return;
+  }
+  // Decode: the row blocks of every weight in one pool dispatch.
+  struct Task {
+    const MatmulOutput* o;
+    int64_t r0, r1;
+  };
+  const int n_workers = ctx.pool.size();
+  std::vector<Task> tasks;
+  for (const MatmulOutput& o : outs) {
+    kc::check_weight(*o.w, "matmul");
+    kc::count_matmul(ctx, *o.w, T);
+    const int64_t out = o.w->ne[1], rows_per_task = gemv_rows_per_task(out, n_workers);
+    for (int64_t r0 = 0; r0 < out; r0 += rows_per_task) tasks.push_back({&o, r0, std::min(out, r0 + rows_per_task)});
+  }
+  if (all_q8) {
+    const QuantizedActivations act = quantize_activations(k, ctx, x, T, in);
+    const Q8Act xq = act.view();
+    ctx.pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i, int) {
+      const Task& t = tasks[static_cast<size_t>(i)];
+      k.gemv_q8(t.o->y + t.r0, t.o->w->ne[1], xq, T, *t.o->w, t.r0, t.r1);
+    });
+    return;
+  }
+  if (all_qk) {
+    const Q8KRows act = quantize_q8k_rows(k, ctx, x, T, in);
+    const Q8KAct xq = act.view();
+    ctx.pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i, int) {
+      const Task& t = tasks[static_cast<size_t>(i)];
+      k.gemv_qk(t.o->y + t.r0, t.o->w->ne[1], xq, T, *t.o->w, t.r0, t.r1);
+    });
+    return;
+  }
+  std::vector<float> scratch(static_cast<size_t>(n_workers * in));
+  ctx.pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i, int worker) {
+    const Task& t = tasks[static_cast<size_t>(i)];
+    k.gemv(t.o->y + t.r0, x, *t.o->w, t.r0, t.r1, scratch.data() + worker * in);
+  });
+}
+
 void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float* q,
                     const AttentionKeys* keys, int64_t T, const AttentionShape& shape) {
   kc::check_attention(keys, T, shape);
   kc::count_attention(ctx, keys, T, shape);
   const int64_t hd = shape.head_dim, q_dim = shape.n_head * hd, kv_dim = shape.n_head_kv * hd;
   const int64_t group = shape.n_head / shape.n_head_kv;
+  std::vector<int64_t> n_keys(static_cast<size_t>(T));
   int64_t max_keys = 0;
-  for (int64_t t = 0; t < T; ++t) max_keys = std::max(max_keys, keys[t].n_keys);
-  // A task is (query, K/V head, slice of that head's query group): the group
+  for (int64_t t = 0; t < T; ++t) {
+    n_keys[static_cast<size_t>(t)] = keys[t].n_keys;
+    max_keys = std::max(max_keys, keys[t].n_keys);
+  }
+  // Consecutive queries over the same cache (a sequence's prefill) form chunks of
+  // up to kAttendQueryChunk: attend transposes a chunk's keys once for all its
+  // queries. Decode (one query per sequence) gives chunks of one.
+  constexpr int64_t kAttendQueryChunk = 32;
+  std::vector<int64_t> chunk_start{0};
+  for (int64_t t = 1; t < T; ++t)
+    if (keys[t].k != keys[t - 1].k || keys[t].v != keys[t - 1].v || t - chunk_start.back() == kAttendQueryChunk)
+      chunk_start.push_back(t);
+  const int64_t n_chunks = static_cast<int64_t>(chunk_start.size());
+  chunk_start.push_back(T);
+  // A task is (chunk, K/V head, slice of that head's query group): the group
   // shares each K/V row load; slices keep enough tasks for all workers when
   // there are few K/V heads (decode with T = 1).
   int64_t per_task = std::min(group, kMaxAttendGroup);
-  while (per_task > 1 && T * shape.n_head_kv * ((group + per_task - 1) / per_task) < 4 * ctx.pool.size())
+  while (per_task > 1 && n_chunks * shape.n_head_kv * ((group + per_task - 1) / per_task) < 4 * ctx.pool.size())
     per_task = (per_task + 1) / 2;
   const int64_t slices = (group + per_task - 1) / per_task;
-  std::vector<float> scores(static_cast<size_t>(ctx.pool.size() * per_task * max_keys));
+  const int64_t scratch_floats = attend_scratch_floats(per_task, max_keys, hd);
+  std::vector<float> scratch(static_cast<size_t>(ctx.pool.size() * scratch_floats));
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  // No [T, n_keys] matrix is ever formed: each task keeps per_task score rows.
-  ctx.pool.parallel_for(T * shape.n_head_kv * slices, [&](int64_t task, int worker) {
-    const int64_t t = task / (shape.n_head_kv * slices), rest = task % (shape.n_head_kv * slices);
+  // No [T, n_keys] matrix is ever formed: a task keeps a few score rows.
+  ctx.pool.parallel_for(n_chunks * shape.n_head_kv * slices, [&](int64_t task, int worker) {
+    const int64_t c = task / (shape.n_head_kv * slices), rest = task % (shape.n_head_kv * slices);
     const int64_t kvh = rest / slices, slice = rest % slices;
     const int64_t h0 = kvh * group + slice * per_task, G = std::min(per_task, group - slice * per_task);
-    k.attend(out + t * q_dim + h0 * hd, q + t * q_dim + h0 * hd, G, keys[t].k + kvh * hd, keys[t].v + kvh * hd,
-             keys[t].n_keys, kv_dim, hd, scale, scores.data() + worker * per_task * max_keys);
+    const int64_t t0 = chunk_start[static_cast<size_t>(c)], nq = chunk_start[static_cast<size_t>(c) + 1] - t0;
+    k.attend(out + t0 * q_dim + h0 * hd, q + t0 * q_dim + h0 * hd, q_dim, nq, G, n_keys.data() + t0,
+             keys[t0].k + kvh * hd, keys[t0].v + kvh * hd, kv_dim, hd, scale, scratch.data() + worker * scratch_floats);
   });
 }
 
@@ -193,6 +301,10 @@ void silu_mul_with(const Kernels& k, ExecContext& ctx, float* gate, const float*
 
 void matmul(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T) {
   simd::matmul_with(simd::kernels_for(simd::best_isa()), ctx, y, x, w, T);
+}
+
+void matmul_shared_input(ExecContext& ctx, const float* x, int64_t T, std::span<const MatmulOutput> outs) {
+  simd::matmul_shared_input_with(simd::kernels_for(simd::best_isa()), ctx, x, T, outs);
 }
 
 void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys* keys, int64_t T,

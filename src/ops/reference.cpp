@@ -87,6 +87,111 @@ void matmul_q8(ExecContext& ctx, float* y, const float* x, const TensorView& w, 
   kc::count_matmul(ctx, w, T);
 }
 
+// ggml's nearest_int: the float sum with 1.5·2^23 rounds to an integer (half to even)
+// in the low mantissa bits. Only called with |v| <= 2^22.
+static int nearest_int_ggml(float v) {
+  const float magic = v + 12582912.f;
+  int32_t i;
+  std::memcpy(&i, &magic, 4);
+  return (i & 0x007fffff) - 0x00400000;
+}
+
+void quantize_activations_q8k(const float* x, int64_t n, int8_t* q, float* d, int16_t* bsums) {
+  for (int64_t b = 0; b < n / 256; ++b, x += 256, q += 256, bsums += 16) {
+    float max = 0.0f, amax = 0.0f;
+    bool finite = true;
+    for (int j = 0; j < 256; ++j) {
+      finite = finite && std::isfinite(x[j]);
+      if (std::fabs(x[j]) > amax) {
+        amax = std::fabs(x[j]);
+        max = x[j];
+      }
+    }
+    std::fill(q, q + 256, int8_t{0});
+    std::fill(bsums, bsums + 16, int16_t{0});
+    if (!finite) {
+      d[b] = NAN;
+      continue;
+    }
+    if (amax == 0.0f) {
+      d[b] = 0.0f;
+      continue;
+    }
+    const float iscale = -127.0f / max;
+    d[b] = 1.0f / iscale;
+    if (!std::isfinite(iscale)) continue;  // max below ~3.7e-37
+    for (int j = 0; j < 256; ++j) {
+      q[j] = static_cast<int8_t>(std::min(127, nearest_int_ggml(iscale * x[j])));
+      bsums[j / 16] = static_cast<int16_t>(bsums[j / 16] + q[j]);
+    }
+  }
+}
+
+void matmul_qk(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T) {
+  kc::check_weight(w, "matmul");
+  if (w.type != DType::Q4_K && w.type != DType::Q6_K)
+    throw Error(kc::subject_of(w, "matmul"), "ref::matmul_qk takes Q4_K or Q6_K weights");
+  const int64_t in = w.ne[0], out = w.ne[1], nsb = in / 256;
+  std::vector<int8_t> xq(static_cast<size_t>(in));
+  std::vector<float> xd(static_cast<size_t>(nsb));
+  std::vector<int16_t> xs(static_cast<size_t>(nsb * 16));
+  for (int64_t t = 0; t < T; ++t) {
+    quantize_activations_q8k(x + t * in, in, xq.data(), xd.data(), xs.data());
+    for (int64_t o = 0; o < out; ++o) {
+      double s = 0.0;
+      for (int64_t i = 0; i < nsb; ++i) {
+        const int8_t* q8 = xq.data() + i * 256;
+        const int16_t* bsum = xs.data() + i * 16;
+        int64_t sum_q[16] = {};  // Σ w_int·q8 per 16-element sub-block
+        if (w.type == DType::Q4_K) {
+          // 144 bytes: d, dmin (halves), 12 bytes of 6-bit scales and mins, 128 bytes of
+          // nibbles: bytes 32k..32k+31 hold elements 64k.. (low) and 64k+32.. (high).
+          const uint8_t* blk = w.row(o) + i * 144;
+          uint16_t hd, hm;
+          std::memcpy(&hd, blk, 2);
+          std::memcpy(&hm, blk + 2, 2);
+          const uint8_t* s6 = blk + 4;
+          int64_t s1 = 0, s2 = 0;
+          for (int j = 0; j < 8; ++j) {  // 32-element sub-blocks, ggml's get_scale_min_k4
+            const int sc = j < 4 ? s6[j] & 63 : (s6[j + 4] & 0xF) | ((s6[j - 4] >> 6) << 4);
+            const int m = j < 4 ? s6[j + 4] & 63 : (s6[j + 4] >> 4) | ((s6[j] >> 6) << 4);
+            for (int l = 0; l < 32; ++l) {
+              const uint8_t byte = blk[16 + (j / 2) * 32 + l];
+              const int q4 = j % 2 == 0 ? byte & 0xF : byte >> 4;
+              sum_q[(32 * j + l) / 16] += q4 * q8[32 * j + l];
+            }
+            s1 += sc * (sum_q[2 * j] + sum_q[2 * j + 1]);
+            s2 += m * (bsum[2 * j] + bsum[2 * j + 1]);
+          }
+          s += static_cast<double>(xd[static_cast<size_t>(i)]) *
+               (static_cast<double>(f16_to_f32(hd)) * static_cast<double>(s1) -
+                static_cast<double>(f16_to_f32(hm)) * static_cast<double>(s2));
+        } else {
+          // 210 bytes: ql[128] (low 4 bits), qh[64] (high 2 bits), 16 int8 scales, d.
+          // Element p of half h (0..127): ql byte p % 64 (low nibble if p < 64),
+          // qh byte p % 32, bits 2·(p / 32); scale of element e = scales[e / 16].
+          const uint8_t* blk = w.row(o) + i * 210;
+          uint16_t hd;
+          std::memcpy(&hd, blk + 208, 2);
+          int64_t total = 0;
+          for (int e = 0; e < 256; ++e) {
+            const int h = e / 128, p = e % 128;
+            const uint8_t lb = blk[64 * h + p % 64], hb = blk[128 + 32 * h + p % 32];
+            const int low = p < 64 ? lb & 0xF : lb >> 4;
+            const int high = (hb >> (2 * (p / 32))) & 3;
+            sum_q[e / 16] += ((low | (high << 4)) - 32) * q8[e];
+          }
+          for (int j = 0; j < 16; ++j) total += static_cast<int8_t>(blk[192 + j]) * sum_q[j];
+          s += static_cast<double>(xd[static_cast<size_t>(i)]) * static_cast<double>(f16_to_f32(hd)) *
+               static_cast<double>(total);
+        }
+      }
+      y[t * out + o] = static_cast<float>(s);
+    }
+  }
+  kc::count_matmul(ctx, w, T);
+}
+
 void add_bias(ExecContext& ctx, float* y, const float* bias, int64_t T, int64_t n) {
   for (int64_t t = 0; t < T; ++t)
     for (int64_t i = 0; i < n; ++i) y[t * n + i] += bias[i];

@@ -92,6 +92,66 @@ float q8_dot_q4_0(const uint8_t* w, const int8_t* xq, const float* xd, const int
 }
 
 #include "ops/simd_q8.inl"
+#include "ops/simd_qk.inl"
+
+// Q4_K / Q6_K row dots in plain integer loops (the compiler may vectorise them).
+float qk_dot_q4_k(const uint8_t* w, const int8_t* xq, const float* xd, const int16_t* bsums, int64_t nsb) {
+  float acc = 0.0f;
+  for (int64_t i = 0; i < nsb; ++i, w += 144, xq += kQKK, bsums += 16) {
+    int32_t sc[8], m[8];
+    qk_q4_k_scales(w + 4, sc, m);
+    int32_t s1 = 0;
+    for (int j = 0; j < 4; ++j) {
+      const uint8_t* q = w + 16 + 32 * j;
+      int32_t lo = 0, hi = 0;
+      for (int l = 0; l < 32; ++l) {
+        lo += (q[l] & 0xF) * xq[64 * j + l];
+        hi += (q[l] >> 4) * xq[64 * j + 32 + l];
+      }
+      s1 += sc[2 * j] * lo + sc[2 * j + 1] * hi;
+    }
+    acc += xd[i] * (block_scale(w) * static_cast<float>(s1) -
+                    block_scale(w + 2) * static_cast<float>(qk_q4_k_min_sum(m, bsums)));
+  }
+  return acc;
+}
+
+float qk_dot_q6_k(const uint8_t* w, const int8_t* xq, const float* xd, const int16_t* bsums, int64_t nsb) {
+  float acc = 0.0f;
+  for (int64_t i = 0; i < nsb; ++i, w += 210, xq += kQKK, bsums += 16) {
+    const int8_t* sc = reinterpret_cast<const int8_t*>(w + 192);
+    int32_t s = 0;
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = w + 64 * h;
+      const uint8_t* qh = w + 128 + 32 * h;
+      const int8_t* x = xq + 128 * h;
+      for (int k = 0; k < 8; ++k) {  // 16-element sub-blocks 8h + k
+        int32_t sub = 0;
+        for (int l = 16 * (k % 2); l < 16 * (k % 2) + 16; ++l) {
+          // element 32c + l of the half: ql byte l + 32·(c % 2) (low nibble for c < 2),
+          // qh byte l, bits 2c..2c+1
+          const int c = k / 2;
+          const uint8_t lb = ql[l + (c % 2) * 32];
+          const int q = ((c < 2 ? lb & 0xF : lb >> 4) | (((qh[l] >> (2 * c)) & 3) << 4));
+          sub += q * x[32 * c + l];
+        }
+        s += sc[8 * h + k] * (sub - 32 * bsums[8 * h + k]);
+      }
+    }
+    acc += xd[i] * block_scale(w + 208) * static_cast<float>(s);
+  }
+  return acc;
+}
+
+void qk_row(float* y, int64_t ldy, const uint8_t* w, DType type, const Q8KAct& x, int64_t T) {
+  const int64_t nsb = x.nsb;
+  for (int64_t t = 0; t < T; ++t) {
+    const int8_t* xq = x.qs + t * nsb * kQKK;
+    const float* xd = x.d + t * nsb;
+    const int16_t* xs = x.bsums + t * nsb * 16;
+    y[t * ldy] = type == DType::Q4_K ? qk_dot_q4_k(w, xq, xd, xs, nsb) : qk_dot_q6_k(w, xq, xd, xs, nsb);
+  }
+}
 #undef TENX_QG
 #undef TENX_QN
 #undef TENX_QXOR
@@ -106,7 +166,7 @@ const Kernels& generic_kernels() {
   static const Kernels k{Isa::Generic,      "generic",          generic::gemv,           generic::gemm,
                          generic::dequantize_rows, generic::attend, generic::silu_mul,   "generic",
                          generic::kQ8Group, generic::quantize_q8_act, generic::gemv_q8, generic::pack_q8,
-                         generic::gemm_q8};
+                         generic::gemm_q8, generic::quantize_q8k_act, generic::gemv_qk};
   return k;
 }
 }  // namespace tenx::simd

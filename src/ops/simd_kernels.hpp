@@ -7,12 +7,23 @@
 //
 // Internal to src/ops (tests include it to check every instruction set).
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "tenx/ops/kernels.hpp"
 
 namespace tenx::simd {
 
 inline constexpr int64_t kMaxAttendGroup = 64;
+// From this many query rows (queries x heads) on, attend transposes the keys once
+// and scores kW keys per vector; below it (decode) it dots each key row.
+inline constexpr int64_t kAttendTransposeMinRows = 4;
+// Row stride of the transposed keys: whole 64-key tiles for every vector width.
+inline int64_t attend_key_stride(int64_t max_keys) { return (max_keys + 63) / 64 * 64; }
+inline int64_t attend_scratch_floats(int64_t G, int64_t max_keys, int64_t hd) {
+  const int64_t per_key = G * max_keys, transposed = (hd + 2) * attend_key_stride(max_keys);  // keys + two score rows
+  return per_key > transposed ? per_key : transposed;
+}
 
 enum class Isa { Generic = 0, Avx2 = 1, Avx512 = 2 };
 
@@ -23,6 +34,15 @@ struct Q8Act {
   const float* d;
   const int32_t* sum;
   int64_t nb;  // blocks per row
+};
+
+// Activation rows quantized per 256-element super-block (Q8_K, simd_qk.inl): row t has
+// qs[t·nsb·256 ..], its super-block scales at d[t·nsb ..], its sums of 16 qs at bsums[t·nsb·16 ..].
+struct Q8KAct {
+  const int8_t* qs;
+  const float* d;
+  const int16_t* bsums;
+  int64_t nsb;  // super-blocks per row
 };
 
 // v rounded to an IEEE half and back (out of line: one definition for every ISA).
@@ -39,10 +59,12 @@ struct Kernels {
                int64_t K);
   // dst[r * in + k]: rows [r0, r1) of w as floats (bit-identical to dequantize_row).
   void (*dequantize_rows)(float* dst, const TensorView& w, int64_t r0, int64_t r1);
-  // G query heads sharing one K/V head (q, out: G consecutive rows of hd, G <= kMaxAttendGroup):
-  // out[g] = softmax(scale · q[g]·kⱼ) · vⱼ, with kⱼ = k + j·stride. scores holds G·n_keys floats.
-  void (*attend)(float* out, const float* q, int64_t G, const float* k, const float* v, int64_t n_keys,
-                 int64_t stride, int64_t hd, float scale, float* scores);
+  // NQ query positions x G query heads sharing one K/V head (G <= kMaxAttendGroup):
+  // head g of query i is q[i·q_stride + g·hd ..], its output out[i·q_stride + g·hd ..] =
+  // softmax(scale · q·kⱼ) · vⱼ over its keys j < n_keys[i], kⱼ = k + j·stride (vⱼ alike).
+  // scratch holds attend_scratch_floats(G, max n_keys, hd) floats.
+  void (*attend)(float* out, const float* q, int64_t q_stride, int64_t NQ, int64_t G, const int64_t* n_keys,
+                 const float* k, const float* v, int64_t stride, int64_t hd, float scale, float* scratch);
   // gate[i] = silu(gate[i]) · up[i] (vectorised exp, within a few ulp of expf).
   void (*silu_mul)(float* gate, const float* up, int64_t n);
 
@@ -58,6 +80,12 @@ struct Kernels {
   void (*pack_q8)(uint8_t* dst, const TensorView& w, int64_t r0, int64_t r1);
   // y[t·ldy + r] = x[t] · packed row r, t < T, r < n_rows.
   void (*gemm_q8)(float* y, int64_t ldy, const Q8Act& x, int64_t T, const uint8_t* packed, int64_t n_rows);
+
+  // Q4_K / Q6_K weights against Q8_K activations (simd_qk.inl; definition ref::matmul_qk).
+  // x[0..n) (n a multiple of 256) to Q8_K super-blocks, bit-identical to ref::quantize_activations_q8k.
+  void (*quantize_q8k_act)(int8_t* qs, float* d, int16_t* bsums, const float* x, int64_t n);
+  // y[t·ldy + r - r0] = x[t] · row r of w for r in [r0, r1), t < T (w Q4_K or Q6_K).
+  void (*gemv_qk)(float* y, int64_t ldy, const Q8KAct& x, int64_t T, const TensorView& w, int64_t r0, int64_t r1);
 };
 
 // Bytes pack_q8 writes for n_rows rows of nb blocks.
@@ -76,6 +104,20 @@ void matmul_with(const Kernels& k, ExecContext& ctx, float* y, const float* x, c
 void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float* q,
                     const AttentionKeys* keys, int64_t T, const AttentionShape& shape);
 void silu_mul_with(const Kernels& k, ExecContext& ctx, float* gate, const float* up, int64_t n);
+void matmul_shared_input_with(const Kernels& k, ExecContext& ctx, const float* x, int64_t T,
+                              std::span<const MatmulOutput> outs);
+// Q4_K / Q6_K weights through the integer kernels (matmul_qk.cpp; no checks or counting,
+// matmul_with does those).
+void matmul_qk(const Kernels& k, ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T);
+// T rows of `in` activations quantized to Q8_K (in parallel for many rows); view() points into it.
+struct Q8KRows {
+  std::vector<int8_t> qs;
+  std::vector<float> d;
+  std::vector<int16_t> bsums;
+  int64_t nsb;
+  Q8KAct view() const { return {qs.data(), d.data(), bsums.data(), nsb}; }
+};
+Q8KRows quantize_q8k_rows(const Kernels& k, ExecContext& ctx, const float* x, int64_t T, int64_t in);
 
 // Per-ISA tables (defined in simd_<isa>.cpp).
 const Kernels& generic_kernels();

@@ -66,11 +66,14 @@ inline float q8_weight_block(const uint8_t* row, DType type, int64_t b, int8_t* 
     __builtin_memcpy(v, blk + 2, kQK);
     return block_scale(blk);
   }
+  // Sixteen bytes at once: low nibbles are elements 0..15, high ones 16..31.
+  typedef uint8_t bytes16 __attribute__((vector_size(16)));
   const uint8_t* blk = row + b * 18;
-  for (int j = 0; j < kQK / 2; ++j) {
-    v[j] = static_cast<int8_t>((blk[2 + j] & 0xF) - 8);
-    v[j + kQK / 2] = static_cast<int8_t>((blk[2 + j] >> 4) - 8);
-  }
+  bytes16 q;
+  __builtin_memcpy(&q, blk + 2, 16);
+  const bytes16 lo = (q & 0xF) - 8, hi = (q >> 4) - 8;  // wraps to the int8 value
+  __builtin_memcpy(v, &lo, 16);
+  __builtin_memcpy(v + kQK / 2, &hi, 16);
   return block_scale(blk);
 }
 

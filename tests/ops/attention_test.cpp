@@ -83,6 +83,9 @@ TEST(Attention, EveryIsaMatchesReference) {
       {{6, 3, 33}, {17}},       {{12, 4, 64}, {2, 9, 1}},  {{14, 2, 65}, {40}},
       {{4, 1, 100}, {3, 4}},    {{2, 2, 128}, {70}},      {{130, 1, 4}, {5}},  // group > kMaxAttendGroup
       {{32, 2, 64}, {1}},       {{9, 3, 17}, {2, 2, 2, 2}},
+      // Prefill chunks (several queries over one cache: keys transposed once), keys
+      // past whole 64-key tiles, heads of every vector-width remainder, chunk limits.
+      {{12, 12, 64}, {100}},    {{6, 2, 33}, {70, 3}},    {{3, 1, 23}, {1, 65}}, {{2, 2, 8}, {33, 1, 31}},
   };
   for (simd::Isa isa : {simd::Isa::Generic, simd::Isa::Avx2, simd::Isa::Avx512}) {
     if (!simd::isa_supported(isa)) continue;

@@ -49,11 +49,14 @@ void expect_close(const float* y, const std::vector<float>& yr, const float* x, 
   }
 }
 
-// Q8_0 / Q4_0 weights multiply 8-bit activations (ref::matmul_q8; matmul_q8_test.cpp
-// checks them more tightly and against the float semantics); the others are float.
+// Q8_0 / Q4_0 and Q4_K / Q6_K weights multiply 8-bit activations (ref::matmul_q8,
+// ref::matmul_qk; matmul_q8_test.cpp and matmul_qk_test.cpp check them more tightly and
+// against the float semantics); the others are float.
 void reference_matmul(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T) {
   if (w.type == DType::Q8_0 || w.type == DType::Q4_0)
     ref::matmul_q8(ctx, y, x, w, T);
+  else if (w.type == DType::Q4_K || w.type == DType::Q6_K)
+    ref::matmul_qk(ctx, y, x, w, T);
   else
     ref::matmul(ctx, y, x, w, T);
 }

@@ -5,6 +5,7 @@
 // docs/flops.md). Scalar references of the same functions live in
 // ops/reference.hpp and are the oracle of the tests.
 #include <cstdint>
+#include <span>
 
 #include "tenx/ops/context.hpp"
 #include "tenx/tensor/view.hpp"
@@ -13,9 +14,24 @@ namespace tenx {
 
 // y[T, out] = x[T, in] · Wᵀ, W a 2-D weight with ne = {in, out} in any storage
 // type. Counts 2·T·in·out matmul FLOPs and W's bytes once. Q8_0 and Q4_0 weights
-// multiply activations quantized per 32-element block to 8 bits, with integer dot
-// products, as llama.cpp does (definition: ref::matmul_q8); other types in float.
+// multiply activations quantized per 32-element block to 8 bits, Q4_K and Q6_K
+// weights activations quantized per 256-element block (Q8_K), with integer dot
+// products, as llama.cpp does (definitions: ref::matmul_q8, ref::matmul_qk);
+// F32, F16 and BF16 weights in float.
 void matmul(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T);
+
+// One input, several weights (q/k/v, gate/up): outs[i].y = x · outs[i].wᵀ, every
+// value and count exactly as separate matmul calls give them. In decode (T = 1 for
+// F32/F16/BF16 and for Q4_K/Q6_K weights, T <= 3 for Q8_0/Q4_0) the row blocks of
+// all the weights go to the pool in one dispatch, so the threads keep streaming
+// weights from one matrix into the next instead of meeting at a barrier after
+// each, and x is quantized once.
+// Every weight must have the same row length.
+struct MatmulOutput {
+  float* y;
+  const TensorView* w;
+};
+void matmul_shared_input(ExecContext& ctx, const float* x, int64_t T, std::span<const MatmulOutput> outs);
 
 // y[T, n] += bias[n] (kAdd per element).
 void add_bias(ExecContext& ctx, float* y, const float* bias, int64_t T, int64_t n);

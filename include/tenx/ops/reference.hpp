@@ -24,6 +24,23 @@ void quantize_activations_q8(const float* x, int64_t n, int8_t* q, float* d, int
 // each block's dot product with the weight block's integers (Q4_0: nibble - 8)
 // summed exactly, y = Σ_blocks d_w·d_x·Σ q_w·q_x in double. Same counting as matmul.
 void matmul_q8(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T);
+
+// x[0..n) (n a multiple of 256) quantized per 256-element super-block exactly as
+// ggml's quantize_row_q8_K_ref (Q8_K): max = the first element of largest |x|,
+// iscale = -127/max, q = min(127, nearest_int(iscale·x)) (round half to even, ggml's
+// magic-number trick), d = 1/iscale (negative when max > 0), bsums[16] = Σ of each 16 q.
+// An all-zero block gets d = 0, q = 0. Outside ggml's domain, by tenx's choice: a block
+// holding a NaN or infinity gets d = NaN, q = 0, bsums = 0 (its products are NaN, as in
+// float); a block so tiny that iscale overflows gets q = 0, d = 1/iscale = ±0 (what
+// ggml's nearest_int yields there as well).
+void quantize_activations_q8k(const float* x, int64_t n, int8_t* q, float* d, int16_t* bsums);
+
+// The semantics of the fast Q4_K / Q6_K matmul (llama.cpp's vec_dot_q4_K_q8_K /
+// q6_K_q8_K): every row of x quantized as above; per super-block the exact integer
+// sums over the 16-element sub-blocks j, Q4_K: S1 = Σ_j sc_j·Σ q4·q8, S2 = Σ_j m_j·bsum_j,
+// y += d_x·(d_w·S1 - dmin_w·S2); Q6_K: S = Σ_j sc_j·Σ (q6 - 32)·q8, y += d_x·d_w·S; in
+// double. Same counting as matmul.
+void matmul_qk(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T);
 void add_bias(ExecContext& ctx, float* y, const float* bias, int64_t T, int64_t n);
 void add_inplace(ExecContext& ctx, float* y, const float* x, int64_t n);
 void rmsnorm(ExecContext& ctx, float* y, const float* x, const float* weight, int64_t T, int64_t C,

@@ -1,0 +1,164 @@
+// The Q4_K / Q6_K row dots of simd_qk.inl for AVX2 and AVX-512 VNNI (llama.cpp's AVX2
+// scheme), included by simd_avx2.cpp and simd_avx512_vnni.cpp after simd_qk.inl and
+//   __m256i qk_madd_acc(__m256i acc, __m256i p, __m256i s)   acc + madd_epi16(p, s)
+//   TENX_QK_N   tokens per tile (4 for AVX2's 16 registers, 8 with AVX-512's 32)
+// (AVX2: vpmaddwd + vpaddd; VNNI: vpdpwssd). A weight row's super-block is decoded
+// once per tile of tokens (prefill), so decoding costs 1/N of the integer products.
+// The weights' small integers are unsigned (Q4_K 0..15, Q6_K 0..63), so vpmaddubsw
+// multiplies them with the int8 activations directly (|pair sum| <= 2·63·128, no
+// saturation); each 16-bit pair sum is then multiplied by its sub-block scale into
+// int32 lanes. Every lane stays an exact integer (< 2^31); lanes become floats once
+// per super-block, scaled by d_w·d_x.
+
+inline __m256i qk_load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+inline float qk_hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// The 6-bit scales and mins of a Q4_K super-block (12 bytes at s) as int16 lanes:
+// sc_0..7 in lanes 0..7, m_0..7 in lanes 8..15 (ggml's utmp bit shuffle).
+inline __m256i qk_q4_k_scales_mins(const uint8_t* s) {
+  uint32_t u[4];
+  __builtin_memcpy(u, s, 12);
+  const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+  u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+  const uint32_t mins_lo = u[1] & k1;
+  u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+  u[2] = mins_lo;
+  u[0] &= k1;
+  return _mm256_cvtepu8_epi16(_mm_set_epi32(static_cast<int>(u[3]), static_cast<int>(u[2]),
+                                            static_cast<int>(u[1]), static_cast<int>(u[0])));
+}
+
+// Lane k (< 8) of v's low 128 bits in all 16 int16 lanes.
+inline __m256i qk_splat16(__m256i v, int k) {
+  return _mm256_shuffle_epi8(v, _mm256_set1_epi16(static_cast<int16_t>(((2 * k + 1) << 8) | (2 * k))));
+}
+
+// One Q4_K row against N activation rows (token n at xq + n·stride etc.): the nibbles
+// and scales of a super-block are decoded once and used for all N tokens.
+template <int N>
+void qk_tile_q4_k(float* y, int64_t ldy, const uint8_t* w, const Q8KAct& x, int64_t t0) {
+  const int64_t nsb = x.nsb;
+  const int8_t* xq = x.qs + t0 * nsb * kQKK;
+  const float* xd = x.d + t0 * nsb;
+  const int16_t* xs = x.bsums + t0 * nsb * 16;
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  __m256 acc[N];
+  for (int n = 0; n < N; ++n) acc[n] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nsb; ++i, w += 144) {
+    const __m256i sm = qk_q4_k_scales_mins(w + 4);
+    const __m256i sc = _mm256_permute2x128_si256(sm, sm, 0x00);  // scales in both halves
+    const __m128i m8 = _mm256_extracti128_si256(sm, 1);
+    // m_j for both 16-element halves of sub-block j, against the 16 bsums
+    const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
+    __m256i s1[N];
+    for (int n = 0; n < N; ++n) s1[n] = _mm256_setzero_si256();
+    for (int j = 0; j < 4; ++j) {  // 32 bytes: sub-block 2j in the low nibbles, 2j+1 in the high
+      const __m256i q = qk_load(w + 16 + 32 * j);
+      const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+      const __m256i slo = qk_splat16(sc, 2 * j), shi = qk_splat16(sc, 2 * j + 1);
+      for (int n = 0; n < N; ++n) {
+        const int8_t* xn = xq + (n * nsb + i) * kQKK + 64 * j;
+        s1[n] = qk_madd_acc(s1[n], _mm256_maddubs_epi16(lo, qk_load(xn)), slo);
+        s1[n] = qk_madd_acc(s1[n], _mm256_maddubs_epi16(hi, qk_load(xn + 32)), shi);
+      }
+    }
+    const float dw = block_scale(w), dmin = block_scale(w + 2);
+    for (int n = 0; n < N; ++n) {
+      const float dx = xd[n * nsb + i];
+      const __m256i s2 = _mm256_madd_epi16(qk_load(xs + (n * nsb + i) * 16), mins);
+      acc[n] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx), _mm256_cvtepi32_ps(s1[n]), acc[n]);
+      acc[n] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * dx), _mm256_cvtepi32_ps(s2), acc[n]);
+    }
+  }
+  for (int n = 0; n < N; ++n) y[n * ldy] = qk_hsum(acc[n]);
+}
+
+// Byte patterns that spread scales a and a+1 (int8) over the low and high 8 bytes,
+// for a = 0, 2, .., 14 (vpshufb, then sign-extended to int16 per 128-bit half).
+inline __m128i qk_pair_pattern(int a) {
+  return _mm_set_epi8(static_cast<char>(a + 1), static_cast<char>(a + 1), static_cast<char>(a + 1),
+                      static_cast<char>(a + 1), static_cast<char>(a + 1), static_cast<char>(a + 1),
+                      static_cast<char>(a + 1), static_cast<char>(a + 1), static_cast<char>(a),
+                      static_cast<char>(a), static_cast<char>(a), static_cast<char>(a), static_cast<char>(a),
+                      static_cast<char>(a), static_cast<char>(a), static_cast<char>(a));
+}
+inline __m256i qk_scale_pair(__m128i scales, int a) {
+  return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, qk_pair_pattern(a)));
+}
+
+// Σ_j sc_j·(Σ q6·q8 - 32·bsum_j): the 6-bit values are used unsigned (0..63) and the
+// offset 32 comes back through the activations' sums of 16. One row, N tokens.
+template <int N>
+void qk_tile_q6_k(float* y, int64_t ldy, const uint8_t* w, const Q8KAct& x, int64_t t0) {
+  const int64_t nsb = x.nsb;
+  const int8_t* xq = x.qs + t0 * nsb * kQKK;
+  const float* xd = x.d + t0 * nsb;
+  const int16_t* xs = x.bsums + t0 * nsb * 16;
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
+  __m256 acc[N];
+  for (int n = 0; n < N; ++n) acc[n] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nsb; ++i, w += 210) {
+    const __m128i scales = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 192));
+    const __m256i sc16 = _mm256_cvtepi8_epi16(scales);
+    __m256i s[N];  // start at -32·Σ sc_j·bsum_j
+    for (int n = 0; n < N; ++n)
+      s[n] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                              _mm256_slli_epi32(_mm256_madd_epi16(sc16, qk_load(xs + (n * nsb + i) * 16)), 5));
+    for (int h = 0; h < 2; ++h) {  // 128-element halves: ql[64], qh[32]
+      const __m256i l1 = qk_load(w + 64 * h), l2 = qk_load(w + 64 * h + 32), hb = qk_load(w + 128 + 32 * h);
+      const __m256i q0 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
+      const __m256i q1 = _mm256_or_si256(_mm256_and_si256(l2, m4),
+                                         _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
+      const __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                         _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
+      const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l2, 4), m4),
+                                         _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+      const __m256i p0 = qk_scale_pair(scales, 8 * h), p1 = qk_scale_pair(scales, 8 * h + 2);
+      const __m256i p2 = qk_scale_pair(scales, 8 * h + 4), p3 = qk_scale_pair(scales, 8 * h + 6);
+      for (int n = 0; n < N; ++n) {
+        const int8_t* xn = xq + (n * nsb + i) * kQKK + 128 * h;
+        s[n] = qk_madd_acc(s[n], _mm256_maddubs_epi16(q0, qk_load(xn)), p0);
+        s[n] = qk_madd_acc(s[n], _mm256_maddubs_epi16(q1, qk_load(xn + 32)), p1);
+        s[n] = qk_madd_acc(s[n], _mm256_maddubs_epi16(q2, qk_load(xn + 64)), p2);
+        s[n] = qk_madd_acc(s[n], _mm256_maddubs_epi16(q3, qk_load(xn + 96)), p3);
+      }
+    }
+    const float dw = block_scale(w + 208);
+    for (int n = 0; n < N; ++n)
+      acc[n] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xd[n * nsb + i]), _mm256_cvtepi32_ps(s[n]), acc[n]);
+  }
+  for (int n = 0; n < N; ++n) y[n * ldy] = qk_hsum(acc[n]);
+}
+
+// Token tiles of TENX_QK_N (4 or 8), then the rest.
+template <int N>
+void qk_tile(float* y, int64_t ldy, const uint8_t* w, DType type, const Q8KAct& x, int64_t t0) {
+  if (type == DType::Q4_K) {
+    qk_tile_q4_k<N>(y + t0 * ldy, ldy, w, x, t0);
+  } else {
+    qk_tile_q6_k<N>(y + t0 * ldy, ldy, w, x, t0);
+  }
+}
+
+void qk_row(float* y, int64_t ldy, const uint8_t* w, DType type, const Q8KAct& x, int64_t T) {
+  int64_t t = 0;
+  for (; t + TENX_QK_N <= T; t += TENX_QK_N) qk_tile<TENX_QK_N>(y, ldy, w, type, x, t);
+  switch (T - t) {
+#if TENX_QK_N > 4
+    case 7: qk_tile<7>(y, ldy, w, type, x, t); break;
+    case 6: qk_tile<6>(y, ldy, w, type, x, t); break;
+    case 5: qk_tile<5>(y, ldy, w, type, x, t); break;
+    case 4: qk_tile<4>(y, ldy, w, type, x, t); break;
+#endif
+    case 3: qk_tile<3>(y, ldy, w, type, x, t); break;
+    case 2: qk_tile<2>(y, ldy, w, type, x, t); break;
+    case 1: qk_tile<1>(y, ldy, w, type, x, t); break;
+    default: break;
+  }
+}
