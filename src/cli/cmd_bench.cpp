@@ -15,6 +15,7 @@
 #include "common.hpp"
 #include "tenx/model/decoder.hpp"
 #include "tenx/model/generation.hpp"
+#include "tenx/ops/kernels.hpp"
 #include "tenx/util/error.hpp"
 #include "tenx/util/process.hpp"
 
@@ -91,6 +92,8 @@ void run(const BenchArgs& a) {
     nlohmann::ordered_json j;
     j["build_commit"] = TENX_VERSION;
     j["cpu_info"] = cpu_model();
+    j["backends"] = "CPU";
+    j["kernels"] = fmt::format("{} (int8 dot: {})", kernel_isa_name(), kernel_int8_name());
     j["model_filename"] = filename;
     j["model_type"] = type;
     j["model_size"] = m.weight_bytes();
@@ -153,7 +156,8 @@ void run(const BenchArgs& a) {
                  t.threads, t.name, j["avg_ts"].get<double>(), j["stddev_ts"].get<double>(),
                  j["gflops_per_s"].get<double>());
     }
-    fmt::print("\nbuild: tenx {} ({}), FLOPs: 1 multiply-add = 2\n", TENX_VERSION, cpu_model());
+    fmt::print("\nbuild: tenx {} ({}, kernels {}, int8 dot {}), FLOPs: 1 multiply-add = 2\n", TENX_VERSION,
+               cpu_model(), kernel_isa_name(), kernel_int8_name());
   }
 }
 

@@ -299,6 +299,9 @@ void silu_mul_with(const Kernels& k, ExecContext& ctx, float* gate, const float*
 
 }  // namespace simd
 
+const char* kernel_isa_name() { return simd::kernels_for(simd::best_isa()).name; }
+const char* kernel_int8_name() { return simd::kernels_for(simd::best_isa()).q8_name; }
+
 void matmul(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T) {
   simd::matmul_with(simd::kernels_for(simd::best_isa()), ctx, y, x, w, T);
 }

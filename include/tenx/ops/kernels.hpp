@@ -33,6 +33,11 @@ struct MatmulOutput {
 };
 void matmul_shared_input(ExecContext& ctx, const float* x, int64_t T, std::span<const MatmulOutput> outs);
 
+// The instruction set the kernels run with on this CPU ("avx512", "avx2", "generic")
+// and the integer dot product of the quantized paths ("avx512-vnni", "avx2", "generic").
+const char* kernel_isa_name();
+const char* kernel_int8_name();
+
 // y[T, n] += bias[n] (kAdd per element).
 void add_bias(ExecContext& ctx, float* y, const float* bias, int64_t T, int64_t n);
 
