@@ -78,7 +78,7 @@ Registrar reg{"model", [](CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(1e-6, 1e3));
   sub->add_option("--name", s.name, "general.name");
   sub->add_option("--type", args->type, "Weight matrix type")
-      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0"}))
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k"}))
       ->capture_default_str();
   sub->add_flag("--tied", s.tied, "No output.weight: reuse token_embd");
   sub->add_flag("--json", args->json, "Print JSON");

@@ -1,5 +1,5 @@
 // tenx quantize IN OUT --type T: re-store a model's weight matrices as q8_0,
-// q4_0, f16 or bf16 (1-D norms and biases stay F32, as llama.cpp does).
+// q4_0, q4_k, q6_k, f16 or bf16 (1-D norms and biases stay F32, as llama.cpp does).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -64,12 +64,12 @@ void run(const QuantizeArgs& a) {
 
 Registrar reg{"quantize", [](CLI::App& app) {
   auto args = std::make_shared<QuantizeArgs>();
-  auto* sub = app.add_subcommand("quantize", "Store a model's weight matrices as q8_0, q4_0, f16 or bf16 (GGUF out)");
+  auto* sub = app.add_subcommand("quantize", "Store a model's weight matrices as q8_0, q4_0, q4_k, q6_k, f16 or bf16 (GGUF out)");
   sub->add_option("input", args->input, "GGUF file or Hugging Face directory")->required();
   sub->add_option("output", args->output, "GGUF file to write")->required();
   sub->add_option("--type", args->type, "Target type of the weight matrices")
       ->required()
-      ->check(CLI::IsMember({"q8_0", "q4_0", "f16", "bf16", "f32"}));
+      ->check(CLI::IsMember({"q8_0", "q4_0", "q4_k", "q6_k", "f16", "bf16", "f32"}));
   sub->add_flag("--json", args->json, "Print JSON");
   sub->callback([args] { run(*args); });
 }};

@@ -28,8 +28,8 @@ uint32_t gguf_file_type(DType t) {
     case DType::F16: return 1;
     case DType::Q4_0: return 2;
     case DType::Q8_0: return 7;
-    case DType::Q4_K: return 15;  // LLAMA_FTYPE_MOSTLY_Q4_K_M
-    case DType::Q6_K: return 18;
+    case DType::Q4_K: return 15;  // LLAMA_FTYPE_MOSTLY_Q4_K_M (tenx's is llama-quantize --pure: every matrix q4_k)
+    case DType::Q6_K: return 18;  // LLAMA_FTYPE_MOSTLY_Q6_K
     case DType::BF16: return 32;
   }
   return 0;
@@ -37,14 +37,18 @@ uint32_t gguf_file_type(DType t) {
 
 DType storage_type_for(const TensorView& t, std::optional<DType> target) {
   if (t.n_dims < 2) return DType::F32;  // norms and biases: tiny, and precision-critical
-  const DType want = target.value_or(t.type);
+  DType want = target.value_or(t.type);
+  // K-quant rows must be whole 256-element super-blocks. llama.cpp then falls back to
+  // q5_0 (for q4_k) or q8_0 (for q6_k); tenx writes no q5_0, so both take q8_0.
+  if ((want == DType::Q4_K || want == DType::Q6_K) && t.ne[0] % dtype_info(want).block_elems != 0)
+    want = DType::Q8_0;
   if (t.ne[0] % dtype_info(want).block_elems != 0) return DType::F16;
   return want;
 }
 
 QuantizedModel quantize_model(const ModelFile& in, std::optional<DType> target) {
   if (target && !can_quantize_to(*target))
-    throw Error(in.path, fmt::format("cannot quantize to {} (tenx writes f32, f16, bf16, q8_0, q4_0)",
+    throw Error(in.path, fmt::format("cannot quantize to {} (tenx writes f32, f16, bf16, q8_0, q4_0, q4_k, q6_k)",
                                      dtype_name(*target)));
   auto storage = std::make_shared<QuantizedStorage>();
   storage->source = in.storage;

@@ -9,22 +9,15 @@
 #include <cstring>
 #include <string>
 
+#include "ops/quant_blocks.hpp"
 #include "tenx/tensor/half.hpp"
 #include "tenx/util/error.hpp"
 
 namespace tenx {
 namespace {
 
-constexpr int kQK = 32;    // elements per Q4_0 / Q8_0 block
-constexpr int kQKK = 256;  // elements per K-quant super-block
+using namespace quant_blocks;
 
-uint16_t load_u16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, 2);
-  return v;
-}
-
-void store_u16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
 
 void check_multiple(DType type, int64_t n) {
   const auto& info = dtype_info(type);
@@ -55,16 +48,6 @@ void dequantize_q8_0(const uint8_t* src, float* dst, int64_t nb) {
   }
 }
 
-// The 6-bit scale and min of sub-block j (0..7) of a Q4_K super-block: ggml's get_scale_min_k4.
-void q4_k_scale_min(int j, const uint8_t* s, uint8_t* sc, uint8_t* m) {
-  if (j < 4) {
-    *sc = s[j] & 63;
-    *m = s[j + 4] & 63;
-  } else {
-    *sc = static_cast<uint8_t>((s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4));
-    *m = static_cast<uint8_t>((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
-  }
-}
 
 void dequantize_q4_k(const uint8_t* src, float* dst, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, src += 144) {
@@ -106,14 +89,6 @@ void dequantize_q6_k(const uint8_t* src, float* dst, int64_t nb) {
   }
 }
 
-// A NaN or infinity would make the float->int8 conversions below undefined
-// behaviour (ggml does not check); refuse it with a clear error instead.
-void check_finite_block(DType type, const float* x, int n) {
-  for (int j = 0; j < n; ++j)
-    if (!std::isfinite(x[j]))
-      throw Error(std::string(dtype_name(type)), "cannot quantize a non-finite value (" +
-                                                     std::to_string(x[j]) + ")");
-}
 
 // ggml's quantize_row_q4_0_ref.
 void quantize_q4_0(const float* x, uint8_t* y, int64_t nb) {
@@ -182,7 +157,7 @@ void dequantize_row(DType type, const uint8_t* src, float* dst, int64_t n) {
 void quantize_row(DType type, const float* src, uint8_t* dst, int64_t n) {
   if (!can_quantize_to(type))
     throw Error(std::string(dtype_name(type)),
-                "quantizing to this type is not supported (supported: f32, f16, bf16, q8_0, q4_0)");
+                "quantizing to this type is not supported (supported: f32, f16, bf16, q8_0, q4_0, q4_k, q6_k)");
   check_multiple(type, n);
   switch (type) {
     case DType::F32:
@@ -196,6 +171,8 @@ void quantize_row(DType type, const float* src, uint8_t* dst, int64_t n) {
       return;
     case DType::Q4_0: quantize_q4_0(src, dst, n / kQK); return;
     case DType::Q8_0: quantize_q8_0(src, dst, n / kQK); return;
+    case DType::Q4_K: quantize_q4_k(src, dst, n / kQKK); return;
+    case DType::Q6_K: quantize_q6_k(src, dst, n / kQKK); return;
     default: break;
   }
 }
@@ -206,7 +183,9 @@ bool can_quantize_to(DType type) {
     case DType::F16:
     case DType::BF16:
     case DType::Q8_0:
-    case DType::Q4_0: return true;
+    case DType::Q4_0:
+    case DType::Q4_K:
+    case DType::Q6_K: return true;
     default: return false;
   }
 }

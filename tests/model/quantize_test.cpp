@@ -102,7 +102,42 @@ TEST(QuantizeModel, FallbacksAndRequantization) {
   // Keeping types (convert's default): untouched tensors are shared, not copied.
   const QuantizedModel keep = quantize_model(q.model, std::nullopt);
   EXPECT_EQ(keep.model.find("blk.0.attn_q.weight")->data, q.model.find("blk.0.attn_q.weight")->data);
-  test::expect_error([&] { quantize_model(f32, DType::Q4_K); }, {"cannot quantize to q4_k"});
+}
+
+TEST(QuantizeModel, KQuantsWithQ8_0AndF16Fallbacks) {
+  // dim 256, ffn 320: rows of 256 take the K-quant; ffn_down's rows of 320 are not whole
+  // 256-element super-blocks and fall back to q8_0 (llama.cpp: q5_0 for q4_k, q8_0 for q6_k;
+  // tenx writes no q5_0); rows of 80 are not even whole 32-element blocks: f16.
+  ModelInitSpec s;
+  s.n_embd = 256, s.n_layer = 1, s.n_head = 4, s.n_ff = 320, s.n_vocab = 300, s.seed = 9;
+  const ModelFile f32 = make_random_model(s);
+  for (DType t : {DType::Q4_K, DType::Q6_K}) {
+    const QuantizedModel q = quantize_model(f32, t);
+    EXPECT_EQ(q.model.meta.get_uint("general.file_type"), t == DType::Q4_K ? 15u : 18u);
+    EXPECT_EQ(q.model.meta.get_uint("general.quantization_version"), 2u);
+    for (const char* name : {"token_embd.weight", "output.weight", "blk.0.attn_q.weight", "blk.0.attn_k.weight",
+                             "blk.0.ffn_up.weight", "blk.0.ffn_gate.weight"})
+      EXPECT_EQ(q.model.find(name)->type, t) << name;
+    EXPECT_EQ(q.model.find("blk.0.ffn_down.weight")->type, DType::Q8_0);
+    EXPECT_EQ(q.model.find("blk.0.attn_norm.weight")->type, DType::F32);
+    // The stored values are the quantizer's (quantize_row then dequantize_row, row by row).
+    const TensorView& src = *f32.find("blk.0.attn_v.weight");
+    const TensorView& dst = *q.model.find("blk.0.attn_v.weight");
+    ASSERT_EQ(dst.type, t);
+    std::vector<uint8_t> want(static_cast<size_t>(dtype_row_bytes(t, 256)));
+    for (int64_t r = 0; r < src.rows(); ++r) {
+      quantize_row(t, floats(src) + r * 256, want.data(), 256);
+      ASSERT_EQ(std::memcmp(dst.row(r), want.data(), want.size()), 0) << dtype_name(t) << " row " << r;
+    }
+  }
+  TensorView t;
+  t.n_dims = 2, t.ne = {80, 8, 1, 1};
+  EXPECT_EQ(storage_type_for(t, DType::Q4_K), DType::F16);
+  t.ne = {96, 8, 1, 1};
+  EXPECT_EQ(storage_type_for(t, DType::Q6_K), DType::Q8_0);
+  t.ne = {512, 8, 1, 1};
+  EXPECT_EQ(storage_type_for(t, DType::Q6_K), DType::Q6_K);
+  EXPECT_EQ(gguf_file_type(DType::Q6_K), 18u);
 }
 
 TEST(QuantizeModel, StorageTypeRules) {

@@ -33,9 +33,9 @@ struct Misaligned {
   std::vector<float> storage;
 };
 
-// A weight with ne = {in, out} that owns its bytes. Types with a quantizer are
-// quantized from random floats; Q4_K / Q6_K (no quantizer in tenx) get random
-// blocks with small scales, which exercises every bit of the layouts. The
+// A weight with ne = {in, out} that owns its bytes. F16/BF16/Q8_0/Q4_0 are
+// quantized from random floats; Q4_K / Q6_K get random blocks with small
+// scales, which exercises every bit of the layouts. The
 // bytes start `offset` bytes past an aligned allocation (GGUF data is usually
 // aligned, but a file may use any alignment).
 struct OwnedWeight {
@@ -49,7 +49,9 @@ inline OwnedWeight make_weight(std::mt19937& rng, DType type, int64_t in, int64_
   const int64_t row_bytes = dtype_row_bytes(type, in);
   w.bytes.resize(static_cast<size_t>(row_bytes * out + offset));
   uint8_t* data = w.bytes.data() + offset;
-  if (can_quantize_to(type)) {
+  // K-quants get random bytes even though tenx can quantize to them: random scales
+  // and levels reach every bit of the layout, real rows only some of them.
+  if (can_quantize_to(type) && type != DType::Q4_K && type != DType::Q6_K) {
     for (int64_t r = 0; r < out; ++r) {
       const auto row = random_floats(rng, in, scale);
       quantize_row(type, row.data(), data + r * row_bytes, in);

@@ -278,13 +278,13 @@ TEST(Quant, RoundTripErrorBounds) {
 TEST(Quant, ErrorsAreClear) {
   std::vector<float> x(256, 1.0f);
   std::vector<uint8_t> q(1024);
-  EXPECT_THROW(quantize_row(DType::Q4_K, x.data(), q.data(), 256), Error);
+  EXPECT_THROW(quantize_row(DType::Q4_K, x.data(), q.data(), 200), Error);  // not whole super-blocks
   EXPECT_THROW(quantize_row(DType::Q8_0, x.data(), q.data(), 31), Error);
   EXPECT_THROW(dequantize_row(DType::Q6_K, q.data(), x.data(), 100), Error);
   x[3] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_THROW(quantize_row(DType::Q4_0, x.data(), q.data(), 32), Error);
   EXPECT_TRUE(can_quantize_to(DType::Q8_0));
-  EXPECT_FALSE(can_quantize_to(DType::Q6_K));
+  EXPECT_TRUE(can_quantize_to(DType::Q6_K));  // quant_kquant_test.cpp
 }
 
 }  // namespace

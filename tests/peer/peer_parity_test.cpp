@@ -68,6 +68,36 @@ TEST(PeerParity, RandomModelsFromTenxLoadAndAgreeInEveryType) {
   for (const PeerModel& m : s.models) expect_agreement(m);
 }
 
+// `tenx model init --type q4_k|q6_k` files: tenx's K-quant writer (ggml's quantize_row_q4_K_ref /
+// q6_K_ref, byte-identical: ggml_quant_bytes_test.cpp) and its integer Q4_K/Q6_K x Q8_K kernels
+// against llama.cpp's. qwen2 has every width a multiple of 256, so every matrix is K-quantized
+// (token_embd and output too: llama-quantize --pure; its Q4_K_M would keep some in Q6_K); llama's
+// FFN of 640 leaves ffn_down's rows in whole 32- but not 256-blocks, so those fall back to Q8_0
+// and llama.cpp reads a file of mixed types, as real Q4_K_M files are.
+// 16 ids for llama: on this Q4_K + Q8_0 grouped-query file llama.cpp is not consistent with
+// itself beyond 16 tokens in one batch: its log p at position 18 moves by 1e-2 when the sequence
+// grows from 19 to 20 ids (a causal model's position t cannot depend on later tokens; tenx's are
+// bit-identical for every length and match llama.cpp's shorter-batch values to ~1e-6). Pure Q4_K,
+// pure Q6_K and Q6_K + Q8_0 files do not show it; llama.cpp's batched kernels, not tenx's.
+TEST(PeerParity, KQuantModelsFromTenxAgree) {
+  SKIP_WITHOUT_PEER();
+  PeerSession s;
+  for (const char* type : {"q4_k", "q6_k"}) {
+    s.add_random("llama", type, /*dim=*/256, /*heads=*/4, /*kv_heads=*/2, /*ffn=*/640, /*vocab=*/384, /*seed=*/21, 16);
+    s.add_random("qwen2", type, /*dim=*/256, /*heads=*/4, /*kv_heads=*/4, /*ffn=*/512, /*vocab=*/320, /*seed=*/22, 24);
+  }
+  ASSERT_NO_THROW(s.run());
+  for (const PeerModel& m : s.models) {
+    expect_agreement(m);
+    const ModelFile f = load_gguf(m.gguf.string());
+    for (const TensorView& t : f.tensors) {
+      if (t.n_dims < 2) continue;
+      const bool fallback = t.name.find("ffn_down") != std::string::npos && t.ne[0] % 256 != 0;
+      EXPECT_EQ(dtype_name(t.type), fallback ? "q8_0" : m.type) << m.name << " " << t.name;
+    }
+  }
+}
+
 // The Hugging Face references converted with `tenx convert`: llama.cpp against tenx, and
 // llama.cpp against what transformers computed (expected.json), which neither engine wrote.
 TEST(PeerParity, ConvertedHfReferencesLoadAndAgree) {

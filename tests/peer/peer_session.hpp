@@ -41,24 +41,30 @@ constexpr int kTopK = 8;  // tenx's K most likely next tokens are looked up in l
 //         (src/ops/simd_q8.inl) quantize them as llama.cpp's x86 quantize_row_q8_0 does: the
 //         same integers, only the float sum of the block scales differs (measured 1.0e-6; it was
 //         3.3e-2 while tenx multiplied F32 activations).
+//  q4_k, q6_k: activations quantized to Q8_K (256 values per scale) in both engines, tenx's
+//         integer kernels (src/ops/simd_qk.inl) computing llama.cpp's integer sums (measured
+//         1.5e-6, except 2.8e-5 at one position of the llama Q4_K + Q8_0 file, an activation
+//         whose 8-bit rounding flips; bound 1e-4 as for Q8_0/Q4_0).
 // The default configuration adds llama.cpp's F16 KV cache (F32 weights: 8.5e-4; F16: 2.2e-3;
-// Q8_0/Q4_0: 2.8e-2, since a K/V rounding can flip an activation's 8-bit rounding).
+// Q8_0/Q4_0: 2.8e-2, since a K/V rounding can flip an activation's 8-bit rounding; Q4_K/Q6_K:
+// 2.0-3.6e-2, bound 8e-2).
 inline double bound_exact(const std::string& type) {
   if (type == "f32") return 1e-5;
   if (type == "f16") return 2e-3;
   if (type == "bf16") return 4e-2;
-  return 1e-4;  // q8_0, q4_0 (against llama.cpp's x86 kernels; other CPUs round activations differently)
+  return 1e-4;  // q8_0, q4_0, q4_k, q6_k (against llama.cpp's x86 kernels; other CPUs round activations differently)
 }
 inline double bound_default(const std::string& type) {
   if (type == "f32" || type == "f16") return 2e-3;
   if (type == "bf16") return 4e-2;
+  if (type == "q4_k" || type == "q6_k") return 8e-2;
   return 6e-2;
 }
 
 // One GGUF evaluated by both engines.
 struct PeerModel {
   std::string name;  // "llama/q8_0", "hf/llama-gqa"
-  std::string type;  // weight type: f32, f16, bf16, q8_0, q4_0
+  std::string type;  // weight type: f32, f16, bf16, q8_0, q4_0, q4_k, q6_k
   fs::path gguf;
   int vocab = 0;                   // expected vocabulary size (0: not checked)
   std::vector<int> ids;            // evaluated by both engines

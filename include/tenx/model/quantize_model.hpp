@@ -3,7 +3,8 @@
 // convert_hf_to_gguf.py do: 2-D (and higher) weight matrices, token_embd
 // included, take the target type; 1-D tensors (norms, biases) are kept in F32.
 // A matrix whose row length is not a multiple of the target's block size falls
-// back to F16. general.file_type and general.quantization_version follow.
+// back: q4_k/q6_k to q8_0 (rows not a multiple of 256; llama.cpp: q5_0/q8_0), and
+// then to F16. general.file_type and general.quantization_version follow.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -34,8 +35,8 @@ struct QuantizedModel {
   uint64_t bytes_in = 0, bytes_out = 0;
 };
 
-// Throws tenx::Error(in.path, ...) when target cannot be written (Q4_K, Q6_K) or a
-// tensor holds non-finite values that the quantizer rejects.
+// Throws tenx::Error(in.path, ...) when target cannot be written or a tensor holds
+// values the quantizer rejects (non-finite; too large for a K-quant's f16 scale).
 QuantizedModel quantize_model(const ModelFile& in, std::optional<DType> target);
 
 }  // namespace tenx

@@ -11,8 +11,9 @@ namespace tenx {
 // dst[0..n) = the values stored in src (any supported type).
 void dequantize_row(DType type, const uint8_t* src, float* dst, int64_t n);
 
-// Writes dtype_row_bytes(type, n) bytes to dst. Supported: F32, F16, BF16, Q8_0, Q4_0
-// (throws tenx::Error for others).
+// Writes dtype_row_bytes(type, n) bytes to dst. Supported: F32, F16, BF16, Q8_0, Q4_0,
+// Q4_K, Q6_K (throws tenx::Error for others, for NaN/inf, and for K-quant values so
+// large that the f16 super-block scale overflows).
 void quantize_row(DType type, const float* src, uint8_t* dst, int64_t n);
 
 bool can_quantize_to(DType type);
