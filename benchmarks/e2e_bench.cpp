@@ -59,7 +59,9 @@ ModelInitSpec llama_spec(int64_t dim, int64_t layers, int64_t heads, int64_t ffn
   return s;
 }
 
-// Every row length is a multiple of 32, so Q8_0 and Q4_0 apply to every matrix.
+// Every row length is a multiple of 32, so Q8_0 and Q4_0 apply to every matrix; Q4_K
+// (256-element super-blocks) only where every row length is a multiple of 256 (not 2m,
+// whose dim 128 would leave its matrices in the Q8_0 fallback).
 std::vector<BenchModel> bench_models() {
   std::vector<BenchModel> out;
   const std::pair<const char*, ModelInitSpec> sizes[] = {
@@ -68,7 +70,8 @@ std::vector<BenchModel> bench_models() {
       {"134m", llama_spec(768, 12, 12, 2048, 32000)}, // 134.1 M (untied output)
   };
   for (const auto& [size, spec] : sizes)
-    for (DType type : {DType::F32, DType::Q8_0, DType::Q4_0}) {
+    for (DType type : {DType::F32, DType::Q8_0, DType::Q4_0, DType::Q4_K}) {
+      if (type == DType::Q4_K && (spec.n_embd % 256 != 0 || spec.n_ff % 256 != 0)) continue;
       BenchModel m{size, spec};
       m.spec.type = type;
       m.spec.name = std::string("tenx-bench-") + size;

@@ -5,7 +5,8 @@
 #      (its peaks are what the other results are quoted against: same run);
 #   3. ops_bench: kernel GFLOP/s and GB/s at the 134M model's shapes, 1 and 2 threads, and F32
 #      GEMM alternating with the FMA loop (matmul_vs_fma: the GEMM target's ratio);
-#   4. e2e_bench: pp128/pp512/tg128 tokens/s on ~2M/25M/134M models, F32/Q8_0/Q4_0, and F32
+#   4. e2e_bench: pp128/pp512/tg128 tokens/s on ~2M/25M/134M models, F32/Q8_0/Q4_0 (+Q4_K
+#      where rows are multiples of 256), and F32
 #      decode alternating with the read loop (tg32_vs_read: the bandwidth target's ratio);
 #   5. (full mode, when tests/peer/node_modules exists) benchmarks/peer/compare.mjs:
 #      the same GGUF files through llama.cpp, alternating engines, medians, ratios;

@@ -6,7 +6,7 @@
 // machine, so llama.cpp is sometimes faster with 1 thread than with 2).
 //
 //   node benchmarks/peer/compare.mjs --build BUILD_DIR [--models-dir DIR] [--sizes 2m,25m,134m]
-//        [--types f32,q8_0,q4_0] [--threads 1,2] [--rounds 3] [--reps 3] [--pp 512] [--tg 128]
+//        [--types f32,q8_0,q4_0,q4_k] [--threads 1,2] [--rounds 3] [--reps 3] [--pp 512] [--tg 128]
 //        [--json OUT.json] [--md OUT.md]
 //
 // Models: the e2e benchmark's deterministic random models (BUILD_DIR/benchmarks/e2e_bench
@@ -32,14 +32,14 @@ const peerDir = path.join(repo, "tests", "peer");
 function usage(message) {
     process.stderr.write(`compare: ${message}\n` +
         "usage: node benchmarks/peer/compare.mjs --build BUILD_DIR [--models-dir DIR] [--model PATH]... " +
-        "[--sizes 2m,25m,134m] [--types f32,q8_0,q4_0] [--threads 1,2] [--rounds 3] [--reps 3] " +
+        "[--sizes 2m,25m,134m] [--types f32,q8_0,q4_0,q4_k] [--threads 1,2] [--rounds 3] [--reps 3] " +
         "[--pp 512] [--tg 128] [--json OUT.json] [--md OUT.md]\n");
     process.exit(2);
 }
 
 function parseArgs(argv) {
     const o = {build: process.env.BUILD_DIR ?? path.join(repo, "build"), modelsDir: null, models: [],
-        sizes: ["2m", "25m", "134m"], types: ["f32", "q8_0", "q4_0"], threads: [1, 2], rounds: 3, reps: 3,
+        sizes: ["2m", "25m", "134m"], types: ["f32", "q8_0", "q4_0", "q4_k"], threads: [1, 2], rounds: 3, reps: 3,
         pp: 512, tg: 128, json: null, md: null};
     const list = (s) => s.split(",").filter((x) => x.length > 0);
     const int = (name, s) => {
