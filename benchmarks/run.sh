@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
     --no-peer) peer=0 ;;
     --build-dir) build="$2"; shift ;;
     --out) out="$2"; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
