@@ -1,0 +1,210 @@
+// The attention kernels of simd_body.inl (included at its end, so inside the same
+// per-ISA namespace and target region, after dot_f32, axpy and softmax_numerators).
+// Decode dots each key row once for a GQA group of heads; prefill transposes a
+// chunk's keys once and scores kW keys per vector. Definition: ref::attention.
+
+// Decode: G query heads (q and out: G consecutive rows of hd) that share one K/V
+// head, per key: each key and value row is loaded once for the whole group.
+void attend_per_key(float* out, const float* q, int64_t G, const float* k, const float* v, int64_t n_keys,
+                    int64_t stride, int64_t hd, float scale, float* scores) {
+  for (int64_t j = 0; j < n_keys; ++j) {
+    const float* kr = k + j * stride;
+    for (int64_t g = 0; g < G; ++g) scores[g * n_keys + j] = dot_f32(q + g * hd, kr, hd) * scale;
+  }
+  float inv[64];  // G <= 64 (checked by the caller)
+  for (int64_t g = 0; g < G; ++g) inv[g] = 1.0f / softmax_numerators(scores + g * n_keys, n_keys);
+  for (int64_t d = 0; d < G * hd; ++d) out[d] = 0.0f;
+  for (int64_t j = 0; j < n_keys; ++j) {
+    const float* vr = v + j * stride;
+    for (int64_t g = 0; g < G; ++g) axpy(scores[g * n_keys + j], vr, out + g * hd, hd);
+  }
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t d = 0; d < hd; ++d) out[g * hd + d] *= inv[g];
+}
+
+// Prefill: many query rows share the keys, so the keys are transposed once
+// (kt[d·ldk + j] = k_j[d]) and each row's scores come kW keys per vector with
+// no horizontal sums; a per-key dot product of a 64-float head spends more on
+// its horizontal sum than on its four FMAs. Columns n..ldk are zero: score
+// tiles read them, their values are never used.
+void transpose_keys(float* kt, int64_t ldk, const float* k, int64_t n, int64_t stride, int64_t hd) {
+  for (int64_t j = 0; j < n; ++j) {
+    const float* kr = k + j * stride;
+    for (int64_t d = 0; d < hd; ++d) kt[d * ldk + j] = kr[d];
+  }
+  for (int64_t d = 0; d < hd; ++d)
+    for (int64_t j = n; j < ldk; ++j) kt[d * ldk + j] = 0.0f;
+}
+
+// s[j] = scale · q·k_j for j < n rounded up to whole tiles of 4·kW keys (<= ldk).
+inline void scores_from_transposed(float* s, const float* q, const float* kt, int64_t ldk, int64_t n, int64_t hd,
+                                   float scale) {
+  for (int64_t j0 = 0; j0 < n; j0 += 4 * kW) {
+    vf a0 = {}, a1 = {}, a2 = {}, a3 = {};
+    const float* col = kt + j0;
+    for (int64_t d = 0; d < hd; ++d, col += ldk) {
+      const vf qd = splat(q[d]);
+      a0 = madd(qd, loadu(col), a0);
+      a1 = madd(qd, loadu(col + kW), a1);
+      a2 = madd(qd, loadu(col + 2 * kW), a2);
+      a3 = madd(qd, loadu(col + 3 * kW), a3);
+    }
+    const vf sc = splat(scale);
+    storeu(s + j0, a0 * sc);
+    storeu(s + j0 + kW, a1 * sc);
+    storeu(s + j0 + 2 * kW, a2 * sc);
+    storeu(s + j0 + 3 * kW, a3 * sc);
+  }
+}
+
+// out[0..hd) = inv · Σ_j p[j]·v_j, the accumulators in registers (up to four
+// vectors of the head at a time) instead of loading and storing out per key.
+inline void weighted_values(float* out, const float* p, int64_t n, const float* v, int64_t stride, int64_t hd,
+                            float inv) {
+  int64_t d0 = 0;
+  for (; d0 + 4 * kW <= hd; d0 += 4 * kW) {
+    vf a0 = {}, a1 = {}, a2 = {}, a3 = {};
+    const float* vr = v + d0;
+    for (int64_t j = 0; j < n; ++j, vr += stride) {
+      const vf pj = splat(p[j]);
+      a0 = madd(pj, loadu(vr), a0);
+      a1 = madd(pj, loadu(vr + kW), a1);
+      a2 = madd(pj, loadu(vr + 2 * kW), a2);
+      a3 = madd(pj, loadu(vr + 3 * kW), a3);
+    }
+    const vf iv = splat(inv);
+    storeu(out + d0, a0 * iv);
+    storeu(out + d0 + kW, a1 * iv);
+    storeu(out + d0 + 2 * kW, a2 * iv);
+    storeu(out + d0 + 3 * kW, a3 * iv);
+  }
+  for (; d0 + kW <= hd; d0 += kW) {
+    vf a = {};
+    const float* vr = v + d0;
+    for (int64_t j = 0; j < n; ++j, vr += stride) a = madd(splat(p[j]), loadu(vr), a);
+    storeu(out + d0, a * splat(inv));
+  }
+  for (; d0 < hd; ++d0) {
+    float a = 0.0f;
+    for (int64_t j = 0; j < n; ++j) a += p[j] * v[j * stride + d0];
+    out[d0] = a * inv;
+  }
+}
+
+// Two query rows at once: each transposed-key (and value) vector loaded feeds
+// both rows, and eight independent FMA chains keep both FMA pipes busy (four
+// chains of one row wait on the FMA latency). Row b may have fewer or more keys.
+inline void scores_from_transposed2(float* sa, float* sb, const float* qa, const float* qb, const float* kt,
+                                    int64_t ldk, int64_t n, int64_t hd, float scale) {
+  for (int64_t j0 = 0; j0 < n; j0 += 4 * kW) {
+    vf a0 = {}, a1 = {}, a2 = {}, a3 = {}, b0 = {}, b1 = {}, b2 = {}, b3 = {};
+    const float* col = kt + j0;
+    for (int64_t d = 0; d < hd; ++d, col += ldk) {
+      const vf k0 = loadu(col), k1 = loadu(col + kW), k2 = loadu(col + 2 * kW), k3 = loadu(col + 3 * kW);
+      const vf qad = splat(qa[d]), qbd = splat(qb[d]);
+      a0 = madd(qad, k0, a0);
+      a1 = madd(qad, k1, a1);
+      a2 = madd(qad, k2, a2);
+      a3 = madd(qad, k3, a3);
+      b0 = madd(qbd, k0, b0);
+      b1 = madd(qbd, k1, b1);
+      b2 = madd(qbd, k2, b2);
+      b3 = madd(qbd, k3, b3);
+    }
+    const vf sc = splat(scale);
+    storeu(sa + j0, a0 * sc);
+    storeu(sa + j0 + kW, a1 * sc);
+    storeu(sa + j0 + 2 * kW, a2 * sc);
+    storeu(sa + j0 + 3 * kW, a3 * sc);
+    storeu(sb + j0, b0 * sc);
+    storeu(sb + j0 + kW, b1 * sc);
+    storeu(sb + j0 + 2 * kW, b2 * sc);
+    storeu(sb + j0 + 3 * kW, b3 * sc);
+  }
+}
+
+// weighted_values for two rows over the keys both have, then the longer row alone.
+inline void weighted_values2(float* oa, float* ob, const float* pa, const float* pb, int64_t na, int64_t nb,
+                             const float* v, int64_t stride, int64_t hd, float inva, float invb) {
+  const int64_t n_both = na < nb ? na : nb;
+  int64_t d0 = 0;
+  for (; d0 + 4 * kW <= hd; d0 += 4 * kW) {
+    vf a0 = {}, a1 = {}, a2 = {}, a3 = {}, b0 = {}, b1 = {}, b2 = {}, b3 = {};
+    const float* vr = v + d0;
+    int64_t j = 0;
+    for (; j < n_both; ++j, vr += stride) {
+      const vf v0 = loadu(vr), v1 = loadu(vr + kW), v2 = loadu(vr + 2 * kW), v3 = loadu(vr + 3 * kW);
+      const vf paj = splat(pa[j]), pbj = splat(pb[j]);
+      a0 = madd(paj, v0, a0);
+      a1 = madd(paj, v1, a1);
+      a2 = madd(paj, v2, a2);
+      a3 = madd(paj, v3, a3);
+      b0 = madd(pbj, v0, b0);
+      b1 = madd(pbj, v1, b1);
+      b2 = madd(pbj, v2, b2);
+      b3 = madd(pbj, v3, b3);
+    }
+    for (const float* vt = vr; j < na; ++j, vt += stride) {
+      const vf paj = splat(pa[j]);
+      a0 = madd(paj, loadu(vt), a0);
+      a1 = madd(paj, loadu(vt + kW), a1);
+      a2 = madd(paj, loadu(vt + 2 * kW), a2);
+      a3 = madd(paj, loadu(vt + 3 * kW), a3);
+    }
+    for (int64_t jb = n_both; jb < nb; ++jb) {
+      const float* vt = v + jb * stride + d0;
+      const vf pbj = splat(pb[jb]);
+      b0 = madd(pbj, loadu(vt), b0);
+      b1 = madd(pbj, loadu(vt + kW), b1);
+      b2 = madd(pbj, loadu(vt + 2 * kW), b2);
+      b3 = madd(pbj, loadu(vt + 3 * kW), b3);
+    }
+    const vf ia = splat(inva), ib = splat(invb);
+    storeu(oa + d0, a0 * ia);
+    storeu(oa + d0 + kW, a1 * ia);
+    storeu(oa + d0 + 2 * kW, a2 * ia);
+    storeu(oa + d0 + 3 * kW, a3 * ia);
+    storeu(ob + d0, b0 * ib);
+    storeu(ob + d0 + kW, b1 * ib);
+    storeu(ob + d0 + 2 * kW, b2 * ib);
+    storeu(ob + d0 + 3 * kW, b3 * ib);
+  }
+  if (d0 < hd) {  // the head's last dimensions (fewer than four vectors): one row at a time
+    weighted_values(oa + d0, pa, na, v + d0, stride, hd - d0, inva);
+    weighted_values(ob + d0, pb, nb, v + d0, stride, hd - d0, invb);
+  }
+}
+
+// NQ queries x G heads sharing one K/V head (see Kernels::attend).
+void attend(float* out, const float* q, int64_t q_stride, int64_t NQ, int64_t G, const int64_t* n_keys,
+            const float* k, const float* v, int64_t stride, int64_t hd, float scale, float* scratch) {
+  if (NQ * G < kAttendTransposeMinRows) {
+    for (int64_t i = 0; i < NQ; ++i)
+      attend_per_key(out + i * q_stride, q + i * q_stride, G, k, v, n_keys[i], stride, hd, scale, scratch);
+    return;
+  }
+  int64_t max_keys = 0;
+  for (int64_t i = 0; i < NQ; ++i) max_keys = n_keys[i] > max_keys ? n_keys[i] : max_keys;
+  const int64_t ldk = attend_key_stride(max_keys);
+  float* kt = scratch;
+  float* sa = scratch + hd * ldk;
+  float* sb = sa + ldk;
+  transpose_keys(kt, ldk, k, max_keys, stride, hd);
+  // Rows r = i·G + g (query i, head g), two at a time.
+  const int64_t n_rows = NQ * G;
+  int64_t r = 0;
+  for (; r + 2 <= n_rows; r += 2) {
+    const int64_t ia = r / G, ib = (r + 1) / G;
+    const int64_t row_a = ia * q_stride + (r % G) * hd, row_b = ib * q_stride + ((r + 1) % G) * hd;
+    const int64_t na = n_keys[ia], nb = n_keys[ib];
+    scores_from_transposed2(sa, sb, q + row_a, q + row_b, kt, ldk, na > nb ? na : nb, hd, scale);
+    const float inva = 1.0f / softmax_numerators(sa, na), invb = 1.0f / softmax_numerators(sb, nb);
+    weighted_values2(out + row_a, out + row_b, sa, sb, na, nb, v, stride, hd, inva, invb);
+  }
+  if (r < n_rows) {
+    const int64_t i = r / G, row = i * q_stride + (r % G) * hd;
+    scores_from_transposed(sa, q + row, kt, ldk, n_keys[i], hd, scale);
+    const float inv = 1.0f / softmax_numerators(sa, n_keys[i]);
+    weighted_values(out + row, sa, n_keys[i], v, stride, hd, inv);
+  }
+}
