@@ -70,15 +70,13 @@ constexpr int64_t kGemmRowBlock = 32;  // weight rows per GEMM task (dequantised
 constexpr int64_t kQ8RowBlock = 64;    // weight rows per integer GEMM task (packed once, reused for all T)
 constexpr int64_t kQ8GemvMaxT = 3;     // up to this many activation rows, raw rows instead of packing
 
-// Q8_0 and Q4_0 weights: activations quantized per 32-block (in parallel, once
-// per call), then integer dot products (simd_q8.inl). Same counting as matmul.
 // T rows of `in` activations quantized per 32-block (Q8Act points into it).
 struct QuantizedActivations {
   std::vector<int8_t> qs;
   std::vector<float> d;
   std::vector<int32_t> sums;
-  Q8Act view() const { return {qs.data(), d.data(), sums.data(), static_cast<int64_t>(d.size()) / rows}; }
-  int64_t rows;
+  int64_t nb;  // blocks per row
+  Q8Act view() const { return {qs.data(), d.data(), sums.data(), nb}; }
 };
 
 QuantizedActivations quantize_activations(const Kernels& k, ExecContext& ctx, const float* x, int64_t T,
@@ -86,25 +84,16 @@ QuantizedActivations quantize_activations(const Kernels& k, ExecContext& ctx, co
   const int64_t nb = in / 32;
   QuantizedActivations a{std::vector<int8_t>(static_cast<size_t>(T * in)),
                          std::vector<float>(static_cast<size_t>(T * nb)),
-                         std::vector<int32_t>(static_cast<size_t>(T * nb)), T};
-  const int64_t rows_per_chunk = std::max<int64_t>(1, 8192 / in);
-  const int64_t n_chunks = (T + rows_per_chunk - 1) / rows_per_chunk;
-  auto quantize_chunk = [&](int64_t c, int) {
-    const int64_t t0 = c * rows_per_chunk, t1 = std::min(T, t0 + rows_per_chunk);
+                         std::vector<int32_t>(static_cast<size_t>(T * nb)), nb};
+  for_row_chunks(ctx, T, in, [&](int64_t t0, int64_t t1) {
     k.quantize_q8_act(a.qs.data() + t0 * in, a.d.data() + t0 * nb, a.sums.data() + t0 * nb, x + t0 * in,
                       (t1 - t0) * in);
-  };
-  if (n_chunks == 1) {
-    quantize_chunk(0, 0);  // decode: not worth a pool dispatch
-  } else {
-    ctx.pool.parallel_for(n_chunks, quantize_chunk);
-  }
+  });
   return a;
 }
 
-// Decode rows per pool task: enough tasks (8 per worker) to balance, at least 16 rows.
-int64_t gemv_rows_per_task(int64_t out, int n_workers) { return std::max<int64_t>(16, out / (n_workers * 8)); }
-
+// Q8_0 and Q4_0 weights: activations quantized per 32-block (in parallel, once
+// per call), then integer dot products (simd_q8.inl). Same counting as matmul.
 void matmul_q8(const Kernels& k, ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T) {
   const int64_t in = w.ne[0], out = w.ne[1], nb = in / 32;
   const int n_workers = ctx.pool.size();

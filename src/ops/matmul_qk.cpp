@@ -22,18 +22,10 @@ Q8KRows quantize_q8k_rows(const Kernels& k, ExecContext& ctx, const float* x, in
   const int64_t nsb = in / 256;
   Q8KRows a{std::vector<int8_t>(static_cast<size_t>(T * in)), std::vector<float>(static_cast<size_t>(T * nsb)),
             std::vector<int16_t>(static_cast<size_t>(T * nsb * 16)), nsb};
-  const int64_t rows_per_chunk = std::max<int64_t>(1, 8192 / in);
-  const int64_t n_chunks = (T + rows_per_chunk - 1) / rows_per_chunk;
-  auto quantize = [&](int64_t c, int) {
-    const int64_t t0 = c * rows_per_chunk, t1 = std::min(T, t0 + rows_per_chunk);
+  for_row_chunks(ctx, T, in, [&](int64_t t0, int64_t t1) {
     k.quantize_q8k_act(a.qs.data() + t0 * in, a.d.data() + t0 * nsb, a.bsums.data() + t0 * nsb * 16, x + t0 * in,
                        (t1 - t0) * in);
-  };
-  if (n_chunks == 1) {
-    quantize(0, 0);  // decode: no pool dispatch for one row
-  } else {
-    ctx.pool.parallel_for(n_chunks, quantize);
-  }
+  });
   return a;
 }
 
@@ -43,7 +35,7 @@ void matmul_qk(const Kernels& k, ExecContext& ctx, float* y, const float* x, con
   const Q8KRows act = quantize_q8k_rows(k, ctx, x, T, in);
   const Q8KAct xq = act.view();
   const int64_t rows_per_task =
-      T == 1 ? std::max<int64_t>(16, out / (n_workers * 8)) : std::min<int64_t>(kQKRowBlock, out);
+      T == 1 ? gemv_rows_per_task(out, n_workers) : std::min<int64_t>(kQKRowBlock, out);
   ctx.pool.parallel_for((out + rows_per_task - 1) / rows_per_task, [&](int64_t task, int) {
     const int64_t r0 = task * rows_per_task, r1 = std::min(out, r0 + rows_per_task);
     k.gemv_qk(y + r0, out, xq, T, w, r0, r1);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ops/kernel_contract.hpp"
+#include "ops/quant_blocks.hpp"
 #include "tenx/ops/quant.hpp"
 #include "tenx/tensor/half.hpp"
 #include "tenx/util/error.hpp"
@@ -152,9 +153,9 @@ void matmul_qk(ExecContext& ctx, float* y, const float* x, const TensorView& w, 
           std::memcpy(&hm, blk + 2, 2);
           const uint8_t* s6 = blk + 4;
           int64_t s1 = 0, s2 = 0;
-          for (int j = 0; j < 8; ++j) {  // 32-element sub-blocks, ggml's get_scale_min_k4
-            const int sc = j < 4 ? s6[j] & 63 : (s6[j + 4] & 0xF) | ((s6[j - 4] >> 6) << 4);
-            const int m = j < 4 ? s6[j + 4] & 63 : (s6[j + 4] >> 4) | ((s6[j] >> 6) << 4);
+          for (int j = 0; j < 8; ++j) {  // 32-element sub-blocks
+            uint8_t sc, m;
+            quant_blocks::q4_k_scale_min(j, s6, &sc, &m);
             for (int l = 0; l < 32; ++l) {
               const uint8_t byte = blk[16 + (j / 2) * 32 + l];
               const int q4 = j % 2 == 0 ? byte & 0xF : byte >> 4;

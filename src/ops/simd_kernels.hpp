@@ -119,6 +119,29 @@ struct Q8KRows {
 };
 Q8KRows quantize_q8k_rows(const Kernels& k, ExecContext& ctx, const float* x, int64_t T, int64_t in);
 
+// Decode rows per pool task: enough tasks (8 per worker) to balance, at least 16 rows.
+inline int64_t gemv_rows_per_task(int64_t out, int n_workers) {
+  return out / (n_workers * 8) > 16 ? out / (n_workers * 8) : 16;
+}
+
+// fn(t0, t1) over activation rows [0, T) in chunks of about 8192 elements (rows of
+// `in`), on the pool when there is more than one chunk; one chunk (decode) runs
+// inline, where a pool dispatch would cost more than the work.
+template <class Fn>
+void for_row_chunks(ExecContext& ctx, int64_t T, int64_t in, Fn&& fn) {
+  const int64_t rows_per_chunk = 8192 / in > 1 ? 8192 / in : 1;
+  const int64_t n_chunks = (T + rows_per_chunk - 1) / rows_per_chunk;
+  auto chunk = [&](int64_t c, int) {
+    const int64_t t0 = c * rows_per_chunk, t1 = t0 + rows_per_chunk < T ? t0 + rows_per_chunk : T;
+    fn(t0, t1);
+  };
+  if (n_chunks == 1) {
+    chunk(0, 0);
+  } else {
+    ctx.pool.parallel_for(n_chunks, chunk);
+  }
+}
+
 // Per-ISA tables (defined in simd_<isa>.cpp).
 const Kernels& generic_kernels();
 const Kernels& avx2_kernels();
