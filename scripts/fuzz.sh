@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of tenx's parsers (libFuzzer + ASan + UBSan; docs/reliability.md).
 #
-#   bash scripts/fuzz.sh [--seconds N] [--parallel P] [target...]
+#   bash scripts/fuzz.sh [--seconds N] [--parallel P] [--seed S] [target...]
 #                                                    build, then run each target N seconds (default 30),
-#                                                    P targets at a time (default 1; each is one process)
+#                                                    P targets at a time (default 1; each is one process);
+#                                                    --seed S fixes libFuzzer's mutation seed (CI uses 1,
+#                                                    so a green CI stays green; exploration runs omit it)
 #   bash scripts/fuzz.sh --check-deps                 exit 0 when clang + libFuzzer are (or could be) installed
 #   bash scripts/fuzz.sh --list                       the targets
 #
@@ -20,6 +22,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
 seconds=30
+seed=""
 parallel="${TENX_FUZZ_PARALLEL:-1}"
 targets=()
 mode=run
@@ -29,9 +32,11 @@ while [ $# -gt 0 ]; do
     --seconds=*) seconds="${1#*=}"; shift ;;
     --parallel) parallel="$2"; shift 2 ;;
     --parallel=*) parallel="${1#*=}"; shift ;;
+    --seed) seed="$2"; shift 2 ;;
+    --seed=*) seed="${1#*=}"; shift ;;
     --check-deps) mode=check; shift ;;
     --list) mode=list; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -86,6 +91,11 @@ export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=0:${ASAN_OPTIONS:-
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 
 [[ "$parallel" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz.sh: --parallel needs a positive integer, got '$parallel'" >&2; exit 2; }
+seed_args=()
+if [ -n "$seed" ]; then
+  [[ "$seed" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz.sh: --seed needs a positive integer, got '$seed'" >&2; exit 2; }
+  seed_args=(-seed="$seed")
+fi
 
 # One target: fuzz a private copy of its corpus, then leave its summary row in $work/row-TARGET
 # (and $work/failed-TARGET on a finding). Never fails itself, so targets can run side by side.
@@ -101,7 +111,7 @@ run_target() {
   echo "== fuzz: $t for ${seconds}s on $seeds seeds (log: $log)"
   local rc=0
   TENX_FUZZ_SCRATCH="$scratch" "$build/tests/fuzz/tenx_fuzz_$t" -max_total_time="$seconds" -timeout=10 \
-    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "${dict[@]}" "$corpus" >"$log" 2>&1 || rc=$?
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "${seed_args[@]}" "${dict[@]}" "$corpus" >"$log" 2>&1 || rc=$?
   local last execs took cov ft out result
   last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
   execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
@@ -114,8 +124,15 @@ run_target() {
   else
     result="FAILED (exit $rc)"
     touch "$work/failed-$t"
+    # The artifact folder does not outlive a CI run: print what is needed to act on the finding
+    # here (the sanitizer/assertion message is in the log's end, the input as hex).
     { echo "-- $t failed; the end of its log:"; tail -40 "$log"
-      ls -1 "$artifacts/$t-"* 2>/dev/null | sed 's/^/   reproducer: /' || true; } >&2
+      local f
+      for f in "$artifacts/$t-"*; do
+        [ -f "$f" ] || continue
+        echo "   reproducer: $f ($(stat -c %s "$f") bytes; first 512 as hex; rerun: $build/tests/fuzz/tenx_fuzz_$t FILE)"
+        head -c 512 "$f" | od -A x -t x1z -v | sed 's/^/   /'
+      done; } >&2
   fi
   echo "| $t | $execs | $took | $seeds → $out | $cov | $ft | $result |" > "$work/row-$t"
   rm -rf "$corpus" "$scratch"

@@ -321,19 +321,49 @@ std::optional<ValueType> parse_type_name(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+// Fixed notation (the call grammar has no exponents) of the shortest decimal that reads back as
+// `d`: fmt's `{}` gives those digits, maybe as d.ddde±X, which is expanded here digit for digit.
+// Every finite double, subnormals and 1e308 included, thus prints to a literal that from_chars
+// turns into the same double (docs/tool-calls.md, "Numbers").
+std::string format_number(double d) {
+  std::string shortest = fmt::format("{}", d);
+  const std::size_t e = shortest.find_first_of("eE");
+  std::string out;
+  if (e == std::string::npos) {
+    out = shortest;
+  } else {
+    std::string_view mantissa(shortest.data(), e);
+    const int exponent = std::stoi(shortest.substr(e + 1));
+    if (!mantissa.empty() && mantissa.front() == '-') {
+      out = "-";
+      mantissa.remove_prefix(1);
+    }
+    std::string digits;
+    for (char c : mantissa)
+      if (c != '.') digits.push_back(c);
+    // The mantissa has one digit before its point: that many digits precede the fixed point.
+    const long point = static_cast<long>(exponent) + 1;
+    const long n = static_cast<long>(digits.size());
+    if (point <= 0) {
+      out += "0." + std::string(static_cast<std::size_t>(-point), '0') + digits;
+    } else if (point >= n) {
+      out += digits + std::string(static_cast<std::size_t>(point - n), '0');
+    } else {
+      out += digits.substr(0, static_cast<std::size_t>(point)) + "." +
+             digits.substr(static_cast<std::size_t>(point));
+    }
+  }
+  if (out.find('.') == std::string::npos) out += ".0";  // a number, never an integer
+  return out;
+}
+}  // namespace
+
 std::string format_value(const Value& v) {
   if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
   if (const auto* d = std::get_if<double>(&v)) {
     if (!std::isfinite(*d)) return "nan";
-    // Shortest round-trip digits, without exponent, always with a '.', so that the value
-    // parses back as a number (not an integer) and to the same double.
-    std::string s = fmt::format("{}", *d);
-    if (s.find_first_of("eE") != std::string::npos) {
-      s = fmt::format("{:.17f}", *d);
-      while (s.size() > 2 && s.back() == '0' && s[s.size() - 2] != '.') s.pop_back();
-    }
-    if (s.find('.') == std::string::npos) s += ".0";
-    return s;
+    return format_number(*d);
   }
   if (const auto* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
   const auto& s = std::get<std::string>(v);

@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
 #include <random>
+#include <string>
+#include <vector>
 
 namespace tenx::agent {
 namespace {
@@ -106,6 +110,80 @@ TEST(ToolCall, ValueFormattingRoundTrips) {
   EXPECT_EQ(format_value(Value{std::int64_t{-7}}), "-7");
   EXPECT_TRUE(values_equal(Value{std::int64_t{17}}, Value{17.0}));
   EXPECT_FALSE(values_equal(Value{std::string("17")}, Value{std::int64_t{17}}));
+}
+
+// Awkward literals (issue #21): what each one parses to, and that the value prints to a literal
+// that parses back to the same bits. The expected doubles come from the C++ compiler's own
+// reading of the same decimal literals (an independent decimal-to-binary conversion).
+TEST(ToolCall, AwkwardNumberLiteralsRoundTrip) {
+  struct Case {
+    std::string literal;  // as written in a call
+    double value;         // what the compiler makes of the same decimal
+  };
+  const std::vector<Case> cases = {
+      {"0." + std::string(299, '0') + "1", 1e-300},
+      {"0." + std::string(323, '0') + "49", 4.9e-324},  // the smallest subnormal
+      {"0." + std::string(307, '0') + "22250738585072014", 2.2250738585072014e-308},  // smallest normal
+      {"1" + std::string(308, '0') + ".0", 1e308},
+      {"179769313486231570" + std::string(291, '0') + ".0", 1.7976931348623157e308},  // the largest
+      {"0.1", 0.1},
+      {"0.1000000000000000055511151231257827021181583404541015625", 0.1},  // 0.1's exact value
+      {"123456789012345678901234567890.0", 123456789012345678901234567890.0},
+      {"-0.0", -0.0},
+      {"0.000000000000000000000000000000000000000000000008198552921648689605",
+       8.198552921648689605e-48},  // the fuzz finding's value
+      {"9007199254740993.0", 9007199254740993.0},  // 2^53 + 1: rounds to even, 2^53
+  };
+  for (const auto& c : cases) {
+    auto p = parse_call_line("<call>f(x=" + c.literal + ")</call>");
+    ASSERT_TRUE(p.ok()) << c.literal << ": " << p.error->to_string();
+    ASSERT_EQ(type_of(p.value->args[0].value), ValueType::Number);
+    const double parsed = std::get<double>(p.value->args[0].value);
+    EXPECT_EQ(std::memcmp(&parsed, &c.value, sizeof parsed), 0) << c.literal;
+    const std::string printed = format_value(Value{parsed});
+    auto again = parse_call_line("<call>f(x=" + printed + ")</call>");
+    ASSERT_TRUE(again.ok()) << printed;
+    const double back = std::get<double>(again.value->args[0].value);
+    EXPECT_EQ(std::memcmp(&back, &parsed, sizeof back), 0) << c.literal << " printed as " << printed;
+    EXPECT_EQ(printed.find_first_of("eE"), std::string::npos) << printed;
+  }
+  // Exact printed forms, where the shortest round-trip digits are known by hand.
+  EXPECT_EQ(format_value(Value{0.1}), "0.1");
+  EXPECT_EQ(format_value(Value{-0.0}), "-0.0");
+  EXPECT_EQ(format_value(Value{1e308}), "1" + std::string(308, '0') + ".0");
+  EXPECT_EQ(format_value(Value{4.9e-324}), "0." + std::string(323, '0') + "5");
+  EXPECT_EQ(format_value(Value{1e-300}), "0." + std::string(299, '0') + "1");
+  EXPECT_EQ(format_value(Value{123456789012345678901234567890.0}), "123456789012345680000000000000.0");
+  // An integer literal has to fit in 64 bits; the same digits with ".0" are a number.
+  auto big = parse_call_line("<call>f(x=123456789012345678901234567890)</call>");
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.error->message.find("64-bit"), std::string::npos) << big.error->message;
+  // Below half the smallest subnormal, or beyond the largest double: out of range, not 0 or inf.
+  for (const std::string lit : {"0." + std::string(400, '0') + "1", "1" + std::string(309, '0') + ".0"}) {
+    auto r = parse_call_line("<call>f(x=" + lit + ")</call>");
+    ASSERT_FALSE(r.ok()) << lit;
+    EXPECT_NE(r.error->message.find("out of range"), std::string::npos) << r.error->message;
+  }
+}
+
+// Every finite double (random bit patterns, seeded) prints to a literal that parses to the same bits.
+TEST(ToolCall, RandomDoublesRoundTripBitExactly) {
+  std::uint64_t state = 0x9e3779b97f4a7c15ull;
+  int checked = 0;
+  for (int i = 0; i < 200000; ++i) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    std::uint64_t bits = state ^ (state >> 29);
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    if (!std::isfinite(d)) continue;
+    const std::string printed = format_value(Value{d});
+    auto p = parse_call_line("<call>f(x=" + printed + ")</call>");
+    ASSERT_TRUE(p.ok()) << printed;
+    const double back = std::get<double>(p.value->args[0].value);
+    ASSERT_EQ(std::memcmp(&back, &d, sizeof d), 0) << printed;
+    ++checked;
+  }
+  EXPECT_GT(checked, 190000);
 }
 
 TEST(ToolCall, JsonRoundTrip) {
