@@ -159,7 +159,7 @@ TEST(ToolCall, AwkwardNumberLiteralsRoundTrip) {
   ASSERT_FALSE(big.ok());
   EXPECT_NE(big.error->message.find("64-bit"), std::string::npos) << big.error->message;
   // Below half the smallest subnormal, or beyond the largest double: out of range, not 0 or inf.
-  for (const std::string lit : {"0." + std::string(400, '0') + "1", "1" + std::string(309, '0') + ".0"}) {
+  for (const std::string& lit : {"0." + std::string(400, '0') + "1", "1" + std::string(309, '0') + ".0"}) {
     auto r = parse_call_line("<call>f(x=" + lit + ")</call>");
     ASSERT_FALSE(r.ok()) << lit;
     EXPECT_NE(r.error->message.find("out of range"), std::string::npos) << r.error->message;
