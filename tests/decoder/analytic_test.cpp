@@ -30,10 +30,10 @@ std::vector<test::TinySpec> specs() {
   std::vector<test::TinySpec> v;
   v.push_back({});                                       // llama, GQA 4/2, untied
   v.push_back({.kv_heads = 1, .tied = true});            // multi-query, tied output
-  v.push_back({.arch = Arch::Qwen2, .heads = 8});        // qwen2 with biases, head size 8
+  v.push_back({.arch = "qwen2", .heads = 8});        // qwen2 with biases, head size 8
   v.push_back({.dim = 96, .layers = 3, .heads = 3, .kv_heads = 3, .ff = 64, .vocab = 130,
                .matrices = DType::Q8_0});
-  v.push_back({.arch = Arch::Qwen2, .matrices = DType::Q4_0});
+  v.push_back({.arch = "qwen2", .matrices = DType::Q4_0});
   v.push_back({.tied = true, .matrices = DType::F16});
   return v;
 }
@@ -93,7 +93,7 @@ TEST(Analytic, PrefillDecodeAndMixedBatchesMatchCounters) {
 }
 
 TEST(Analytic, ScoringAddsTheLogSoftmax) {
-  Model m = test::make_tiny_model({.arch = Arch::Qwen2});
+  Model m = test::make_tiny_model({.arch = "qwen2"});
   const ModelSpec spec = ModelSpec::of(m);
   ExecContext ctx(1);
   Decoder dec(m, 32);

@@ -32,7 +32,7 @@ TEST(Arch, HuggingFaceConfigAndDimensions) {
     "max_position_embeddings":1024,"torch_dtype":"bfloat16","tie_word_embeddings":true})");
   const ArchInfo hf = load_arch((dir / "config.json").string());
   EXPECT_EQ(hf.source, "config.json");
-  EXPECT_EQ(hf.spec.config.arch, Arch::Qwen2);
+  EXPECT_EQ(hf.spec.config.arch, "qwen2");
   EXPECT_EQ(hf.spec.config.kv_dim(), 32);
   // tied: one 64x500 table; per layer 2 norms, q/k/v/o (+ q/k/v biases), 3 FFN matrices; final norm.
   const int64_t layer = 2 * 64 + 64 * 64 + 2 * 64 * 32 + 64 * 64 + 3 * 64 * 160 + (64 + 2 * 32);
