@@ -35,6 +35,11 @@ std::vector<test::TinySpec> specs() {
                .matrices = DType::Q8_0});
   v.push_back({.arch = "qwen2", .matrices = DType::Q4_0});
   v.push_back({.tied = true, .matrices = DType::F16});
+  v.push_back({.arch = "qwen3", .head_dim = 24});        // q/k norms, head size 24 != 64 / 4
+  v.push_back({.arch = "qwen3", .head_dim = 24, .matrices = DType::Q8_0});
+  test::TinySpec rf;                                     // llama with a rope_freqs tensor
+  rf.rope_freqs = llama3_rope_factors(16, 10000.0f, 8.0, 1.0, 4.0, 8.0);
+  v.push_back(rf);
   return v;
 }
 

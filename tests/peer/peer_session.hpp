@@ -176,6 +176,8 @@ class PeerSession {
   PeerSession(const PeerSession&) = delete;
   PeerSession& operator=(const PeerSession&) = delete;
 
+  fs::path work_dir() const { return work_dir_; }
+
   // `tenx model init` with the given sizes; ids drawn from the vocabulary.
   // extra: more `tenx model init` options (a family's features); tag tells such files apart.
   void add_random(const std::string& arch, const std::string& type, int dim, int heads, int kv_heads, int ffn,
@@ -216,6 +218,19 @@ class PeerSession {
       for (const auto& e : expected.at("tokenize")) m.texts.push_back(e.at("text").get<std::string>());
     const ProcessResult r = run_process({TENX_BINARY, "convert", dir.string(), m.gguf.string()});
     if (r.status != 0) m.setup_error = "tenx convert failed: " + r.err;
+    models.push_back(std::move(m));
+  }
+
+  // A GGUF the test wrote itself (bytes), evaluated as it is.
+  void add_file(const std::string& name, const std::string& type, const std::string& bytes, int vocab,
+                std::vector<int> ids) {
+    PeerModel m;
+    m.name = name;
+    m.type = type;
+    m.vocab = vocab;
+    m.gguf = work_dir_ / (name + ".gguf");
+    m.ids = std::move(ids);
+    std::ofstream(m.gguf, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     models.push_back(std::move(m));
   }
 
