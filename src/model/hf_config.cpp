@@ -109,6 +109,10 @@ ModelConfig config_from_hf(const json& cfg, const std::string& subject) {
     if (cfg.contains(key) && cfg[key].is_boolean() && cfg[key].get<bool>() &&
         !(std::string(key) == "attention_bias" && fam->layer.qkv_bias))
       throw Error(subject, fmt::format("'{}': true is not part of tenx's {} description", key, c.arch));
+  // Qwen2/Qwen3 configs carry "use_sliding_window": false; true would change the attention.
+  if (cfg.contains("use_sliding_window") && cfg["use_sliding_window"].is_boolean() &&
+      cfg["use_sliding_window"].get<bool>())
+    throw Error(subject, fmt::format("'use_sliding_window': true is not part of tenx's {} description", c.arch));
   read_rope_scaling(subject, cfg, *fam, c);
   describe_layers(c);
   return c;

@@ -126,6 +126,8 @@ TEST(HfFamilies, ConfigReaderErrors) {
   test::expect_error([&] { parse(R"("model_type": "qwen3", "rope_scaling": {"rope_type": "llama3", "factor": 8.0})"); },
                      {"rope_scaling type 'llama3' is not supported for qwen3"});
   test::expect_error([&] { parse(R"("model_type": "llama", "mlp_bias": true)"); }, {"'mlp_bias'"});
+  test::expect_error([&] { parse(R"("model_type": "qwen3", "use_sliding_window": true, "sliding_window": 64)"); },
+                     {"'use_sliding_window'"});
   const ModelConfig linear = parse(R"("model_type": "llama", "rope_scaling": {"type": "linear", "factor": 4.0})");
   EXPECT_FLOAT_EQ(linear.rope_freq_scale, 0.25f);
   const ModelConfig q2 = parse(R"("architectures": ["Qwen2ForCausalLM"])");
