@@ -71,7 +71,10 @@ void run(const InspectArgs& a) {
     j["config"] = {{"n_vocab", c.n_vocab}, {"n_embd", c.n_embd}, {"n_layer", c.n_layer}, {"n_head", c.n_head},
                    {"n_head_kv", c.n_head_kv}, {"head_dim", c.head_dim}, {"n_rot", c.n_rot}, {"n_ff", c.n_ff},
                    {"n_ctx_train", c.n_ctx_train}, {"rope_base", c.rope_base}, {"rms_eps", c.rms_eps},
-                   {"tied_output", c.tied_output}, {"qkv_bias", c.qkv_bias}};
+                   {"tied_output", c.tied_output}, {"qkv_bias", c.qkv_bias},
+                   {"qk_norm", !c.layers.empty() && c.layers[0].qk_norm},
+                   {"rope_neox", !c.layers.empty() && c.layers[0].rope_style == RopeStyle::NeoX},
+                   {"rope_freq_scale", c.rope_freq_scale}, {"rope_freq_factors", c.rope_freq_factors.size()}};
     j["n_params"] = n_params;
     j["weight_bytes"] = wbytes;
     j["bits_per_weight"] = 8.0 * static_cast<double>(wbytes) / static_cast<double>(n_params);
@@ -101,10 +104,13 @@ void run(const InspectArgs& a) {
   fmt::print("architecture   {}\n", arch_name(c.arch));
   fmt::print("dimensions     vocab {}, embd {}, layers {}, heads {} (kv {}), head size {}, ffn {}\n", c.n_vocab,
              c.n_embd, c.n_layer, c.n_head, c.n_head_kv, c.head_dim, c.n_ff);
-  fmt::print("rope           base {}, dims {} ({})\n", c.rope_base, c.n_rot,
-             c.arch == Arch::Qwen2 ? "neox pairs" : "normal pairs");
-  fmt::print("output         {}{}\n", c.tied_output ? "tied to token_embd" : "separate output.weight",
-             c.qkv_bias ? ", q/k/v biases" : "");
+  const LayerConfig& l0 = c.layer(0);
+  fmt::print("rope           base {}, dims {} ({}){}{}\n", c.rope_base, c.n_rot,
+             l0.rope_style == RopeStyle::NeoX ? "neox pairs" : "normal pairs",
+             c.rope_freq_factors.empty() ? "" : ", per-pair frequency factors (rope_freqs)",
+             c.rope_freq_scale != 1.0f ? fmt::format(", linear scale {}", c.rope_freq_scale) : "");
+  fmt::print("output         {}{}{}\n", c.tied_output ? "tied to token_embd" : "separate output.weight",
+             c.qkv_bias ? ", q/k/v biases" : "", l0.qk_norm ? ", q/k RMS norms" : "");
   fmt::print("parameters     {} ({})\n", n_params, human_count(static_cast<double>(n_params)));
   fmt::print("size           {} in {} tensors, {:.2f} bits per weight\n", human_bytes(static_cast<double>(wbytes)),
              m.file.tensors.size(), 8.0 * static_cast<double>(wbytes) / static_cast<double>(n_params));

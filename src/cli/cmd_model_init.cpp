@@ -1,4 +1,4 @@
-// tenx model init: a deterministic random llama/qwen2 GGUF with a byte-level BPE
+// tenx model init: a deterministic random GGUF of any family with a byte-level BPE
 // vocabulary, for tests, benchmarks and the training pipeline.
 #include <fmt/format.h>
 
@@ -6,6 +6,7 @@
 
 #include "command.hpp"
 #include "common.hpp"
+#include "tenx/model/arch.hpp"
 #include "tenx/model/model_init.hpp"
 #include "tenx/util/error.hpp"
 
@@ -61,10 +62,12 @@ Registrar reg{"model", [](CLI::App& app) {
   auto* model = app.add_subcommand("model", "Model utilities");
   model->require_subcommand(1);
   auto args = std::make_shared<InitArgs>();
-  auto* sub = model->add_subcommand("init", "Write a deterministic random llama/qwen2 GGUF with a byte-level vocabulary");
+  auto* sub = model->add_subcommand("init", "Write a deterministic random GGUF of any family with a byte-level vocabulary");
   auto& s = args->spec;
   const auto size = CLI::Range(int64_t{1}, int64_t{1} << 24);
-  sub->add_option("--arch", s.arch, "Architecture")->check(CLI::IsMember({"llama", "qwen2"}))->capture_default_str();
+  sub->add_option("--arch", s.arch, "Architecture (a family: " + family_names() + ")")
+      ->check(CLI::IsMember(family_list()))
+      ->capture_default_str();
   sub->add_option("--dim", s.n_embd, "Embedding size")->required()->check(size);
   sub->add_option("--layers", s.n_layer, "Number of blocks")->required()->check(size);
   sub->add_option("--heads", s.n_head, "Attention heads")->required()->check(size);
@@ -74,6 +77,17 @@ Registrar reg{"model", [](CLI::App& app) {
   sub->add_option("--seed", s.seed, "Random seed")->required();
   sub->add_option("--ctx", s.n_ctx, "Training context length")->capture_default_str()->check(size);
   sub->add_option("--rope-base", s.rope_base, "RoPE frequency base")->capture_default_str();
+  sub->add_option("--head-dim", s.head_dim, "Head size (default dim / heads; written as attention.key_length)")
+      ->check(CLI::Range(int64_t{2}, int64_t{1} << 16));
+  sub->add_option("--rope-scaling", s.rope_scaling,
+                  "none | linear (rope.scaling keys) | llama3 (a rope_freqs tensor, as Llama 3.1+ files carry)")
+      ->check(CLI::IsMember({"none", "linear", "llama3"}))
+      ->capture_default_str();
+  sub->add_option("--rope-factor", s.rope_factor, "Scaling factor (linear, llama3)")->capture_default_str();
+  sub->add_option("--rope-low-freq", s.rope_low_freq, "llama3 low_freq_factor")->capture_default_str();
+  sub->add_option("--rope-high-freq", s.rope_high_freq, "llama3 high_freq_factor")->capture_default_str();
+  sub->add_option("--rope-orig-ctx", s.rope_orig_ctx, "llama3 original_max_position_embeddings")
+      ->capture_default_str();
   sub->add_option("--init-scale", s.init_scale, "Weight matrices ~ N(0, (scale/sqrt(fan_in))^2)")
       ->capture_default_str()->check(CLI::Range(1e-6, 1e3));
   sub->add_option("--name", s.name, "general.name");

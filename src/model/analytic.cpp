@@ -17,6 +17,7 @@ ModelSpec ModelSpec::of(const Model& m) {
   s.token_embd = m.token_embd->type;
   s.output_norm = m.output_norm->type;
   s.output = m.output->type;
+  if (m.rope_freqs) s.rope_freqs = m.rope_freqs->type;
   for (const LayerWeights& L : m.layers) {
     LayerStorage t;
     t.attn_norm = L.attn_norm->type;
@@ -29,6 +30,7 @@ ModelSpec ModelSpec::of(const Model& m) {
     t.w_gate = L.w_gate->type;
     t.w_up = L.w_up->type;
     t.w_down = L.w_down->type;
+    t.qk_norm = L.q_norm ? L.q_norm->type : DType::F32;
     s.layers.push_back(t);
   }
   return s;
@@ -37,6 +39,7 @@ ModelSpec ModelSpec::of(const Model& m) {
 ModelSpec ModelSpec::uniform(const ModelConfig& config, DType matrices) {
   ModelSpec s;
   s.config = config;
+  if (s.config.layers.size() != static_cast<size_t>(s.config.n_layer)) describe_layers(s.config);
   s.token_embd = matrices;
   s.output = matrices;
   LayerStorage t;
@@ -50,11 +53,15 @@ uint64_t ModelSpec::weight_bytes() const {
   const int64_t d = c.n_embd, q = c.q_dim(), kv = c.kv_dim(), ff = c.n_ff;
   uint64_t n = bytes_of(token_embd, d, c.n_vocab) + bytes_of(output_norm, d, 1);
   if (!c.tied_output) n += bytes_of(output, d, c.n_vocab);
-  for (const LayerStorage& L : layers) {
+  if (!c.rope_freq_factors.empty()) n += bytes_of(rope_freqs, c.n_rot / 2, 1);
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const LayerStorage& L = layers[l];
+    const LayerConfig& lc = c.layer(static_cast<int64_t>(l));
     n += bytes_of(L.attn_norm, d, 1) + bytes_of(L.wq, d, q) + bytes_of(L.wk, d, kv) + bytes_of(L.wv, d, kv) +
          bytes_of(L.wo, q, d) + bytes_of(L.ffn_norm, d, 1) + bytes_of(L.w_gate, d, ff) + bytes_of(L.w_up, d, ff) +
          bytes_of(L.w_down, ff, d);
-    if (c.qkv_bias) n += bytes_of(L.bias, q, 1) + 2 * bytes_of(L.bias, kv, 1);
+    if (lc.qkv_bias) n += bytes_of(L.bias, q, 1) + 2 * bytes_of(L.bias, kv, 1);
+    if (lc.qk_norm) n += 2 * bytes_of(L.qk_norm, c.head_dim, 1);
   }
   return n;
 }
@@ -62,13 +69,22 @@ uint64_t ModelSpec::weight_bytes() const {
 int64_t ModelSpec::n_params() const {
   const ModelConfig& c = config;
   const int64_t d = c.n_embd, q = c.q_dim(), kv = c.kv_dim(), ff = c.n_ff;
-  int64_t per_layer = 2 * d + d * q + 2 * d * kv + q * d + 3 * d * ff + (c.qkv_bias ? q + 2 * kv : 0);
-  return d * c.n_vocab * (c.tied_output ? 1 : 2) + d + c.n_layer * per_layer;
+  int64_t n = d * c.n_vocab * (c.tied_output ? 1 : 2) + d;
+  if (!c.rope_freq_factors.empty()) n += c.n_rot / 2;
+  for (const LayerConfig& lc : c.layers)
+    n += 2 * d + d * q + 2 * d * kv + q * d + 3 * d * ff + (lc.qkv_bias ? q + 2 * kv : 0) +
+         (lc.qk_norm ? 2 * c.head_dim : 0);
+  return n;
 }
 
 Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positions, int64_t n_logits,
                           Phase phase, int64_t n_embedded) {
-  const ModelConfig& c = spec.config;
+  ModelConfig described;  // a hand-made configuration without its layers: the family's defaults
+  if (spec.config.layers.size() != static_cast<size_t>(spec.config.n_layer)) {
+    described = spec.config;
+    describe_layers(described);
+  }
+  const ModelConfig& c = described.layers.empty() ? spec.config : described;
   const int p = int(phase);
   const auto T = static_cast<uint64_t>(positions.size());
   Counters r;
@@ -84,22 +100,32 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
   r.flops[p][int(OpClass::Matmul)] = 2 * T * per_layer_macs * L + 2 * static_cast<uint64_t>(n_logits) * d * c.n_vocab;
   // Attention: Q·Kᵀ and softmax·V, 4·(pos+1)·head_dim per query head per layer.
   r.flops[p][int(OpClass::Attention)] = 4 * keys * hd * H * L;
-  // Other: norms, bias, RoPE, score scaling + softmax, residual adds, SwiGLU.
+  // Other: norms, bias, q/k norms, RoPE, score scaling + softmax, residual adds, SwiGLU; per
+  // layer as its description says.
   using namespace flop_cost;
-  uint64_t other_per_layer = 2 * kRmsNorm * T * d + kRope * T * (c.n_head + c.n_head_kv) * c.n_rot +
-                             (kScale + kSoftmax) * keys * H + 2 * kAdd * T * d + kSiluMul * T * ff;
-  if (c.qkv_bias) other_per_layer += kAdd * T * (q + 2 * kv);
-  r.flops[p][int(OpClass::Other)] = other_per_layer * L + (n_logits > 0 ? kRmsNorm * n_logits * d : 0);
+  uint64_t other = n_logits > 0 ? kRmsNorm * static_cast<uint64_t>(n_logits) * d : 0;
+  for (const LayerConfig& lc : c.layers) {
+    other += 2 * kRmsNorm * T * d + kRope * T * (c.n_head + c.n_head_kv) * c.n_rot + (kScale + kSoftmax) * keys * H +
+             2 * kAdd * T * d + kSiluMul * T * ff;
+    if (lc.qkv_bias) other += kAdd * T * (q + 2 * kv);
+    if (lc.qk_norm) other += kRmsNorm * T * (q + kv);
+  }
+  r.flops[p][int(OpClass::Other)] = other;
 
-  // Bytes: every matrix once per forward, embedding rows per token, norms/biases once.
+  // Bytes: every matrix once per forward, embedding rows per token, norms/biases (and the
+  // rope_freqs factors) once per layer that reads them.
   auto add = [&](DType t, uint64_t n) { r.add_weight_bytes(phase, t, n); };
   add(spec.token_embd, (T - static_cast<uint64_t>(n_embedded)) * static_cast<uint64_t>(dtype_row_bytes(spec.token_embd, c.n_embd)));
-  for (const LayerStorage& S : spec.layers) {
+  for (size_t l = 0; l < spec.layers.size(); ++l) {
+    const LayerStorage& S = spec.layers[l];
+    const LayerConfig& lc = c.layer(static_cast<int64_t>(l));
     add(S.attn_norm, bytes_of(S.attn_norm, c.n_embd, 1));
     add(S.wq, bytes_of(S.wq, c.n_embd, c.q_dim()));
     add(S.wk, bytes_of(S.wk, c.n_embd, c.kv_dim()));
     add(S.wv, bytes_of(S.wv, c.n_embd, c.kv_dim()));
-    if (c.qkv_bias) add(S.bias, bytes_of(S.bias, c.q_dim(), 1) + 2 * bytes_of(S.bias, c.kv_dim(), 1));
+    if (lc.qkv_bias) add(S.bias, bytes_of(S.bias, c.q_dim(), 1) + 2 * bytes_of(S.bias, c.kv_dim(), 1));
+    if (lc.qk_norm) add(S.qk_norm, 2 * bytes_of(S.qk_norm, c.head_dim, 1));
+    if (!c.rope_freq_factors.empty()) add(spec.rope_freqs, bytes_of(spec.rope_freqs, c.n_rot / 2, 1));
     add(S.wo, bytes_of(S.wo, c.q_dim(), c.n_embd));
     add(S.ffn_norm, bytes_of(S.ffn_norm, c.n_embd, 1));
     add(S.w_gate, bytes_of(S.w_gate, c.n_embd, c.n_ff));

@@ -1,85 +1,201 @@
+// GGUF metadata -> ModelConfig (../shared/docs/gguf.md §3), and back (set_hparams). Every
+// {arch}.* key is either read into the description, known not to change the computation, or
+// an error: a file whose computation tenx would silently get wrong must not load.
 #include "tenx/model/config.hpp"
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <set>
+
+#include "tenx/model/arch.hpp"
 #include "tenx/util/error.hpp"
 
 namespace tenx {
-
-const char* arch_name(Arch a) { return a == Arch::Qwen2 ? "qwen2" : "llama"; }
-
 namespace {
 
-// A per-layer hyper-parameter may be an INT32 array of length block_count
-// (gguf.md §3); tenx runs uniform layers, so all entries must agree.
-int64_t read_uniform(const Metadata& meta, const std::string& key, const std::string& subject,
-                     int64_t n_layer) {
-  const GgufValue* v = meta.find(key);
-  if (!v) throw Error(subject, fmt::format("missing metadata key '{}'", key));
-  if (v->type == GgufType::ARRAY) {
+// Reads {arch}.* keys and remembers which it read.
+class KeyReader {
+ public:
+  KeyReader(const Metadata& meta, std::string arch, std::string subject)
+      : meta_(meta), prefix_(std::move(arch) + "."), subject_(std::move(subject)) {}
+
+  bool has(const std::string& key) { return used(key), meta_.contains(prefix_ + key); }
+
+  int64_t uint(const std::string& key) {
+    auto v = meta_.get_uint(prefix_ + used(key), subject_);
+    if (!v) throw Error(subject_, fmt::format("missing metadata key '{}{}'", prefix_, key));
+    if (*v > (1ull << 31)) throw Error(subject_, fmt::format("metadata key '{}{}' = {} is out of range", prefix_, key, *v));
+    return static_cast<int64_t>(*v);
+  }
+  int64_t uint_or(const std::string& key, int64_t fallback) { return has(key) ? uint(key) : fallback; }
+  std::optional<double> real(const std::string& key) { return meta_.get_float(prefix_ + used(key), subject_); }
+  std::optional<std::string> str(const std::string& key) { return meta_.get_string(prefix_ + used(key), subject_); }
+
+  // A per-layer hyper-parameter may be an INT32 array of length block_count (gguf.md §3); the
+  // decoder's KV cache and buffers assume uniform sizes, so all entries must agree.
+  int64_t uniform(const std::string& key, int64_t n_layer) {
+    const GgufValue* v = meta_.find(prefix_ + used(key));
+    if (!v) throw Error(subject_, fmt::format("missing metadata key '{}{}'", prefix_, key));
+    if (v->type != GgufType::ARRAY) return uint(key);
+    const std::string k = prefix_ + key;
     if (!(v->array_type == GgufType::INT32 || v->array_type == GgufType::UINT32) || v->ints.empty())
-      throw Error(subject, fmt::format("metadata key '{}' must be an integer or an INT32 array", key));
+      throw Error(subject_, fmt::format("metadata key '{}' must be an integer or an INT32 array", k));
     if (static_cast<int64_t>(v->ints.size()) != n_layer)
-      throw Error(subject, fmt::format("metadata key '{}' has {} entries, expected block_count = {}",
-                                       key, v->ints.size(), n_layer));
+      throw Error(subject_, fmt::format("metadata key '{}' has {} entries, expected block_count = {}", k,
+                                        v->ints.size(), n_layer));
     for (int64_t x : v->ints)
       if (x != v->ints[0])
-        throw Error(subject, fmt::format("metadata key '{}': layers of different sizes are not supported", key));
+        throw Error(subject_, fmt::format("metadata key '{}': layers of different sizes are not supported", k));
     return v->ints[0];
   }
-  return static_cast<int64_t>(*meta.get_uint(key, subject));
-}
 
-int64_t require_uint(const Metadata& meta, const std::string& key, const std::string& subject) {
-  auto v = meta.get_uint(key, subject);
-  if (!v) throw Error(subject, fmt::format("missing metadata key '{}'", key));
-  if (*v > (1ull << 31)) throw Error(subject, fmt::format("metadata key '{}' = {} is out of range", key, *v));
-  return static_cast<int64_t>(*v);
+  // The {arch}.* keys nobody read. Those that cannot change the computation pass.
+  void check_leftovers(const std::string& arch) const {
+    static const std::set<std::string> kInformational = {
+        "vocab_size",                         // checked against token_embd by llama.cpp; tenx reads the tensor
+        "rope.scaling.original_context_length",  // only YaRN reads it
+        "rope.scaling.finetuned",
+    };
+    for (const auto& [key, value] : meta_.entries()) {
+      if (!key.starts_with(prefix_)) continue;
+      const std::string k = key.substr(prefix_.size());
+      if (used_.contains(k) || kInformational.contains(k)) continue;
+      // MoE counts of 0 describe a dense model (llama.cpp's converters write them for llama).
+      if ((k == "expert_count" || k == "expert_used_count") && value.type != GgufType::ARRAY &&
+          meta_.get_uint(key, subject_).value_or(1) == 0)
+        continue;
+      throw Error(subject_, fmt::format("architecture '{}': metadata key '{}' is not part of tenx's description of "
+                                        "{} and may change the computation (docs/architectures.md)",
+                                        arch, key, arch));
+    }
+  }
+
+ private:
+  const std::string& used(const std::string& key) { return *used_.insert(key).first; }
+  const Metadata& meta_;
+  std::string prefix_, subject_;
+  std::set<std::string> used_;
+};
+
+// rope.scaling.*: "linear" (llama.cpp's default type when only a factor is given) scales every
+// angle by 1/factor; "none" ignores the factor; YaRN, LongRoPE and attention factors are not
+// part of any description yet, so they are refused.
+void read_rope_scaling(KeyReader& k, ModelConfig& c, const std::string& subject) {
+  const std::string type = k.str("rope.scaling.type").value_or("linear");
+  std::optional<double> factor = k.real("rope.scaling.factor");
+  if (!factor) factor = k.real("rope.scale_linear");
+  if (type != "none" && type != "linear")
+    throw Error(subject, fmt::format("rope scaling type '{}' is not supported (tenx runs none, linear and "
+                                     "rope_freqs factors)", type));
+  if (const auto a = k.real("rope.scaling.attn_factor"); a && *a != 1.0)
+    throw Error(subject, fmt::format("rope.scaling.attn_factor {} is not supported", *a));
+  if (type == "linear" && factor && *factor != 0.0) {
+    if (!(*factor > 0) || !std::isfinite(*factor))
+      throw Error(subject, fmt::format("rope.scaling.factor {} must be positive", *factor));
+    c.rope_freq_scale = static_cast<float>(1.0 / *factor);
+  }
 }
 
 }  // namespace
 
-ModelConfig config_from_metadata(const Metadata& meta, const std::string& subject) {
+void describe_layers(ModelConfig& c) {
+  const Family* f = find_family(c.arch);
+  LayerConfig layer = f ? f->layer : LayerConfig{};
+  layer.rope_base = c.rope_base;
+  c.qkv_bias = layer.qkv_bias;
+  c.layers.assign(static_cast<size_t>(std::max<int64_t>(c.n_layer, 0)), layer);
+}
+
+ModelConfig config_from_metadata(const Metadata& meta, const std::string& subject, int64_t max_layers) {
   ModelConfig c;
   auto arch = meta.get_string("general.architecture", subject);
   if (!arch) throw Error(subject, "missing metadata key 'general.architecture'");
-  if (*arch == "llama") c.arch = Arch::Llama;
-  else if (*arch == "qwen2") c.arch = Arch::Qwen2;
-  else throw Error(subject, fmt::format("unsupported architecture '{}' (tenx runs llama and qwen2)", *arch));
-  const std::string a = *arch;
-  c.qkv_bias = c.arch == Arch::Qwen2;
+  const Family& fam = family_of(*arch, subject);
+  c.arch = fam.name;
+  KeyReader k(meta, c.arch, subject);
 
-  c.n_embd = require_uint(meta, a + ".embedding_length", subject);
-  c.n_layer = require_uint(meta, a + ".block_count", subject);
+  c.n_embd = k.uint("embedding_length");
+  c.n_layer = k.uint("block_count");
   if (c.n_embd <= 0) throw Error(subject, "embedding_length must be positive");
   if (c.n_layer <= 0) throw Error(subject, "block_count must be positive");
-  c.n_ff = read_uniform(meta, a + ".feed_forward_length", subject, c.n_layer);
-  c.n_head = read_uniform(meta, a + ".attention.head_count", subject, c.n_layer);
-  c.n_head_kv = meta.contains(a + ".attention.head_count_kv")
-                    ? read_uniform(meta, a + ".attention.head_count_kv", subject, c.n_layer)
-                    : c.n_head;
-  c.n_ctx_train = meta.contains(a + ".context_length") ? require_uint(meta, a + ".context_length", subject) : 2048;
+  c.n_ff = k.uniform("feed_forward_length", c.n_layer);
+  c.n_head = k.uniform("attention.head_count", c.n_layer);
+  c.n_head_kv = k.has("attention.head_count_kv") ? k.uniform("attention.head_count_kv", c.n_layer) : c.n_head;
+  c.n_ctx_train = k.uint_or("context_length", 2048);
   if (c.n_ff <= 0 || c.n_head <= 0 || c.n_head_kv <= 0)
     throw Error(subject, "feed_forward_length, head_count and head_count_kv must be positive");
-  if (c.n_embd % c.n_head != 0)
-    throw Error(subject, fmt::format("embedding_length {} is not a multiple of head_count {}", c.n_embd, c.n_head));
   if (c.n_head % c.n_head_kv != 0)
     throw Error(subject, fmt::format("head_count {} is not a multiple of head_count_kv {}", c.n_head, c.n_head_kv));
-  c.head_dim = c.n_embd / c.n_head;
-  if (meta.contains(a + ".attention.key_length"))
-    c.head_dim = require_uint(meta, a + ".attention.key_length", subject);
-  c.n_rot = meta.contains(a + ".rope.dimension_count") ? require_uint(meta, a + ".rope.dimension_count", subject)
-                                                       : c.head_dim;
+  if (k.has("attention.key_length")) {
+    c.head_dim = k.uint("attention.key_length");
+  } else {
+    if (c.n_embd % c.n_head != 0)
+      throw Error(subject, fmt::format("embedding_length {} is not a multiple of head_count {}", c.n_embd, c.n_head));
+    c.head_dim = c.n_embd / c.n_head;
+  }
+  if (c.head_dim <= 0) throw Error(subject, "attention.key_length must be positive");
+  if (const int64_t v = k.uint_or("attention.value_length", c.head_dim); v != c.head_dim)
+    throw Error(subject, fmt::format("attention.value_length {} differs from key_length {}: not supported", v,
+                                     c.head_dim));
+  c.n_rot = k.uint_or("rope.dimension_count", c.head_dim);
   if (c.n_rot <= 0 || c.n_rot > c.head_dim || c.n_rot % 2 != 0)
     throw Error(subject, fmt::format("rope.dimension_count {} must be even and at most the head size {}",
                                      c.n_rot, c.head_dim));
-  if (c.arch == Arch::Llama && c.n_rot != c.head_dim)
-    throw Error(subject, fmt::format("llama: rope.dimension_count {} must equal the head size {}", c.n_rot, c.head_dim));
-  if (auto v = meta.get_float(a + ".rope.freq_base", subject)) c.rope_base = static_cast<float>(*v);
-  if (auto v = meta.get_float(a + ".attention.layer_norm_rms_epsilon", subject)) c.rms_eps = static_cast<float>(*v);
+  if (!fam.partial_rope && c.n_rot != c.head_dim)
+    throw Error(subject, fmt::format("{}: rope.dimension_count {} must equal the head size {}", c.arch, c.n_rot,
+                                     c.head_dim));
+  if (auto v = k.real("rope.freq_base")) c.rope_base = static_cast<float>(*v);
+  if (auto v = k.real("attention.layer_norm_rms_epsilon")) c.rms_eps = static_cast<float>(*v);
   if (!(c.rope_base > 0)) throw Error(subject, "rope.freq_base must be positive");
   if (!(c.rms_eps > 0)) throw Error(subject, "attention.layer_norm_rms_epsilon must be positive");
+  read_rope_scaling(k, c, subject);
+  k.check_leftovers(c.arch);
+  if (c.n_layer <= max_layers) describe_layers(c);
   return c;
+}
+
+void set_hparams(Metadata& m, const ModelConfig& c) {
+  const std::string& a = c.arch;
+  auto u32 = [](int64_t v) { return GgufValue::u32(static_cast<uint32_t>(v)); };
+  m.set("general.architecture", GgufValue::str(a));
+  m.set(a + ".context_length", u32(c.n_ctx_train));
+  m.set(a + ".embedding_length", u32(c.n_embd));
+  m.set(a + ".block_count", u32(c.n_layer));
+  m.set(a + ".feed_forward_length", u32(c.n_ff));
+  m.set(a + ".attention.head_count", u32(c.n_head));
+  m.set(a + ".attention.head_count_kv", u32(c.n_head_kv));
+  m.set(a + ".attention.layer_norm_rms_epsilon", GgufValue::f32(c.rms_eps));
+  m.set(a + ".rope.freq_base", GgufValue::f32(c.rope_base));
+  m.set(a + ".rope.dimension_count", u32(c.n_rot));
+  if (c.head_dim * c.n_head != c.n_embd) {  // llama.cpp assumes n_embd / n_head otherwise
+    m.set(a + ".attention.key_length", u32(c.head_dim));
+    m.set(a + ".attention.value_length", u32(c.head_dim));
+  }
+  if (c.rope_freq_scale != 1.0f) {
+    m.set(a + ".rope.scaling.type", GgufValue::str("linear"));
+    m.set(a + ".rope.scaling.factor", GgufValue::f32(1.0f / c.rope_freq_scale));
+  }
+}
+
+std::vector<float> llama3_rope_factors(int64_t n_rot, float base, double factor, double low_freq_factor,
+                                       double high_freq_factor, double original_ctx) {
+  const double kPi = 3.14159265358979323846;
+  const double low_wavelen = original_ctx / low_freq_factor, high_wavelen = original_ctx / high_freq_factor;
+  std::vector<float> out;
+  for (int64_t i = 0; i < n_rot / 2; ++i) {
+    const double freq = 1.0 / std::pow(static_cast<double>(base), static_cast<double>(2 * i) / static_cast<double>(n_rot));
+    const double wavelen = 2 * kPi / freq;
+    double f = 1.0;
+    if (wavelen > low_wavelen) {
+      f = factor;
+    } else if (wavelen >= high_wavelen) {
+      const double smooth = (original_ctx / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor);
+      f = 1.0 / ((1.0 - smooth) / factor + smooth);
+    }
+    out.push_back(static_cast<float>(f));
+  }
+  return out;
 }
 
 }  // namespace tenx

@@ -74,7 +74,6 @@ void Decoder::copy_prefix(int32_t src, int32_t dst, int64_t n) {
 
 std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchToken> batch) {
   const ModelConfig& c = model_.config;
-  const Model& m = model_;
   const int64_t T = static_cast<int64_t>(batch.size());
   if (T == 0) return {};
   if (T > max_batch_) throw Error("decoder", fmt::format("batch of {} tokens exceeds max_batch {}", T, max_batch_));
@@ -97,15 +96,26 @@ std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchT
     n_out += b.logits ? 1 : 0;
   }
 
-  const Phase ph = ctx.phase;
-  Counters& cnt = ctx.counters;
-  cnt.tokens[int(ph)] += static_cast<uint64_t>(T);
-  const int64_t d = c.n_embd, qd = c.q_dim(), kvd = c.kv_dim(), ff = c.n_ff;
-  const RopeStyle style = c.arch == Arch::Qwen2 ? RopeStyle::NeoX : RopeStyle::Normal;
-  const AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim};
+  ctx.counters.tokens[int(ctx.phase)] += static_cast<uint64_t>(T);
+  // The model is a sequence of named blocks; what each computes comes from the layer's
+  // description (config.hpp), so there is one decoder for every family.
+  embed_block(ctx, batch);
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    attention_block(ctx, batch, l);
+    ffn_block(ctx, T, l);
+  }
+  seq_len_ = next;
+  uint64_t used = 0;
+  for (int64_t n : seq_len_) used += static_cast<uint64_t>(n);
+  kv_peak_ = std::max<uint64_t>(kv_peak_, used * static_cast<uint64_t>(c.n_layer * 2 * c.kv_dim()) * sizeof(float));
+  if (n_out == 0) return {};
+  return output_block(ctx, batch, n_out);
+}
 
-  // Token embeddings, except where the batch gives the row (image patches): runs of
-  // text tokens go through embed, so only their table rows are counted.
+// Token embeddings, except where the batch gives the row (image patches): runs of text tokens
+// go through embed, so only their table rows are counted.
+void Decoder::embed_block(ExecContext& ctx, std::span<const BatchToken> batch) {
+  const int64_t T = static_cast<int64_t>(batch.size()), d = model_.config.n_embd;
   for (int64_t t = 0; t < T;) {
     if (const float* row = batch[static_cast<size_t>(t)].embedding) {
       std::memcpy(x_.data() + t * d, row, static_cast<size_t>(d) * sizeof(float));
@@ -114,64 +124,82 @@ std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchT
     }
     int64_t n = 1;
     while (t + n < T && !batch[static_cast<size_t>(t + n)].embedding) ++n;
-    embed(ctx, x_.data() + t * d, *m.token_embd, ids_.data() + t, n);
+    embed(ctx, x_.data() + t * d, *model_.token_embd, ids_.data() + t, n);
     t += n;
   }
+}
 
-  for (int64_t l = 0; l < c.n_layer; ++l) {
-    const LayerWeights& L = m.layers[static_cast<size_t>(l)];
-    // Attention block.
-    cnt.add_weight_bytes(ph, L.attn_norm->type, L.attn_norm->nbytes);
-    rmsnorm(ctx, h_.data(), x_.data(), L.attn_norm_f32.data(), T, d, c.rms_eps);
-    const MatmulOutput qkv[] = {{q_.data(), L.wq}, {k_.data(), L.wk}, {v_.data(), L.wv}};
-    matmul_shared_input(ctx, h_.data(), T, qkv);
-    if (c.qkv_bias) {
-      for (const TensorView* b : {L.bq, L.bk, L.bv}) cnt.add_weight_bytes(ph, b->type, b->nbytes);
-      add_bias(ctx, q_.data(), L.bq_f32.data(), T, qd);
-      add_bias(ctx, k_.data(), L.bk_f32.data(), T, kvd);
-      add_bias(ctx, v_.data(), L.bv_f32.data(), T, kvd);
-    }
-    rope(ctx, q_.data(), T, c.n_head, c.head_dim, c.n_rot, pos_.data(), c.rope_base, style);
-    rope(ctx, k_.data(), T, c.n_head_kv, c.head_dim, c.n_rot, pos_.data(), c.rope_base, style);
-    // Append K/V to the caches first, so a token attends to the earlier tokens of
-    // its own batch too (causality comes from n_keys = pos + 1).
-    for (int64_t t = 0; t < T; ++t) {
-      const BatchToken& b = batch[static_cast<size_t>(t)];
-      std::memcpy(k_cache(b.seq, l) + b.pos * kvd, k_.data() + t * kvd, static_cast<size_t>(kvd) * sizeof(float));
-      std::memcpy(v_cache(b.seq, l) + b.pos * kvd, v_.data() + t * kvd, static_cast<size_t>(kvd) * sizeof(float));
-      keys_[static_cast<size_t>(t)] = {k_cache(b.seq, l), v_cache(b.seq, l), b.pos + 1};
-    }
-    cnt.kv_bytes_written[int(ph)] += static_cast<uint64_t>(T * 2 * kvd) * sizeof(float);
-    attention(ctx, att_.data(), q_.data(), keys_.data(), T, shape);
-    matmul(ctx, h_.data(), att_.data(), *L.wo, T);
-    add_inplace(ctx, x_.data(), h_.data(), T * d);
-
-    // Feed-forward block (SwiGLU).
-    cnt.add_weight_bytes(ph, L.ffn_norm->type, L.ffn_norm->nbytes);
-    rmsnorm(ctx, h_.data(), x_.data(), L.ffn_norm_f32.data(), T, d, c.rms_eps);
-    const MatmulOutput gate_up[] = {{gate_.data(), L.w_gate}, {up_.data(), L.w_up}};
-    matmul_shared_input(ctx, h_.data(), T, gate_up);
-    silu_mul(ctx, gate_.data(), up_.data(), T * ff);
-    matmul(ctx, h_.data(), gate_.data(), *L.w_down, T);
-    add_inplace(ctx, x_.data(), h_.data(), T * d);
+// x += Wo · attention(rope(norm_qk(Wq h + bq)), rope(norm_qk(Wk h + bk)), Wv h + bv), h = rms(x).
+void Decoder::attention_block(ExecContext& ctx, std::span<const BatchToken> batch, int64_t l) {
+  const ModelConfig& c = model_.config;
+  const LayerConfig& lc = c.layer(l);
+  const LayerWeights& L = model_.layers[static_cast<size_t>(l)];
+  const Phase ph = ctx.phase;
+  Counters& cnt = ctx.counters;
+  const int64_t T = static_cast<int64_t>(batch.size()), d = c.n_embd, qd = c.q_dim(), kvd = c.kv_dim();
+  cnt.add_weight_bytes(ph, L.attn_norm->type, L.attn_norm->nbytes);
+  rmsnorm(ctx, h_.data(), x_.data(), L.attn_norm_f32.data(), T, d, c.rms_eps);
+  const MatmulOutput qkv[] = {{q_.data(), L.wq}, {k_.data(), L.wk}, {v_.data(), L.wv}};
+  matmul_shared_input(ctx, h_.data(), T, qkv);
+  if (lc.qkv_bias) {
+    for (const TensorView* b : {L.bq, L.bk, L.bv}) cnt.add_weight_bytes(ph, b->type, b->nbytes);
+    add_bias(ctx, q_.data(), L.bq_f32.data(), T, qd);
+    add_bias(ctx, k_.data(), L.bk_f32.data(), T, kvd);
+    add_bias(ctx, v_.data(), L.bv_f32.data(), T, kvd);
   }
-  seq_len_ = next;
-  uint64_t used = 0;
-  for (int64_t n : seq_len_) used += static_cast<uint64_t>(n);
-  kv_peak_ = std::max<uint64_t>(kv_peak_, used * static_cast<uint64_t>(c.n_layer * 2 * kvd) * sizeof(float));
+  if (lc.qk_norm) {  // every head is a row of head_dim (rmsnorm may run in place)
+    for (const TensorView* n : {L.q_norm, L.k_norm}) cnt.add_weight_bytes(ph, n->type, n->nbytes);
+    rmsnorm(ctx, q_.data(), q_.data(), L.q_norm_f32.data(), T * c.n_head, c.head_dim, c.rms_eps);
+    rmsnorm(ctx, k_.data(), k_.data(), L.k_norm_f32.data(), T * c.n_head_kv, c.head_dim, c.rms_eps);
+  }
+  const float* factors = c.rope_freq_factors.empty() ? nullptr : c.rope_freq_factors.data();
+  if (model_.rope_freqs) cnt.add_weight_bytes(ph, model_.rope_freqs->type, model_.rope_freqs->nbytes);  // each layer reads it
+  rope(ctx, q_.data(), T, c.n_head, c.head_dim, c.n_rot, pos_.data(), lc.rope_base, lc.rope_style, factors,
+       c.rope_freq_scale);
+  rope(ctx, k_.data(), T, c.n_head_kv, c.head_dim, c.n_rot, pos_.data(), lc.rope_base, lc.rope_style, factors,
+       c.rope_freq_scale);
+  // Append K/V to the caches first, so a token attends to the earlier tokens of its own batch
+  // too (causality comes from n_keys = pos + 1).
+  for (int64_t t = 0; t < T; ++t) {
+    const BatchToken& b = batch[static_cast<size_t>(t)];
+    std::memcpy(k_cache(b.seq, l) + b.pos * kvd, k_.data() + t * kvd, static_cast<size_t>(kvd) * sizeof(float));
+    std::memcpy(v_cache(b.seq, l) + b.pos * kvd, v_.data() + t * kvd, static_cast<size_t>(kvd) * sizeof(float));
+    keys_[static_cast<size_t>(t)] = {k_cache(b.seq, l), v_cache(b.seq, l), b.pos + 1};
+  }
+  cnt.kv_bytes_written[int(ph)] += static_cast<uint64_t>(T * 2 * kvd) * sizeof(float);
+  attention(ctx, att_.data(), q_.data(), keys_.data(), T, AttentionShape{c.n_head, c.n_head_kv, c.head_dim});
+  matmul(ctx, h_.data(), att_.data(), *L.wo, T);
+  add_inplace(ctx, x_.data(), h_.data(), T * d);
+}
 
-  if (n_out == 0) return {};
-  // Only the rows that want logits go through the output norm and projection.
+// x += W_down (silu(W_gate h) * W_up h), h = rms(x): SwiGLU.
+void Decoder::ffn_block(ExecContext& ctx, int64_t T, int64_t l) {
+  const ModelConfig& c = model_.config;
+  const LayerWeights& L = model_.layers[static_cast<size_t>(l)];
+  const int64_t d = c.n_embd;
+  ctx.counters.add_weight_bytes(ctx.phase, L.ffn_norm->type, L.ffn_norm->nbytes);
+  rmsnorm(ctx, h_.data(), x_.data(), L.ffn_norm_f32.data(), T, d, c.rms_eps);
+  const MatmulOutput gate_up[] = {{gate_.data(), L.w_gate}, {up_.data(), L.w_up}};
+  matmul_shared_input(ctx, h_.data(), T, gate_up);
+  silu_mul(ctx, gate_.data(), up_.data(), T * c.n_ff);
+  matmul(ctx, h_.data(), gate_.data(), *L.w_down, T);
+  add_inplace(ctx, x_.data(), h_.data(), T * d);
+}
+
+// Only the rows that want logits go through the output norm and projection.
+std::span<const float> Decoder::output_block(ExecContext& ctx, std::span<const BatchToken> batch, int64_t n_out) {
+  const ModelConfig& c = model_.config;
+  const int64_t T = static_cast<int64_t>(batch.size()), d = c.n_embd;
   int64_t r = 0;
   for (int64_t t = 0; t < T; ++t)
     if (batch[static_cast<size_t>(t)].logits) {
       if (r != t) std::memmove(x_.data() + r * d, x_.data() + t * d, static_cast<size_t>(d) * sizeof(float));
       ++r;
     }
-  cnt.add_weight_bytes(ph, m.output_norm->type, m.output_norm->nbytes);
-  rmsnorm(ctx, h_.data(), x_.data(), m.output_norm_f32.data(), n_out, d, c.rms_eps);
+  ctx.counters.add_weight_bytes(ctx.phase, model_.output_norm->type, model_.output_norm->nbytes);
+  rmsnorm(ctx, h_.data(), x_.data(), model_.output_norm_f32.data(), n_out, d, c.rms_eps);
   logits_.resize(static_cast<size_t>(n_out * c.n_vocab));
-  matmul(ctx, logits_.data(), h_.data(), *m.output, n_out);
+  matmul(ctx, logits_.data(), h_.data(), *model_.output, n_out);
   return {logits_.data(), logits_.size()};
 }
 

@@ -1,5 +1,6 @@
 // Hugging Face directory -> the GGUF representation (../shared/docs/gguf.md §3):
-// config.json becomes {arch}.* hyper-parameter keys, tensors get GGUF names and
+// config.json becomes {arch}.* hyper-parameter keys (model/hf_config.hpp reads it,
+// set_hparams writes them), tensors get GGUF names and
 // ggml shapes, llama q/k rows are permuted from HF's rotate-half RoPE layout to
 // ggml's interleaved pairs, and a byte-level BPE tokenizer.json becomes the
 // tokenizer.ggml.* keys. Tensors keep their stored dtype (F32/F16/BF16).
@@ -15,6 +16,8 @@
 #include <set>
 
 #include "hf_tokenizer.hpp"
+#include "tenx/model/arch.hpp"
+#include "tenx/model/hf_config.hpp"
 #include "tenx/model/model_file.hpp"
 #include "tenx/model/safetensors.hpp"
 #include "tenx/util/error.hpp"
@@ -33,71 +36,6 @@ json read_json(const fs::path& p) {
   return j;
 }
 
-struct HfConfig {
-  std::string arch;  // "llama" or "qwen2"
-  uint64_t n_embd = 0, n_layer = 0, n_head = 0, n_head_kv = 0, n_ff = 0, n_ctx = 0, n_vocab = 0, head_dim = 0;
-  double eps = 1e-6, rope_base = 10000.0;
-  bool tied = false;
-};
-
-uint64_t cfg_uint(const std::string& subject, const json& cfg, const char* key, std::optional<uint64_t> fallback = {}) {
-  if (!cfg.contains(key) || cfg[key].is_null()) {
-    if (fallback) return *fallback;
-    throw Error(subject, fmt::format("missing '{}'", key));
-  }
-  if (!cfg[key].is_number_unsigned() || cfg[key].get<uint64_t>() == 0 || cfg[key].get<uint64_t>() > UINT32_MAX)
-    throw Error(subject, fmt::format("'{}' must be a positive 32-bit integer, got {}", key, cfg[key].dump()));
-  return cfg[key].get<uint64_t>();
-}
-
-double cfg_float(const std::string& subject, const json& cfg, const char* key, double fallback) {
-  if (!cfg.contains(key) || cfg[key].is_null()) return fallback;
-  if (!cfg[key].is_number()) throw Error(subject, fmt::format("'{}' must be a number, got {}", key, cfg[key].dump()));
-  return cfg[key].get<double>();
-}
-
-HfConfig parse_config(const fs::path& p) {
-  const json cfg = read_json(p);
-  const std::string subject = p.string();
-  HfConfig c;
-  // json::value() throws a type_error for a present key of another type (TENX_FUZZ_STRICT=1 on
-  // tests/fuzz/hf_fuzz.cpp): mistyped fields get this file's own messages instead.
-  const std::string model_type =
-      cfg.contains("model_type") && cfg["model_type"].is_string() ? cfg["model_type"].get<std::string>() : "";
-  std::string hf_arch;
-  if (cfg.contains("architectures") && cfg["architectures"].is_array() && !cfg["architectures"].empty() &&
-      cfg["architectures"][0].is_string())
-    hf_arch = cfg["architectures"][0].get<std::string>();
-  if (model_type == "llama" || hf_arch == "LlamaForCausalLM") c.arch = "llama";
-  else if (model_type == "qwen2" || hf_arch == "Qwen2ForCausalLM") c.arch = "qwen2";
-  else
-    throw Error(subject, fmt::format("unsupported architecture (model_type '{}', architectures[0] '{}'); tenx reads "
-                                     "llama and qwen2", model_type, hf_arch));
-  c.n_embd = cfg_uint(subject, cfg, "hidden_size");
-  c.n_layer = cfg_uint(subject, cfg, "num_hidden_layers");
-  c.n_head = cfg_uint(subject, cfg, "num_attention_heads");
-  c.n_head_kv = cfg_uint(subject, cfg, "num_key_value_heads", c.n_head);
-  c.n_ff = cfg_uint(subject, cfg, "intermediate_size");
-  c.n_ctx = cfg_uint(subject, cfg, "max_position_embeddings");
-  c.n_vocab = cfg_uint(subject, cfg, "vocab_size");
-  c.head_dim = cfg_uint(subject, cfg, "head_dim", c.n_embd / c.n_head);
-  c.eps = cfg_float(subject, cfg, "rms_norm_eps", 1e-6);
-  c.rope_base = cfg_float(subject, cfg, "rope_theta", 10000.0);
-  if (cfg.contains("rope_parameters") && cfg["rope_parameters"].is_object())
-    c.rope_base = cfg_float(subject, cfg["rope_parameters"], "rope_theta", c.rope_base);
-  if (cfg.contains("tie_word_embeddings") && !cfg["tie_word_embeddings"].is_boolean() &&
-      !cfg["tie_word_embeddings"].is_null())
-    throw Error(subject, fmt::format("'tie_word_embeddings' must be true or false, got {}",
-                                     cfg["tie_word_embeddings"].dump()));
-  c.tied = cfg.contains("tie_word_embeddings") && cfg["tie_word_embeddings"].is_boolean() &&
-           cfg["tie_word_embeddings"].get<bool>();
-  if (c.n_head % c.n_head_kv != 0)
-    throw Error(subject, fmt::format("num_attention_heads {} is not a multiple of num_key_value_heads {}", c.n_head,
-                                     c.n_head_kv));
-  if (c.head_dim % 2 != 0) throw Error(subject, fmt::format("head_dim {} is odd; RoPE needs pairs", c.head_dim));
-  return c;
-}
-
 // GGUF name of a Hugging Face tensor and its place in the canonical order;
 // empty name for tensors that carry no weights (rotary caches).
 struct MappedName {
@@ -105,7 +43,7 @@ struct MappedName {
   int64_t order = 0;
 };
 
-MappedName gguf_name(const std::string& subject, const std::string& hf, uint64_t n_layer) {
+MappedName gguf_name(const std::string& subject, const std::string& hf, int64_t n_layer) {
   static const std::pair<const char*, const char*> kLayer[] = {
       {"input_layernorm.weight", "attn_norm.weight"},  {"self_attn.q_proj.weight", "attn_q.weight"},
       {"self_attn.q_proj.bias", "attn_q.bias"},        {"self_attn.k_proj.weight", "attn_k.weight"},
@@ -113,7 +51,8 @@ MappedName gguf_name(const std::string& subject, const std::string& hf, uint64_t
       {"self_attn.v_proj.bias", "attn_v.bias"},        {"self_attn.o_proj.weight", "attn_output.weight"},
       {"self_attn.o_proj.bias", "attn_output.bias"},   {"post_attention_layernorm.weight", "ffn_norm.weight"},
       {"mlp.gate_proj.weight", "ffn_gate.weight"},     {"mlp.up_proj.weight", "ffn_up.weight"},
-      {"mlp.down_proj.weight", "ffn_down.weight"},
+      {"mlp.down_proj.weight", "ffn_down.weight"},     {"self_attn.q_norm.weight", "attn_q_norm.weight"},
+      {"self_attn.k_norm.weight", "attn_k_norm.weight"},
   };
   constexpr int64_t kPerLayer = 100;
   if (hf.ends_with("rotary_emb.inv_freq")) return {};
@@ -125,7 +64,7 @@ MappedName gguf_name(const std::string& subject, const std::string& hf, uint64_t
     const size_t dot = hf.find('.', prefix.size());
     const std::string idx = hf.substr(prefix.size(), dot == std::string::npos ? 0 : dot - prefix.size());
     if (!idx.empty() && idx.size() < 10 && std::all_of(idx.begin(), idx.end(), ::isdigit)) {
-      const uint64_t layer = std::stoull(idx);
+      const int64_t layer = static_cast<int64_t>(std::stoull(idx));
       if (layer >= n_layer)
         throw Error(subject, fmt::format("tensor '{}' belongs to layer {} but the model has {} layers", hf, layer, n_layer));
       const std::string rest = hf.substr(dot + 1);
@@ -135,7 +74,7 @@ MappedName gguf_name(const std::string& subject, const std::string& hf, uint64_t
                   kPerLayer * static_cast<int64_t>(layer + 1) + static_cast<int64_t>(k)};
     }
   }
-  throw Error(subject, fmt::format("tensor '{}' has no GGUF name for llama/qwen2", hf));
+  throw Error(subject, fmt::format("tensor '{}' has no GGUF name in tenx's families ({})", hf, family_names()));
 }
 
 // HF llama checkpoints rotate the pairs (x[i], x[i + d/2]) of each head; ggml's
@@ -180,22 +119,19 @@ std::vector<std::string> shard_files(const fs::path& dir) {
   throw Error(dir.string(), "has neither model.safetensors nor model.safetensors.index.json");
 }
 
-void set_hparams(Metadata& m, const HfConfig& c) {
-  const std::string& a = c.arch;
-  m.set("general.architecture", GgufValue::str(a));
-  m.set(a + ".context_length", GgufValue::u32(static_cast<uint32_t>(c.n_ctx)));
-  m.set(a + ".embedding_length", GgufValue::u32(static_cast<uint32_t>(c.n_embd)));
-  m.set(a + ".block_count", GgufValue::u32(static_cast<uint32_t>(c.n_layer)));
-  m.set(a + ".feed_forward_length", GgufValue::u32(static_cast<uint32_t>(c.n_ff)));
-  m.set(a + ".attention.head_count", GgufValue::u32(static_cast<uint32_t>(c.n_head)));
-  m.set(a + ".attention.head_count_kv", GgufValue::u32(static_cast<uint32_t>(c.n_head_kv)));
-  m.set(a + ".attention.layer_norm_rms_epsilon", GgufValue::f32(static_cast<float>(c.eps)));
-  m.set(a + ".rope.freq_base", GgufValue::f32(static_cast<float>(c.rope_base)));
-  m.set(a + ".rope.dimension_count", GgufValue::u32(static_cast<uint32_t>(c.head_dim)));
-  if (c.head_dim * c.n_head != c.n_embd) {  // llama.cpp assumes n_embd / n_head otherwise
-    m.set(a + ".attention.key_length", GgufValue::u32(static_cast<uint32_t>(c.head_dim)));
-    m.set(a + ".attention.value_length", GgufValue::u32(static_cast<uint32_t>(c.head_dim)));
-  }
+// Per-pair RoPE divisors computed from rope_scaling become the tensor llama.cpp's converter
+// writes (rope_freqs.weight, F32), so the GGUF form of the directory carries them.
+TensorView rope_freqs_tensor(HfStorage& storage, const std::vector<float>& factors) {
+  auto& buf = storage.buffers.emplace_back(factors.size() * sizeof(float));
+  std::memcpy(buf.data(), factors.data(), buf.size());
+  TensorView v;
+  v.name = "rope_freqs.weight";
+  v.type = DType::F32;
+  v.n_dims = 1;
+  v.ne = {static_cast<int64_t>(factors.size()), 1, 1, 1};
+  v.data = buf.data();
+  v.nbytes = buf.size();
+  return v;
 }
 
 }  // namespace
@@ -203,7 +139,8 @@ void set_hparams(Metadata& m, const HfConfig& c) {
 ModelFile load_hf_dir(const std::string& dir_path) {
   const fs::path dir(dir_path);
   if (!fs::is_directory(dir)) throw Error(dir_path, "is not a directory");
-  const HfConfig cfg = parse_config(dir / "config.json");
+  const ModelConfig cfg = config_from_hf(read_json(dir / "config.json"), (dir / "config.json").string());
+  const Family& fam = family_of(cfg.arch, dir_path);
 
   auto storage = std::make_shared<HfStorage>();
   ModelFile mf;
@@ -221,7 +158,7 @@ ModelFile load_hf_dir(const std::string& dir_path) {
       if (!seen.insert(st.name).second)
         throw Error(shard.path, fmt::format("tensor '{}' appears in more than one shard", st.name));
       MappedName mapped = gguf_name(shard.path, st.name, cfg.n_layer);
-      if (mapped.name.empty() || (cfg.tied && mapped.name == "output.weight")) continue;
+      if (mapped.name.empty() || (cfg.tied_output && mapped.name == "output.weight")) continue;
       TensorView v;
       v.name = mapped.name;
       v.type = st.type;
@@ -232,7 +169,7 @@ ModelFile load_hf_dir(const std::string& dir_path) {
       const bool is_q = mapped.name.ends_with("attn_q.weight") || mapped.name.ends_with("attn_q.bias");
       const bool is_k = mapped.name.ends_with("attn_k.weight") || mapped.name.ends_with("attn_k.bias");
       const int64_t elem = dtype_info(v.type).block_bytes;
-      if (cfg.arch == "llama" && (is_q || is_k)) {
+      if (fam.hf_permute_qk && (is_q || is_k)) {
         const int64_t heads = static_cast<int64_t>(is_q ? cfg.n_head : cfg.n_head_kv);
         const int64_t rows = v.n_dims == 1 ? v.ne[0] : v.rows();
         const int64_t row_bytes = v.n_dims == 1 ? elem : v.row_bytes();
@@ -249,6 +186,8 @@ ModelFile load_hf_dir(const std::string& dir_path) {
       pending.push_back({std::move(mapped), v});
     }
   }
+  if (!cfg.rope_freq_factors.empty())
+    pending.push_back({{"rope_freqs.weight", -1}, rope_freqs_tensor(*storage, cfg.rope_freq_factors)});
   std::sort(pending.begin(), pending.end(), [](const auto& x, const auto& y) { return x.mapped.order < y.mapped.order; });
   bool any_bf16 = false, any_f16 = false;
   for (auto& p : pending) {
@@ -262,7 +201,7 @@ ModelFile load_hf_dir(const std::string& dir_path) {
   if (!embd) throw Error(dir_path, "has no model.embed_tokens.weight");
   // Checked before the tokenizer pads its vocabulary to vocab_size: a config.json claiming 4e9
   // tokens must be refused here, not allocated.
-  if (embd->n_dims != 2 || static_cast<uint64_t>(embd->ne[1]) != cfg.n_vocab)
+  if (embd->n_dims != 2 || embd->ne[1] != cfg.n_vocab)
     throw Error(dir_path, fmt::format("config.json vocab_size {} does not match model.embed_tokens.weight, which has "
                                       "{} rows", cfg.n_vocab, embd->n_dims == 2 ? embd->ne[1] : 0));
 

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <set>
 
+#include "tenx/model/arch.hpp"
 #include "tenx/ops/quant.hpp"
 #include "tenx/util/error.hpp"
 
@@ -16,16 +19,41 @@ std::string shape_str(const TensorView& t) {
   return s + "]";
 }
 
-const TensorView* require(const ModelFile& f, const std::string& name, int64_t ne0, int64_t ne1) {
-  const TensorView* t = f.find(name);
-  if (!t) throw Error(f.path, fmt::format("missing tensor '{}'", name));
-  const bool ok = ne1 == 0 ? (t->n_dims == 1 && t->ne[0] == ne0)
-                           : (t->n_dims == 2 && t->ne[0] == ne0 && t->ne[1] == ne1);
-  if (!ok)
-    throw Error(f.path, fmt::format("tensor '{}' has shape {}, expected [{}{}]", name, shape_str(*t), ne0,
-                                    ne1 ? fmt::format(", {}", ne1) : std::string()));
-  return t;
-}
+// Finds tensors by name, checks their shapes and remembers which were used, so that a
+// tensor the description does not use fails the load instead of being ignored.
+class TensorTaker {
+ public:
+  explicit TensorTaker(const ModelFile& f) : f_(f) {}
+
+  const TensorView* find(const std::string& name) {
+    const TensorView* t = f_.find(name);
+    if (t) taken_.insert(name);
+    return t;
+  }
+
+  const TensorView* require(const std::string& name, int64_t ne0, int64_t ne1) {
+    const TensorView* t = find(name);
+    if (!t) throw Error(f_.path, fmt::format("missing tensor '{}'", name));
+    const bool ok = ne1 == 0 ? (t->n_dims == 1 && t->ne[0] == ne0)
+                             : (t->n_dims == 2 && t->ne[0] == ne0 && t->ne[1] == ne1);
+    if (!ok)
+      throw Error(f_.path, fmt::format("tensor '{}' has shape {}, expected [{}{}]", name, shape_str(*t), ne0,
+                                       ne1 ? fmt::format(", {}", ne1) : std::string()));
+    return t;
+  }
+
+  void check_all_used(const std::string& arch) const {
+    for (const TensorView& t : f_.tensors)
+      if (!taken_.contains(t.name))
+        throw Error(f_.path, fmt::format("architecture '{}': tensor '{}' is not used by tenx's description of {} "
+                                         "and may change the computation (docs/architectures.md)",
+                                         arch, t.name, arch));
+  }
+
+ private:
+  const ModelFile& f_;
+  std::set<std::string> taken_;
+};
 
 std::vector<float> to_f32(const TensorView& t) {
   std::vector<float> out(static_cast<size_t>(t.elements()));
@@ -42,49 +70,69 @@ Model Model::from_file(ModelFile file) {
   m.file = std::move(file);
   const ModelFile& f = m.file;
   ModelConfig& c = m.config;
-  c = config_from_metadata(f.meta, f.path);
+  c = config_from_metadata(f.meta, f.path, static_cast<int64_t>(f.tensors.size()));
+  const Family& fam = family_of(c.arch, f.path);
+  TensorTaker take(f);
 
-  const TensorView* embd = f.find("token_embd.weight");
+  const TensorView* embd = take.find("token_embd.weight");
   if (!embd) throw Error(f.path, "missing tensor 'token_embd.weight'");
   if (embd->n_dims != 2 || embd->ne[0] != c.n_embd || embd->ne[1] <= 0)
     throw Error(f.path, fmt::format("tensor 'token_embd.weight' has shape {}, expected [{}, n_vocab]",
                                     shape_str(*embd), c.n_embd));
   c.n_vocab = embd->ne[1];
   m.token_embd = embd;
-  m.output_norm = require(f, "output_norm.weight", c.n_embd, 0);
+  m.output_norm = take.require("output_norm.weight", c.n_embd, 0);
   m.output_norm_f32 = to_f32(*m.output_norm);
-  m.output = f.find("output.weight");
+  m.output = take.find("output.weight");
   c.tied_output = m.output == nullptr;
   if (c.tied_output) m.output = embd;
-  else require(f, "output.weight", c.n_embd, c.n_vocab);
+  else take.require("output.weight", c.n_embd, c.n_vocab);
+  // One rope_freqs tensor serves every layer (llama.cpp loads it as blk 0's and duplicates it).
+  if (fam.rope_freqs && f.find("rope_freqs.weight")) {
+    m.rope_freqs = take.require("rope_freqs.weight", c.n_rot / 2, 0);
+    c.rope_freq_factors = to_f32(*m.rope_freqs);
+    for (float x : c.rope_freq_factors)
+      if (!(x > 0) || !std::isfinite(x))
+        throw Error(f.path, fmt::format("tensor 'rope_freqs.weight' holds {}: factors must be positive", x));
+  }
 
-  const int64_t d = c.n_embd, q = c.q_dim(), kv = c.kv_dim(), ff = c.n_ff;
-  // Grown layer by layer, not resized to block_count up front: a header claiming 2^31 layers
-  // (found by tests/fuzz/gguf_fuzz.cpp) fails at the first missing tensor, not on a 47 GB vector.
-  m.layers.reserve(std::min(static_cast<size_t>(c.n_layer), f.tensors.size()));
+  const int64_t d = c.n_embd, q = c.q_dim(), kv = c.kv_dim(), ff = c.n_ff, hd = c.head_dim;
+  // A header claiming 2^31 layers (found by tests/fuzz/gguf_fuzz.cpp) fails at the first missing
+  // layer tensor, not on a 47 GB vector: config_from_metadata left its layers undescribed.
+  if (c.layers.size() != static_cast<size_t>(c.n_layer))
+    for (int64_t i = 0;; ++i) take.require(fmt::format("blk.{}.attn_norm.weight", i), d, 0);
+  m.layers.reserve(static_cast<size_t>(c.n_layer));
   for (int64_t i = 0; i < c.n_layer; ++i) {
     const std::string p = fmt::format("blk.{}.", i);
+    const LayerConfig& lc = c.layer(i);
     LayerWeights& L = m.layers.emplace_back();
-    L.attn_norm = require(f, p + "attn_norm.weight", d, 0);
-    L.wq = require(f, p + "attn_q.weight", d, q);
-    L.wk = require(f, p + "attn_k.weight", d, kv);
-    L.wv = require(f, p + "attn_v.weight", d, kv);
-    L.wo = require(f, p + "attn_output.weight", q, d);
-    L.ffn_norm = require(f, p + "ffn_norm.weight", d, 0);
-    L.w_gate = require(f, p + "ffn_gate.weight", d, ff);
-    L.w_up = require(f, p + "ffn_up.weight", d, ff);
-    L.w_down = require(f, p + "ffn_down.weight", ff, d);
+    L.attn_norm = take.require(p + "attn_norm.weight", d, 0);
+    L.wq = take.require(p + "attn_q.weight", d, q);
+    L.wk = take.require(p + "attn_k.weight", d, kv);
+    L.wv = take.require(p + "attn_v.weight", d, kv);
+    L.wo = take.require(p + "attn_output.weight", q, d);
+    L.ffn_norm = take.require(p + "ffn_norm.weight", d, 0);
+    L.w_gate = take.require(p + "ffn_gate.weight", d, ff);
+    L.w_up = take.require(p + "ffn_up.weight", d, ff);
+    L.w_down = take.require(p + "ffn_down.weight", ff, d);
     L.attn_norm_f32 = to_f32(*L.attn_norm);
     L.ffn_norm_f32 = to_f32(*L.ffn_norm);
-    if (c.qkv_bias) {
-      L.bq = require(f, p + "attn_q.bias", q, 0);
-      L.bk = require(f, p + "attn_k.bias", kv, 0);
-      L.bv = require(f, p + "attn_v.bias", kv, 0);
+    if (lc.qkv_bias) {
+      L.bq = take.require(p + "attn_q.bias", q, 0);
+      L.bk = take.require(p + "attn_k.bias", kv, 0);
+      L.bv = take.require(p + "attn_v.bias", kv, 0);
       L.bq_f32 = to_f32(*L.bq);
       L.bk_f32 = to_f32(*L.bk);
       L.bv_f32 = to_f32(*L.bv);
     }
+    if (lc.qk_norm) {
+      L.q_norm = take.require(p + "attn_q_norm.weight", hd, 0);
+      L.k_norm = take.require(p + "attn_k_norm.weight", hd, 0);
+      L.q_norm_f32 = to_f32(*L.q_norm);
+      L.k_norm_f32 = to_f32(*L.k_norm);
+    }
   }
+  take.check_all_used(c.arch);
   return m;
 }
 

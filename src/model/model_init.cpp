@@ -11,6 +11,8 @@
 #include <random>
 #include <set>
 
+#include "tenx/model/arch.hpp"
+#include "tenx/model/config.hpp"
 #include "tenx/model/quantize_model.hpp"
 #include "tenx/util/error.hpp"
 
@@ -222,22 +224,53 @@ void add_placeholder_vocab(Metadata& meta, int64_t n_vocab, std::optional<int64_
   meta.set("tenx.placeholder_vocab", GgufValue::boolean(true));
 }
 
-ModelFile make_random_model(const ModelInitSpec& spec) {
-  ModelInitSpec s = spec;
-  if (s.n_head_kv == 0) s.n_head_kv = s.n_head;
-  if (s.arch != "llama" && s.arch != "qwen2")
-    throw Error(kSubject, fmt::format("unknown architecture '{}' (llama or qwen2)", s.arch));
+namespace {
+
+// The description a spec asks for (validated).
+ModelConfig init_config(const ModelInitSpec& s) {
+  const Family* fam = find_family(s.arch);
+  if (!fam) throw Error(kSubject, fmt::format("unknown architecture '{}' ({})", s.arch, family_names()));
   for (auto [name, value] : {std::pair{"dim", s.n_embd}, {"layers", s.n_layer}, {"heads", s.n_head},
                              {"kv-heads", s.n_head_kv}, {"ffn", s.n_ff}, {"ctx", s.n_ctx}})
     if (value <= 0 || value > (int64_t{1} << 24)) throw Error(kSubject, fmt::format("{} = {} is out of range", name, value));
-  if (s.n_embd % s.n_head != 0)
+  if (s.head_dim == 0 && s.n_embd % s.n_head != 0)
     throw Error(kSubject, fmt::format("dim {} is not a multiple of heads {}", s.n_embd, s.n_head));
   if (s.n_head % s.n_head_kv != 0)
     throw Error(kSubject, fmt::format("heads {} is not a multiple of kv-heads {}", s.n_head, s.n_head_kv));
-  const int64_t head_dim = s.n_embd / s.n_head;
-  if (head_dim % 2 != 0) throw Error(kSubject, fmt::format("head size {} is odd; RoPE needs pairs", head_dim));
+  ModelConfig c;
+  c.arch = fam->name;
+  c.n_embd = s.n_embd, c.n_layer = s.n_layer, c.n_head = s.n_head, c.n_head_kv = s.n_head_kv, c.n_ff = s.n_ff;
+  c.n_vocab = s.n_vocab, c.n_ctx_train = s.n_ctx, c.rope_base = s.rope_base, c.rms_eps = s.rms_eps;
+  c.tied_output = s.tied;
+  c.head_dim = s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head;
+  if (c.head_dim % 2 != 0 || c.head_dim > (int64_t{1} << 16))
+    throw Error(kSubject, fmt::format("head size {} is odd or too large; RoPE needs pairs", c.head_dim));
+  c.n_rot = c.head_dim;
+  if (s.rope_scaling == "linear") {
+    if (!(s.rope_factor > 0)) throw Error(kSubject, "rope factor must be positive");
+    c.rope_freq_scale = static_cast<float>(1.0 / s.rope_factor);
+  } else if (s.rope_scaling == "llama3") {
+    if (!fam->rope_freqs) throw Error(kSubject, fmt::format("{} has no rope_freqs (llama3 scaling is llama's)", c.arch));
+    if (!(s.rope_factor > 0) || !(s.rope_low_freq > 0) || !(s.rope_high_freq > s.rope_low_freq) || !(s.rope_orig_ctx > 0))
+      throw Error(kSubject, "llama3 rope scaling needs factor > 0, 0 < low-freq < high-freq and orig-ctx > 0");
+    c.rope_freq_factors =
+        llama3_rope_factors(c.n_rot, c.rope_base, s.rope_factor, s.rope_low_freq, s.rope_high_freq, s.rope_orig_ctx);
+  } else if (s.rope_scaling != "none") {
+    throw Error(kSubject, fmt::format("rope scaling '{}' is not none, linear or llama3", s.rope_scaling));
+  }
+  describe_layers(c);
+  return c;
+}
+
+}  // namespace
+
+ModelFile make_random_model(const ModelInitSpec& spec) {
+  ModelInitSpec s = spec;
+  if (s.n_head_kv == 0) s.n_head_kv = s.n_head;
+  const ModelConfig c = init_config(s);
+  const int64_t head_dim = c.head_dim, q_dim = c.q_dim();
   const double params = static_cast<double>(s.n_vocab) * s.n_embd * (s.tied ? 1 : 2) +
-                        static_cast<double>(s.n_layer) * (2.0 * s.n_embd * s.n_embd + 2.0 * s.n_embd * head_dim * s.n_head_kv +
+                        static_cast<double>(s.n_layer) * (2.0 * s.n_embd * q_dim + 2.0 * s.n_embd * head_dim * s.n_head_kv +
                                                           3.0 * s.n_embd * s.n_ff);
   if (params > 0x1p34) throw Error(kSubject, fmt::format("{:.3g} parameters is more than tenx will generate", params));
   const ByteLevelVocab vocab = make_byte_level_vocab(s.n_vocab);
@@ -248,15 +281,7 @@ ModelFile make_random_model(const ModelInitSpec& spec) {
   Metadata& m = f32.meta;
   m.set("general.architecture", GgufValue::str(a));
   m.set("general.name", GgufValue::str(s.name.empty() ? "tenx-random-" + a : s.name));
-  m.set(a + ".context_length", GgufValue::u32(static_cast<uint32_t>(s.n_ctx)));
-  m.set(a + ".embedding_length", GgufValue::u32(static_cast<uint32_t>(s.n_embd)));
-  m.set(a + ".block_count", GgufValue::u32(static_cast<uint32_t>(s.n_layer)));
-  m.set(a + ".feed_forward_length", GgufValue::u32(static_cast<uint32_t>(s.n_ff)));
-  m.set(a + ".attention.head_count", GgufValue::u32(static_cast<uint32_t>(s.n_head)));
-  m.set(a + ".attention.head_count_kv", GgufValue::u32(static_cast<uint32_t>(s.n_head_kv)));
-  m.set(a + ".attention.layer_norm_rms_epsilon", GgufValue::f32(s.rms_eps));
-  m.set(a + ".rope.freq_base", GgufValue::f32(s.rope_base));
-  m.set(a + ".rope.dimension_count", GgufValue::u32(static_cast<uint32_t>(head_dim)));
+  set_hparams(m, c);
   m.set("general.file_type", GgufValue::u32(0));
   m.set("tenx.init.seed", GgufValue::u64(s.seed));
   m.set("tokenizer.ggml.model", GgufValue::str("gpt2"));
@@ -268,23 +293,31 @@ ModelFile make_random_model(const ModelInitSpec& spec) {
   m.set("tokenizer.ggml.eos_token_id", GgufValue::u32(static_cast<uint32_t>(vocab.eos_id)));
   m.set("tokenizer.ggml.add_bos_token", GgufValue::boolean(false));
 
-  enum class Init { Norm, Bias, Matrix };
+  // Tensors in llama.cpp's order, as the description asks for them.
+  enum class Init { Norm, Bias, Matrix, Given };
   struct Spec { std::string name; std::vector<int64_t> ne; Init init; };
   std::vector<Spec> specs;
   const int64_t kv_dim = head_dim * s.n_head_kv;
   specs.push_back({"token_embd.weight", {s.n_embd, s.n_vocab}, Init::Matrix});
+  if (!c.rope_freq_factors.empty())
+    specs.push_back({"rope_freqs.weight", {static_cast<int64_t>(c.rope_freq_factors.size())}, Init::Given});
   for (int64_t l = 0; l < s.n_layer; ++l) {
     const std::string b = fmt::format("blk.{}.", l);
+    const LayerConfig& lc = c.layer(l);
     specs.push_back({b + "attn_norm.weight", {s.n_embd}, Init::Norm});
-    specs.push_back({b + "attn_q.weight", {s.n_embd, s.n_embd}, Init::Matrix});
+    specs.push_back({b + "attn_q.weight", {s.n_embd, q_dim}, Init::Matrix});
     specs.push_back({b + "attn_k.weight", {s.n_embd, kv_dim}, Init::Matrix});
     specs.push_back({b + "attn_v.weight", {s.n_embd, kv_dim}, Init::Matrix});
-    if (a == "qwen2") {
-      specs.push_back({b + "attn_q.bias", {s.n_embd}, Init::Bias});
+    if (lc.qkv_bias) {
+      specs.push_back({b + "attn_q.bias", {q_dim}, Init::Bias});
       specs.push_back({b + "attn_k.bias", {kv_dim}, Init::Bias});
       specs.push_back({b + "attn_v.bias", {kv_dim}, Init::Bias});
     }
-    specs.push_back({b + "attn_output.weight", {s.n_embd, s.n_embd}, Init::Matrix});
+    if (lc.qk_norm) {
+      specs.push_back({b + "attn_q_norm.weight", {head_dim}, Init::Norm});
+      specs.push_back({b + "attn_k_norm.weight", {head_dim}, Init::Norm});
+    }
+    specs.push_back({b + "attn_output.weight", {q_dim, s.n_embd}, Init::Matrix});
     specs.push_back({b + "ffn_norm.weight", {s.n_embd}, Init::Norm});
     specs.push_back({b + "ffn_gate.weight", {s.n_embd, s.n_ff}, Init::Matrix});
     specs.push_back({b + "ffn_up.weight", {s.n_embd, s.n_ff}, Init::Matrix});
@@ -310,8 +343,10 @@ ModelFile make_random_model(const ModelInitSpec& spec) {
         case Init::Norm: x = static_cast<float>(1.0 + 0.1 * z); break;
         case Init::Bias: x = static_cast<float>(0.1 * z); break;
         case Init::Matrix: x = static_cast<float>(z * fan_in_scale); break;
+        case Init::Given: break;
       }
     }
+    if (sp.init == Init::Given) data = c.rope_freq_factors;
     v.data = reinterpret_cast<const uint8_t*>(data.data());
     v.nbytes = data.size() * sizeof(float);
     f32.tensors.push_back(v);

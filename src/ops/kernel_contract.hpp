@@ -87,9 +87,13 @@ inline void count_attention(ExecContext& ctx, const AttentionKeys* keys, int64_t
 }
 
 // theta_i = pos * base^(-2i/n_rot), computed in float the way ggml does.
-inline float rope_theta(int32_t pos, int64_t i, int64_t n_rot, float base) {
-  return static_cast<float>(pos) *
-         std::pow(base, -2.0f * static_cast<float>(i) / static_cast<float>(n_rot));
+inline float rope_theta(int32_t pos, int64_t i, int64_t n_rot, float base, const float* freq_factors = nullptr,
+                        float freq_scale = 1.0f) {
+  const float theta = static_cast<float>(pos) *
+                      std::pow(base, -2.0f * static_cast<float>(i) / static_cast<float>(n_rot));
+  if (!freq_factors && freq_scale == 1.0f) return theta;
+  // ggml_rope_ext's order: divide the extrapolated angle by the pair's factor, then scale.
+  return (freq_factors ? theta / freq_factors[i] : theta) * freq_scale;
 }
 
 }  // namespace tenx::kernel_contract

@@ -336,13 +336,13 @@ void rmsnorm(ExecContext& ctx, float* y, const float* x, const float* weight, in
 }
 
 void rope(ExecContext& ctx, float* x, int64_t T, int64_t n_heads, int64_t head_dim, int64_t n_rot,
-          const int32_t* positions, float base, RopeStyle style) {
+          const int32_t* positions, float base, RopeStyle style, const float* freq_factors, float freq_scale) {
   kc::check_rope(head_dim, n_rot);
   const int64_t half = n_rot / 2;
   std::vector<float> cs(static_cast<size_t>(2 * half));  // cos, sin per pair: once per token, all heads
   for (int64_t t = 0; t < T; ++t) {
     for (int64_t i = 0; i < half; ++i) {
-      const float theta = kc::rope_theta(positions[t], i, n_rot, base);
+      const float theta = kc::rope_theta(positions[t], i, n_rot, base, freq_factors, freq_scale);
       cs[2 * i] = std::cos(theta);
       cs[2 * i + 1] = std::sin(theta);
     }

@@ -217,13 +217,13 @@ void rmsnorm(ExecContext& ctx, float* y, const float* x, const float* weight, in
 }
 
 void rope(ExecContext& ctx, float* x, int64_t T, int64_t n_heads, int64_t head_dim, int64_t n_rot,
-          const int32_t* positions, float base, RopeStyle style) {
+          const int32_t* positions, float base, RopeStyle style, const float* freq_factors, float freq_scale) {
   kc::check_rope(head_dim, n_rot);
   for (int64_t t = 0; t < T; ++t) {
     for (int64_t h = 0; h < n_heads; ++h) {
       float* v = x + (t * n_heads + h) * head_dim;
       for (int64_t i = 0; i < n_rot / 2; ++i) {
-        const float theta = kc::rope_theta(positions[t], i, n_rot, base);
+        const float theta = kc::rope_theta(positions[t], i, n_rot, base, freq_factors, freq_scale);
         const float c = std::cos(theta), s = std::sin(theta);
         // Normal (llama): pairs (2i, 2i+1); NeoX (qwen2): pairs (i, i + n_rot/2).
         const int64_t a = style == RopeStyle::Normal ? 2 * i : i;

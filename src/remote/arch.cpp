@@ -9,6 +9,8 @@
 #include <numeric>
 #include <sstream>
 
+#include "tenx/model/arch.hpp"
+#include "tenx/model/hf_config.hpp"
 #include "tenx/model/model.hpp"
 #include "tenx/tensor/dtype.hpp"
 #include "tenx/util/error.hpp"
@@ -36,6 +38,7 @@ ModelConfig checked(ModelConfig c, const std::string& file) {
     throw Error(file, fmt::format("heads {} is not a multiple of kv heads {}", c.n_head, c.n_head_kv));
   if (c.head_dim <= 0) throw Error(file, "head_dim must be positive");
   c.n_rot = c.head_dim;
+  describe_layers(c);
   return c;
 }
 
@@ -45,21 +48,9 @@ DType dtype_of(const std::string& name, const std::string& file, const char* key
   return *t;
 }
 
+// The same reader as the Hugging Face loader: an unknown model_type is an error here too.
 ArchInfo from_hf_config(const Json& j, const std::string& file) {
-  ModelConfig c;
-  const std::string type = j.value("model_type", std::string());
-  c.arch = type == "qwen2" ? Arch::Qwen2 : Arch::Llama;
-  c.qkv_bias = c.arch == Arch::Qwen2;
-  c.n_embd = positive(j, file, "hidden_size");
-  c.n_layer = positive(j, file, "num_hidden_layers");
-  c.n_head = positive(j, file, "num_attention_heads");
-  c.n_head_kv = positive(j, file, "num_key_value_heads", c.n_head);
-  c.n_ff = positive(j, file, "intermediate_size");
-  c.n_vocab = positive(j, file, "vocab_size");
-  c.n_ctx_train = positive(j, file, "max_position_embeddings", 2048);
-  c.head_dim = positive(j, file, "head_dim", c.n_embd / c.n_head);
-  c.tied_output = j.contains("tie_word_embeddings") && j["tie_word_embeddings"].is_boolean() &&
-                  j["tie_word_embeddings"].get<bool>();
+  const ModelConfig c = config_from_hf(j, file);
   const std::string dtype = j.contains("torch_dtype") && j["torch_dtype"].is_string()
                                 ? j["torch_dtype"].get<std::string>()
                                 : "float16";
@@ -67,7 +58,7 @@ ArchInfo from_hf_config(const Json& j, const std::string& file) {
   if (dtype == "float32") t = DType::F32;
   else if (dtype == "bfloat16") t = DType::BF16;
   ArchInfo a;
-  a.spec = ModelSpec::uniform(checked(c, file), t);
+  a.spec = ModelSpec::uniform(c, t);
   a.source = "config.json";
   return a;
 }
@@ -75,9 +66,8 @@ ArchInfo from_hf_config(const Json& j, const std::string& file) {
 ArchInfo from_dimensions(const Json& j, const std::string& file) {
   ModelConfig c;
   const std::string arch = j.value("arch", std::string("llama"));
-  if (arch != "llama" && arch != "qwen2") throw Error(file, fmt::format("'arch': '{}' is not llama or qwen2", arch));
-  c.arch = arch == "qwen2" ? Arch::Qwen2 : Arch::Llama;
-  c.qkv_bias = c.arch == Arch::Qwen2;
+  if (!find_family(arch)) throw Error(file, fmt::format("'arch': '{}' is not one of {}", arch, family_names()));
+  c.arch = arch;
   c.n_embd = positive(j, file, "dim");
   c.n_layer = positive(j, file, "layers");
   c.n_head = positive(j, file, "heads");

@@ -57,21 +57,11 @@ Metadata tokenizer_keys(const Metadata& meta) {
 Metadata model_metadata(const ModelConfig& c, const std::string& name, const Metadata& tokenizer,
                         const TrainingRecord& record) {
   Metadata m;
-  const std::string a = "llama";
-  auto u32 = [](int64_t v) { return GgufValue::u32(static_cast<uint32_t>(v)); };
-  m.set("general.architecture", GgufValue::str(a));
+  m.set("general.architecture", GgufValue::str(c.arch));
   m.set("general.name", GgufValue::str(name));
   m.set("general.file_type", GgufValue::u32(0));  // all F32
-  m.set(a + ".vocab_size", u32(c.n_vocab));
-  m.set(a + ".context_length", u32(c.n_ctx_train));
-  m.set(a + ".embedding_length", u32(c.n_embd));
-  m.set(a + ".block_count", u32(c.n_layer));
-  m.set(a + ".feed_forward_length", u32(c.n_ff));
-  m.set(a + ".attention.head_count", u32(c.n_head));
-  m.set(a + ".attention.head_count_kv", u32(c.n_head_kv));
-  m.set(a + ".attention.layer_norm_rms_epsilon", GgufValue::f32(c.rms_eps));
-  m.set(a + ".rope.freq_base", GgufValue::f32(c.rope_base));
-  m.set(a + ".rope.dimension_count", u32(c.n_rot));
+  m.set(c.arch + ".vocab_size", GgufValue::u32(static_cast<uint32_t>(c.n_vocab)));
+  set_hparams(m, c);  // the one writer of the hyper-parameters
   const Metadata tok = tokenizer_keys(tokenizer);  // a named copy: entries() refers into it
   for (const auto& [key, value] : tok.entries()) m.set(key, value);
   set_record(m, record);

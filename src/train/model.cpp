@@ -34,7 +34,7 @@ double Batch::weight_sum() const {
 ModelConfig llama_config(int64_t dim, int64_t n_layer, int64_t n_head, int64_t n_head_kv, int64_t n_ff,
                          int64_t n_vocab, int64_t n_ctx) {
   ModelConfig c;
-  c.arch = Arch::Llama;
+  c.arch = "llama";
   c.n_embd = dim;
   c.n_layer = n_layer;
   c.n_head = n_head;
@@ -45,6 +45,7 @@ ModelConfig llama_config(int64_t dim, int64_t n_layer, int64_t n_head, int64_t n
   c.n_ff = n_ff;
   c.n_vocab = n_vocab;
   c.n_ctx_train = n_ctx;
+  describe_layers(c);
   return c;
 }
 

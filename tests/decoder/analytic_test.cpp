@@ -30,11 +30,16 @@ std::vector<test::TinySpec> specs() {
   std::vector<test::TinySpec> v;
   v.push_back({});                                       // llama, GQA 4/2, untied
   v.push_back({.kv_heads = 1, .tied = true});            // multi-query, tied output
-  v.push_back({.arch = Arch::Qwen2, .heads = 8});        // qwen2 with biases, head size 8
+  v.push_back({.arch = "qwen2", .heads = 8});        // qwen2 with biases, head size 8
   v.push_back({.dim = 96, .layers = 3, .heads = 3, .kv_heads = 3, .ff = 64, .vocab = 130,
                .matrices = DType::Q8_0});
-  v.push_back({.arch = Arch::Qwen2, .matrices = DType::Q4_0});
+  v.push_back({.arch = "qwen2", .matrices = DType::Q4_0});
   v.push_back({.tied = true, .matrices = DType::F16});
+  v.push_back({.arch = "qwen3", .head_dim = 24});        // q/k norms, head size 24 != 64 / 4
+  v.push_back({.arch = "qwen3", .head_dim = 24, .matrices = DType::Q8_0});
+  test::TinySpec rf;                                     // llama with a rope_freqs tensor
+  rf.rope_freqs = llama3_rope_factors(16, 10000.0f, 8.0, 1.0, 4.0, 8.0);
+  v.push_back(rf);
   return v;
 }
 
@@ -93,7 +98,7 @@ TEST(Analytic, PrefillDecodeAndMixedBatchesMatchCounters) {
 }
 
 TEST(Analytic, ScoringAddsTheLogSoftmax) {
-  Model m = test::make_tiny_model({.arch = Arch::Qwen2});
+  Model m = test::make_tiny_model({.arch = "qwen2"});
   const ModelSpec spec = ModelSpec::of(m);
   ExecContext ctx(1);
   Decoder dec(m, 32);

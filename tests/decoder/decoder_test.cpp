@@ -46,9 +46,21 @@ std::vector<Case> cases() {
   s.tied = true;
   c.push_back({"llama_tied_f32", s, 1e-4});
   s = {};
-  s.arch = Arch::Qwen2;
+  s.arch = "qwen2";
   s.rope_base = 1e6f;
   c.push_back({"qwen2_bias_f32", s, 1e-4});
+  s = {};
+  s.arch = "qwen3";  // q/k RMS norms per head; head size 24 != 64 / 4 (attention.key_length)
+  s.head_dim = 24;
+  c.push_back({"qwen3_qknorm_f32", s, 1e-4});
+  s = {};
+  // Llama 3.1 rope scaling with an original context of 8, so that positions 0..12 span the
+  // smoothed, scaled and unscaled pairs.
+  s.rope_freqs = llama3_rope_factors(16, 10000.0f, 8.0, 1.0, 4.0, 8.0);
+  c.push_back({"llama_rope_freqs_f32", s, 1e-4});
+  s = {};
+  s.rope_linear_factor = 4.0f;
+  c.push_back({"llama_rope_linear_f32", s, 1e-4});
   s = {};
   s.matrices = DType::F16;
   c.push_back({"llama_f16", s, 1e-4});
@@ -62,6 +74,10 @@ std::vector<Case> cases() {
   c.push_back({"llama_q8_0", s, 0.2});
   s.matrices = DType::Q4_0;
   c.push_back({"llama_q4_0", s, 0.2});
+  s.arch = "qwen3";
+  s.head_dim = 24;
+  s.matrices = DType::Q8_0;
+  c.push_back({"qwen3_q8_0", s, 0.2});
   return c;
 }
 
@@ -132,7 +148,7 @@ TEST(Decoder, IndependentSequencesInOneBatch) {
 }
 
 TEST(Decoder, SharedPrefixContinuesLikeAFullRun) {
-  Model m = test::make_tiny_model({.arch = Arch::Qwen2});
+  Model m = test::make_tiny_model({.arch = "qwen2"});
   const int64_t V = m.config.n_vocab;
   const auto ctx_ids = some_ids(6, static_cast<int>(V), 3);
   const std::vector<int32_t> cont1 = {5, 9, 2}, cont2 = {7, 1};

@@ -41,11 +41,16 @@ inline Mat rms(const Mat& x, const Mat& w, int64_t T, int64_t C, double eps) {
   return y;
 }
 
-inline void rotate(Mat& x, int64_t T, int64_t heads, int64_t hd, int64_t n_rot, double base, bool neox) {
+// Scaled RoPE: the angle of pair i is divided by factors[i] (rope_freqs; empty = 1) and
+// multiplied by scale (linear scaling), as Llama 3.1's inverse frequencies are.
+inline void rotate(Mat& x, int64_t T, int64_t heads, int64_t hd, int64_t n_rot, double base, bool neox,
+                   const std::vector<float>& factors = {}, double scale = 1.0) {
   for (int64_t t = 0; t < T; ++t)
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t i = 0; i < n_rot / 2; ++i) {
-        const double theta = static_cast<double>(t) * std::pow(base, -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
+        const double f = factors.empty() ? 1.0 : static_cast<double>(factors[static_cast<size_t>(i)]);
+        const double theta = static_cast<double>(t) * scale / f *
+                             std::pow(base, -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
         const int64_t a = neox ? i : 2 * i, b = neox ? i + n_rot / 2 : 2 * i + 1;
         double& x0 = x[(t * heads + h) * hd + a];
         double& x1 = x[(t * heads + h) * hd + b];
@@ -78,9 +83,20 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
         for (int64_t i = 0; i < kv; ++i) K[t * kv + i] += bk[i], V[t * kv + i] += bv[i];
       }
     }
-    const bool neox = c.arch == Arch::Qwen2;
-    rotate(Q, T, c.n_head, hd, c.n_rot, c.rope_base, neox);
-    rotate(K, T, c.n_head_kv, hd, c.n_rot, c.rope_base, neox);
+    if (L.q_norm) {  // qwen3: every head ([T·heads, hd] rows) normalised with the same hd weights
+      Q = rms(Q, weights(*L.q_norm), T * c.n_head, hd, c.rms_eps);
+      K = rms(K, weights(*L.k_norm), T * c.n_head_kv, hd, c.rms_eps);
+    }
+    // From the file, not the decoder's description: the oracle must not share its mistakes.
+    const bool neox = c.arch == "qwen2" || c.arch == "qwen3";
+    const std::vector<float> factors = m.rope_freqs ? [&] {
+      const Mat w = weights(*m.rope_freqs);
+      return std::vector<float>(w.begin(), w.end());
+    }() : std::vector<float>{};
+    double scale = 1.0;
+    if (auto f = m.file.meta.get_float(c.arch + ".rope.scaling.factor")) scale = 1.0 / *f;
+    rotate(Q, T, c.n_head, hd, c.n_rot, c.rope_base, neox, factors, scale);
+    rotate(K, T, c.n_head_kv, hd, c.n_rot, c.rope_base, neox, factors, scale);
     Mat att(static_cast<size_t>(T * q), 0.0);
     for (int64_t t = 0; t < T; ++t)
       for (int64_t hh = 0; hh < c.n_head; ++hh) {

@@ -14,19 +14,22 @@
 namespace tenx::test {
 
 struct TinySpec {
-  Arch arch = Arch::Llama;
+  std::string arch = "llama";  // llama, qwen2 (q/k/v biases), qwen3 (q/k norms)
   int64_t dim = 64, layers = 2, heads = 4, kv_heads = 2, ff = 96, vocab = 97;
+  int64_t head_dim = 0;  // 0: dim / heads; else written as attention.key_length
   bool tied = false;
   DType matrices = DType::F32;
   float rope_base = 10000.0f;
   uint64_t seed = 1;
+  std::vector<float> rope_freqs = {};  // llama: a rope_freqs tensor of per-pair divisors
+  float rope_linear_factor = 0;   // > 0: rope.scaling.type linear with this factor
 };
 
 inline Model make_tiny_model(const TinySpec& s) {
   auto buffers = std::make_shared<std::vector<std::vector<uint8_t>>>();
   ModelFile f;
   f.path = "tiny-test-model";
-  const std::string a = s.arch == Arch::Qwen2 ? "qwen2" : "llama";
+  const std::string& a = s.arch;
   f.meta.set("general.architecture", GgufValue::str(a));
   f.meta.set(a + ".context_length", GgufValue::u32(256));
   f.meta.set(a + ".embedding_length", GgufValue::u32(static_cast<uint32_t>(s.dim)));
@@ -36,6 +39,11 @@ inline Model make_tiny_model(const TinySpec& s) {
   f.meta.set(a + ".attention.head_count_kv", GgufValue::u32(static_cast<uint32_t>(s.kv_heads)));
   f.meta.set(a + ".attention.layer_norm_rms_epsilon", GgufValue::f32(1e-5f));
   f.meta.set(a + ".rope.freq_base", GgufValue::f32(s.rope_base));
+  if (s.head_dim) f.meta.set(a + ".attention.key_length", GgufValue::u32(static_cast<uint32_t>(s.head_dim)));
+  if (s.rope_linear_factor > 0) {
+    f.meta.set(a + ".rope.scaling.type", GgufValue::str("linear"));
+    f.meta.set(a + ".rope.scaling.factor", GgufValue::f32(s.rope_linear_factor));
+  }
   std::mt19937_64 rng(s.seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);  // test-only: portability not needed
   buffers->reserve(64 + static_cast<size_t>(s.layers) * 16);
@@ -56,21 +64,29 @@ inline Model make_tiny_model(const TinySpec& s) {
     t.nbytes = buffers->back().size();
     f.tensors.push_back(t);
   };
-  const int64_t hd = s.dim / s.heads, q = s.heads * hd, kv = s.kv_heads * hd;
+  const int64_t hd = s.head_dim ? s.head_dim : s.dim / s.heads, q = s.heads * hd, kv = s.kv_heads * hd;
   const float w = 0.15f;
   add("token_embd.weight", s.dim, s.vocab, s.matrices, 0.5f, 0.0f);
   add("output_norm.weight", s.dim, 1, DType::F32, 0.1f, 1.0f);
   if (!s.tied) add("output.weight", s.dim, s.vocab, s.matrices, w, 0.0f);
+  if (!s.rope_freqs.empty()) {
+    add("rope_freqs.weight", static_cast<int64_t>(s.rope_freqs.size()), 1, DType::F32, 0.0f, 0.0f);
+    std::memcpy(buffers->back().data(), s.rope_freqs.data(), s.rope_freqs.size() * sizeof(float));
+  }
   for (int64_t l = 0; l < s.layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     add(p + "attn_norm.weight", s.dim, 1, DType::F32, 0.1f, 1.0f);
     add(p + "attn_q.weight", s.dim, q, s.matrices, w, 0.0f);
     add(p + "attn_k.weight", s.dim, kv, s.matrices, w, 0.0f);
     add(p + "attn_v.weight", s.dim, kv, s.matrices, w, 0.0f);
-    if (s.arch == Arch::Qwen2) {
+    if (s.arch == "qwen2") {
       add(p + "attn_q.bias", q, 1, DType::F32, 0.1f, 0.0f);
       add(p + "attn_k.bias", kv, 1, DType::F32, 0.1f, 0.0f);
       add(p + "attn_v.bias", kv, 1, DType::F32, 0.1f, 0.0f);
+    }
+    if (s.arch == "qwen3") {
+      add(p + "attn_q_norm.weight", hd, 1, DType::F32, 0.1f, 1.0f);
+      add(p + "attn_k_norm.weight", hd, 1, DType::F32, 0.1f, 1.0f);
     }
     add(p + "attn_output.weight", q, s.dim, s.matrices, w, 0.0f);
     add(p + "ffn_norm.weight", s.dim, 1, DType::F32, 0.1f, 1.0f);

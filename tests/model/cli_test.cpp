@@ -153,5 +153,30 @@ TEST(Cli, BadInputExitsWithCode2AndNamesTheFile) {
   EXPECT_EQ(run_tenx(dir, "quantize a.gguf b.gguf --type q5_k").code, 2);
 }
 
+// #14: a file whose computation tenx would get wrong fails with exit 2, naming the file, the
+// architecture and the tensor or key: a tensor outside the description (a Gemma-style sandwich
+// norm in a llama file) or a key that changes the computation (YaRN rope scaling).
+TEST(Cli, TensorsAndKeysOutsideTheDescriptionExitWithCode2) {
+  test::ScratchDir dir;
+  ModelInitSpec s;
+  s.n_embd = 32, s.n_layer = 1, s.n_head = 2, s.n_ff = 64, s.n_vocab = 300, s.seed = 3;
+  ModelFile mf = make_random_model(s);
+  TensorView extra = *mf.find("blk.0.ffn_norm.weight");
+  extra.name = "blk.0.post_ffw_norm.weight";
+  mf.tensors.push_back(extra);
+  write_gguf(dir.file("extra.gguf"), mf.meta, mf.tensors);
+  mf.tensors.pop_back();
+  mf.meta.set("llama.rope.scaling.type", GgufValue::str("yarn"));
+  write_gguf(dir.file("yarn.gguf"), mf.meta, mf.tensors);
+  for (const auto& [file, problem] : {std::pair{std::string("extra.gguf"), std::string("architecture 'llama': tensor "
+                                                "'blk.0.post_ffw_norm.weight' is not used")},
+                                      std::pair{std::string("yarn.gguf"), std::string("rope scaling type 'yarn'")}}) {
+    const RunResult r = run_tenx(dir, "score '" + dir.file(file) + "' --ids 1,2,3");
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find(file), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(problem), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace tenx

@@ -13,11 +13,13 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "peer_session.hpp"
 #include "tenx/model/model_file.hpp"
+#include "tenx/model/model_init.hpp"
 #include "tenx/model/tokenizer.hpp"
 
 namespace tenx::peer {
@@ -66,6 +68,141 @@ TEST(PeerParity, RandomModelsFromTenxLoadAndAgreeInEveryType) {
   }
   ASSERT_NO_THROW(s.run());
   for (const PeerModel& m : s.models) expect_agreement(m);
+}
+
+// The features of the families beyond llama/qwen2, on `tenx model init` files llama.cpp reads
+// with its own code for each: Llama 3.1-style rope scaling as a rope_freqs tensor (per-pair
+// divisors; an original context of 16 puts 24 positions across the scaled, smoothed and unscaled
+// pairs), "linear" rope scaling keys, and qwen3 (per-head q/k RMS norms, head size 48 from
+// attention.key_length while dim / heads = 32). F32 within bound_exact (1e-5, tighter than #14's
+// 1e-4; measured 1.05e-6) with top-1 identical everywhere; Q8_0 below.
+TEST(PeerParity, FamilyFeaturesAgree) {
+  SKIP_WITHOUT_PEER();
+  PeerSession s;
+  const std::vector<std::string> llama3 = {"--rope-scaling", "llama3", "--rope-factor", "8", "--rope-orig-ctx", "16"};
+  const std::vector<std::string> linear = {"--rope-scaling", "linear", "--rope-factor", "4"};
+  const std::vector<std::string> qwen3 = {"--head-dim", "48"};
+  for (const char* type : {"f32", "q8_0"}) {
+    s.add_random("llama", type, 128, 4, 2, 320, 384, 31, 24, llama3, "-rope-freqs");
+    s.add_random("qwen3", type, 128, 4, 2, 320, 384, 33, 24, qwen3);
+  }
+  s.add_random("llama", "f32", 128, 4, 2, 320, 384, 32, 24, linear, "-rope-linear");
+  s.add_random("qwen3", "f16", 96, 6, 3, 256, 320, 34, 24);
+  ASSERT_NO_THROW(s.run());
+  for (const PeerModel& m : s.models) {
+    if (m.type != "q8_0") {
+      expect_agreement(m);
+      continue;
+    }
+    // Q8_0: measured 1e-6 at every position but one per file, where one activation lies on an
+    // 8-bit rounding boundary and the engines' last-ulp differences (ggml builds the RoPE angles
+    // by repeated multiplication, tenx with pow) round it apart: 3.2e-3 (llama-rope-freqs, position
+    // 20) and 1.4e-3 (qwen3, position 1), 5e-3 over the top-8. The same features with other seeds
+    // agree to 1e-6 everywhere, and the F32 files to 1e-6, so the forward pass is the same. Bound:
+    // at most one position beyond bound_exact, none beyond 1e-2, top-1 identical.
+    SCOPED_TRACE(m.name);
+    ASSERT_TRUE(m.setup_error.empty()) << m.setup_error;
+    ASSERT_TRUE(m.llama_exact.at("error").is_null()) << m.llama_exact.at("error");
+    const Agreement e = compare(m.tenx, m.llama_exact, 1e-2);
+    EXPECT_EQ(e.top1_differences, 0) << e.first_mismatch;
+    EXPECT_LE(e.max_delta(), 1e-2);
+    const json& tp = m.tenx.at("positions");
+    const json& lp = m.llama_exact.at("sequences").at(0).at("positions");
+    int beyond = 0;
+    for (size_t t = 1; t < tp.size(); ++t)
+      beyond += std::abs(tp[t].at("logprob").get<double>() - lp[t].at("logprob").get<double>()) > bound_exact(m.type);
+    EXPECT_LE(beyond, 1) << "positions beyond " << bound_exact(m.type);
+    const Agreement d = compare(m.tenx, m.llama_default, bound_default(m.type));
+    EXPECT_EQ(d.top1_mismatches, 0) << "F16 KV cache, first: " << d.first_mismatch;
+    EXPECT_LE(d.max_delta(), bound_default(m.type));
+  }
+  // The files carry what they claim: a rope_freqs tensor, q/k norms, a 48-wide head.
+  const ModelFile rf = load_gguf(s.models.at(0).gguf.string());
+  ASSERT_NE(rf.find("rope_freqs.weight"), nullptr);
+  const ModelFile q3 = load_gguf(s.models.at(1).gguf.string());
+  ASSERT_NE(q3.find("blk.1.attn_k_norm.weight"), nullptr);
+  EXPECT_EQ(q3.find("blk.0.attn_q.weight")->ne[1], 4 * 48);
+}
+
+// #14 asks for a file tenx did not write: this qwen3 GGUF is laid out byte by byte here (keys,
+// tensor infos, 32-byte aligned F32 data; gguf.md §1), not by tenx's writer, with a tied output,
+// head size 40 (key_length, while 96 / 4 = 24) and a rope base of 1e6. The vocabulary's strings
+// come from tenx's byte-level vocabulary (llama.cpp needs merges); everything else is the test's.
+std::string handmade_qwen3_gguf(int vocab_size, uint32_t seed) {
+  const ByteLevelVocab vocab = make_byte_level_vocab(vocab_size);
+  const int64_t d = 96, heads = 4, kv_heads = 2, hd = 40, ff = 160, layers = 2;
+  struct T { std::string name; std::vector<int64_t> ne; float offset, scale; };
+  std::vector<T> ts = {{"token_embd.weight", {d, vocab_size}, 0.0f, 0.1f}, {"output_norm.weight", {d}, 1.0f, 0.1f}};
+  for (int64_t l = 0; l < layers; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    for (const T& t : std::vector<T>{{"attn_norm.weight", {d}, 1.0f, 0.1f},      {"attn_q.weight", {d, heads * hd}, 0.0f, 0.1f},
+                                     {"attn_k.weight", {d, kv_heads * hd}, 0.0f, 0.1f},
+                                     {"attn_v.weight", {d, kv_heads * hd}, 0.0f, 0.1f},
+                                     {"attn_q_norm.weight", {hd}, 1.0f, 0.2f},    {"attn_k_norm.weight", {hd}, 1.0f, 0.2f},
+                                     {"attn_output.weight", {heads * hd, d}, 0.0f, 0.1f},
+                                     {"ffn_norm.weight", {d}, 1.0f, 0.1f},        {"ffn_gate.weight", {d, ff}, 0.0f, 0.1f},
+                                     {"ffn_up.weight", {d, ff}, 0.0f, 0.1f},      {"ffn_down.weight", {ff, d}, 0.0f, 0.08f}})
+      ts.push_back({p + t.name, t.ne, t.offset, t.scale});
+  }
+  auto put = [](std::string& b, auto v) { b.append(reinterpret_cast<const char*>(&v), sizeof(v)); };
+  auto str = [&](std::string& b, const std::string& s) { put(b, uint64_t(s.size())); b += s; };
+  std::string kv;
+  int64_t n_kv = 0;
+  auto key = [&](const std::string& k, int32_t type) { str(kv, k); put(kv, type); ++n_kv; };
+  auto u32 = [&](const std::string& k, uint32_t v) { key(k, 4); put(kv, v); };
+  auto f32 = [&](const std::string& k, float v) { key(k, 6); put(kv, v); };
+  auto text = [&](const std::string& k, const std::string& v) { key(k, 8); str(kv, v); };
+  auto texts = [&](const std::string& k, const std::vector<std::string>& v) {
+    key(k, 9);
+    put(kv, int32_t(8));
+    put(kv, uint64_t(v.size()));
+    for (const auto& x : v) str(kv, x);
+  };
+  text("general.architecture", "qwen3");
+  u32("qwen3.block_count", layers);
+  u32("qwen3.context_length", 256);
+  u32("qwen3.embedding_length", d);
+  u32("qwen3.feed_forward_length", ff);
+  u32("qwen3.attention.head_count", heads);
+  u32("qwen3.attention.head_count_kv", kv_heads);
+  u32("qwen3.attention.key_length", hd);
+  u32("qwen3.attention.value_length", hd);
+  f32("qwen3.attention.layer_norm_rms_epsilon", 1e-6f);
+  f32("qwen3.rope.freq_base", 1e6f);
+  text("tokenizer.ggml.model", "gpt2");
+  text("tokenizer.ggml.pre", "gpt-2");
+  texts("tokenizer.ggml.tokens", vocab.tokens);
+  texts("tokenizer.ggml.merges", vocab.merges);
+  u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(vocab.eos_id));
+  u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(vocab.eos_id));
+  std::string info, data;
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (const T& t : ts) {
+    str(info, t.name);
+    put(info, uint32_t(t.ne.size()));
+    int64_t n = 1;
+    for (int64_t x : t.ne) put(info, x), n *= x;
+    put(info, int32_t(0));  // F32
+    put(info, uint64_t(data.size()));
+    for (int64_t i = 0; i < n; ++i) put(data, t.offset + t.scale * normal(rng));
+    while (data.size() % 32) data.push_back('\0');
+  }
+  std::string out = "GGUF";
+  put(out, uint32_t(3));
+  put(out, int64_t(ts.size()));
+  put(out, n_kv);
+  out += kv + info;
+  while (out.size() % 32) out.push_back('\0');
+  return out + data;
+}
+
+TEST(PeerParity, HandWrittenQwen3FileAgrees) {
+  SKIP_WITHOUT_PEER();
+  PeerSession s;
+  s.add_file("handmade-qwen3", "f32", handmade_qwen3_gguf(300, 41), 300, test_ids(41, 300, 24));
+  ASSERT_NO_THROW(s.run());
+  expect_agreement(s.models.at(0));
 }
 
 // `tenx model init --type q4_k|q6_k` files: tenx's K-quant writer (ggml's quantize_row_q4_K_ref /

@@ -176,22 +176,29 @@ class PeerSession {
   PeerSession(const PeerSession&) = delete;
   PeerSession& operator=(const PeerSession&) = delete;
 
+  fs::path work_dir() const { return work_dir_; }
+
   // `tenx model init` with the given sizes; ids drawn from the vocabulary.
+  // extra: more `tenx model init` options (a family's features); tag tells such files apart.
   void add_random(const std::string& arch, const std::string& type, int dim, int heads, int kv_heads, int ffn,
-                  int vocab, int seed, int n_ids) {
+                  int vocab, int seed, int n_ids, const std::vector<std::string>& extra = {},
+                  const std::string& tag = "") {
     PeerModel m;
-    m.name = arch + "/" + type;
+    m.name = arch + tag + "/" + type;
     m.type = type;
     m.vocab = vocab;
-    m.gguf = work_dir_ / (arch + "-" + type + ".gguf");
+    m.gguf = work_dir_ / (arch + tag + "-" + type + ".gguf");
     m.ids = test_ids(static_cast<uint64_t>(seed) * 31 + m.name.size(), vocab, n_ids);
-    const ProcessResult r = run_process({TENX_BINARY, "model", "init", "--arch", arch, "--dim", std::to_string(dim),
-                                         "--layers", "2", "--heads", std::to_string(heads), "--kv-heads",
-                                         std::to_string(kv_heads), "--ffn", std::to_string(ffn), "--vocab",
-                                         std::to_string(vocab), "--seed", std::to_string(seed), "--type", type,
-                                         // The weight scale of the shared Hugging Face references
-                                         // (0.08·N(0,1) at width 64), so the bounds mean the same.
-                                         "--init-scale", "0.64", m.gguf.string()});
+    std::vector<std::string> args = {TENX_BINARY, "model", "init", "--arch", arch, "--dim", std::to_string(dim),
+                                     "--layers", "2", "--heads", std::to_string(heads), "--kv-heads",
+                                     std::to_string(kv_heads), "--ffn", std::to_string(ffn), "--vocab",
+                                     std::to_string(vocab), "--seed", std::to_string(seed), "--type", type,
+                                     // The weight scale of the shared Hugging Face references
+                                     // (0.08·N(0,1) at width 64), so the bounds mean the same.
+                                     "--init-scale", "0.64"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(m.gguf.string());
+    const ProcessResult r = run_process(args);
     if (r.status != 0) m.setup_error = "tenx model init failed: " + r.err;
     models.push_back(std::move(m));
   }
@@ -211,6 +218,19 @@ class PeerSession {
       for (const auto& e : expected.at("tokenize")) m.texts.push_back(e.at("text").get<std::string>());
     const ProcessResult r = run_process({TENX_BINARY, "convert", dir.string(), m.gguf.string()});
     if (r.status != 0) m.setup_error = "tenx convert failed: " + r.err;
+    models.push_back(std::move(m));
+  }
+
+  // A GGUF the test wrote itself (bytes), evaluated as it is.
+  void add_file(const std::string& name, const std::string& type, const std::string& bytes, int vocab,
+                std::vector<int> ids) {
+    PeerModel m;
+    m.name = name;
+    m.type = type;
+    m.vocab = vocab;
+    m.gguf = work_dir_ / (name + ".gguf");
+    m.ids = std::move(ids);
+    std::ofstream(m.gguf, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     models.push_back(std::move(m));
   }
 

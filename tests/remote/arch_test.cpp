@@ -32,7 +32,7 @@ TEST(Arch, HuggingFaceConfigAndDimensions) {
     "max_position_embeddings":1024,"torch_dtype":"bfloat16","tie_word_embeddings":true})");
   const ArchInfo hf = load_arch((dir / "config.json").string());
   EXPECT_EQ(hf.source, "config.json");
-  EXPECT_EQ(hf.spec.config.arch, Arch::Qwen2);
+  EXPECT_EQ(hf.spec.config.arch, "qwen2");
   EXPECT_EQ(hf.spec.config.kv_dim(), 32);
   // tied: one 64x500 table; per layer 2 norms, q/k/v/o (+ q/k/v biases), 3 FFN matrices; final norm.
   const int64_t layer = 2 * 64 + 64 * 64 + 2 * 64 * 32 + 64 * 64 + 3 * 64 * 160 + (64 + 2 * 32);
@@ -43,6 +43,15 @@ TEST(Arch, HuggingFaceConfigAndDimensions) {
   const ArchInfo dims = load_arch((dir / "dims.json").string());
   EXPECT_EQ(dims.spec.n_params(), hf.spec.n_params());
   EXPECT_EQ(dims.spec.weight_bytes(), hf.spec.weight_bytes());
+
+  // qwen3: q/k norms (2 x head_dim per layer), head_dim 24 from config.json (q is 96 wide).
+  write_text(dir / "q3.json", R"({"model_type":"qwen3","hidden_size":64,"num_hidden_layers":2,
+    "num_attention_heads":4,"num_key_value_heads":2,"head_dim":24,"intermediate_size":96,"vocab_size":320,
+    "torch_dtype":"float32","tie_word_embeddings":true})");
+  const ArchInfo q3 = load_arch((dir / "q3.json").string());
+  const int64_t q3_layer = 2 * 64 + 64 * 96 + 2 * 64 * 48 + 96 * 64 + 3 * 64 * 96 + 2 * 24;
+  EXPECT_EQ(q3.spec.n_params(), 64 * 320 + 64 + 2 * q3_layer);
+  EXPECT_EQ(q3.spec.weight_bytes(), static_cast<uint64_t>(q3.spec.n_params()) * 4);
 }
 
 TEST(Arch, ErrorsNameTheFileAndField) {
@@ -63,6 +72,12 @@ TEST(Arch, ErrorsNameTheFileAndField) {
   EXPECT_NE(message(R"({"dim":8,"layers":1,"heads":2,"ffn":8,"vocab":8,"type":"q9"})").find("unknown storage type"),
             std::string::npos);
   EXPECT_NE(message("not json").find("neither a GGUF file nor a JSON object"), std::string::npos);
+  // The loader's config.json reader: an unknown model_type is refused, not run as llama.
+  EXPECT_NE(message(R"({"model_type":"gemma3","hidden_size":64,"num_hidden_layers":2,"num_attention_heads":4,
+    "intermediate_size":96,"vocab_size":320})").find("unsupported architecture (model_type 'gemma3'"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"dim":8,"layers":1,"heads":2,"ffn":8,"vocab":8,"arch":"gpt2"})").find("'arch': 'gpt2'"),
+            std::string::npos);
   EXPECT_THROW(load_arch((dir / "missing.json").string()), Error);
 }
 

@@ -17,11 +17,13 @@ struct Model;
 struct LayerStorage {
   DType attn_norm = DType::F32, wq = DType::F32, wk = DType::F32, wv = DType::F32, wo = DType::F32;
   DType bias = DType::F32, ffn_norm = DType::F32, w_gate = DType::F32, w_up = DType::F32, w_down = DType::F32;
+  DType qk_norm = DType::F32;
 };
 
 struct ModelSpec {
   ModelConfig config;
   DType token_embd = DType::F32, output_norm = DType::F32, output = DType::F32;
+  DType rope_freqs = DType::F32;  // when config.rope_freq_factors is not empty
   std::vector<LayerStorage> layers;
 
   static ModelSpec of(const Model& model);

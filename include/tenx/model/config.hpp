@@ -1,38 +1,85 @@
 #pragma once
-// Hyper-parameters of a llama/qwen2 decoder, read from GGUF metadata
-// ({arch}.* keys, ../shared/docs/gguf.md §3) and checked for consistency.
+// The description of a decoder as data (docs/architectures.md): model-wide sizes plus, per
+// layer, what that block computes. The decoder's forward pass, the analytic FLOP/byte/memory
+// model, the GGUF and Hugging Face readers and the GGUF writer all read or produce this one
+// struct; a family (src/model/arch/*.cpp) is a short function from its keys to it.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "tenx/model/metadata.hpp"
+#include "tenx/ops/kernels.hpp"
 
 namespace tenx {
 
-enum class Arch { Llama, Qwen2 };
-const char* arch_name(Arch a);
+// What one transformer block computes. Families with uniform layers copy one value into every
+// layer; the fields are per layer because real families vary them (Gemma 3's local/global rope
+// base, Llama 4's NoPE layers), and the decoder and the analytic model read them per layer.
+struct LayerConfig {
+  // Attention block: pre-norm (RMS, weights) -> q, k, v projections [+ biases] [-> per-head
+  // RMS norm of q and k, with weights] -> RoPE -> causal softmax attention -> output
+  // projection -> residual add.
+  bool qkv_bias = false;          // attn_{q,k,v}.bias (qwen2)
+  bool qk_norm = false;           // attn_q_norm / attn_k_norm over each head (qwen3)
+  RopeStyle rope_style = RopeStyle::Normal;  // pairs (2i, 2i+1) or NeoX (i, i + n_rot/2)
+  float rope_base = 10000.0f;
+  // FFN block: pre-norm (RMS, weights) -> SwiGLU (gate, up, down) -> residual add.
+};
 
 struct ModelConfig {
-  Arch arch = Arch::Llama;
+  std::string arch = "llama";  // general.architecture (a registered family, model/arch.hpp)
   int64_t n_vocab = 0;
   int64_t n_embd = 0;
   int64_t n_layer = 0;
   int64_t n_head = 0;
   int64_t n_head_kv = 0;
-  int64_t head_dim = 0;
+  int64_t head_dim = 0;  // of q, k and v (attention.key_length; may differ from n_embd / n_head)
   int64_t n_rot = 0;
   int64_t n_ff = 0;
   int64_t n_ctx_train = 0;
-  float rope_base = 10000.0f;
+  float rope_base = 10000.0f;  // every layer's, unless a family sets layers[l].rope_base apart
   float rms_eps = 1e-5f;
   bool tied_output = false;  // no output.weight: logits use token_embd
-  bool qkv_bias = false;     // qwen2
+  bool qkv_bias = false;     // the family's default for LayerConfig::qkv_bias
+  // RoPE frequency scaling, the same for every layer: theta_i = pos * freq_scale * base^(-2i/n_rot)
+  // / freq_factors[i]. freq_scale = 1 / factor of "linear" scaling; freq_factors: n_rot/2
+  // divisors from a rope_freqs tensor (Llama 3.1+ GGUF) or computed from a Hugging Face
+  // rope_scaling {rope_type: llama3} at load; empty = all 1.
+  float rope_freq_scale = 1.0f;
+  std::vector<float> rope_freq_factors;
+  std::vector<LayerConfig> layers;  // n_layer entries (describe() fills them)
 
   int64_t q_dim() const { return n_head * head_dim; }
   int64_t kv_dim() const { return n_head_kv * head_dim; }
+  const LayerConfig& layer(int64_t l) const { return layers[static_cast<size_t>(l)]; }
 };
 
-// Reads and validates the hyper-parameters (n_vocab and tied_output are filled
-// in by the model loader from the tensors). Throws tenx::Error(subject, ...).
-ModelConfig config_from_metadata(const Metadata& meta, const std::string& subject);
+// The family name, for tables and reports.
+inline const std::string& arch_name(const std::string& arch) { return arch; }
+
+// Reads and validates the hyper-parameters (n_vocab, tied_output and rope_freq_factors are
+// filled in by the model loader from the tensors). Every {arch}.* key must be understood: one
+// that would change the computation and is not part of the family's description is an error,
+// never ignored. Throws tenx::Error(subject, ...). A block_count above max_layers (the file's
+// tensor count: every layer has several) leaves `layers` empty rather than sizing anything by
+// a hostile header; the loader then fails at the first missing layer tensor.
+ModelConfig config_from_metadata(const Metadata& meta, const std::string& subject,
+                                 int64_t max_layers = int64_t{1} << 31);
+
+// Fills config.layers from the family's defaults (model/arch.hpp) and the model-wide fields.
+// Called by every reader; idempotent.
+void describe_layers(ModelConfig& config);
+
+// The one writer of the hyper-parameter keys ({arch}.*, general.architecture) for a
+// description: used by `tenx convert`, `tenx model init` and the trainer's export. The
+// rope_freqs tensor, when there are factors, is the caller's to write (it is a tensor).
+void set_hparams(Metadata& meta, const ModelConfig& config);
+
+// Per-pair RoPE divisors of Llama 3.1's "llama3" rope scaling, as Hugging Face computes its
+// inverse frequencies and convert_hf_to_gguf writes rope_freqs: pairs whose wavelength is
+// below original_ctx / high_freq_factor keep 1, above original_ctx / low_freq_factor get
+// `factor`, and those between are interpolated smoothly.
+std::vector<float> llama3_rope_factors(int64_t n_rot, float base, double factor, double low_freq_factor,
+                                       double high_freq_factor, double original_ctx);
 
 }  // namespace tenx

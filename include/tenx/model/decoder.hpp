@@ -1,5 +1,5 @@
 #pragma once
-// The forward pass of a llama/qwen2 decoder over a batch of tokens that may
+// The forward pass of a decoder described by ModelConfig (every family) over a batch of tokens that may
 // belong to several independent sequences, each with its own KV cache (as a
 // llama_batch does). The caller sets ctx.phase (prefill for prompts, decode for
 // one generated token per sequence): the counters file the work under it.
@@ -63,6 +63,11 @@ class Decoder {
   float* k_cache(int32_t seq, int64_t layer) { return kv_.data() + kv_offset(seq, layer, 0); }
   float* v_cache(int32_t seq, int64_t layer) { return kv_.data() + kv_offset(seq, layer, 1); }
   size_t kv_offset(int32_t seq, int64_t layer, int kind) const;
+  // The blocks of forward(), in order.
+  void embed_block(ExecContext& ctx, std::span<const BatchToken> batch);
+  void attention_block(ExecContext& ctx, std::span<const BatchToken> batch, int64_t layer);
+  void ffn_block(ExecContext& ctx, int64_t T, int64_t layer);
+  std::span<const float> output_block(ExecContext& ctx, std::span<const BatchToken> batch, int64_t n_out);
 
   const Model& model_;
   int64_t n_ctx_, n_seq_, max_batch_;

@@ -19,12 +19,14 @@ struct LayerWeights {
   const TensorView* bq = nullptr;  // qwen2 only
   const TensorView* bk = nullptr;
   const TensorView* bv = nullptr;
+  const TensorView* q_norm = nullptr;  // qwen3: [head_dim], applied to every q head
+  const TensorView* k_norm = nullptr;
   const TensorView* ffn_norm = nullptr;
   const TensorView* w_gate = nullptr;
   const TensorView* w_up = nullptr;
   const TensorView* w_down = nullptr;
   // F32 copies of the vectors above.
-  std::vector<float> attn_norm_f32, ffn_norm_f32, bq_f32, bk_f32, bv_f32;
+  std::vector<float> attn_norm_f32, ffn_norm_f32, bq_f32, bk_f32, bv_f32, q_norm_f32, k_norm_f32;
 };
 
 struct Model {
@@ -33,11 +35,13 @@ struct Model {
   const TensorView* token_embd = nullptr;
   const TensorView* output_norm = nullptr;
   const TensorView* output = nullptr;  // == token_embd when tied
+  const TensorView* rope_freqs = nullptr;  // per-pair RoPE divisors (config.rope_freq_factors)
   std::vector<float> output_norm_f32;
   std::vector<LayerWeights> layers;
 
   // Loads a GGUF file or Hugging Face directory; throws tenx::Error naming the
-  // file and the problem (missing tensor, wrong shape, bad hyper-parameter).
+  // file and the problem (missing tensor, wrong shape, bad hyper-parameter, a tensor
+  // the architecture's description does not use).
   static Model load(const std::string& path);
   static Model from_file(ModelFile file);
 

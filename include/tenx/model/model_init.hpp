@@ -1,5 +1,5 @@
 #pragma once
-// Deterministic random models for tests and benchmarks: llama or qwen2 weights
+// Deterministic random models for tests and benchmarks: weights of any family (model/arch.hpp)
 // drawn from a seeded generator that gives the same bits on every machine, and a
 // byte-level BPE ("gpt2") vocabulary that llama.cpp accepts.
 #include <cstdint>
@@ -12,7 +12,7 @@
 namespace tenx {
 
 struct ModelInitSpec {
-  std::string arch = "llama";  // "llama" or "qwen2" (qwen2 gets q/k/v biases)
+  std::string arch = "llama";  // a family (model/arch.hpp): qwen2 gets q/k/v biases, qwen3 q/k norms
   int64_t n_embd = 64;
   int64_t n_layer = 2;
   int64_t n_head = 4;
@@ -25,6 +25,11 @@ struct ModelInitSpec {
   bool tied = false;        // no output.weight: the output reuses token_embd
   float rope_base = 10000.0f;
   float rms_eps = 1e-5f;
+  int64_t head_dim = 0;  // 0: n_embd / n_head; otherwise written as attention.key_length
+  // RoPE scaling: "none", "linear" (rope.scaling.* keys) or "llama3" (a rope_freqs tensor of
+  // per-pair divisors computed as Llama 3.1's converter does, llama only).
+  std::string rope_scaling = "none";
+  double rope_factor = 8.0, rope_low_freq = 1.0, rope_high_freq = 4.0, rope_orig_ctx = 8192.0;
   // Matrices are N(0, init_scale² / fan_in). 1 keeps activations at unit scale; the
   // Hugging Face reference models in ../shared use 0.08·N(0,1) at width 64, i.e. 0.64.
   double init_scale = 1.0;

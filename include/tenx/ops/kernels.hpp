@@ -51,9 +51,13 @@ void rmsnorm(ExecContext& ctx, float* y, const float* x, const float* weight, in
 enum class RopeStyle { Normal, NeoX };  // llama: pairs (2i, 2i+1); qwen2: pairs (i, i + n_rot/2)
 
 // Rotates the first n_rot dims of every head of x[T, n_heads·head_dim] in place,
-// theta_i = pos · base^(-2i/n_rot) (kRope per rotated element).
+// theta_i = pos · base^(-2i/n_rot) (kRope per rotated element). Scaled RoPE (Llama 3.x,
+// "linear"): theta_i / freq_factors[i] · freq_scale, as ggml_rope_ext applies them;
+// freq_factors (n_rot/2 divisors) may be null, and the plain formula is used when there are
+// neither factors nor a scale, bit for bit.
 void rope(ExecContext& ctx, float* x, int64_t T, int64_t n_heads, int64_t head_dim, int64_t n_rot,
-          const int32_t* positions, float base, RopeStyle style);
+          const int32_t* positions, float base, RopeStyle style, const float* freq_factors = nullptr,
+          float freq_scale = 1.0f);
 
 // gate[n] = silu(gate) · up (kSiluMul per element).
 void silu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n);

@@ -46,7 +46,8 @@ void add_inplace(ExecContext& ctx, float* y, const float* x, int64_t n);
 void rmsnorm(ExecContext& ctx, float* y, const float* x, const float* weight, int64_t T, int64_t C,
              float eps);
 void rope(ExecContext& ctx, float* x, int64_t T, int64_t n_heads, int64_t head_dim, int64_t n_rot,
-          const int32_t* positions, float base, RopeStyle style);
+          const int32_t* positions, float base, RopeStyle style, const float* freq_factors = nullptr,
+          float freq_scale = 1.0f);
 void silu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n);
 void embed(ExecContext& ctx, float* y, const TensorView& table, const int32_t* ids, int64_t T);
 void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys* keys, int64_t T,

@@ -2,7 +2,7 @@
 // `--arch NAME=FILE`: the architecture of a model tenx does not run, for analytic compute
 // (docs/remote.md): a GGUF (hyper-parameters and storage types; weights are not read), a Hugging
 // Face config.json (matrices in its torch_dtype), or a small JSON {"dim","layers","heads",
-// "kv_heads","ffn","vocab","ctx"} (optional "arch": "llama"|"qwen2", "head_dim", "tied", "type":
+// "kv_heads","ffn","vocab","ctx"} (optional "arch": a family name (model/arch.hpp), "head_dim", "tied", "type":
 // a storage type name, default "f16"). FLOPs come from the analytic model (model/analytic.hpp)
 // over the token counts the server returns.
 #include <cstdint>

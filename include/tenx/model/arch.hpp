@@ -1,0 +1,38 @@
+#pragma once
+// The registry of model families. A family is data: the layer it repeats (LayerConfig
+// defaults), the tensors and keys it accepts beyond the common llama-style ones, and the names
+// Hugging Face gives it. Each family lives in one file under src/model/arch/ and is listed
+// once in src/model/arch/registry.cpp; readers, writers, the decoder and the analytic model
+// take everything else from ModelConfig (docs/architectures.md).
+#include <string>
+#include <vector>
+
+#include "tenx/model/config.hpp"
+
+namespace tenx {
+
+struct Family {
+  std::string name;                   // general.architecture
+  std::vector<std::string> hf_names;  // config.json model_type values and architectures[0] classes
+  LayerConfig layer;                  // what every block computes (rope_base comes from the file)
+  // Hugging Face stores q/k rows for rotate-half RoPE; a family with normal pairs (llama)
+  // needs them permuted into ggml's interleaved layout at conversion.
+  bool hf_permute_qk = false;
+  // Accepts a rope_freqs tensor (per-pair frequency divisors) and HF rope_scaling "llama3".
+  bool rope_freqs = false;
+  // RoPE may rotate fewer dims than the head has (rope.dimension_count < head size).
+  bool partial_rope = false;
+};
+
+// nullptr when unknown.
+const Family* find_family(const std::string& name);
+// By config.json's model_type, else its architectures[0]; nullptr when neither is known.
+const Family* find_hf_family(const std::string& model_type, const std::string& hf_architecture);
+// "llama, qwen2, qwen3": for error messages and --help.
+std::string family_names();
+std::vector<std::string> family_list();
+
+// The family of a configuration; throws tenx::Error(subject, ...) for an unknown name.
+const Family& family_of(const std::string& arch, const std::string& subject);
+
+}  // namespace tenx

@@ -1,0 +1,12 @@
+#pragma once
+// Internal: the families' definitions, each from its own file (one line per family in
+// registry.cpp).
+#include "tenx/model/arch.hpp"
+
+namespace tenx::arch {
+
+extern const Family kLlama;
+extern const Family kQwen2;
+extern const Family kQwen3;
+
+}  // namespace tenx::arch

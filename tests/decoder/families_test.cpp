@@ -1,0 +1,133 @@
+// Per-family descriptions: what a file's keys and tensors turn into (config.hpp), that the
+// features change the result where they should (so the oracle tests mean something), and
+// that tensors or keys outside the description fail the load instead of being ignored.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "naive_forward.hpp"
+#include "tenx/model/arch.hpp"
+#include "tenx/model/decoder.hpp"
+#include "tenx/util/error.hpp"
+#include "test_models.hpp"
+
+namespace tenx {
+namespace {
+
+std::vector<float> logits_of(const Model& m, int n) {
+  std::vector<int32_t> ids;
+  for (int i = 0; i < n; ++i) ids.push_back(static_cast<int32_t>((i * 29 + 5) % m.config.n_vocab));
+  ExecContext ctx(1);
+  Decoder dec(m, 32);
+  auto out = dec.eval(ctx, ids, 0, true);
+  return {out.begin(), out.end()};
+}
+
+double max_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double d = 0;
+  for (size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(static_cast<double>(a[i]) - b[i]));
+  return d;
+}
+
+std::string load_error(test::TinySpec s, const std::function<void(ModelFile&)>& edit) {
+  try {
+    Model m = test::make_tiny_model(s);  // valid; edited copy below
+    ModelFile f = m.file;
+    edit(f);
+    Model::from_file(std::move(f));
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Families, DescriptionsFollowTheFamily) {
+  const Model llama = test::make_tiny_model({});
+  EXPECT_EQ(llama.config.arch, "llama");
+  ASSERT_EQ(llama.config.layers.size(), 2u);
+  EXPECT_EQ(llama.config.layer(0).rope_style, RopeStyle::Normal);
+  EXPECT_FALSE(llama.config.layer(1).qkv_bias);
+  const Model qwen2 = test::make_tiny_model({.arch = "qwen2"});
+  EXPECT_TRUE(qwen2.config.layer(1).qkv_bias);
+  EXPECT_EQ(qwen2.config.layer(0).rope_style, RopeStyle::NeoX);
+  const Model qwen3 = test::make_tiny_model({.arch = "qwen3", .head_dim = 24});
+  EXPECT_TRUE(qwen3.config.layer(0).qk_norm);
+  EXPECT_FALSE(qwen3.config.layer(0).qkv_bias);
+  EXPECT_EQ(qwen3.config.head_dim, 24);
+  EXPECT_EQ(qwen3.config.q_dim(), 96);  // wider than n_embd = 64
+  EXPECT_EQ(family_of("qwen3", "x").name, "qwen3");
+  EXPECT_EQ(find_hf_family("", "Qwen3ForCausalLM"), find_family("qwen3"));
+  EXPECT_EQ(find_family("gemma3"), nullptr);
+}
+
+// Without these checks a scaled-RoPE file computes something else without an error (the
+// failure #14 describes: log-probabilities off by more than 1.0).
+TEST(Families, RopeScalingChangesTheResult) {
+  test::TinySpec s;
+  const auto plain = logits_of(test::make_tiny_model(s), 16);
+  s.rope_freqs = llama3_rope_factors(16, 10000.0f, 8.0, 1.0, 4.0, 8.0);
+  EXPECT_GT(max_diff(plain, logits_of(test::make_tiny_model(s), 16)), 1e-2);
+  s.rope_freqs.clear();
+  s.rope_linear_factor = 4.0f;
+  EXPECT_GT(max_diff(plain, logits_of(test::make_tiny_model(s), 16)), 1e-2);
+}
+
+TEST(Families, Llama3FactorsAsTheConverterComputesThem) {
+  // Llama 3.1 8B: head 128, base 500000, factor 8, low 1, high 4, original context 8192.
+  const std::vector<float> f = llama3_rope_factors(128, 500000.0f, 8.0, 1.0, 4.0, 8192.0);
+  ASSERT_EQ(f.size(), 64u);
+  EXPECT_EQ(f[0], 1.0f);    // wavelength 2π < 8192/4: unscaled
+  EXPECT_EQ(f[63], 8.0f);   // the longest wavelengths: divided by the factor
+  for (size_t i = 1; i < f.size(); ++i) EXPECT_GE(f[i], f[i - 1]);  // smooth in between
+  // Pair 30: wavelength 2π·500000^(60/128) ≈ 2926, between 8192/4 and 8192/1:
+  // smooth = (8192/2926 - 1) / 3, factor 1 / ((1 - smooth)/8 + smooth) ≈ 1.8.
+  const double wl = 2 * M_PI * std::pow(500000.0, 60.0 / 128.0);
+  ASSERT_GT(wl, 2048.0);
+  ASSERT_LT(wl, 8192.0);
+  const double smooth = (8192.0 / wl - 1.0) / 3.0;
+  EXPECT_NEAR(f[30], 1.0 / ((1 - smooth) / 8 + smooth), 1e-5);
+  EXPECT_GT(f[30], 1.0f);
+  EXPECT_LT(f[30], 8.0f);
+}
+
+TEST(Families, UnusedTensorsAndUnknownKeysAreErrors) {
+  // A tensor no block of the description reads.
+  std::string e = load_error({}, [](ModelFile& f) {
+    TensorView extra = *f.find("blk.0.ffn_norm.weight");
+    extra.name = "blk.0.post_ffw_norm.weight";
+    f.tensors.push_back(extra);
+  });
+  EXPECT_NE(e.find("tiny-test-model"), std::string::npos) << e;
+  EXPECT_NE(e.find("architecture 'llama'"), std::string::npos) << e;
+  EXPECT_NE(e.find("'blk.0.post_ffw_norm.weight' is not used"), std::string::npos) << e;
+  // rope_freqs in a family without it (qwen2 in llama.cpp has none).
+  e = load_error({.arch = "qwen2"}, [](ModelFile& f) {
+    TensorView extra = *f.find("blk.0.attn_norm.weight");
+    extra.name = "rope_freqs.weight";
+    f.tensors.push_back(extra);
+  });
+  EXPECT_NE(e.find("'rope_freqs.weight' is not used"), std::string::npos) << e;
+  // Metadata that would change the computation.
+  e = load_error({}, [](ModelFile& f) { f.meta.set("llama.attn_logit_softcapping", GgufValue::f32(50.0f)); });
+  EXPECT_NE(e.find("metadata key 'llama.attn_logit_softcapping'"), std::string::npos) << e;
+  e = load_error({}, [](ModelFile& f) { f.meta.set("llama.rope.scaling.type", GgufValue::str("yarn")); });
+  EXPECT_NE(e.find("rope scaling type 'yarn'"), std::string::npos) << e;
+  e = load_error({}, [](ModelFile& f) { f.meta.set("llama.expert_count", GgufValue::u32(8)); });
+  EXPECT_NE(e.find("llama.expert_count"), std::string::npos) << e;
+  // Keys that cannot change it load.
+  EXPECT_EQ(load_error({}, [](ModelFile& f) {
+              f.meta.set("llama.vocab_size", GgufValue::u32(97));
+              f.meta.set("llama.expert_count", GgufValue::u32(0));
+              f.meta.set("llama.rope.scaling.type", GgufValue::str("none"));
+              f.meta.set("llama.rope.scaling.factor", GgufValue::f32(8.0f));  // ignored with type none
+            }),
+            "(no error)");
+  // A qwen3 file without its q/k norms.
+  e = load_error({.arch = "qwen3"}, [](ModelFile& f) {
+    std::erase_if(f.tensors, [](const TensorView& t) { return t.name == "blk.1.attn_k_norm.weight"; });
+  });
+  EXPECT_NE(e.find("missing tensor 'blk.1.attn_k_norm.weight'"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace tenx
