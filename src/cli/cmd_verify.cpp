@@ -3,6 +3,7 @@
 // capable at >= min-ratio x less compute" (claim.hpp), writes the report folder and exits
 // 0 supported, 3 not supported, 4 inconclusive, 5 uninformative, 2 bad input (docs/report.md).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -114,6 +115,20 @@ void run(VerifyArgs& v, const CLI::App& sub) {
     o.argv = command_line(v);
     apply_remote_options(v.remote, o);
     result = eval::run_evaluation(o, run_progress_printer(v.quiet));
+  }
+  if (!v.plan.empty() && from_run) {
+    // A finished run decided under a plan must be the run the plan describes.
+    const eval::RunManifest& m = result.manifest;
+    if (m.limit != a.limit || m.seed != a.seed)
+      throw Error(v.plan, fmt::format("the run {} has limit {} and seed {}, the plan limit {} and seed {}", v.run_dir,
+                                      m.limit, m.seed, a.limit, a.seed));
+    if (!(a.suites.size() == 1 && a.suites[0] == "all")) {
+      std::vector<std::string> ran;
+      for (const auto& s : m.suites) ran.push_back(s.name);
+      if (ran != a.suites)
+        throw Error(v.plan, fmt::format("the run {} has suites {}, the plan {}", v.run_dir, fmt::join(ran, ","),
+                                        fmt::join(a.suites, ",")));
+    }
   }
   spec.left_out = left_out(result, v.suites_dir);
   const eval::ReferenceTable refs = eval::load_references(result.manifest);
