@@ -135,20 +135,17 @@ std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string
 std::vector<VerdictChange> verdict_changes(const ReportView& o, const ReportView& n) {
   const auto ov = verdicts_of(o.verdict), nv = verdicts_of(n.verdict);
   std::map<std::pair<std::string, std::string>, VerdictChange> all;
-  for (const auto& [k, v] : ov) {
-    VerdictChange& c = all[k];
-    c.candidate = k.first;
-    c.suite = k.second;
-    c.old_verdict = v.first;
-    c.old_informative = v.second;
-  }
-  for (const auto& [k, v] : nv) {
-    VerdictChange& c = all[k];
-    c.candidate = k.first;
-    c.suite = k.second;
-    c.new_verdict = v.first;
-    c.new_informative = v.second;
-  }
+  auto add = [&all](const auto& verdicts, bool is_new) {
+    for (const auto& [k, v] : verdicts) {
+      VerdictChange& c = all[k];
+      c.candidate = k.first;
+      c.suite = k.second;
+      (is_new ? c.new_verdict : c.old_verdict) = v.first;
+      (is_new ? c.new_informative : c.old_informative) = v.second;
+    }
+  };
+  add(ov, false);
+  add(nv, true);
   std::vector<VerdictChange> out;
   for (auto& [k, c] : all) out.push_back(std::move(c));
   return out;

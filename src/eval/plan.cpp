@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -61,12 +62,22 @@ struct Fields {
     }
     return out;
   }
-  std::int64_t whole(const char* key, std::int64_t fallback, std::int64_t lo) const {
+  std::int64_t whole(const char* key, std::int64_t fallback, std::int64_t lo,
+                     std::int64_t hi = std::numeric_limits<std::int64_t>::max()) const {
     const Json* v = find(key);
     if (!v) return fallback;
-    if (!v->is_number_integer() || v->get<std::int64_t>() < lo)
-      fail(key, fmt::format("must be an integer >= {}", lo));
+    if (!v->is_number_integer() || (v->is_number_unsigned() && v->get<std::uint64_t>() > std::uint64_t(hi)) ||
+        v->get<std::int64_t>() < lo || v->get<std::int64_t>() > hi)
+      fail(key, fmt::format("must be an integer >= {}{}", lo,
+                            hi == std::numeric_limits<std::int64_t>::max() ? "" : fmt::format(" and <= {}", hi)));
     return v->get<std::int64_t>();
+  }
+  std::uint64_t seed(const char* key) const {  // the whole uint64 range, as --seed takes it
+    const Json* v = find(key);
+    if (!v) return 0;
+    if (v->is_number_unsigned()) return v->get<std::uint64_t>();
+    if (!v->is_number_integer() || v->get<std::int64_t>() < 0) fail(key, "must be an integer >= 0");
+    return static_cast<std::uint64_t>(v->get<std::int64_t>());
   }
 };
 
@@ -146,9 +157,9 @@ AnalysisPlan plan_from_json(const Json& j, const std::string& subject) {
     }
     p.min_ratio = f.number(*c, "compute.min_ratio", "min_ratio", 10.0, 0.0, 1e30);
   }
-  p.seed = static_cast<std::uint64_t>(f.whole("seed", 0, 0));
+  p.seed = f.seed("seed");
   p.limit = f.whole("limit", 0, 0);
-  p.bootstrap_resamples = static_cast<int>(f.whole("bootstrap_resamples", 10000, 1));
+  p.bootstrap_resamples = static_cast<int>(f.whole("bootstrap_resamples", 10000, 1, 100000000));
   p.protocol = f.str("protocol", "");
   return p;
 }

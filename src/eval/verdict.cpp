@@ -225,8 +225,8 @@ OverallVerdict decide_overall(std::vector<SuiteVerdict> suites, const ComputeChe
   } else if (!says_nothing.empty()) {
     o.verdict = Verdict::uninformative;
     o.explanation = fmt::format(
-        "UNINFORMATIVE: the baseline does not show the capability on {}, so no claim can rest on it "
-        "(leave a suite out of the claim with --suites)",
+        "UNINFORMATIVE: the comparison says nothing on {}: no claim can rest on a suite where the baseline "
+        "does not show the capability (leave a suite out of the claim with --suites)",
         fmt::join(says_nothing, ", "));
   } else {
     o.verdict = Verdict::supported;
