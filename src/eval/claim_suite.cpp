@@ -51,7 +51,7 @@ std::string reference_names(const std::map<std::string, std::string>& best_per_t
 
 // Image against blind accuracy of one model over image records and their controls.
 ControlLift lift_of(const std::string& model, const std::string& task,
-                    const std::vector<std::pair<const ItemRecord*, const ItemRecord*>>& pairs) {
+                    const std::vector<std::pair<const ItemRecord*, const ItemRecord*>>& pairs, double confidence) {
   ControlLift l;
   l.model = model;
   l.task = task;
@@ -77,14 +77,15 @@ ControlLift lift_of(const std::string& model, const std::string& task,
   if (!pi.empty()) {
     const PairedTable t = paired_table(pi, pb);
     l.lift = t.difference();
-    l.lift_ci = newcombe_paired_interval(t);
+    l.lift_ci = newcombe_paired_interval(t, confidence);
   }
   return l;
 }
 
 std::vector<ControlLift> control_lifts(const std::string& suite, const RecordMap& records,
                                        const std::string& model,
-                                       const std::map<std::string, const ItemRecord*>& controls) {
+                                       const std::map<std::string, const ItemRecord*>& controls,
+                                       double confidence) {
   std::map<std::string, std::vector<std::pair<const ItemRecord*, const ItemRecord*>>> by_task;
   std::vector<std::pair<const ItemRecord*, const ItemRecord*>> all;
   for (const auto& [image_id, control] : controls) {
@@ -95,8 +96,8 @@ std::vector<ControlLift> control_lifts(const std::string& suite, const RecordMap
     all.emplace_back(image, control);
   }
   std::vector<ControlLift> out;
-  for (const auto& [task, pairs] : by_task) out.push_back(lift_of(model, task, pairs));
-  out.push_back(lift_of(model, "all", all));
+  for (const auto& [task, pairs] : by_task) out.push_back(lift_of(model, task, pairs, confidence));
+  out.push_back(lift_of(model, "all", all, confidence));
   return out;
 }
 
@@ -145,8 +146,9 @@ SuiteComparison compare_suite(const SuiteRef& suite, const RecordMap& base, cons
     (c_ok ? (b_ok ? s.table.a : s.table.b) : (b_ok ? s.table.c : s.table.d)) += 1;
   }
   if (!controls_b.empty()) {
-    s.controls = control_lifts(suite.name, base, spec.baseline, controls_b);
-    for (ControlLift& l : control_lifts(suite.name, cand, candidate, controls_c)) s.controls.push_back(std::move(l));
+    s.controls = control_lifts(suite.name, base, spec.baseline, controls_b, spec.confidence);
+    for (ControlLift& l : control_lifts(suite.name, cand, candidate, controls_c, spec.confidence))
+      s.controls.push_back(std::move(l));
   }
   s.items_paired = score_c.size();
   s.verdict.margin = spec.margin;

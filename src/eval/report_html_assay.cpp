@@ -84,9 +84,9 @@ void assay_sections(std::string& h, const ReportView& view) {
   if (!lifts.empty())
     h += "<section id=\"controls\">\n<h2>Image items against their blind controls</h2>\n"
          "<p>Blind controls are the same questions without the image; they are left out of the comparison. The "
-         "lift is image − blind accuracy over the paired items, with Newcombe's 95% interval.</p>\n"
+         "lift is image − blind accuracy over the paired items, with Newcombe's paired interval at the run's confidence.</p>\n"
          "<table id=\"control-table\">\n<tr><th class=\"l\">suite</th><th class=\"l\">model</th>"
-         "<th class=\"l\">task</th><th>image</th><th>blind</th><th>lift</th><th>95% CI</th><th>pairs</th></tr>\n" +
+         "<th class=\"l\">task</th><th>image</th><th>blind</th><th>lift</th><th>CI</th><th>pairs</th></tr>\n" +
          lifts + "</table>\n</section>\n";
   std::string notes;
   if (v.contains("left_out") && v["left_out"].is_array() && !v["left_out"].empty()) {

@@ -81,6 +81,9 @@ TEST(VerifyPlan, InitCheckAndVerifyRecordTheSha256) {
   EXPECT_EQ(report["verdict"]["plan"]["sha256"], sha);
   EXPECT_EQ(report["verdict"]["margin"], 0.03);
   EXPECT_NE(v.out.find("pre-registered plan"), std::string::npos) << v.out;
+  // The claim names reasoning only: the other shipped suites are reported as left out.
+  EXPECT_EQ(report["verdict"]["left_out"], Json::parse(R"(["agentic", "health", "multimodal"])"));
+  EXPECT_NE(v.out.find("left out of the claim (not in --suites): agentic, health, multimodal"), std::string::npos);
 
   // The same option given again is fine; a different one is refused, naming the option.
   EXPECT_EQ(run_tenx("verify --plan " + (dir / "plan.json") + " --margin 0.03 --run " + run + " --quiet --out " +

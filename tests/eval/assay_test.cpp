@@ -275,6 +275,26 @@ TEST(AssayControls, NoProjectorMeansNotApplicableNotComparedOnBlindItems) {
   EXPECT_NE(s.verdict.explanation.find("not applicable"), std::string::npos);
 }
 
+TEST(AssayClaim, TheClaimsComputeMeasure) {
+  const RunResult run = paired_run(
+      1200, [](int i) { return i % 10 != 0; }, [](int i) { return i % 10 != 0; }, 20000000, 1000000);
+  VerifySpec s = spec();
+  s.compute = "params";  // the fixture's models: 1e8 and 1e7 parameters
+  s.min_ratio = 12;
+  const ClaimVerdict v = verify_claim(run, s);
+  EXPECT_DOUBLE_EQ(v.candidates[0].compute.claim.ratio, 10.0);
+  EXPECT_FALSE(v.candidates[0].compute.claim.holds);
+  EXPECT_TRUE(v.candidates[0].compute.flops.holds);  // 20x FLOPs, but the claim is on parameters
+  EXPECT_EQ(v.verdict, Verdict::not_supported);
+  s.compute = "memory";
+  s.min_ratio = 5;
+  EXPECT_EQ(verify_claim(run, s).verdict, Verdict::supported);  // (4e8 + 1 MiB + 64 KiB) / (4e7 + ...) = 9.7x
+  s.compute = "training";  // unknown in the fixture: an error, never a silent pass
+  EXPECT_THROW(verify_claim(run, s), Error);
+  s.compute = "joules";
+  EXPECT_THROW(verify_claim(run, s), Error);
+}
+
 TEST(AssayOverall, Precedence) {
   ComputeCheck compute = check_compute({20, 1, 10});
   auto suite = [](const char* name, Verdict ni, bool informative) {

@@ -79,7 +79,7 @@ struct ControlLift {
   std::uint64_t image_items = 0, blind_items = 0, pairs = 0;
   std::optional<double> image_accuracy, blind_accuracy;  // none: N/A (no projector)
   std::optional<double> lift;                             // image - blind over the pairs
-  std::optional<Interval> lift_ci;                        // Newcombe's paired interval
+  std::optional<Interval> lift_ci;                        // Newcombe's paired interval, at the run's confidence
 };
 
 }  // namespace tenx::eval
