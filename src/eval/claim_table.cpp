@@ -152,6 +152,15 @@ std::string verdict_text(const ClaimVerdict& v, bool markdown) {
                        ratio_text(r.params), ratio_text(r.peak_memory), ratio_text(r.weight_bytes),
                        ratio_text(r.training_flops),
                        r.training_flops && r.training_flops_estimated ? " (estimated, 6·N·D)" : "");
+    // Both averages, whichever decides (docs/statistics.md, micro and macro accuracy).
+    for (const SuiteComparison& s : c.suites)
+      if (s.applicable)
+        out += fmt::format("{}{}: micro (items) {:.3f} vs {:.3f}, macro (task-balanced) {:.3f} vs {:.3f}, "
+                           "difference {} [{}, {}]{}\n",
+                           bullet, s.suite, s.micro.candidate, s.micro.baseline, s.macro.candidate, s.macro.baseline,
+                           signed3(s.macro.candidate - s.macro.baseline), signed3(s.macro.difference_ci.lower),
+                           signed3(s.macro.difference_ci.upper),
+                           v.spec.accuracy == "macro" ? " (macro decides)" : "");
     out += "\n";
     for (const SuiteComparison& s : c.suites) out += lift_rows(s, markdown, level);
     out += markdown ? fmt::format("**{}**\n\n", c.overall.explanation)

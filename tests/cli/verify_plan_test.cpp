@@ -56,6 +56,31 @@ std::string fixture_run(const TempDir& dir) {
   return dir / "run";
 }
 
+TEST(VerifySuites, ANamedSuiteListRestrictsAFinishedRunsClaim) {
+  TempDir dir;
+  // reasoning: the baseline at chance (uninformative); health: informative and non-inferior.
+  eval::RunResult run = eval::testing::paired_run(
+      400, [](int i) { return i % 4 < 2; }, [](int i) { return i % 4 < 2; }, 20000000, 1000000);
+  const eval::RunResult health = eval::testing::paired_run(
+      1200, [](int i) { return i % 10 != 0; }, [](int i) { return i % 10 != 0; }, 20000000, 1000000, "health");
+  run.manifest.suites.push_back(health.manifest.suites[0]);
+  run.records.insert(run.records.end(), health.records.begin(), health.records.end());
+  for (auto& s : run.manifest.suites) s.path = std::string(TENX_SOURCE_DIR) + "/data/suites/" + s.name;
+  eval::testing::write_run_folder(run, dir.path / "run");
+  EXPECT_EQ(run_tenx("verify --baseline big --candidate small --quiet --run " + (dir / "run") + " --out " +
+                     (dir / "all")).code, 5);
+  const CliResult h = run_tenx("verify --baseline big --candidate small --quiet --suites health --run " +
+                               (dir / "run") + " --out " + (dir / "health"));
+  EXPECT_EQ(h.code, 0) << h.out << h.err;
+  const Json report = Json::parse(slurp(dir / "health/report.json"));
+  EXPECT_EQ(report["suites"].size(), 1u);
+  EXPECT_EQ(report["verdict"]["left_out"], Json::parse(R"(["agentic", "multimodal", "reasoning"])"));
+  const CliResult bad = run_tenx("verify --baseline big --candidate small --quiet --suites nosuch --run " +
+                                 (dir / "run") + " --out " + (dir / "bad"));
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("has no suite 'nosuch'"), std::string::npos) << bad.err;
+}
+
 TEST(VerifyPlan, InitCheckAndVerifyRecordTheSha256) {
   TempDir dir;
   const std::string run = fixture_run(dir);
