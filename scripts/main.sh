@@ -3,7 +3,7 @@
 # (data/models/compact.gguf against data/models/baseline.gguf, both trained by
 # tenx, docs/models.md) over the four shipped suites. Prints the verdict table
 # and writes the reports (report.json, items.csv, summary.md, report.html) to the
-# folder it names. Exit code: 0 supported, 3 not supported, 4 inconclusive.
+# folder it names. Exit code: 0 supported, 3 not supported, 4 inconclusive, 5 uninformative.
 #
 # TENX_OUT=DIR   where the reports go (default out/main-<UTC time>)
 # TENX_LIMIT=N   items per suite (seeded, stratified by task; default: the whole test split)

@@ -1,17 +1,22 @@
 // tenx verify --baseline NAME=PATH --candidate NAME=PATH [...]: runs the baseline and the
 // candidates on the same items (or reads a finished run with --run), decides the claim "as
 // capable at >= min-ratio x less compute" (claim.hpp), writes the report folder and exits
-// 0 supported, 3 not supported, 4 inconclusive, 2 bad input (docs/report.md).
+// 0 supported, 3 not supported, 4 inconclusive, 5 uninformative, 2 bad input (docs/report.md).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 
 #include "command.hpp"
 #include "common.hpp"
+#include "claim_options.hpp"
 #include "run_common.hpp"
 #include "tenx/eval/claim.hpp"
+#include "tenx/eval/plan.hpp"
+#include "tenx/suites/suite_io.hpp"
 #include "tenx/util/error.hpp"
 
 namespace tenx::cli {
@@ -20,77 +25,129 @@ namespace {
 namespace fs = std::filesystem;
 
 struct VerifyArgs {
-  std::string baseline;
-  std::vector<std::string> candidates;
-  double margin = 0.02;
-  double min_ratio = 10.0;
-  std::vector<std::string> suites = {"all"};
-  std::string split = "test";
+  ClaimArgs claim;
   std::string suites_dir;
-  int64_t limit = 0;
-  uint64_t seed = 0;
   int threads = 1;
-  std::string out, run_dir;
+  std::string out, run_dir, plan;
   bool quiet = false, json = false;
   RemoteArgs remote;
 };
 
 // The command as parsed, recorded in run.json (CLI11 does not keep the raw argv).
-std::vector<std::string> command_line(const VerifyArgs& a) {
-  std::vector<std::string> v = {"tenx", "verify", "--baseline", a.baseline};
-  for (const auto& c : a.candidates) v.insert(v.end(), {"--candidate", c});
+std::vector<std::string> command_line(const VerifyArgs& v) {
+  const ClaimArgs& a = v.claim;
+  std::vector<std::string> out = {"tenx", "verify", "--baseline", a.baseline};
+  for (const auto& c : a.candidates) out.insert(out.end(), {"--candidate", c});
   std::string suites;
   for (const auto& s : a.suites) suites += (suites.empty() ? "" : ",") + s;
-  v.insert(v.end(), {"--margin", fmt::format("{}", a.margin), "--min-ratio", fmt::format("{}", a.min_ratio),
-                     "--suites", suites, "--split", a.split, "--limit", std::to_string(a.limit), "--seed",
-                     std::to_string(a.seed), "--threads", std::to_string(a.threads)});
-  if (!a.out.empty()) v.insert(v.end(), {"--out", a.out});
-  return v;
+  out.insert(out.end(), {"--margin", fmt::format("{}", a.margin), "--min-ratio", fmt::format("{}", a.min_ratio),
+                         "--suites", suites, "--split", a.split, "--limit", std::to_string(a.limit), "--seed",
+                         std::to_string(a.seed), "--threads", std::to_string(v.threads)});
+  if (a.margin_relative > 0) out.insert(out.end(), {"--margin-relative", fmt::format("{}", a.margin_relative)});
+  if (a.alpha != 0.025) out.insert(out.end(), {"--alpha", fmt::format("{}", a.alpha)});
+  if (a.accuracy != "micro") out.insert(out.end(), {"--accuracy", a.accuracy});
+  if (a.compute != "flops") out.insert(out.end(), {"--compute", a.compute});
+  if (!v.plan.empty()) out.insert(out.end(), {"--plan", v.plan});
+  if (!v.out.empty()) out.insert(out.end(), {"--out", v.out});
+  return out;
 }
 
-void run(const VerifyArgs& a) {
-  if (!(a.margin > 0.0 && a.margin < 1.0)) throw Error("--margin", fmt::format("must be in (0, 1), got {}", a.margin));
-  if (!(a.min_ratio > 0.0)) throw Error("--min-ratio", fmt::format("must be > 0, got {}", a.min_ratio));
-  if (a.limit < 0) throw Error("--limit", "must be >= 0");
+// Shipped suites the claim leaves out: named in the report so a reader sees what was not claimed.
+std::vector<std::string> left_out(const eval::RunResult& run, const std::string& suites_dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  const fs::path dir = suites::shipped_suites_dir(suites_dir);
+  if (!fs::is_directory(dir, ec)) return out;
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (fs::exists(e.path() / "suite.json")) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  for (const std::string& n : names) {
+    bool in_run = false;
+    for (const auto& s : run.manifest.suites) in_run = in_run || s.name == n;
+    if (!in_run) out.push_back(n);
+  }
+  return out;
+}
+
+// --suites with --run: the claim is on the named suites of the finished run; the others are left
+// out of the verdict and the reports (and named as left out).
+void restrict_to(eval::RunResult& run, const std::vector<std::string>& names, const std::string& run_dir) {
+  std::vector<eval::SuiteRef> kept;
+  for (const std::string& n : names) {
+    auto it = std::find_if(run.manifest.suites.begin(), run.manifest.suites.end(),
+                           [&](const eval::SuiteRef& s) { return s.name == n; });
+    if (it == run.manifest.suites.end()) throw Error("--suites", fmt::format("the run {} has no suite '{}'", run_dir, n));
+    kept.push_back(*it);
+  }
+  run.manifest.suites = kept;
+  std::erase_if(run.records, [&](const eval::ItemRecord& r) {
+    return std::find(names.begin(), names.end(), r.suite) == names.end();
+  });
+  std::erase_if(run.manifest.selected_items, [&](const auto& kv) {
+    return std::find(names.begin(), names.end(), kv.first) == names.end();
+  });
+}
+
+void run(VerifyArgs& v, const CLI::App& sub) {
+  std::string plan_sha;
+  if (!v.plan.empty()) {
+    const eval::LoadedPlan plan = eval::load_plan(v.plan);
+    apply_plan(plan.plan, v.plan, sub, v.claim);
+    plan_sha = plan.sha256;
+  }
+  const ClaimArgs& a = v.claim;
+  check_claim_args(a);
+  if (a.baseline.empty()) throw Error("--baseline", "give the baseline (NAME=PATH, or NAME with --run)");
   if (a.candidates.empty()) throw Error("--candidate", "give at least one candidate");
-  const bool from_run = !a.run_dir.empty();
+  const bool from_run = !v.run_dir.empty();
   const eval::ModelArg base = parse_model_arg(a.baseline, "--baseline", from_run);
   std::vector<eval::ModelArg> cands;
   for (const std::string& c : a.candidates) cands.push_back(parse_model_arg(c, "--candidate", from_run));
 
-  eval::VerifySpec spec;
+  eval::VerifySpec spec = verify_spec(a);
   spec.baseline = base.name;
+  spec.candidates.clear();
   for (const auto& c : cands) spec.candidates.push_back(c.name);
-  spec.margin = a.margin;
-  spec.min_ratio = a.min_ratio;
-  spec.seed = a.seed;
+  spec.plan_path = v.plan;
+  spec.plan_sha256 = plan_sha;
 
   eval::RunResult result;
   fs::path out;
   if (from_run) {
-    result = eval::read_run(a.run_dir);
-    out = a.out.empty() ? fs::path(a.run_dir) : fs::path(a.out);
+    result = eval::read_run(v.run_dir);
+    out = v.out.empty() ? fs::path(v.run_dir) : fs::path(v.out);
+    if (!(a.suites.size() == 1 && a.suites[0] == "all")) restrict_to(result, a.suites, v.run_dir);
   } else {
-    out = a.out.empty() ? default_run_dir("verify") : fs::path(a.out);
-    if (!a.quiet) fmt::print(stderr, "tenx verify: run folder {}\n", out.string());
+    out = v.out.empty() ? default_run_dir("verify") : fs::path(v.out);
+    if (!v.quiet) fmt::print(stderr, "tenx verify: run folder {}\n", out.string());
     eval::RunOptions o;
     o.models.push_back(base);
     for (const auto& c : cands) o.models.push_back(c);
     o.suites = a.suites;
     o.split = a.split;
-    o.suites_dir = a.suites_dir;
+    o.suites_dir = v.suites_dir;
     o.limit = a.limit;
     o.seed = a.seed;
-    o.threads = a.threads;
+    o.threads = v.threads;
     o.out_dir = out;
-    o.quiet = a.quiet;
-    o.argv = command_line(a);
-    apply_remote_options(a.remote, o);
-    result = eval::run_evaluation(o, run_progress_printer(a.quiet));
+    o.quiet = v.quiet;
+    o.argv = command_line(v);
+    apply_remote_options(v.remote, o);
+    result = eval::run_evaluation(o, run_progress_printer(v.quiet));
   }
-  const eval::ClaimVerdict verdict = eval::verify_claim(result, spec);
+  if (!v.plan.empty() && from_run) {
+    // A finished run decided under a plan must be the run the plan describes.
+    const eval::RunManifest& m = result.manifest;
+    if (m.limit != a.limit || m.seed != a.seed)
+      throw Error(v.plan, fmt::format("the run {} has limit {} and seed {}, the plan limit {} and seed {}", v.run_dir,
+                                      m.limit, m.seed, a.limit, a.seed));
+  }
+  spec.left_out = left_out(result, v.suites_dir);
+  const eval::ReferenceTable refs = eval::load_references(result.manifest);
+  const eval::ClaimVerdict verdict = eval::verify_claim(result, spec, refs);
   const eval::Json report = eval::write_reports(result, out, verdict);
-  if (a.json) {
+  if (v.json) {
     fmt::print("{}\n", report["verdict"].dump(2));
   } else {
     fmt::print("{}", eval::verdict_text(verdict));
@@ -104,24 +161,20 @@ void run(const VerifyArgs& a) {
 Registrar reg{"verify", [](CLI::App& app) {
   auto args = std::make_shared<VerifyArgs>();
   auto* sub = app.add_subcommand(
-      "verify", "Decide 'the candidate is as capable as the baseline at >= N x less compute' (exit 0/3/4)");
-  sub->add_option("--baseline", args->baseline, "NAME=PATH of the baseline (NAME alone with --run)")->required();
-  sub->add_option("--candidate", args->candidates, "NAME=PATH of a candidate (repeatable)")->required();
-  sub->add_option("--margin", args->margin, "non-inferiority margin delta, in accuracy (default 0.02)");
-  sub->add_option("--min-ratio", args->min_ratio, "FLOPs-per-item ratio baseline/candidate the claim needs (default 10)");
-  sub->add_option("--suites", args->suites, "all, or a comma-separated list of suite names or folders")
-      ->delimiter(',');
-  sub->add_option("--split", args->split, "suite split (default test)");
+      "verify",
+      "Decide 'the candidate is as capable as the baseline at >= N x less compute' (exit 0/3/4/5)");
+  add_claim_options(sub, args->claim);
+  sub->add_option("--plan", args->plan,
+                  "a pre-registered analysis plan (tenx plan init): its options apply, a differing option on the "
+                  "command line is refused, its SHA-256 goes into report.json");
   sub->add_option("--suites-dir", args->suites_dir, "where shipped suite names resolve");
-  sub->add_option("--limit", args->limit, "a seeded random subset of N items per suite, stratified by task (0: all)");
-  sub->add_option("--seed", args->seed, "seed of the item subset and of the bootstrap");
   add_threads_option(sub, args->threads);
   sub->add_option("--out", args->out, "report folder (default ./tenx-runs/verify-<UTC time>, or the --run folder)");
   sub->add_option("--run", args->run_dir, "decide on a finished run folder instead of running");
   sub->add_flag("--quiet", args->quiet, "no progress output");
   add_remote_options(sub, args->remote);
   sub->add_flag("--json", args->json, "print the verdict as JSON (report.json's \"verdict\")");
-  sub->callback([args] { run(*args); });
+  sub->callback([args, sub] { run(*args, *sub); });
 }};
 
 }  // namespace

@@ -3,6 +3,8 @@
 // ratios, and combines them by intersection-union.
 #include "tenx/eval/claim.hpp"
 
+#include "claim_internal.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,12 +16,10 @@
 namespace tenx::eval {
 namespace {
 
-using ItemKey = std::pair<std::string, std::string>;  // suite, item
+using detail::RecordMap;
 
-constexpr std::size_t kMinStratum = 10;
-
-std::map<ItemKey, const ItemRecord*> records_of(const RunResult& run, const std::string& model) {
-  std::map<ItemKey, const ItemRecord*> out;
+RecordMap records_of(const RunResult& run, const std::string& model) {
+  RecordMap out;
   for (const ItemRecord& r : run.records)
     if (r.model == model) out[{r.suite, r.item}] = &r;
   return out;
@@ -30,10 +30,6 @@ const ModelInfo& model_info(const RunResult& run, const std::string& name, const
     if (m.name == name) return m;
   throw Error(role, fmt::format("model '{}' is not in the run", name));
 }
-
-// What the statistics see of one record: an item that could not be run scores 0.
-double score_of(const ItemRecord& r) { return r.error.empty() ? r.score : 0.0; }
-bool correct_of(const ItemRecord& r) { return r.error.empty() && r.correct; }
 
 std::optional<double> ratio_if_known(double baseline, double candidate) {
   if (!(baseline > 0.0) || !(candidate > 0.0)) return std::nullopt;
@@ -68,8 +64,42 @@ std::optional<Ratio> latency_ratio(const std::vector<double>& base, const std::v
   return r;
 }
 
+// The ratio the claim needs, on the spec's measure of compute.
+ComputeCheck claim_check(const ComputeRatios& r, const ModelInfo& bi, const ModelInfo& ci, const VerifySpec& spec) {
+  if (spec.compute == "flops") return r.flops;
+  auto unknown = [&](const char* what) {
+    return Error("--compute", fmt::format("the claim is on {}, which is unknown for {} or {}", what, bi.name, ci.name));
+  };
+  ComputeEvidence e;
+  e.min_ratio = spec.min_ratio;
+  std::string what;
+  if (spec.compute == "params") {
+    e.baseline_flops_per_item = static_cast<double>(bi.n_params);
+    e.candidate_flops_per_item = static_cast<double>(ci.n_params);
+    what = "active parameters";
+  } else if (spec.compute == "latency") {
+    if (!r.latency) throw unknown("latency");
+    e.baseline_flops_per_item = r.latency->value;  // the ratio itself, over 1
+    e.candidate_flops_per_item = 1.0;
+    what = "x the candidate's mean seconds per item";
+  } else if (spec.compute == "memory") {
+    if (!r.peak_memory) throw unknown("peak memory");
+    e.baseline_flops_per_item = static_cast<double>(bi.weight_bytes + bi.kv_bytes_peak + bi.working_bytes);
+    e.candidate_flops_per_item = static_cast<double>(ci.weight_bytes + ci.kv_bytes_peak + ci.working_bytes);
+    what = "bytes of peak memory (weights, KV cache, working buffers)";
+  } else if (spec.compute == "training") {
+    if (!r.training_flops || !bi.training_flops || !ci.training_flops) throw unknown("training compute");
+    e.baseline_flops_per_item = *bi.training_flops;
+    e.candidate_flops_per_item = *ci.training_flops;
+    what = r.training_flops_estimated ? "training FLOPs (estimated, 6·N·D)" : "training FLOPs";
+  } else {
+    throw Error("--compute", fmt::format("must be flops, params, latency, memory or training, got '{}'", spec.compute));
+  }
+  return check_ratio(e, what);
+}
+
 CandidateVerdict verify_candidate(const RunResult& run, const VerifySpec& spec,
-                                  const std::string& candidate) {
+                                  const std::string& candidate, const ReferenceTable& refs) {
   const ModelInfo& bi = model_info(run, spec.baseline, "--baseline");
   const ModelInfo& ci = model_info(run, candidate, "--candidate");
   if (candidate == spec.baseline)
@@ -82,69 +112,15 @@ CandidateVerdict verify_candidate(const RunResult& run, const VerifySpec& spec,
   v.baseline = spec.baseline;
   std::vector<double> flops_b, flops_c, secs_b, secs_c;
   std::vector<SuiteVerdict> decided;
-  BootstrapOptions boot;
-  boot.resamples = static_cast<std::size_t>(spec.bootstrap_resamples);
-  boot.confidence = spec.confidence;
-  boot.seed = spec.seed;
 
+  std::vector<std::string> not_applicable;
   for (const SuiteRef& suite : run.manifest.suites) {
-    SuiteComparison s;
-    s.suite = suite.name;
-    std::vector<double> score_c, score_b;
-    std::vector<std::string> tasks;
-    for (const auto& [key, rb] : base) {  // ordered by item id: independent of the run order
-      if (key.first != suite.name) continue;
-      auto it = cand.find(key);
-      if (it == cand.end()) continue;
-      const ItemRecord& rc = *it->second;
-      if (!rb->applicable || !rc.applicable) {
-        ++s.items_excluded;
-        continue;
-      }
-      score_c.push_back(score_of(rc));
-      score_b.push_back(score_of(*rb));
-      tasks.push_back(rb->task);
-      const bool c_ok = correct_of(rc), b_ok = correct_of(*rb);
-      (c_ok ? (b_ok ? s.table.a : s.table.b) : (b_ok ? s.table.c : s.table.d)) += 1;
-      flops_b.push_back(static_cast<double>(rb->flops));
-      flops_c.push_back(static_cast<double>(rc.flops));
-      secs_b.push_back(rb->seconds);
-      secs_c.push_back(rc.seconds);
-    }
-    s.items_paired = score_c.size();
-    if (score_c.empty()) {
-      s.applicable = false;
-      s.verdict.margin = spec.margin;
-      s.verdict.evidence.suite = suite.name;
-      s.verdict.explanation = fmt::format(
-          "{}: no item is applicable to both models ({} N/A): not part of the verdict", suite.name,
-          s.items_excluded);
-      v.suites.push_back(std::move(s));
-      continue;
-    }
-    // A stratum of one item has no variance of its own, so strata that small would make the
-    // interval too narrow: stratify by task only when every task has kMinStratum paired items.
-    std::map<std::string, std::size_t> per_task;
-    for (const std::string& t : tasks) ++per_task[t];
-    s.stratified = per_task.size() > 1 &&
-                   std::all_of(per_task.begin(), per_task.end(), [](const auto& kv) { return kv.second >= kMinStratum; });
-    SuiteEvidence e = evidence_from_scores(suite.name, score_c, score_b, boot,
-                                           s.stratified ? std::span<const std::string>(tasks)
-                                                        : std::span<const std::string>());
-    s.bootstrap_ci = e.difference_ci;
-    s.mcnemar_p = mcnemar_exact_p(s.table.b, s.table.c);
-    auto binary = [](const std::vector<double>& x) {
-      return std::all_of(x.begin(), x.end(), [](double y) { return y == 0.0 || y == 1.0; });
-    };
-    if (binary(score_c) && binary(score_b)) {
-      // The percentile bootstrap collapses when few items are discordant (all resamples alike);
-      // Newcombe's score interval does not. The verdict takes the hull of the two.
-      s.newcombe_ci = newcombe_paired_interval(paired_table(score_c, score_b), spec.confidence);
-      e.difference_ci.lower = std::min(e.difference_ci.lower, s.newcombe_ci->lower);
-      e.difference_ci.upper = std::max(e.difference_ci.upper, s.newcombe_ci->upper);
-    }
-    s.verdict = decide_suite(e, spec.margin);
-    decided.push_back(s.verdict);
+    SuiteComparison s =
+        detail::compare_suite(suite, base, cand, spec, refs, candidate, flops_b, flops_c, secs_b, secs_c);
+    if (s.applicable)
+      decided.push_back(s.verdict);
+    else
+      not_applicable.push_back(s.suite);
     v.suites.push_back(std::move(s));
   }
   if (decided.empty())
@@ -175,108 +151,43 @@ CandidateVerdict verify_candidate(const RunResult& run, const VerifySpec& spec,
                                     ci.latency_source);
     v.compute.flops.explanation += " [" + v.compute.sources + "]";
   }
-  v.overall = decide_overall(std::move(decided), v.compute.flops);
+  v.compute.params = ratio_if_known(double(bi.n_params), double(ci.n_params));
+  v.compute.claim = claim_check(v.compute, bi, ci, spec);
+  v.overall = decide_overall(std::move(decided), v.compute.claim, not_applicable);
   return v;
-}
-
-Json interval_json(const Interval& i) { return Json{{"lower", i.lower}, {"upper", i.upper}}; }
-
-template <class T>
-Json opt(const std::optional<T>& v) {
-  return v ? Json(*v) : Json(nullptr);
 }
 
 }  // namespace
 
-ClaimVerdict verify_claim(const RunResult& run, const VerifySpec& spec) {
+ClaimVerdict verify_claim(const RunResult& run, const VerifySpec& spec, const ReferenceTable& refs) {
   if (spec.candidates.empty()) throw Error("--candidate", "at least one candidate is needed");
   if (spec.bootstrap_resamples <= 0)
     throw Error("bootstrap_resamples", fmt::format("must be > 0, got {}", spec.bootstrap_resamples));
+  if (spec.accuracy != "micro" && spec.accuracy != "macro")
+    throw Error("accuracy", fmt::format("must be micro or macro, got '{}'", spec.accuracy));
+  if (spec.margin_relative && !(*spec.margin_relative > 0.0 && *spec.margin_relative < 1.0))
+    throw Error("--margin-relative", fmt::format("must be in (0, 1), got {}", *spec.margin_relative));
+  for (const std::string& t : spec.require_tasks) {
+    if (t == "all") continue;
+    const bool known = std::any_of(run.records.begin(), run.records.end(), [&](const ItemRecord& r) { return r.task == t; });
+    if (!known) throw Error("--require-tasks", fmt::format("no task '{}' in the run", t));
+  }
   ClaimVerdict c;
   c.spec = spec;
-  bool any_not = false, all_supported = true;
+  bool any_not = false, any_undecided = false, all_supported = true;
   for (const std::string& name : spec.candidates) {
-    c.candidates.push_back(verify_candidate(run, spec, name));
+    c.candidates.push_back(verify_candidate(run, spec, name, refs));
     const Verdict v = c.candidates.back().overall.verdict;
     any_not = any_not || v == Verdict::not_supported;
+    any_undecided = any_undecided || v == Verdict::inconclusive;
     all_supported = all_supported && v == Verdict::supported;
   }
+  // As per candidate: a loss shown wins, then undecided, then "says nothing".
   c.verdict = any_not ? Verdict::not_supported
-                      : (all_supported ? Verdict::supported : Verdict::inconclusive);
+              : all_supported ? Verdict::supported
+              : any_undecided ? Verdict::inconclusive
+                              : Verdict::uninformative;
   return c;
-}
-
-Json to_json(const ClaimVerdict& v) {
-  Json j;
-  j["baseline"] = v.spec.baseline;
-  j["candidates"] = v.spec.candidates;
-  j["margin"] = v.spec.margin;
-  j["min_ratio"] = v.spec.min_ratio;
-  j["confidence"] = v.spec.confidence;
-  j["bootstrap_resamples"] = v.spec.bootstrap_resamples;
-  j["seed"] = v.spec.seed;
-  j["verdict"] = std::string(to_string(v.verdict));
-  j["exit_code"] = v.exit_code();
-  j["comparisons"] = Json::array();
-  for (const CandidateVerdict& cv : v.candidates) {
-    Json jc;
-    jc["candidate"] = cv.candidate;
-    jc["baseline"] = cv.baseline;
-    jc["verdict"] = std::string(to_string(cv.overall.verdict));
-    jc["explanation"] = cv.overall.explanation;
-    jc["suites"] = Json::array();
-    for (const SuiteComparison& s : cv.suites) {
-      Json js;
-      js["suite"] = s.suite;
-      js["applicable"] = s.applicable;
-      js["items_paired"] = s.items_paired;
-      js["items_excluded"] = s.items_excluded;
-      js["explanation"] = s.verdict.explanation;
-      if (s.applicable) {
-        const SuiteEvidence& e = s.verdict.evidence;
-        js["verdict"] = std::string(to_string(s.verdict.verdict));
-        js["candidate_accuracy"] = e.candidate_accuracy;
-        js["baseline_accuracy"] = e.baseline_accuracy;
-        js["difference"] = e.difference();
-        js["difference_ci"] = interval_json(e.difference_ci);
-        js["difference_method"] = s.newcombe_ci ? "hull_of_bootstrap_and_newcombe" : "bootstrap";
-        js["bootstrap_ci"] = interval_json(s.bootstrap_ci);
-        js["bootstrap_stratified_by_task"] = s.stratified;
-        js["newcombe_ci"] = s.newcombe_ci ? interval_json(*s.newcombe_ci) : Json(nullptr);
-        js["table"] = {{"a", s.table.a}, {"b", s.table.b}, {"c", s.table.c}, {"d", s.table.d}};
-        js["mcnemar_p"] = s.mcnemar_p;
-        js["items_needed"] = opt(s.verdict.items_needed);
-      } else {
-        js["verdict"] = "NOT_APPLICABLE";
-        js["candidate_accuracy"] = js["baseline_accuracy"] = js["difference"] = nullptr;
-        js["difference_ci"] = js["newcombe_ci"] = js["table"] = nullptr;
-        js["difference_method"] = js["bootstrap_ci"] = js["bootstrap_stratified_by_task"] = nullptr;
-        js["mcnemar_p"] = js["items_needed"] = nullptr;
-      }
-      jc["suites"].push_back(js);
-    }
-    const ComputeRatios& r = cv.compute;
-    Json jr;
-    jr["baseline_flops_per_item"] = r.flops.evidence.baseline_flops_per_item;
-    jr["candidate_flops_per_item"] = r.flops.evidence.candidate_flops_per_item;
-    jr["flops_ratio"] = r.flops.ratio;
-    jr["min_ratio"] = r.flops.evidence.min_ratio;
-    jr["flops_ratio_holds"] = r.flops.holds;
-    jr["flops_explanation"] = r.flops.explanation;
-    if (r.latency) {
-      jr["latency_ratio"] = r.latency->value;
-      jr["latency_ratio_ci"] = r.latency->ci ? interval_json(*r.latency->ci) : Json(nullptr);
-    } else {
-      jr["latency_ratio"] = jr["latency_ratio_ci"] = nullptr;
-    }
-    jr["peak_memory_ratio"] = opt(r.peak_memory);
-    jr["weight_bytes_ratio"] = opt(r.weight_bytes);
-    jr["training_flops_ratio"] = opt(r.training_flops);
-    jr["training_flops_estimated"] = r.training_flops_estimated;
-    jc["compute"] = jr;
-    j["comparisons"].push_back(jc);
-  }
-  return j;
 }
 
 }  // namespace tenx::eval

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <map>
 #include <unordered_map>
 
 #include "tenx/util/error.hpp"
@@ -111,12 +112,56 @@ std::size_t Comparison::regressions() const {
   return n;
 }
 
+namespace {
+
+// (candidate, suite) -> (verdict, informative) of one report's verdict; suite "" is the overall.
+std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> verdicts_of(const Json& v) {
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> out;
+  if (!v.is_object() || !v.contains("comparisons") || !v["comparisons"].is_array()) return out;
+  for (const Json& c : v["comparisons"]) {
+    const std::string cand = c.value("candidate", std::string());
+    out[{cand, ""}] = {c.value("verdict", std::string()), ""};
+    if (!c.contains("suites") || !c["suites"].is_array()) continue;
+    for (const Json& s : c["suites"]) {
+      const auto inf = s.find("informative");
+      out[{cand, s.value("suite", std::string())}] = {
+          s.value("verdict", std::string()),
+          inf == s.end() || !inf->is_boolean() ? "" : (inf->get<bool>() ? "yes" : "no")};
+    }
+  }
+  return out;
+}
+
+std::vector<VerdictChange> verdict_changes(const ReportView& o, const ReportView& n) {
+  const auto ov = verdicts_of(o.verdict), nv = verdicts_of(n.verdict);
+  std::map<std::pair<std::string, std::string>, VerdictChange> all;
+  auto add = [&all](const auto& verdicts, bool is_new) {
+    for (const auto& [k, v] : verdicts) {
+      VerdictChange& c = all[k];
+      c.candidate = k.first;
+      c.suite = k.second;
+      (is_new ? c.new_verdict : c.old_verdict) = v.first;
+      (is_new ? c.new_informative : c.old_informative) = v.second;
+    }
+  };
+  add(ov, false);
+  add(nv, true);
+  std::vector<VerdictChange> out;
+  for (auto& [k, c] : all) out.push_back(std::move(c));
+  return out;
+}
+
+}  // namespace
+
 Comparison compare_reports(const ReportView& o, const ReportView& n, const CompareOptions& options) {
   check_options(options);
   Comparison c;
   c.old_subject = o.subject;
   c.new_subject = n.subject;
   c.options = options;
+  c.old_format = o.format;
+  c.new_format = n.format;
+  c.verdicts = verdict_changes(o, n);
   for (const ReportGroup& og : o.groups)
     if (!n.group(og.model, og.suite))
       throw Error(n.subject, fmt::format("has no model '{}' × suite '{}', which {} has", og.model, og.suite, o.subject));
@@ -174,6 +219,18 @@ std::string comparison_markdown(const Comparison& c) {
     md += fmt::format("| {} | {}B → {}B | {}{} | {}B → {}B |\n", m.model, si_value(static_cast<double>(m.old_bytes)),
                       si_value(static_cast<double>(m.new_bytes)), pct_change(m.change), mark(m.regression),
                       si_value(static_cast<double>(m.old_peak_rss)), si_value(static_cast<double>(m.new_peak_rss)));
+  if (!c.verdicts.empty()) {
+    // The claims of both reports, side by side (information, not a check).
+    md += fmt::format("\n**Verdicts** (report formats {} → {}; informative: the baseline beats its references, "
+                      "format 2 only)\n\n| candidate | suite | verdict old → new | informative old → new |\n"
+                      "|---|---|---|---|\n",
+                      c.old_format, c.new_format);
+    auto or_dash = [](const std::string& x) { return x.empty() ? std::string("–") : x; };
+    for (const VerdictChange& v : c.verdicts)
+      md += fmt::format("| {} | {} | {} → {} | {} → {} |\n", v.candidate, v.suite.empty() ? "(overall)" : v.suite,
+                        or_dash(v.old_verdict), or_dash(v.new_verdict), or_dash(v.old_informative),
+                        or_dash(v.new_informative));
+  }
   return md;
 }
 
@@ -186,6 +243,16 @@ Json to_json(const Comparison& c) {
                   {"max_latency_increase", c.options.max_latency_increase},
                   {"max_flops_increase", c.options.max_flops_increase},
                   {"max_memory_increase", c.options.max_memory_increase}};
+  j["old_format"] = c.old_format;
+  j["new_format"] = c.new_format;
+  j["verdicts"] = Json::array();
+  for (const VerdictChange& v : c.verdicts)
+    j["verdicts"].push_back({{"candidate", v.candidate},
+                             {"suite", v.suite.empty() ? Json(nullptr) : Json(v.suite)},
+                             {"old_verdict", v.old_verdict.empty() ? Json(nullptr) : Json(v.old_verdict)},
+                             {"new_verdict", v.new_verdict.empty() ? Json(nullptr) : Json(v.new_verdict)},
+                             {"old_informative", v.old_informative.empty() ? Json(nullptr) : Json(v.old_informative == "yes")},
+                             {"new_informative", v.new_informative.empty() ? Json(nullptr) : Json(v.new_informative == "yes")}});
   j["regressions"] = c.regressions();
   j["exit_code"] = c.exit_code();
   j["suites"] = Json::array();

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <functional>
 
+#include "report_parts.hpp"
 #include "tenx/eval/report_plots.hpp"
 #include "tenx/eval/report_view.hpp"
 #include "tenx/eval/svg.hpp"
@@ -30,6 +31,7 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 8px}
 .verdict-supported{background:#e6f4ee;border-color:#009E73}
 .verdict-not-supported{background:#fbe9e1;border-color:#D55E00}
 .verdict-inconclusive{background:#fdf3dc;border-color:#E69F00}
+.verdict-uninformative{background:#eeeeee;border-color:#777777}
 .verdict-none{background:#eef3f8;border-color:#0072B2}
 table{border-collapse:collapse;font-size:13px;margin:6px 0 12px}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
@@ -66,6 +68,7 @@ std::string verdict_class(const std::string& v) {
   if (v == "SUPPORTED") return "verdict-supported";
   if (v == "NOT_SUPPORTED") return "verdict-not-supported";
   if (v == "INCONCLUSIVE") return "verdict-inconclusive";
+  if (v == "UNINFORMATIVE") return "verdict-uninformative";
   return "verdict-none";
 }
 
@@ -81,7 +84,8 @@ void verdict_section(std::string& h, const ReportView& view) {
   h += fmt::format("<section id=\"verdict\" class=\"verdict {}\">\n<h2 id=\"verdict-label\">{}</h2>\n",
                    verdict_class(label), escape(label == "NOT_SUPPORTED" ? "NOT SUPPORTED" : label));
   h += fmt::format("<p>Claim: each candidate is no worse than the baseline <b>{}</b> by more than {:.1f} "
-                   "percentage points of accuracy on every suite ({:.0f}% confidence) at ≥ {}× fewer FLOPs per item.</p>\n",
+                   "percentage points of accuracy on every suite ({:.0f}% confidence) at ≥ {}× fewer FLOPs per item, "
+                   "on suites where the baseline itself beats the trivial references (assay sensitivity).</p>\n",
                    escape(v.value("baseline", std::string())), 100.0 * v.value("margin", 0.0),
                    100.0 * v.value("confidence", 0.95), svg::num(v.value("min_ratio", 0.0)));
   h += "<ul id=\"verdict-sentences\">\n";
@@ -254,6 +258,7 @@ std::string report_html(const ReportView& view, const ReportPlots& plots) {
   verdict_section(h, view);
   suite_table(h, view);
   comparison_tables(h, view);
+  assay_sections(h, view);
   h += "<section id=\"plots\">\n<h2>Plots</h2>\n";
   std::string pooled;
   for (const std::string& s : plots.pooled_suites) {

@@ -106,7 +106,7 @@ Json items_json(const RunResult& run) {
 
 Json report_json(const RunResult& run, const RunMetrics& metrics, const ClaimVerdict* verdict) {
   Json j;
-  j["format"] = kRecordFormat;
+  j["format"] = kReportFormat;
   j["kind"] = "tenx-report";
   j["environment"] = environment_json(run.manifest);
   j["conventions"] = conventions_json(metrics.confidence);

@@ -18,4 +18,9 @@ std::string csv_field(const std::string& s);
 std::string summary_markdown(const RunResult& run, const RunMetrics& metrics,
                              const ClaimVerdict* verdict);
 
+// report.html's assay-sensitivity, blind-control and plan sections (report_html_assay.cpp), from
+// report.json's verdict (format 2; nothing for format-1 verdicts, which have no such fields).
+struct ReportView;
+void assay_sections(std::string& html, const ReportView& view);
+
 }  // namespace tenx::eval

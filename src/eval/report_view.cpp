@@ -144,8 +144,8 @@ ReportView report_view_from_json(const Json& report, const std::string& subject)
   view.subject = subject;
   if (!report.is_object()) r.fail("(top level)", "is not a JSON object");
   view.format = whole<int>(r, r.number(report, "", "format"), "format");
-  if (view.format != kRecordFormat)
-    r.fail("format", fmt::format("is {}, this tenx reads format {}", view.format, kRecordFormat));
+  if (view.format < kMinReportFormat || view.format > kReportFormat)
+    r.fail("format", fmt::format("is {}, this tenx reads formats {} to {}", view.format, kMinReportFormat, kReportFormat));
   const Json& metrics = r.member(report, "", "metrics");
   view.confidence = r.maybe(metrics, "metrics", "confidence").value_or(0.95);
 

@@ -2,6 +2,7 @@
 // (it depends only on the items, N, the seed and the suite's name).
 #include <algorithm>
 #include <map>
+#include <string>
 
 #include "tenx/eval/item_runner.hpp"
 #include "tenx/util/rng.hpp"
@@ -58,7 +59,13 @@ std::vector<size_t> select_items(const std::vector<suites::Item>& items, int64_t
   out.reserve(N);
   for (size_t t = 0; t < T; ++t) {
     const std::vector<size_t>& members = by_task[tasks[t]];
-    Rng rng = Rng::derive(seed, suite_name + "/" + tasks[t]);
+    // A blind control task "<T>_blind" (its items in the order of T's) draws with T's stream, so
+    // a subset keeps image items together with their controls and the lift stays paired.
+    std::string stream = tasks[t];
+    if (stream.size() > 6 && stream.compare(stream.size() - 6, 6, "_blind") == 0 &&
+        by_task.count(stream.substr(0, stream.size() - 6)))
+      stream.resize(stream.size() - 6);
+    Rng rng = Rng::derive(seed, suite_name + "/" + stream);
     for (size_t k : rng.sample(members.size(), quota[t])) out.push_back(members[k]);
   }
   std::sort(out.begin(), out.end());

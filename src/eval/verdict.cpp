@@ -37,6 +37,7 @@ std::string_view to_string(Verdict v) {
     case Verdict::supported: return "SUPPORTED";
     case Verdict::not_supported: return "NOT_SUPPORTED";
     case Verdict::inconclusive: return "INCONCLUSIVE";
+    case Verdict::uninformative: return "UNINFORMATIVE";
   }
   return "INCONCLUSIVE";
 }
@@ -46,6 +47,7 @@ int exit_code(Verdict v) {
     case Verdict::supported: return 0;
     case Verdict::not_supported: return 3;
     case Verdict::inconclusive: return 4;
+    case Verdict::uninformative: return 5;
   }
   return 4;
 }
@@ -124,7 +126,8 @@ SuiteVerdict decide_suite(const SuiteEvidence& e, double margin, const SampleSiz
   v.evidence = e;
   v.margin = margin;
   v.items_needed = items_needed(e, margin, plan);
-  const std::string margin_text = fmt::format("{:g}", margin);
+  // 3 significant digits: a relative margin ((1 - F) x gain) is rarely a round number.
+  const std::string margin_text = fmt::format("{:.3g}", margin);
   const std::string head = fmt::format("{}: {}", e.suite, evidence_phrase(e));
   if (e.difference_ci.lower > -margin) {
     v.verdict = Verdict::supported;
@@ -146,7 +149,33 @@ SuiteVerdict decide_suite(const SuiteEvidence& e, double margin, const SampleSiz
                                   "show non-inferiority",
                                   head, margin_text, margin_text);
   }
+  v.noninferiority = v.verdict;
   return v;
+}
+
+void mark_uninformative(SuiteVerdict& v, const std::string& why) {
+  v.informative = false;
+  v.verdict = Verdict::uninformative;
+  v.explanation = fmt::format("{}: UNINFORMATIVE: {} (non-inferiority reading, not used: {})",
+                              v.evidence.suite, why, v.explanation);
+}
+
+ComputeCheck check_ratio(const ComputeEvidence& c, const std::string& what) {
+  auto positive = [](double x) { return std::isfinite(x) && x > 0.0; };
+  if (!positive(c.baseline_flops_per_item))
+    throw Error("baseline " + what, fmt::format("must be a positive number, got {}", c.baseline_flops_per_item));
+  if (!positive(c.candidate_flops_per_item))
+    throw Error("candidate " + what, fmt::format("must be a positive number, got {}", c.candidate_flops_per_item));
+  if (!positive(c.min_ratio))
+    throw Error("min_ratio", fmt::format("must be a positive number, got {}", c.min_ratio));
+  ComputeCheck r;
+  r.evidence = c;
+  r.ratio = c.baseline_flops_per_item / c.candidate_flops_per_item;
+  r.holds = r.ratio >= c.min_ratio;
+  r.explanation = fmt::format("compute: baseline {:.4g} vs candidate {:.4g} {}, {:.2f}x less, {} the required {:g}x",
+                              c.baseline_flops_per_item, c.candidate_flops_per_item, what, r.ratio,
+                              r.holds ? "meeting" : "short of", c.min_ratio);
+  return r;
 }
 
 ComputeCheck check_compute(const ComputeEvidence& c) {
@@ -157,30 +186,28 @@ ComputeCheck check_compute(const ComputeEvidence& c) {
   if (!positive(c.candidate_flops_per_item))
     throw Error("candidate_flops_per_item",
                 fmt::format("must be a positive number, got {}", c.candidate_flops_per_item));
-  if (!positive(c.min_ratio))
-    throw Error("min_ratio", fmt::format("must be a positive number, got {}", c.min_ratio));
-  ComputeCheck r;
-  r.evidence = c;
-  r.ratio = c.baseline_flops_per_item / c.candidate_flops_per_item;
-  r.holds = r.ratio >= c.min_ratio;
-  r.explanation = fmt::format(
-      "compute: baseline {:.4g} vs candidate {:.4g} FLOPs per item, {:.2f}x less, {} the "
-      "required {:g}x",
-      c.baseline_flops_per_item, c.candidate_flops_per_item, r.ratio,
-      r.holds ? "meeting" : "short of", c.min_ratio);
-  return r;
+  return check_ratio(c, "FLOPs per item");
 }
 
-OverallVerdict decide_overall(std::vector<SuiteVerdict> suites, const ComputeCheck& compute) {
+OverallVerdict decide_overall(std::vector<SuiteVerdict> suites, const ComputeCheck& compute,
+                              const std::vector<std::string>& not_applicable) {
   if (suites.empty()) throw Error("verdict", "no suites to decide on");
   OverallVerdict o;
   o.suites = std::move(suites);
   o.compute = compute;
-  std::vector<std::string> inferior, undecided;
+  std::vector<std::string> inferior, undecided, uninformative;
   for (const SuiteVerdict& s : o.suites) {
-    if (s.verdict == Verdict::not_supported) inferior.push_back(s.evidence.suite);
-    if (s.verdict == Verdict::inconclusive) undecided.push_back(s.evidence.suite);
+    // A loss shown is a loss: an uninformative suite where the candidate is shown worse than the
+    // baseline by more than the margin still refutes "the same capability".
+    if (s.noninferiority == Verdict::not_supported) inferior.push_back(s.evidence.suite);
+    if (s.informative && s.noninferiority == Verdict::inconclusive) undecided.push_back(s.evidence.suite);
+    if (!s.informative) uninformative.push_back(s.evidence.suite);
   }
+  std::vector<std::string> says_nothing = uninformative;
+  for (const std::string& n : not_applicable) says_nothing.push_back(n + " (no item both models can take)");
+  const std::string also =
+      says_nothing.empty() ? std::string()
+                           : fmt::format("; the comparison says nothing on {}", fmt::join(says_nothing, ", "));
   if (!compute.holds || !inferior.empty()) {
     o.verdict = Verdict::not_supported;
     std::vector<std::string> parts;
@@ -193,15 +220,21 @@ OverallVerdict decide_overall(std::vector<SuiteVerdict> suites, const ComputeChe
   } else if (!undecided.empty()) {
     o.verdict = Verdict::inconclusive;
     o.explanation = fmt::format(
-        "INCONCLUSIVE: the compute ratio holds ({:.2f}x) but non-inferiority is not shown on {}",
-        compute.ratio, fmt::join(undecided, ", "));
+        "INCONCLUSIVE: the compute ratio holds ({:.2f}x) but non-inferiority is not shown on {}{}",
+        compute.ratio, fmt::join(undecided, ", "), also);
+  } else if (!says_nothing.empty()) {
+    o.verdict = Verdict::uninformative;
+    o.explanation = fmt::format(
+        "UNINFORMATIVE: the comparison says nothing on {}: no claim can rest on a suite where the baseline "
+        "does not show the capability (leave a suite out of the claim with --suites)",
+        fmt::join(says_nothing, ", "));
   } else {
     o.verdict = Verdict::supported;
     const std::string which = o.suites.size() == 1
                                   ? std::string("the only suite")
                                   : fmt::format("all {} suites", o.suites.size());
     o.explanation =
-        fmt::format("SUPPORTED: non-inferior on {} at {:.2f}x less compute (required {:g}x)",
+        fmt::format("SUPPORTED: informative and non-inferior on {} at {:.2f}x less compute (required {:g}x)",
                     which, compute.ratio, compute.evidence.min_ratio);
   }
   return o;

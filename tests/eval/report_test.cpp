@@ -2,6 +2,7 @@
 // an independent validator), items.csv parses back with an RFC 4180 reader, every file is
 // written atomically and a failed write names the file and leaves no temporary file behind.
 #include "tenx/eval/report.hpp"
+#include "tenx/eval/report_view.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -97,8 +98,9 @@ TEST(Report, JsonValidatesAgainstTheSchema) {
   EXPECT_EQ(validate(dir / "metrics" / "report.json"), 0);
 
   // What the schema promises, checked on the content too.
-  EXPECT_EQ(j["format"], 1);
+  EXPECT_EQ(j["format"], 2);
   EXPECT_EQ(j["conventions"]["flops"]["multiply_add"], 2);
+  EXPECT_EQ(j["verdict"]["comparisons"][0]["suites"][0]["assay"][0]["against"], "trivial references");
   EXPECT_EQ(j["verdict"]["comparisons"][0]["suites"][1]["verdict"], "NOT_APPLICABLE");
   bool saw_na_group = false;
   for (const Json& g : j["metrics"]["suites"])
@@ -120,6 +122,40 @@ TEST(Report, JsonValidatesAgainstTheSchema) {
     if (g["applicable"] == 0) g["accuracy"] = Json{{"value", 0}, {"lower", 0}, {"upper", 0}, {"n", 1}, {"method", "wilson"}};
   std::ofstream(dir / "bad.json") << bad.dump();
   EXPECT_NE(validate(dir / "bad.json", /*quiet=*/true), 0);
+  fs::remove_all(dir);
+}
+
+TEST(Report, Format1ReportsStillLoad) {
+  // A format-1 report: what tenx wrote before #16 (no assay sensitivity, no margin readings, no
+  // plan in the verdict). The readers accept formats 1 and 2 and refuse others.
+  const fs::path dir = testing::fresh_dir("report-v1");
+  ReportOptions with;
+  with.verify = spec();
+  Json v1 = write_reports(rich_run(), dir, with);
+  v1["format"] = 1;
+  for (const char* k : {"margin_relative", "margin_type", "accuracy", "compute", "require_tasks", "alpha", "plan",
+                        "left_out"})
+    v1["verdict"].erase(k);
+  for (Json& c : v1["verdict"]["comparisons"]) {
+    for (Json& s : c["suites"])
+      for (const char* k : {"control_items", "informative", "noninferiority", "micro", "macro", "absolute", "relative",
+                            "gain", "assay", "tasks", "uninformative_tasks", "controls"})
+        s.erase(k);
+    for (const char* k : {"claim_measure", "claim_explanation", "claim_ratio", "claim_ratio_holds", "params_ratio"})
+      c["compute"].erase(k);
+  }
+  const ReportView view = report_view_from_json(v1, "v1.json");
+  EXPECT_EQ(view.format, 1);
+  EXPECT_EQ(view.groups.size(), 4u);
+  EXPECT_TRUE(view.verdict.is_object());
+  v1["format"] = 3;
+  try {
+    report_view_from_json(v1, "v3.json");
+    ADD_FAILURE() << "format 3 was accepted";
+  } catch (const tenx::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("v3.json: format: is 3, this tenx reads formats 1 to 2"), std::string::npos)
+        << e.what();
+  }
   fs::remove_all(dir);
 }
 

@@ -92,6 +92,17 @@ RunResult paired_run(int n, BaseRight base_right, CandRight cand_right, uint64_t
   return run;
 }
 
+// Every choice record gets k choices (chance 1/k): fixtures with few items need a low chance for
+// the baseline to clear the assay-sensitivity test (#16).
+inline RunResult with_choices(RunResult run, int k) {
+  for (ItemRecord& r : run.records) {
+    r.loglik.assign(static_cast<size_t>(k), -5.0);
+    r.loglik[0] = -1.0;
+    r.choice_bytes.assign(static_cast<size_t>(k), 3);
+  }
+  return run;
+}
+
 // Writes a finished run folder (run.json + items.jsonl) as the runner leaves it.
 inline void write_run_folder(const RunResult& run, const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);

@@ -126,7 +126,7 @@ TEST(Overall, IntersectionUnion) {
   OverallVerdict o = decide_overall({good, good}, fast);
   EXPECT_EQ(o.verdict, Verdict::supported);
   EXPECT_EQ(o.explanation,
-            "SUPPORTED: non-inferior on all 2 suites at 20.00x less compute (required 10x)");
+            "SUPPORTED: informative and non-inferior on all 2 suites at 20.00x less compute (required 10x)");
   EXPECT_EQ(o.exit_code(), 0);
 
   o = decide_overall({good, unsure}, fast);

@@ -81,8 +81,9 @@ TEST(Verify, ClearlyInferiorIsNotSupported) {
 }
 
 TEST(Verify, TooFewItemsIsInconclusiveWithItemsNeeded) {
-  const RunResult run = paired_run(
-      10, [](int i) { return i != 0 && i != 5; }, [](int i) { return i != 0 && i != 7; }, 20000000, 1000000);
+  // Ten choices (chance 0.1), so 8 of 10 right shows the capability even on 10 items.
+  const RunResult run = testing::with_choices(paired_run(
+      10, [](int i) { return i != 0 && i != 5; }, [](int i) { return i != 0 && i != 7; }, 20000000, 1000000), 10);
   const ClaimVerdict v = verify_claim(run, spec());
   const SuiteComparison& s = v.candidates[0].suites[0];
   EXPECT_EQ(s.verdict.verdict, Verdict::inconclusive);
@@ -95,8 +96,8 @@ TEST(Verify, TooFewItemsIsInconclusiveWithItemsNeeded) {
 TEST(Verify, AgreementOnFewItemsDoesNotCollapseTheInterval) {
   // Both models answer the same 20 items alike: every bootstrap resample has difference 0, but
   // 20 items cannot show the difference is above -0.02; Newcombe's interval keeps it honest.
-  const RunResult run = paired_run(
-      20, [](int i) { return i % 2 == 0; }, [](int i) { return i % 2 == 0; }, 20000000, 1000000);
+  const RunResult run = testing::with_choices(paired_run(
+      20, [](int i) { return i % 2 == 0; }, [](int i) { return i % 2 == 0; }, 20000000, 1000000), 10);
   const ClaimVerdict v = verify_claim(run, spec());
   const SuiteComparison& s = v.candidates[0].suites[0];
   EXPECT_EQ(s.bootstrap_ci.lower, 0.0);
@@ -133,7 +134,7 @@ TEST(Verify, McNemarAndNewcombeOnAPublishedTable) {
   EXPECT_NEAR(s.verdict.evidence.difference(), 0.07, 1e-12);
 }
 
-TEST(Verify, SuiteNotApplicableToBothIsLeftOut) {
+TEST(Verify, SuiteNotApplicableToBothBlocksSupported) {
   RunResult run = non_inferior_run();
   run.manifest.suites.push_back(testing::suite_ref("multimodal", 30));
   for (const char* model : {"big", "small"})
@@ -148,7 +149,10 @@ TEST(Verify, SuiteNotApplicableToBothIsLeftOut) {
   EXPECT_FALSE(mm.applicable);
   EXPECT_EQ(mm.items_excluded, 30u);
   EXPECT_EQ(v.candidates[0].overall.suites.size(), 1u);
-  EXPECT_EQ(v.verdict, Verdict::supported);
+  // A suite of the claim that the pair cannot take says nothing: never SUPPORTED (#16); leave it
+  // out of the claim with --suites.
+  EXPECT_EQ(v.verdict, Verdict::uninformative);
+  EXPECT_EQ(verify_claim(non_inferior_run(), spec()).verdict, Verdict::supported);
   EXPECT_DOUBLE_EQ(v.candidates[0].compute.flops.ratio, 20.0);  // over paired items only
   const Json j = to_json(v);
   EXPECT_EQ(j["comparisons"][0]["suites"][1]["verdict"], "NOT_APPLICABLE");
@@ -188,11 +192,16 @@ TEST(VerifyCli, ExitCodesOnFinishedRuns) {
       {"supported", non_inferior_run(), 0},
       {"inferior", paired_run(400, [](int i) { return i % 10 != 0; }, [](int i) { return i % 2 == 0; },
                               20000000, 1000000), 3},
-      {"few", paired_run(10, [](int i) { return i != 0 && i != 5; }, [](int i) { return i != 0 && i != 7; },
-                         20000000, 1000000), 4},
+      {"few", testing::with_choices(paired_run(10, [](int i) { return i != 0 && i != 5; },
+                                               [](int i) { return i != 0 && i != 7; }, 20000000, 1000000), 10), 4},
+      {"at-chance", paired_run(400, [](int i) { return i % 4 < 2; }, [](int i) { return i % 4 < 2; }, 20000000,
+                               1000000), 5},
   };
-  for (const Case& c : cases) {
+  for (Case& c : cases) {
     const auto run_dir = dir / c.name;
+    // verify reads the suite's trivial references from its suite.json (the fixture's tasks are not
+    // in it, so chance decides).
+    c.run.manifest.suites[0].path = std::string(TENX_SOURCE_DIR) + "/data/suites/reasoning";
     testing::write_run_folder(c.run, run_dir);
     std::string out;
     const int code = run_cli("verify --baseline big --candidate small --quiet --run " + run_dir.string() +

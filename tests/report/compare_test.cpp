@@ -151,6 +151,36 @@ TEST(CompareCli, ExitCodesAndMarkdown) {
   EXPECT_EQ(Json::parse(loose.out)["regressions"], 0);
 }
 
+TEST(CompareCli, VerdictsOfAFormat1AndAFormat2ReportSideBySide) {
+  // Old: a format-1 report whose verdict has no assay sensitivity; new: format 2, the same suite
+  // now UNINFORMATIVE. Shown, never a failing check (the gate compares measurements).
+  test::TempDir dir;
+  const std::vector<test::FixtureGroup> groups = {make_group("big", "s", 400, 320, 1e9),
+                                            make_group("m", "s", 400, 320, 1e8)};
+  Json old_verdict = {{"verdict", "SUPPORTED"},
+                      {"comparisons", {{{"candidate", "m"}, {"verdict", "SUPPORTED"},
+                                        {"suites", {{{"suite", "s"}, {"verdict", "SUPPORTED"}}}}}}}};
+  Json new_verdict = old_verdict;
+  new_verdict["verdict"] = "UNINFORMATIVE";
+  new_verdict["comparisons"][0]["verdict"] = "UNINFORMATIVE";
+  new_verdict["comparisons"][0]["suites"][0]["verdict"] = "UNINFORMATIVE";
+  new_verdict["comparisons"][0]["suites"][0]["informative"] = false;
+  Json newer = fixture_report({{"big"}, {"m"}}, groups, new_verdict);
+  newer["format"] = 2;
+  test::write_json(dir / "old.json", fixture_report({{"big"}, {"m"}}, groups, old_verdict));
+  test::write_json(dir / "new.json", newer);
+  const auto r = test::run_tenx("compare " + (dir / "old.json") + " " + (dir / "new.json"));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("report formats 1 → 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| m | s | SUPPORTED → UNINFORMATIVE | – → no |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| m | (overall) | SUPPORTED → UNINFORMATIVE |"), std::string::npos) << r.out;
+  const auto j = test::run_tenx("compare " + (dir / "old.json") + " " + (dir / "new.json") + " --json");
+  const Json parsed = Json::parse(j.out);
+  EXPECT_EQ(parsed["new_format"], 2);
+  EXPECT_EQ(parsed["verdicts"][1]["new_informative"], false);
+  EXPECT_TRUE(parsed["verdicts"][1]["old_informative"].is_null());
+}
+
 TEST(CompareCli, BadInputExitsTwoNamingTheFile) {
   test::TempDir dir;
   test::write_json(dir / "old.json", fixture_report({{"m"}}, {make_group("m", "s", 400, 320, 1e9)}));
@@ -163,12 +193,12 @@ TEST(CompareCli, BadInputExitsTwoNamingTheFile) {
   EXPECT_NE(broken.err.find("broken.json"), std::string::npos) << broken.err;
   EXPECT_NE(broken.err.find("not valid JSON"), std::string::npos) << broken.err;
 
-  Json v2 = fixture_report({{"m"}}, {make_group("m", "s", 400, 320, 1e9)});
-  v2["format"] = 2;
-  test::write_json(dir / "v2.json", v2);
-  const auto version = test::run_tenx("compare " + (dir / "v2.json") + " " + (dir / "old.json"));
+  Json v3 = fixture_report({{"m"}}, {make_group("m", "s", 400, 320, 1e9)});
+  v3["format"] = 3;  // formats 1 and 2 are read
+  test::write_json(dir / "v3.json", v3);
+  const auto version = test::run_tenx("compare " + (dir / "v3.json") + " " + (dir / "old.json"));
   EXPECT_EQ(version.code, 2);
-  EXPECT_NE(version.err.find("v2.json: format"), std::string::npos) << version.err;
+  EXPECT_NE(version.err.find("v3.json: format"), std::string::npos) << version.err;
 
   test::write_json(dir / "fewer.json", fixture_report({{"m"}}, {make_group("m", "s", 300, 240, 1e9)}));
   const auto fewer = test::run_tenx("compare " + (dir / "old.json") + " " + (dir / "fewer.json"));

@@ -92,6 +92,68 @@ Json constructed_report() {
   return test::fixture_report(models, groups, verdict);
 }
 
+// The constructed report as format 2 (#16): an UNINFORMATIVE verdict with assay-sensitivity tests,
+// tasks at the baseline's references, blind-control lifts, a left-out suite and a plan.
+Json format2_report() {
+  Json r = constructed_report();
+  r["format"] = 2;
+  Json& v = r["verdict"];
+  v["verdict"] = "UNINFORMATIVE";
+  v["exit_code"] = 5;
+  v["left_out"] = {"agentic"};
+  v["plan"] = {{"path", "claims/small.plan.json"}, {"sha256", std::string(64, 'c')}};
+  Json& c = v["comparisons"][0];
+  c["verdict"] = "UNINFORMATIVE";
+  Json& s = c["suites"][0];
+  s["verdict"] = "UNINFORMATIVE";
+  s["informative"] = false;
+  s["assay"] = {{{"against", "trivial references"}, {"references", "majority (2 tasks)"}, {"items", 200},
+                 {"baseline", 0.75}, {"reference", 0.74}, {"gain", 0.01}, {"ci", {{"lower", -0.05}, {"upper", 0.07}}},
+                 {"p_value", 0.37}, {"passed", false}}};
+  s["uninformative_tasks"] = {"babi_yes_no", "table_compare"};
+  s["controls"] = {{{"model", "big"}, {"task", "digits"}, {"image_accuracy", 0.9}, {"blind_accuracy", 0.5},
+                    {"lift", 0.4}, {"lift_ci", {{"lower", 0.33}, {"upper", 0.46}}}, {"pairs", 200}},
+                   {{"model", "small <q4>"}, {"task", "digits"}, {"image_accuracy", nullptr},
+                    {"blind_accuracy", 0.5}, {"lift", nullptr}, {"lift_ci", nullptr}, {"pairs", 0}}};
+  return r;
+}
+
+TEST(ReportHtml, Format2VerdictSections) {
+  test::TempDir dir;
+  write_plots_and_html(format2_report(), dir.path);
+  const std::string html = test::slurp(dir.path / "report.html");
+  for (const char* id : {"id=\"verdict-label\">UNINFORMATIVE<", "verdict-uninformative", "id=\"assay-table\"",
+                         "id=\"uninformative-tasks\"", "id=\"control-table\"", "id=\"left-out\"", "id=\"plan\""})
+    EXPECT_NE(html.find(id), std::string::npos) << id;
+  EXPECT_NE(html.find("<td>+1.0</td><td>-5.0 to +7.0 pts</td><td>0.37</td><td class=\"l\">does not beat them</td>"),
+            std::string::npos);
+  EXPECT_NE(html.find("babi_yes_no, table_compare"), std::string::npos);
+  EXPECT_NE(html.find("<td>90.0%</td><td>50.0%</td><td>+40.0</td><td>+33.0 to +46.0 pts</td><td>200</td>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td class=\"l\">small &lt;q4&gt;</td><td class=\"l\">digits</td><td>N/A</td>"),
+            std::string::npos);  // no projector: the image accuracy is N/A, never 0
+  EXPECT_NE(html.find(std::string(64, 'c')), std::string::npos);
+  // A format-1 verdict (the constructed report) has none of these sections.
+  test::TempDir old;
+  write_plots_and_html(constructed_report(), old.path);
+  const std::string v1 = test::slurp(old.path / "report.html");
+  EXPECT_EQ(v1.find("id=\"assay\""), std::string::npos);
+  EXPECT_EQ(v1.find("id=\"controls\""), std::string::npos);
+
+  const std::string chromium = chromium_binary();
+  if (chromium.empty()) GTEST_SKIP() << "chromium is not installed; the format-2 page was not rendered";
+  const fs::path page = dir.path / "report.html";
+  ASSERT_EQ(run_chromium(chromium, dir.path / "profile", "--dump-dom", page, dir.path / "dom.html",
+                         dir.path / "dom.log"),
+            0)
+      << test::slurp(dir.path / "dom.log");
+  const std::string dom = test::slurp(dir.path / "dom.html");
+  EXPECT_NE(dom.find("id=\"verdict-label\">UNINFORMATIVE</h2>"), std::string::npos);
+  for (const char* id : {"id=\"assay-table\"", "id=\"control-table\"", "id=\"uninformative-tasks\"", "id=\"plan\""})
+    EXPECT_NE(dom.find(id), std::string::npos) << id;
+  EXPECT_EQ(console_lines(test::slurp(dir.path / "dom.log")), "");
+}
+
 TEST(ReportHtml, WritesSelfContainedPageAndPlots) {
   test::TempDir dir;
   write_plots_and_html(constructed_report(), dir.path);

@@ -9,10 +9,33 @@
 #include <string>
 #include <vector>
 
+#include "tenx/eval/assay.hpp"
 #include "tenx/eval/report.hpp"
 #include "tenx/eval/verdict.hpp"
 
 namespace tenx::eval {
+
+// Assay sensitivity of one task: the baseline against the task's trivial references (and its
+// blind controls, if any) on the task's paired items.
+struct TaskAssay {
+  std::string task;
+  std::vector<AssayTest> tests;
+  bool informative = false;  // every test passed
+};
+
+// The non-inferiority statement at one margin (absolute or relative).
+struct MarginReading {
+  std::string type;          // "absolute" or "relative"
+  double fraction = 0.0;     // relative: F, the share of the baseline's gain to keep
+  double margin = 0.0;       // delta; relative: (1 - F) x gain (<= 0: no gain, no reading)
+  std::optional<Verdict> verdict;  // the interval against -margin; none when margin <= 0
+};
+
+// Accuracy of both models and the interval of their difference, one way of averaging.
+struct AccuracyReading {
+  double candidate = 0.0, baseline = 0.0;
+  Interval difference_ci;
+};
 
 struct SuiteComparison {
   std::string suite;
@@ -30,6 +53,18 @@ struct SuiteComparison {
   PairedTable table;             // correct/incorrect of both models on the paired items
   double mcnemar_p = 1.0;        // exact, on table.b and table.c
   std::optional<Interval> newcombe_ci;  // none when some score is not 0/1
+
+  // Assay sensitivity (assay.hpp): the baseline against the trivial references and, for suites
+  // with blind controls, against its own blind scores, on the paired items; per task as well.
+  std::vector<AssayTest> assay;
+  std::vector<TaskAssay> tasks;
+  std::vector<std::string> uninformative_tasks;  // "the comparison says nothing about these tasks"
+  double gain = 0.0;  // the smallest gain of the baseline over a reference (drives the relative margin)
+  AccuracyReading micro, macro;  // items; task-balanced (each task weighs 1 / tasks)
+  MarginReading absolute, relative;
+  // Blind controls (items "<task>_blind"): left out of the comparison, shown per model and task.
+  std::uint64_t control_items = 0;
+  std::vector<ControlLift> controls;
 };
 
 // baseline / candidate; an interval when one could be computed.
@@ -39,7 +74,9 @@ struct Ratio {
 };
 
 struct ComputeRatios {
-  ComputeCheck flops;              // FLOPs per paired item, against min_ratio (the claim's ratio)
+  ComputeCheck flops;              // FLOPs per paired item, against min_ratio
+  ComputeCheck claim;              // the ratio of spec.compute the claim needs (== flops by default)
+  std::optional<double> params;    // active parameters (every parameter: the models are dense)
   // Mean seconds per paired item; CI: seeded bootstrap of the ratio of means over paired items.
   // None when the candidate's time is 0 (nothing measured).
   std::optional<Ratio> latency;
@@ -72,8 +109,10 @@ struct ClaimVerdict {
 };
 
 // Throws tenx::Error when a model of the spec is not in the run, the baseline is also a
-// candidate, no suite has an item applicable to both models, or a FLOP count is zero.
-ClaimVerdict verify_claim(const RunResult& run, const VerifySpec& spec);
+// candidate, no suite has an item applicable to both models, a FLOP count is zero or the compute
+// measure of the claim is unknown. `references`: the suites' trivial references
+// (load_references); a suite missing from it is compared with chance only.
+ClaimVerdict verify_claim(const RunResult& run, const VerifySpec& spec, const ReferenceTable& references = {});
 
 Json to_json(const ClaimVerdict& v);
 

@@ -57,8 +57,18 @@ struct MemoryChange {
   bool regression = false;
 };
 
+// The claim's verdict in each report (report.json "verdict"; shown, never a failing check: the
+// gate compares measurements). Format-1 reports have no assay sensitivity: informative is "".
+struct VerdictChange {
+  std::string candidate, suite;  // suite empty: the candidate's overall verdict
+  std::string old_verdict, new_verdict;          // "" when that report has none
+  std::string old_informative, new_informative;  // "yes", "no" or "" (unknown, format 1)
+};
+
 struct Comparison {
   std::string old_subject, new_subject;
+  int old_format = 0, new_format = 0;
+  std::vector<VerdictChange> verdicts;  // when either report has a verdict
   CompareOptions options;
   std::vector<SuiteChange> suites;    // OLD's order
   std::vector<MemoryChange> memory;   // OLD's order

@@ -15,8 +15,12 @@ namespace tenx::eval {
 
 using Json = nlohmann::ordered_json;
 
-// Version of the journal / run.json / report.json layout; readers refuse other majors.
+// Version of the journal / run.json layout; readers refuse other majors.
 inline constexpr int kRecordFormat = 1;
+// Version of report.json: 2 adds assay sensitivity, blind controls, margin readings and the plan
+// to "verdict" (#16). Readers (report_view, tenx compare) accept kMinReportFormat..kReportFormat.
+inline constexpr int kReportFormat = 2;
+inline constexpr int kMinReportFormat = 1;
 
 struct ItemRecord {
   std::string model;   // the NAME of --model NAME=PATH

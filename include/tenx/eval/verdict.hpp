@@ -19,11 +19,16 @@ enum class Verdict {
   supported,      // every part of the claim holds at the chosen confidence
   not_supported,  // some part is shown false
   inconclusive,   // nothing is shown false, but the data cannot show it true either
+  // The baseline does not show the capability (it does not beat the suite's trivial references,
+  // or its blind controls, by a significant margin): a comparison with it says nothing, so the
+  // part can never count toward SUPPORTED (assay sensitivity, docs/statistics.md).
+  uninformative,
 };
 
-std::string_view to_string(Verdict v);  // "SUPPORTED", "NOT_SUPPORTED", "INCONCLUSIVE"
-// The CLI's exit code for a verdict: 0 supported, 3 not supported, 4 inconclusive (2 is kept
-// for errors, 1 for crashes).
+// "SUPPORTED", "NOT_SUPPORTED", "INCONCLUSIVE", "UNINFORMATIVE"
+std::string_view to_string(Verdict v);
+// The CLI's exit code for a verdict: 0 supported, 3 not supported, 4 inconclusive,
+// 5 uninformative (2 is kept for errors, 1 for crashes).
 int exit_code(Verdict v);
 
 // What one suite contributes: the accuracies, the interval of their paired difference and the
@@ -72,7 +77,12 @@ std::optional<std::uint64_t> items_needed(const SuiteEvidence& e, double margin,
 struct SuiteVerdict {
   SuiteEvidence evidence;
   double margin = 0.0;  // delta, > 0, in accuracy units
+  // The part's verdict: `noninferiority` when the baseline shows the capability (informative),
+  // else uninformative. decide_suite leaves informative true; the claim clears it after the
+  // assay-sensitivity test (assay.hpp).
   Verdict verdict = Verdict::inconclusive;
+  Verdict noninferiority = Verdict::inconclusive;  // the interval against -margin alone
+  bool informative = true;
   std::optional<std::uint64_t> items_needed;
   std::string explanation;  // one plain sentence
 };
@@ -98,6 +108,15 @@ struct ComputeCheck {
 // Throws when either FLOP count is not a positive finite number or min_ratio <= 0.
 ComputeCheck check_compute(const ComputeEvidence& evidence);
 
+// The same check on another measure of compute (the plan's "compute"): `what` names it in the
+// explanation ("active parameters", "mean latency per item", ...). evidence's *_flops_per_item
+// then hold that measure. Throws as check_compute does.
+ComputeCheck check_ratio(const ComputeEvidence& evidence, const std::string& what);
+
+// Marks a decided suite as uninformative: verdict UNINFORMATIVE, `why` (a sentence naming what
+// the baseline failed to beat) leads the explanation and the non-inferiority reading follows it.
+void mark_uninformative(SuiteVerdict& v, const std::string& why);
+
 struct OverallVerdict {
   Verdict verdict = Verdict::inconclusive;
   std::vector<SuiteVerdict> suites;
@@ -106,10 +125,13 @@ struct OverallVerdict {
   int exit_code() const { return tenx::eval::exit_code(verdict); }
 };
 
-// Intersection-union: SUPPORTED only when every suite is SUPPORTED and the ratio holds;
-// NOT_SUPPORTED when the ratio fails or any suite is NOT_SUPPORTED; INCONCLUSIVE otherwise.
-// No multiplicity correction is needed: each part is tested at the full level (Berger 1982).
-// Throws when there are no suites.
-OverallVerdict decide_overall(std::vector<SuiteVerdict> suites, const ComputeCheck& compute);
+// Intersection-union: SUPPORTED only when every suite is informative and SUPPORTED and the
+// ratio holds. NOT_SUPPORTED when the ratio fails or the candidate is shown inferior on any suite
+// (a loss shown is a loss, even on an uninformative suite); else INCONCLUSIVE when an informative
+// suite is undecided; else UNINFORMATIVE when a suite is uninformative or, listed in
+// `not_applicable`, has no item both models can take. No multiplicity correction is needed: each
+// part is tested at the full level (Berger 1982). Throws when there are no suites.
+OverallVerdict decide_overall(std::vector<SuiteVerdict> suites, const ComputeCheck& compute,
+                              const std::vector<std::string>& not_applicable = {});
 
 }  // namespace tenx::eval
