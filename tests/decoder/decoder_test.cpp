@@ -78,6 +78,24 @@ std::vector<Case> cases() {
   s.head_dim = 24;
   s.matrices = DType::Q8_0;
   c.push_back({"qwen3_q8_0", s, 0.2});
+  // gemma3: 13 positions through a window of 4 on layers 0 and 2 (period 2: layer 1 global,
+  // with the linear rope scaling the local layers do not get); sandwich norms, GeGLU,
+  // embedding scale, q/k norms.
+  s = {};
+  s.arch = "gemma3";
+  s.layers = 3;
+  s.head_dim = 24;
+  s.window = 4;
+  s.swa_period = 2;
+  s.rope_linear_factor = 4.0f;
+  c.push_back({"gemma3_swa_f32", s, 1e-4});
+  s.tied = true;
+  s.window = 0;  // no sliding_window key: every layer global
+  c.push_back({"gemma3_global_tied_f32", s, 1e-4});
+  s.tied = false;
+  s.window = 4;
+  s.matrices = DType::Q8_0;
+  c.push_back({"gemma3_swa_q8_0", s, 0.2});
   return c;
 }
 
