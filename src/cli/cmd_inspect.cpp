@@ -2,6 +2,7 @@
 // FLOPs per token and memory at a given context.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "command.hpp"
@@ -74,7 +75,8 @@ void run(const InspectArgs& a) {
                    {"tied_output", c.tied_output}, {"qkv_bias", c.qkv_bias},
                    {"qk_norm", !c.layers.empty() && c.layers[0].qk_norm},
                    {"rope_neox", !c.layers.empty() && c.layers[0].rope_style == RopeStyle::NeoX},
-                   {"rope_freq_scale", c.rope_freq_scale}, {"rope_freq_factors", c.rope_freq_factors.size()}};
+                   {"rope_freq_scale", c.rope_freq_scale}, {"rope_freq_factors", c.rope_freq_factors.size()},
+                   {"sliding_window", c.sliding_window}};
     j["n_params"] = n_params;
     j["weight_bytes"] = wbytes;
     j["bits_per_weight"] = 8.0 * static_cast<double>(wbytes) / static_cast<double>(n_params);
@@ -109,6 +111,11 @@ void run(const InspectArgs& a) {
              l0.rope_style == RopeStyle::NeoX ? "neox pairs" : "normal pairs",
              c.rope_freq_factors.empty() ? "" : ", per-pair frequency factors (rope_freqs)",
              c.rope_freq_scale != 1.0f ? fmt::format(", linear scale {}", c.rope_freq_scale) : "");
+  if (c.sliding_window > 0) {
+    const auto local = std::count_if(c.layers.begin(), c.layers.end(), [](const LayerConfig& l) { return l.sliding_window > 0; });
+    fmt::print("attention      sliding window {} on {} of {} layers (rope base {}, unscaled)\n", c.sliding_window, local,
+               c.n_layer, c.rope_base_swa);
+  }
   fmt::print("output         {}{}{}\n", c.tied_output ? "tied to token_embd" : "separate output.weight",
              c.qkv_bias ? ", q/k/v biases" : "", l0.qk_norm ? ", q/k RMS norms" : "");
   fmt::print("parameters     {} ({})\n", n_params, human_count(static_cast<double>(n_params)));

@@ -2,6 +2,8 @@
 
 #include "tenx/model/model.hpp"
 
+#include <algorithm>
+
 namespace tenx {
 namespace {
 
@@ -31,6 +33,7 @@ ModelSpec ModelSpec::of(const Model& m) {
     t.w_up = L.w_up->type;
     t.w_down = L.w_down->type;
     t.qk_norm = L.q_norm ? L.q_norm->type : DType::F32;
+    t.post_norm = L.attn_post_norm ? L.attn_post_norm->type : DType::F32;
     s.layers.push_back(t);
   }
   return s;
@@ -62,6 +65,7 @@ uint64_t ModelSpec::weight_bytes() const {
          bytes_of(L.w_down, ff, d);
     if (lc.qkv_bias) n += bytes_of(L.bias, q, 1) + 2 * bytes_of(L.bias, kv, 1);
     if (lc.qk_norm) n += 2 * bytes_of(L.qk_norm, c.head_dim, 1);
+    if (lc.sandwich_norm) n += 2 * bytes_of(L.post_norm, d, 1);
   }
   return n;
 }
@@ -73,7 +77,7 @@ int64_t ModelSpec::n_params() const {
   if (!c.rope_freq_factors.empty()) n += c.n_rot / 2;
   for (const LayerConfig& lc : c.layers)
     n += 2 * d + d * q + 2 * d * kv + q * d + 3 * d * ff + (lc.qkv_bias ? q + 2 * kv : 0) +
-         (lc.qk_norm ? 2 * c.head_dim : 0);
+         (lc.qk_norm ? 2 * c.head_dim : 0) + (lc.sandwich_norm ? 2 * d : 0);
   return n;
 }
 
@@ -91,24 +95,33 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
   if (T == 0) return r;
   const uint64_t d = c.n_embd, q = c.q_dim(), kv = c.kv_dim(), ff = c.n_ff, L = c.n_layer;
   const uint64_t H = c.n_head, hd = c.head_dim;
-  uint64_t keys = 0;  // sum over tokens of the keys each attends to
-  for (int64_t pos : positions) keys += static_cast<uint64_t>(pos + 1);
+  // Sum over tokens of the keys each attends to in a layer: pos + 1, or at most the window.
+  auto keys_of = [&](const LayerConfig& lc) {
+    uint64_t keys = 0;
+    for (int64_t pos : positions)
+      keys += static_cast<uint64_t>(lc.sliding_window > 0 ? std::min(pos + 1, lc.sliding_window) : pos + 1);
+    return keys;
+  };
+  uint64_t all_keys = 0;  // over all layers
+  for (const LayerConfig& lc : c.layers) all_keys += keys_of(lc);
   r.tokens[p] = T;
 
   // Matmuls: 2·T·in·out per weight matrix, plus the output projection for n_logits rows.
   const uint64_t per_layer_macs = d * q + 2 * d * kv + q * d + 3 * d * ff;
   r.flops[p][int(OpClass::Matmul)] = 2 * T * per_layer_macs * L + 2 * static_cast<uint64_t>(n_logits) * d * c.n_vocab;
   // Attention: Q·Kᵀ and softmax·V, 4·(pos+1)·head_dim per query head per layer.
-  r.flops[p][int(OpClass::Attention)] = 4 * keys * hd * H * L;
+  r.flops[p][int(OpClass::Attention)] = 4 * all_keys * hd * H;
   // Other: norms, bias, q/k norms, RoPE, score scaling + softmax, residual adds, SwiGLU; per
   // layer as its description says.
   using namespace flop_cost;
   uint64_t other = n_logits > 0 ? kRmsNorm * static_cast<uint64_t>(n_logits) * d : 0;
+  if (c.embd_scale) other += kScale * (T - static_cast<uint64_t>(n_embedded)) * d;
   for (const LayerConfig& lc : c.layers) {
-    other += 2 * kRmsNorm * T * d + kRope * T * (c.n_head + c.n_head_kv) * c.n_rot + (kScale + kSoftmax) * keys * H +
-             2 * kAdd * T * d + kSiluMul * T * ff;
+    other += 2 * kRmsNorm * T * d + kRope * T * (c.n_head + c.n_head_kv) * c.n_rot +
+             (kScale + kSoftmax) * keys_of(lc) * H + 2 * kAdd * T * d + (lc.gelu_ffn ? kGeluMul : kSiluMul) * T * ff;
     if (lc.qkv_bias) other += kAdd * T * (q + 2 * kv);
     if (lc.qk_norm) other += kRmsNorm * T * (q + kv);
+    if (lc.sandwich_norm) other += 2 * kRmsNorm * T * d;
   }
   r.flops[p][int(OpClass::Other)] = other;
 
@@ -131,13 +144,14 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
     add(S.w_gate, bytes_of(S.w_gate, c.n_embd, c.n_ff));
     add(S.w_up, bytes_of(S.w_up, c.n_embd, c.n_ff));
     add(S.w_down, bytes_of(S.w_down, c.n_ff, c.n_embd));
+    if (lc.sandwich_norm) add(S.post_norm, 2 * bytes_of(S.post_norm, c.n_embd, 1));
   }
   if (n_logits > 0) {
     add(spec.output_norm, bytes_of(spec.output_norm, c.n_embd, 1));
     add(spec.output, bytes_of(spec.output, c.n_embd, c.n_vocab));
   }
   r.kv_bytes_written[p] = T * 2 * kv * sizeof(float) * L;
-  r.kv_bytes_read[p] = keys * 2 * kv * sizeof(float) * L;
+  r.kv_bytes_read[p] = all_keys * 2 * kv * sizeof(float);
   return r;
 }
 

@@ -97,14 +97,34 @@ void read_rope_scaling(KeyReader& k, ModelConfig& c, const std::string& subject)
   }
 }
 
+// Gemma 3: no attention.sliding_window (or 0) means every layer is global, as in llama.cpp.
+void read_sliding_window(KeyReader& k, ModelConfig& c, const std::string& subject) {
+  // The pattern and local base are read (and checked) either way: without a window they change nothing.
+  c.sliding_window = k.uint_or("attention.sliding_window", 0);
+  c.swa_period = k.uint_or("attention.sliding_window_pattern", 6);
+  if (auto v = k.real("rope.freq_base_swa")) c.rope_base_swa = static_cast<float>(*v);
+  if (!(c.rope_base_swa > 0)) throw Error(subject, "rope.freq_base_swa must be positive");
+}
+
 }  // namespace
 
 void describe_layers(ModelConfig& c) {
   const Family* f = find_family(c.arch);
   LayerConfig layer = f ? f->layer : LayerConfig{};
   layer.rope_base = c.rope_base;
+  layer.rope_freq_scale = c.rope_freq_scale;
   c.qkv_bias = layer.qkv_bias;
+  c.embd_scale = f && f->embd_scale;
   c.layers.assign(static_cast<size_t>(std::max<int64_t>(c.n_layer, 0)), layer);
+  if (c.sliding_window <= 0) return;
+  // llama.cpp's set_swa_pattern(period): every period-th layer is global, the others local.
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    if (c.swa_period != 0 && l % c.swa_period == c.swa_period - 1) continue;
+    LayerConfig& lc = c.layers[static_cast<size_t>(l)];
+    lc.sliding_window = c.sliding_window;
+    lc.rope_base = c.rope_base_swa;
+    lc.rope_freq_scale = 1.0f;
+  }
 }
 
 ModelConfig config_from_metadata(const Metadata& meta, const std::string& subject, int64_t max_layers) {
@@ -150,6 +170,11 @@ ModelConfig config_from_metadata(const Metadata& meta, const std::string& subjec
   if (!(c.rope_base > 0)) throw Error(subject, "rope.freq_base must be positive");
   if (!(c.rms_eps > 0)) throw Error(subject, "attention.layer_norm_rms_epsilon must be positive");
   read_rope_scaling(k, c, subject);
+  if (fam.sliding_window) read_sliding_window(k, c, subject);
+  if (fam.name == "gemma3" && c.n_layer == 62)  // llama.cpp: LLM_TYPE_27B's query_pre_attn_scalar
+    c.attn_scale = 1.0f / std::sqrt(static_cast<float>(c.n_embd / c.n_head));
+  if (const auto cap = k.real("final_logit_softcapping"); cap && *cap != 0.0)
+    throw Error(subject, fmt::format("{}: final_logit_softcapping {} is not supported", c.arch, *cap));
   k.check_leftovers(c.arch);
   if (c.n_layer <= max_layers) describe_layers(c);
   return c;
@@ -175,6 +200,11 @@ void set_hparams(Metadata& m, const ModelConfig& c) {
   if (c.rope_freq_scale != 1.0f) {
     m.set(a + ".rope.scaling.type", GgufValue::str("linear"));
     m.set(a + ".rope.scaling.factor", GgufValue::f32(1.0f / c.rope_freq_scale));
+  }
+  if (c.sliding_window > 0) {
+    m.set(a + ".attention.sliding_window", u32(c.sliding_window));
+    m.set(a + ".attention.sliding_window_pattern", u32(c.swa_period));
+    m.set(a + ".rope.freq_base_swa", GgufValue::f32(c.rope_base_swa));
   }
 }
 

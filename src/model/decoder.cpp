@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "tenx/ops/kernels.hpp"
@@ -125,6 +126,7 @@ void Decoder::embed_block(ExecContext& ctx, std::span<const BatchToken> batch) {
     int64_t n = 1;
     while (t + n < T && !batch[static_cast<size_t>(t + n)].embedding) ++n;
     embed(ctx, x_.data() + t * d, *model_.token_embd, ids_.data() + t, n);
+    if (model_.config.embd_scale) scale_rows(ctx, x_.data() + t * d, n * d, std::sqrt(static_cast<float>(d)));
     t += n;
   }
 }
@@ -155,34 +157,48 @@ void Decoder::attention_block(ExecContext& ctx, std::span<const BatchToken> batc
   const float* factors = c.rope_freq_factors.empty() ? nullptr : c.rope_freq_factors.data();
   if (model_.rope_freqs) cnt.add_weight_bytes(ph, model_.rope_freqs->type, model_.rope_freqs->nbytes);  // each layer reads it
   rope(ctx, q_.data(), T, c.n_head, c.head_dim, c.n_rot, pos_.data(), lc.rope_base, lc.rope_style, factors,
-       c.rope_freq_scale);
+       lc.rope_freq_scale);
   rope(ctx, k_.data(), T, c.n_head_kv, c.head_dim, c.n_rot, pos_.data(), lc.rope_base, lc.rope_style, factors,
-       c.rope_freq_scale);
+       lc.rope_freq_scale);
   // Append K/V to the caches first, so a token attends to the earlier tokens of its own batch
   // too (causality comes from n_keys = pos + 1).
   for (int64_t t = 0; t < T; ++t) {
     const BatchToken& b = batch[static_cast<size_t>(t)];
     std::memcpy(k_cache(b.seq, l) + b.pos * kvd, k_.data() + t * kvd, static_cast<size_t>(kvd) * sizeof(float));
     std::memcpy(v_cache(b.seq, l) + b.pos * kvd, v_.data() + t * kvd, static_cast<size_t>(kvd) * sizeof(float));
-    keys_[static_cast<size_t>(t)] = {k_cache(b.seq, l), v_cache(b.seq, l), b.pos + 1};
+    // A local layer's query sees the last sliding_window positions only (itself included).
+    const int64_t first = lc.sliding_window > 0 ? std::max<int64_t>(0, b.pos + 1 - lc.sliding_window) : 0;
+    keys_[static_cast<size_t>(t)] = {k_cache(b.seq, l) + first * kvd, v_cache(b.seq, l) + first * kvd,
+                                     b.pos + 1 - first};
   }
   cnt.kv_bytes_written[int(ph)] += static_cast<uint64_t>(T * 2 * kvd) * sizeof(float);
-  attention(ctx, att_.data(), q_.data(), keys_.data(), T, AttentionShape{c.n_head, c.n_head_kv, c.head_dim});
+  attention(ctx, att_.data(), q_.data(), keys_.data(), T,
+            AttentionShape{c.n_head, c.n_head_kv, c.head_dim, c.attn_scale});
   matmul(ctx, h_.data(), att_.data(), *L.wo, T);
+  if (lc.sandwich_norm) {
+    cnt.add_weight_bytes(ph, L.attn_post_norm->type, L.attn_post_norm->nbytes);
+    rmsnorm(ctx, h_.data(), h_.data(), L.attn_post_norm_f32.data(), T, d, c.rms_eps);
+  }
   add_inplace(ctx, x_.data(), h_.data(), T * d);
 }
 
-// x += W_down (silu(W_gate h) * W_up h), h = rms(x): SwiGLU.
+// x += [post_norm] W_down (act(W_gate h) * W_up h), h = rms(x): SwiGLU, or GeGLU (Gemma).
 void Decoder::ffn_block(ExecContext& ctx, int64_t T, int64_t l) {
   const ModelConfig& c = model_.config;
+  const LayerConfig& lc = c.layer(l);
   const LayerWeights& L = model_.layers[static_cast<size_t>(l)];
   const int64_t d = c.n_embd;
   ctx.counters.add_weight_bytes(ctx.phase, L.ffn_norm->type, L.ffn_norm->nbytes);
   rmsnorm(ctx, h_.data(), x_.data(), L.ffn_norm_f32.data(), T, d, c.rms_eps);
   const MatmulOutput gate_up[] = {{gate_.data(), L.w_gate}, {up_.data(), L.w_up}};
   matmul_shared_input(ctx, h_.data(), T, gate_up);
-  silu_mul(ctx, gate_.data(), up_.data(), T * c.n_ff);
+  if (lc.gelu_ffn) gelu_mul(ctx, gate_.data(), up_.data(), T * c.n_ff);
+  else silu_mul(ctx, gate_.data(), up_.data(), T * c.n_ff);
   matmul(ctx, h_.data(), gate_.data(), *L.w_down, T);
+  if (lc.sandwich_norm) {
+    ctx.counters.add_weight_bytes(ctx.phase, L.ffn_post_norm->type, L.ffn_post_norm->nbytes);
+    rmsnorm(ctx, h_.data(), h_.data(), L.ffn_post_norm_f32.data(), T, d, c.rms_eps);
+  }
   add_inplace(ctx, x_.data(), h_.data(), T * d);
 }
 

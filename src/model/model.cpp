@@ -131,6 +131,12 @@ Model Model::from_file(ModelFile file) {
       L.q_norm_f32 = to_f32(*L.q_norm);
       L.k_norm_f32 = to_f32(*L.k_norm);
     }
+    if (lc.sandwich_norm) {
+      L.attn_post_norm = take.require(p + "post_attention_norm.weight", d, 0);
+      L.ffn_post_norm = take.require(p + "post_ffw_norm.weight", d, 0);
+      L.attn_post_norm_f32 = to_f32(*L.attn_post_norm);
+      L.ffn_post_norm_f32 = to_f32(*L.ffn_post_norm);
+    }
   }
   take.check_all_used(c.arch);
   return m;

@@ -258,6 +258,12 @@ ModelConfig init_config(const ModelInitSpec& s) {
   } else if (s.rope_scaling != "none") {
     throw Error(kSubject, fmt::format("rope scaling '{}' is not none, linear or llama3", s.rope_scaling));
   }
+  if (s.sliding_window != 0) {
+    if (!fam->sliding_window) throw Error(kSubject, fmt::format("{} has no sliding-window attention", c.arch));
+    if (s.sliding_window < 0 || s.swa_period < 0 || !(s.rope_base_swa > 0))
+      throw Error(kSubject, "sliding window and period must be non-negative, the local rope base positive");
+    c.sliding_window = s.sliding_window, c.swa_period = s.swa_period, c.rope_base_swa = s.rope_base_swa;
+  }
   describe_layers(c);
   return c;
 }
@@ -318,10 +324,12 @@ ModelFile make_random_model(const ModelInitSpec& spec) {
       specs.push_back({b + "attn_k_norm.weight", {head_dim}, Init::Norm});
     }
     specs.push_back({b + "attn_output.weight", {q_dim, s.n_embd}, Init::Matrix});
+    if (lc.sandwich_norm) specs.push_back({b + "post_attention_norm.weight", {s.n_embd}, Init::Norm});
     specs.push_back({b + "ffn_norm.weight", {s.n_embd}, Init::Norm});
     specs.push_back({b + "ffn_gate.weight", {s.n_embd, s.n_ff}, Init::Matrix});
     specs.push_back({b + "ffn_up.weight", {s.n_embd, s.n_ff}, Init::Matrix});
     specs.push_back({b + "ffn_down.weight", {s.n_ff, s.n_embd}, Init::Matrix});
+    if (lc.sandwich_norm) specs.push_back({b + "post_ffw_norm.weight", {s.n_embd}, Init::Norm});
   }
   specs.push_back({"output_norm.weight", {s.n_embd}, Init::Norm});
   if (!s.tied) specs.push_back({"output.weight", {s.n_embd, s.n_vocab}, Init::Matrix});

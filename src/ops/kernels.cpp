@@ -261,7 +261,7 @@ void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float*
   const int64_t slices = (group + per_task - 1) / per_task;
   const int64_t scratch_floats = attend_scratch_floats(per_task, max_keys, hd);
   std::vector<float> scratch(static_cast<size_t>(ctx.pool.size() * scratch_floats));
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const float scale = shape.scale != 0.0f ? shape.scale : 1.0f / std::sqrt(static_cast<float>(hd));
   // No [T, n_keys] matrix is ever formed: a task keeps a few score rows.
   ctx.pool.parallel_for(n_chunks * shape.n_head_kv * slices, [&](int64_t task, int worker) {
     const int64_t c = task / (shape.n_head_kv * slices), rest = task % (shape.n_head_kv * slices);
@@ -290,6 +290,26 @@ void silu_mul_with(const Kernels& k, ExecContext& ctx, float* gate, const float*
 
 const char* kernel_isa_name() { return simd::kernels_for(simd::best_isa()).name; }
 const char* kernel_int8_name() { return simd::kernels_for(simd::best_isa()).q8_name; }
+
+void scale_rows(ExecContext& ctx, float* y, int64_t n, float s) {
+  for (int64_t i = 0; i < n; ++i) y[i] *= s;  // as ggml_scale: one float product per element
+  kc::count_other(ctx, flop_cost::kScale, n);
+}
+
+// Scalar: the FFN's matmuls dominate, and one loop in float keeps every ISA's result the same.
+void gelu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n) {
+  const float c = 0.7978845608028654f, a = 0.044715f;  // sqrt(2/pi)
+  auto run = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const float g = gate[i];
+      gate[i] = 0.5f * g * (1.0f + std::tanh(c * (g + a * g * g * g))) * up[i];
+    }
+  };
+  constexpr int64_t kChunk = 16384;
+  if (n <= kChunk) run(0, n);
+  else ctx.pool.parallel_for((n + kChunk - 1) / kChunk, [&](int64_t ch, int) { run(ch * kChunk, std::min(n, (ch + 1) * kChunk)); });
+  kc::count_other(ctx, flop_cost::kGeluMul, n);
+}
 
 void matmul(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T) {
   simd::matmul_with(simd::kernels_for(simd::best_isa()), ctx, y, x, w, T);

@@ -245,6 +245,20 @@ void silu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n) {
   kc::count_other(ctx, flop_cost::kSiluMul, n);
 }
 
+void gelu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n) {
+  const double c = std::sqrt(2.0 / 3.14159265358979323846);
+  for (int64_t i = 0; i < n; ++i) {
+    const double g = gate[i];
+    gate[i] = static_cast<float>(0.5 * g * (1.0 + std::tanh(c * (g + 0.044715 * g * g * g))) * up[i]);
+  }
+  kc::count_other(ctx, flop_cost::kGeluMul, n);
+}
+
+void scale_rows(ExecContext& ctx, float* y, int64_t n, float s) {
+  for (int64_t i = 0; i < n; ++i) y[i] *= s;  // one float product: nothing to round differently
+  kc::count_other(ctx, flop_cost::kScale, n);
+}
+
 void embed(ExecContext& ctx, float* y, const TensorView& table, const int32_t* ids, int64_t T) {
   kc::check_weight(table, "embed");
   kc::check_embed_ids(table, ids, T);
@@ -258,7 +272,7 @@ void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys
   kc::check_attention(keys, T, shape);
   const int64_t hd = shape.head_dim, q_dim = shape.n_head * hd, kv_dim = shape.n_head_kv * hd;
   const int64_t group = shape.n_head / shape.n_head_kv;
-  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  const double scale = shape.scale != 0.0f ? static_cast<double>(shape.scale) : 1.0 / std::sqrt(static_cast<double>(hd));
   for (int64_t t = 0; t < T; ++t) {
     const AttentionKeys& kv = keys[t];
     std::vector<double> p(static_cast<size_t>(kv.n_keys));

@@ -37,6 +37,10 @@ std::vector<test::TinySpec> specs() {
   v.push_back({.tied = true, .matrices = DType::F16});
   v.push_back({.arch = "qwen3", .head_dim = 24});        // q/k norms, head size 24 != 64 / 4
   v.push_back({.arch = "qwen3", .head_dim = 24, .matrices = DType::Q8_0});
+  // gemma3: window 4 < the 9-token prompt on layers 0 and 2 (layer 1 global): attention
+  // counts min(pos + 1, 4) keys there; sandwich norms, GeGLU, embedding scale.
+  v.push_back({.arch = "gemma3", .layers = 3, .head_dim = 24, .window = 4, .swa_period = 2});
+  v.push_back({.arch = "gemma3", .layers = 3, .head_dim = 24, .matrices = DType::Q8_0, .window = 4, .swa_period = 2});
   test::TinySpec rf;                                     // llama with a rope_freqs tensor
   rf.rope_freqs = llama3_rope_factors(16, 10000.0f, 8.0, 1.0, 4.0, 8.0);
   v.push_back(rf);

@@ -57,7 +57,43 @@ TEST(Families, DescriptionsFollowTheFamily) {
   EXPECT_EQ(qwen3.config.q_dim(), 96);  // wider than n_embd = 64
   EXPECT_EQ(family_of("qwen3", "x").name, "qwen3");
   EXPECT_EQ(find_hf_family("", "Qwen3ForCausalLM"), find_family("qwen3"));
-  EXPECT_EQ(find_family("gemma3"), nullptr);
+  EXPECT_EQ(find_family("gemma4"), nullptr);
+  // gemma3, window 4, period 3: layers 0, 1 local (base 10000, unscaled), layer 2 global.
+  const Model gemma3 = test::make_tiny_model(
+      {.arch = "gemma3", .layers = 3, .rope_base = 1e6f, .rope_linear_factor = 8.0f, .window = 4, .swa_period = 3});
+  ASSERT_EQ(gemma3.config.layers.size(), 3u);
+  for (int64_t l : {0, 1}) {
+    EXPECT_EQ(gemma3.config.layer(l).sliding_window, 4);
+    EXPECT_EQ(gemma3.config.layer(l).rope_base, 10000.0f);
+    EXPECT_EQ(gemma3.config.layer(l).rope_freq_scale, 1.0f);
+  }
+  EXPECT_EQ(gemma3.config.layer(2).sliding_window, 0);
+  EXPECT_EQ(gemma3.config.layer(2).rope_base, 1e6f);
+  EXPECT_EQ(gemma3.config.layer(2).rope_freq_scale, 0.125f);
+  EXPECT_TRUE(gemma3.config.layer(2).sandwich_norm && gemma3.config.layer(2).gelu_ffn && gemma3.config.layer(2).qk_norm);
+  EXPECT_EQ(gemma3.config.layer(2).rope_style, RopeStyle::NeoX);
+  EXPECT_TRUE(gemma3.config.embd_scale);
+  EXPECT_EQ(gemma3.config.attn_scale, 0.0f);  // 1/sqrt(head size): not the 62-layer 27B
+}
+
+// The window is not decoration: masking keys older than 4 positions changes the logits of
+// later positions, and a file with a soft-cap tenx does not compute is refused.
+TEST(Families, Gemma3WindowChangesTheResultAndSoftcapIsRefused) {
+  test::TinySpec s{.arch = "gemma3", .layers = 3, .swa_period = 3};
+  const auto global = logits_of(test::make_tiny_model(s), 12);
+  s.window = 4;
+  EXPECT_GT(max_diff(global, logits_of(test::make_tiny_model(s), 12)), 1e-2);
+  Metadata meta = test::make_tiny_model(s).file.meta;
+  meta.set("gemma3.final_logit_softcapping", GgufValue::f32(30.0f));
+  try {
+    config_from_metadata(meta, "capped.gguf");
+    ADD_FAILURE() << "a soft-capped gemma3 loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("final_logit_softcapping"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("capped.gguf"), std::string::npos) << e.what();
+  }
+  meta.set("gemma3.final_logit_softcapping", GgufValue::f32(0.0f));  // 0: none, as llama.cpp reads it
+  EXPECT_NO_THROW(config_from_metadata(meta, "uncapped.gguf"));
 }
 
 // Without these checks a scaled-RoPE file computes something else without an error (the

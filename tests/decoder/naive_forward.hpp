@@ -68,11 +68,23 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
   const int64_t T = static_cast<int64_t>(ids.size()), d = c.n_embd, hd = c.head_dim;
   const int64_t q = c.q_dim(), kv = c.kv_dim(), group = c.n_head / c.n_head_kv;
   const Mat emb = weights(*m.token_embd);
+  // From the file, not the decoder's description: the oracle must not share its mistakes.
+  const auto& meta = m.file.meta;
+  const bool gemma3 = meta.get_string("general.architecture") == "gemma3";
+  const int64_t window = gemma3 ? static_cast<int64_t>(meta.get_uint("gemma3.attention.sliding_window").value_or(0)) : 0;
+  const int64_t period = static_cast<int64_t>(meta.get_uint("gemma3.attention.sliding_window_pattern").value_or(6));
+  const double base_swa = meta.get_float("gemma3.rope.freq_base_swa").value_or(10000.0);
+  const double embd_scale = gemma3 ? std::sqrt(static_cast<double>(d)) : 1.0;
   Mat x(static_cast<size_t>(T * d));
   for (int64_t t = 0; t < T; ++t)
     for (int64_t i = 0; i < d; ++i)
-      x[t * d + i] = !rows.empty() && rows[t] ? static_cast<double>(rows[t][i]) : emb[ids[t] * d + i];
-  for (const LayerWeights& L : m.layers) {
+      x[t * d + i] = !rows.empty() && rows[t] ? static_cast<double>(rows[t][i]) : emb[ids[t] * d + i] * embd_scale;
+  for (size_t li = 0; li < m.layers.size(); ++li) {
+    const LayerWeights& L = m.layers[li];
+    const int64_t l = static_cast<int64_t>(li);
+    // Gemma 3: every period-th layer global; the others see the last `window` positions,
+    // with rope base freq_base_swa and no rope scaling.
+    const bool local = window > 0 && (period == 0 || l % period < period - 1);
     Mat h = rms(x, weights(*L.attn_norm), T, d, c.rms_eps);
     Mat Q = linear(h, weights(*L.wq), T, d, q), K = linear(h, weights(*L.wk), T, d, kv),
         V = linear(h, weights(*L.wv), T, d, kv);
@@ -87,40 +99,50 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
       Q = rms(Q, weights(*L.q_norm), T * c.n_head, hd, c.rms_eps);
       K = rms(K, weights(*L.k_norm), T * c.n_head_kv, hd, c.rms_eps);
     }
-    // From the file, not the decoder's description: the oracle must not share its mistakes.
-    const bool neox = c.arch == "qwen2" || c.arch == "qwen3";
+    const bool neox = c.arch == "qwen2" || c.arch == "qwen3" || gemma3;
     const std::vector<float> factors = m.rope_freqs ? [&] {
       const Mat w = weights(*m.rope_freqs);
       return std::vector<float>(w.begin(), w.end());
     }() : std::vector<float>{};
     double scale = 1.0;
     if (auto f = m.file.meta.get_float(c.arch + ".rope.scaling.factor")) scale = 1.0 / *f;
-    rotate(Q, T, c.n_head, hd, c.n_rot, c.rope_base, neox, factors, scale);
-    rotate(K, T, c.n_head_kv, hd, c.n_rot, c.rope_base, neox, factors, scale);
+    const double base = local ? base_swa : c.rope_base;
+    if (local) scale = 1.0;
+    rotate(Q, T, c.n_head, hd, c.n_rot, base, neox, factors, scale);
+    rotate(K, T, c.n_head_kv, hd, c.n_rot, base, neox, factors, scale);
+    // llama.cpp scales by 1/sqrt(n_embd / n_head) for Gemma 3 27B (62 layers), else 1/sqrt(head size).
+    const double att_scale = 1.0 / std::sqrt(static_cast<double>(gemma3 && c.n_layer == 62 ? d / c.n_head : hd));
     Mat att(static_cast<size_t>(T * q), 0.0);
     for (int64_t t = 0; t < T; ++t)
       for (int64_t hh = 0; hh < c.n_head; ++hh) {
         const int64_t g = hh / group;
         std::vector<double> s(static_cast<size_t>(t + 1));
         double mx = -1e300;
+        // Masked (exp = 0) when t - j >= window on a local layer.
+        auto visible = [&](int64_t j) { return !local || t - j < window; };
         for (int64_t j = 0; j <= t; ++j) {
           double dot = 0;
           for (int64_t i = 0; i < hd; ++i) dot += Q[t * q + hh * hd + i] * K[j * kv + g * hd + i];
-          s[j] = dot / std::sqrt(static_cast<double>(hd));
-          mx = std::max(mx, s[j]);
+          s[j] = dot * att_scale;
+          if (visible(j)) mx = std::max(mx, s[j]);
         }
         double sum = 0;
-        for (auto& v : s) sum += (v = std::exp(v - mx));
+        for (int64_t j = 0; j <= t; ++j) sum += (s[j] = visible(j) ? std::exp(s[j] - mx) : 0.0);
         for (int64_t j = 0; j <= t; ++j)
           for (int64_t i = 0; i < hd; ++i) att[t * q + hh * hd + i] += s[j] / sum * V[j * kv + g * hd + i];
       }
-    const Mat o = linear(att, weights(*L.wo), T, q, d);
+    Mat o = linear(att, weights(*L.wo), T, q, d);
+    if (gemma3) o = rms(o, weights(*L.attn_post_norm), T, d, c.rms_eps);
     for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
     h = rms(x, weights(*L.ffn_norm), T, d, c.rms_eps);
     Mat G = linear(h, weights(*L.w_gate), T, d, c.n_ff);
     const Mat U = linear(h, weights(*L.w_up), T, d, c.n_ff);
-    for (size_t i = 0; i < G.size(); ++i) G[i] = G[i] / (1.0 + std::exp(-G[i])) * U[i];
-    const Mat D = linear(G, weights(*L.w_down), T, c.n_ff, d);
+    const double kC = std::sqrt(2.0 / 3.14159265358979323846);
+    for (size_t i = 0; i < G.size(); ++i)
+      G[i] = gemma3 ? 0.5 * G[i] * (1.0 + std::tanh(kC * (G[i] + 0.044715 * G[i] * G[i] * G[i]))) * U[i]
+                    : G[i] / (1.0 + std::exp(-G[i])) * U[i];
+    Mat D = linear(G, weights(*L.w_down), T, c.n_ff, d);
+    if (gemma3) D = rms(D, weights(*L.ffn_post_norm), T, d, c.rms_eps);
     for (size_t i = 0; i < x.size(); ++i) x[i] += D[i];
   }
   const Mat h = rms(x, weights(*m.output_norm), T, d, c.rms_eps);

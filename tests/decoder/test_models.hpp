@@ -14,7 +14,7 @@
 namespace tenx::test {
 
 struct TinySpec {
-  std::string arch = "llama";  // llama, qwen2 (q/k/v biases), qwen3 (q/k norms)
+  std::string arch = "llama";  // llama, qwen2 (q/k/v biases), qwen3 (q/k norms), gemma3
   int64_t dim = 64, layers = 2, heads = 4, kv_heads = 2, ff = 96, vocab = 97;
   int64_t head_dim = 0;  // 0: dim / heads; else written as attention.key_length
   bool tied = false;
@@ -23,6 +23,7 @@ struct TinySpec {
   uint64_t seed = 1;
   std::vector<float> rope_freqs = {};  // llama: a rope_freqs tensor of per-pair divisors
   float rope_linear_factor = 0;   // > 0: rope.scaling.type linear with this factor
+  int64_t window = 0, swa_period = 0;  // gemma3: attention.sliding_window[_pattern] when > 0
 };
 
 inline Model make_tiny_model(const TinySpec& s) {
@@ -44,6 +45,9 @@ inline Model make_tiny_model(const TinySpec& s) {
     f.meta.set(a + ".rope.scaling.type", GgufValue::str("linear"));
     f.meta.set(a + ".rope.scaling.factor", GgufValue::f32(s.rope_linear_factor));
   }
+  if (s.window > 0) f.meta.set(a + ".attention.sliding_window", GgufValue::u32(static_cast<uint32_t>(s.window)));
+  if (s.swa_period > 0)
+    f.meta.set(a + ".attention.sliding_window_pattern", GgufValue::u32(static_cast<uint32_t>(s.swa_period)));
   std::mt19937_64 rng(s.seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);  // test-only: portability not needed
   buffers->reserve(64 + static_cast<size_t>(s.layers) * 16);
@@ -84,7 +88,7 @@ inline Model make_tiny_model(const TinySpec& s) {
       add(p + "attn_k.bias", kv, 1, DType::F32, 0.1f, 0.0f);
       add(p + "attn_v.bias", kv, 1, DType::F32, 0.1f, 0.0f);
     }
-    if (s.arch == "qwen3") {
+    if (s.arch == "qwen3" || s.arch == "gemma3") {
       add(p + "attn_q_norm.weight", hd, 1, DType::F32, 0.1f, 1.0f);
       add(p + "attn_k_norm.weight", hd, 1, DType::F32, 0.1f, 1.0f);
     }
@@ -93,6 +97,10 @@ inline Model make_tiny_model(const TinySpec& s) {
     add(p + "ffn_gate.weight", s.dim, s.ff, s.matrices, w, 0.0f);
     add(p + "ffn_up.weight", s.dim, s.ff, s.matrices, w, 0.0f);
     add(p + "ffn_down.weight", s.ff, s.dim, s.matrices, w, 0.0f);
+    if (s.arch == "gemma3") {  // sandwich norms
+      add(p + "post_attention_norm.weight", s.dim, 1, DType::F32, 0.1f, 1.0f);
+      add(p + "post_ffw_norm.weight", s.dim, 1, DType::F32, 0.1f, 1.0f);
+    }
   }
   f.storage = buffers;
   return Model::from_file(std::move(f));

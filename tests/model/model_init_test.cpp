@@ -8,6 +8,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "tenx/model/model.hpp"
 #include "tenx/model/model_init.hpp"
 #include "test_util.hpp"
 
@@ -158,6 +159,27 @@ TEST(ModelInit, Qwen2TiedQuantizedWritesAndReloads) {
   EXPECT_EQ(mf.meta.get_uint("general.file_type"), 7u);
   EXPECT_EQ(mf.meta.get_uint("general.quantization_version"), 2u);
   EXPECT_EQ(mf.tensors.size(), 2u + 2 * 12);
+}
+
+// gemma3: the window keys round-trip, the sandwich norms are written, and the file loads with
+// layers 0-1 local and layer 2 global (period 3).
+TEST(ModelInit, Gemma3SlidingWindowWritesAndReloads) {
+  test::ScratchDir dir;
+  ModelInitSpec s;
+  s.arch = "gemma3", s.n_embd = 64, s.n_layer = 3, s.n_head = 4, s.n_head_kv = 2, s.n_ff = 96, s.n_vocab = 320;
+  s.seed = 4, s.sliding_window = 16, s.swa_period = 3, s.rope_base = 1e6f;
+  write_random_model(dir.file("g.gguf"), s);
+  const Model m = Model::load(dir.file("g.gguf"));
+  EXPECT_EQ(m.file.meta.get_uint("gemma3.attention.sliding_window"), 16u);
+  EXPECT_EQ(m.file.meta.get_uint("gemma3.attention.sliding_window_pattern"), 3u);
+  ASSERT_NE(m.file.find("blk.2.post_attention_norm.weight"), nullptr);
+  ASSERT_NE(m.file.find("blk.2.post_ffw_norm.weight"), nullptr);
+  EXPECT_EQ(m.config.layer(1).sliding_window, 16);
+  EXPECT_EQ(m.config.layer(1).rope_base, 10000.0f);
+  EXPECT_EQ(m.config.layer(2).sliding_window, 0);
+  EXPECT_EQ(m.config.layer(2).rope_base, 1e6f);
+  s.arch = "llama";  // no sliding window in llama's description
+  test::expect_error([&] { make_random_model(s); }, {"model init", "llama has no sliding-window attention"});
 }
 
 TEST(ModelInit, RejectsInconsistentSizes) {

@@ -75,6 +75,40 @@ TEST(SiluMul, HandComputed) {
   EXPECT_NEAR(g[2], -0.23840584404423515, 1e-6);  // -2 / (1 + e^2)
 }
 
+TEST(GeluMul, HandComputed) {
+  // gelu_tanh(x) = x/2 · (1 + tanh(sqrt(2/pi) · (x + 0.044715 x³))), as ggml_gelu and
+  // Hugging Face's gelu_pytorch_tanh.
+  std::vector<float> g = {1, 0, -2, 12}, u = {2, 5, 1, 1};
+  ExecContext ctx(1);
+  gelu_mul(ctx, g.data(), u.data(), 4);
+  EXPECT_NEAR(g[0], 2 * 0.8411919906082768, 1e-6);
+  EXPECT_EQ(g[1], 0.0f);
+  EXPECT_NEAR(g[2], -0.04540230591222494, 1e-6);
+  EXPECT_EQ(g[3], 12.0f);  // tanh saturates: the identity
+  EXPECT_EQ(ctx.counters.flops[0][int(OpClass::Other)], 4 * flop_cost::kGeluMul);
+}
+
+TEST(GeluMul, PrefillSizedRunsInChunksLikeTheReference) {
+  std::mt19937 rng(5);
+  const int64_t n = 40000;  // above the 16384-element chunk: split over the pool
+  Misaligned g(random_floats(rng, n, 6.0f));
+  Misaligned gr = g;
+  const Misaligned u(random_floats(rng, n));
+  ExecContext fast(2), ref(1);
+  gelu_mul(fast, g.data(), u.data(), n);
+  ref::gelu_mul(ref, gr.data(), u.data(), n);
+  for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(g[i], gr[i], 2e-6 * (1 + std::fabs(gr[i]))) << i;
+  EXPECT_EQ(fast.counters, ref.counters);
+}
+
+TEST(ScaleRows, MultipliesAndCounts) {
+  std::vector<float> y = {1, -2, 0.5f};
+  ExecContext ctx(1);
+  scale_rows(ctx, y.data(), 3, 8.0f);
+  EXPECT_EQ(y, (std::vector<float>{8, -16, 4}));
+  EXPECT_EQ(ctx.counters.flops[0][int(OpClass::Other)], 3 * flop_cost::kScale);
+}
+
 TEST(LogSoftmax, HandComputed) {
   const std::vector<float> logits = {0.0f, static_cast<float>(std::log(3.0))};
   std::vector<double> out(2);
@@ -127,6 +161,12 @@ TEST(Elementwise, FastMatchesReference) {
       silu_mul(fast, g.data(), x.data(), n);
       ref::silu_mul(ref, gr.data(), x.data(), n);
       for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(g[i], gr[i], 1e-6 * (1 + std::fabs(gr[i])));
+      // gelu_mul (float against double)
+      Misaligned ge(random_floats(rng, n, 6.0f));
+      Misaligned ger = ge;
+      gelu_mul(fast, ge.data(), x.data(), n);
+      ref::gelu_mul(ref, ger.data(), x.data(), n);
+      for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(ge[i], ger[i], 2e-6 * (1 + std::fabs(ger[i])));
       // log_softmax
       std::vector<double> ls(n), lsr(n);
       log_softmax(fast, ls.data(), x.data(), n);

@@ -18,6 +18,7 @@ struct LayerStorage {
   DType attn_norm = DType::F32, wq = DType::F32, wk = DType::F32, wv = DType::F32, wo = DType::F32;
   DType bias = DType::F32, ffn_norm = DType::F32, w_gate = DType::F32, w_up = DType::F32, w_down = DType::F32;
   DType qk_norm = DType::F32;
+  DType post_norm = DType::F32;  // gemma3's post_attention_norm and post_ffw_norm
 };
 
 struct ModelSpec {
@@ -50,7 +51,8 @@ Counters analytic_log_softmax(int64_t n_vocab, int64_t n_rows, Phase phase);
 // FLOPs of one decode step at context length n_ctx (the token at position n_ctx-1).
 uint64_t flops_per_token(const ModelSpec& spec, int64_t n_ctx);
 
-// Bytes of the F32 KV cache for n_ctx positions of one sequence.
+// Bytes of the F32 KV cache for n_ctx positions of one sequence. Sliding-window layers keep
+// all n_ctx positions too (the keys older than the window are masked, not evicted, yet).
 uint64_t kv_cache_bytes(const ModelConfig& config, int64_t n_ctx);
 
 }  // namespace tenx

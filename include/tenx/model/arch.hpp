@@ -22,6 +22,10 @@ struct Family {
   bool rope_freqs = false;
   // RoPE may rotate fewer dims than the head has (rope.dimension_count < head size).
   bool partial_rope = false;
+  // Gemma: token embeddings scaled by sqrt(n_embd).
+  bool embd_scale = false;
+  // Reads attention.sliding_window[_pattern] and rope.freq_base_swa (Gemma 3).
+  bool sliding_window = false;
 };
 
 // nullptr when unknown.

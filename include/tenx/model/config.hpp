@@ -23,7 +23,16 @@ struct LayerConfig {
   bool qk_norm = false;           // attn_q_norm / attn_k_norm over each head (qwen3)
   RopeStyle rope_style = RopeStyle::Normal;  // pairs (2i, 2i+1) or NeoX (i, i + n_rot/2)
   float rope_base = 10000.0f;
-  // FFN block: pre-norm (RMS, weights) -> SwiGLU (gate, up, down) -> residual add.
+  float rope_freq_scale = 1.0f;  // the model's linear scaling; Gemma 3's local layers keep 1
+  // Keys a query attends to: the last sliding_window positions (itself included), as
+  // llama.cpp's LLAMA_SWA_TYPE_STANDARD masks them; 0 = every earlier position.
+  int64_t sliding_window = 0;
+  // sandwich_norm (Gemma): an RMS norm with weights on the attention output and on the FFN
+  // output, before each residual add (post_attention_norm, post_ffw_norm).
+  bool sandwich_norm = false;
+  // FFN block: pre-norm (RMS, weights) -> SwiGLU, or GeGLU (gelu_tanh(gate) · up) when
+  // gelu_ffn (Gemma) -> down -> residual add.
+  bool gelu_ffn = false;
 };
 
 struct ModelConfig {
@@ -47,6 +56,17 @@ struct ModelConfig {
   // rope_scaling {rope_type: llama3} at load; empty = all 1.
   float rope_freq_scale = 1.0f;
   std::vector<float> rope_freq_factors;
+  // Gemma: token embeddings times sqrt(n_embd) (rows given as embeddings are not scaled).
+  bool embd_scale = false;
+  // Scale of the attention scores; 0 = 1/sqrt(head_dim). Gemma 3 27B (62 layers): 1/sqrt(n_embd
+  // / n_head), as llama.cpp decides it from the layer count.
+  float attn_scale = 0.0f;
+  // Gemma 3 sliding-window attention: window (0 = none: every layer global, the file's rope
+  // base), period (layer l is local unless l % period == period - 1) and the local layers'
+  // rope base (unscaled).
+  int64_t sliding_window = 0;
+  int64_t swa_period = 6;
+  float rope_base_swa = 10000.0f;
   std::vector<LayerConfig> layers;  // n_layer entries (describe() fills them)
 
   int64_t q_dim() const { return n_head * head_dim; }

@@ -25,8 +25,11 @@ struct LayerWeights {
   const TensorView* w_gate = nullptr;
   const TensorView* w_up = nullptr;
   const TensorView* w_down = nullptr;
+  const TensorView* attn_post_norm = nullptr;  // gemma3: post_attention_norm, post_ffw_norm
+  const TensorView* ffn_post_norm = nullptr;
   // F32 copies of the vectors above.
   std::vector<float> attn_norm_f32, ffn_norm_f32, bq_f32, bk_f32, bv_f32, q_norm_f32, k_norm_f32;
+  std::vector<float> attn_post_norm_f32, ffn_post_norm_f32;
 };
 
 struct Model {

@@ -12,7 +12,8 @@
 namespace tenx {
 
 struct ModelInitSpec {
-  std::string arch = "llama";  // a family (model/arch.hpp): qwen2 gets q/k/v biases, qwen3 q/k norms
+  std::string arch = "llama";  // a family (model/arch.hpp): qwen2 gets q/k/v biases, qwen3 q/k norms,
+                               // gemma3 q/k norms and sandwich norms
   int64_t n_embd = 64;
   int64_t n_layer = 2;
   int64_t n_head = 4;
@@ -33,6 +34,11 @@ struct ModelInitSpec {
   // Matrices are N(0, init_scale² / fan_in). 1 keeps activations at unit scale; the
   // Hugging Face reference models in ../shared use 0.08·N(0,1) at width 64, i.e. 0.64.
   double init_scale = 1.0;
+  // gemma3: attention.sliding_window (0: none, every layer global), the period of the
+  // global layers (llama.cpp's 6 when absent) and the local layers' rope base.
+  int64_t sliding_window = 0;
+  int64_t swa_period = 6;
+  float rope_base_swa = 10000.0f;
   std::string name;  // general.name; default "tenx-random-<arch>"
 };
 

@@ -41,6 +41,9 @@ const char* kernel_int8_name();
 // y[T, n] += bias[n] (kAdd per element).
 void add_bias(ExecContext& ctx, float* y, const float* bias, int64_t T, int64_t n);
 
+// y[n] *= s (kScale per element): Gemma's embedding scale.
+void scale_rows(ExecContext& ctx, float* y, int64_t n, float s);
+
 // y[n] += x[n] (kAdd per element).
 void add_inplace(ExecContext& ctx, float* y, const float* x, int64_t n);
 
@@ -62,6 +65,10 @@ void rope(ExecContext& ctx, float* x, int64_t T, int64_t n_heads, int64_t head_d
 // gate[n] = silu(gate) · up (kSiluMul per element).
 void silu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n);
 
+// gate[n] = gelu_tanh(gate) · up (kGeluMul per element): Gemma's GeGLU, the tanh
+// approximation of GELU as ggml_gelu and Hugging Face's gelu_pytorch_tanh define it.
+void gelu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n);
+
 // y[T, C] = rows ids[t] of the table (ne = {C, n_vocab}, any storage type).
 // 0 FLOPs; counts the bytes of the rows read.
 void embed(ExecContext& ctx, float* y, const TensorView& table, const int32_t* ids, int64_t T);
@@ -70,6 +77,7 @@ struct AttentionShape {
   int64_t n_head;
   int64_t n_head_kv;  // query head h reads K/V head h / (n_head / n_head_kv)
   int64_t head_dim;
+  float scale = 0.0f;  // of the scores q·k; 0: 1/sqrt(head_dim) (Gemma: 1/sqrt(query_pre_attn_scalar))
 };
 
 // Keys and values a query attends to: rows 0..n_keys-1 of k and v, each row
@@ -80,7 +88,7 @@ struct AttentionKeys {
   int64_t n_keys;
 };
 
-// out[t] = softmax(q[t]·Kᵀ / sqrt(head_dim)) · V per head, for T queries, each
+// out[t] = softmax(q[t]·Kᵀ · scale) · V (scale 1/sqrt(head_dim) unless shape.scale) per head, for T queries, each
 // over its own keys (so a batch may mix sequences). Counts 4·n_keys·head_dim·n_head
 // attention FLOPs, (kScale + kSoftmax)·n_keys·n_head other FLOPs and 2·n_keys·kv_dim·4
 // KV bytes read per query.

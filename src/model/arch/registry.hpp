@@ -8,5 +8,6 @@ namespace tenx::arch {
 extern const Family kLlama;
 extern const Family kQwen2;
 extern const Family kQwen3;
+extern const Family kGemma3;
 
 }  // namespace tenx::arch
