@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "machine_limits.hpp"
+#include "tenx/util/cpuinfo.hpp"
 
 namespace {
 
@@ -41,11 +42,8 @@ struct Peaks {
 };
 
 std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown";
+  const std::string model = tenx::read_cpuinfo().model;
+  return model.empty() ? "unknown" : model;
 }
 
 void bm_fma(benchmark::State& state, Isa isa, int threads, Peaks& peaks) {

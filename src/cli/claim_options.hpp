@@ -7,8 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "tenx/eval/plan.hpp"
-#include "tenx/eval/report.hpp"
+#include "tenx/eval/stats/plan.hpp"
+#include "tenx/eval/report/report.hpp"
 
 namespace tenx::cli {
 

@@ -13,6 +13,7 @@
 
 #include "command.hpp"
 #include "common.hpp"
+#include "tenx/util/cpuinfo.hpp"
 #include "tenx/model/decoder.hpp"
 #include "tenx/model/generation.hpp"
 #include "tenx/ops/kernels.hpp"
@@ -40,11 +41,8 @@ struct TestResult {
 };
 
 std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown";
+  const std::string model = read_cpuinfo().model;
+  return model.empty() ? "unknown" : model;
 }
 
 

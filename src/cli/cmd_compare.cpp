@@ -1,10 +1,10 @@
-// tenx compare OLD NEW: the CI regression gate between two reports (include/tenx/eval/compare.hpp,
+// tenx compare OLD NEW: the CI regression gate between two reports (include/tenx/eval/report/compare.hpp,
 // docs/ci.md). Exit 1 on a significant regression beyond a threshold, 0 otherwise, 2 on bad input.
 #include <fmt/format.h>
 
 #include "command.hpp"
-#include "tenx/eval/compare.hpp"
-#include "tenx/eval/report_view.hpp"
+#include "tenx/eval/report/compare.hpp"
+#include "tenx/eval/report/report_view.hpp"
 #include "tenx/util/atomic_file.hpp"
 #include "tenx/util/error.hpp"
 

@@ -1,11 +1,11 @@
 // tenx frontier REPORT...: accuracy against FLOPs per item for a family of models, the Pareto
-// front and the iso-accuracy compute ratio (include/tenx/eval/frontier.hpp).
+// front and the iso-accuracy compute ratio (include/tenx/eval/report/frontier.hpp).
 #include <fmt/format.h>
 
 #include <filesystem>
 
 #include "command.hpp"
-#include "tenx/eval/frontier.hpp"
+#include "tenx/eval/report/frontier.hpp"
 #include "tenx/util/atomic_file.hpp"
 #include "tenx/util/error.hpp"
 

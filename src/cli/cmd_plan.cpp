@@ -6,7 +6,7 @@
 
 #include "claim_options.hpp"
 #include "command.hpp"
-#include "tenx/eval/plan.hpp"
+#include "tenx/eval/stats/plan.hpp"
 #include "tenx/util/atomic_file.hpp"
 #include "tenx/util/error.hpp"
 #include "tenx/util/sha256.hpp"

@@ -13,8 +13,8 @@
 #include "command.hpp"
 #include "common.hpp"
 #include "run_common.hpp"
-#include "tenx/eval/report.hpp"
-#include "tenx/eval/runner.hpp"
+#include "tenx/eval/report/report.hpp"
+#include "tenx/eval/run/runner.hpp"
 #include "tenx/util/error.hpp"
 #include "tenx/util/process.hpp"
 

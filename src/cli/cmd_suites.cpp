@@ -13,6 +13,7 @@
 #include "tenx/suites/suite_io.hpp"
 #include "tenx/suites/validator.hpp"
 #include "tenx/util/error.hpp"
+#include "tenx/util/read_file.hpp"
 
 namespace tenx::cli {
 namespace {
@@ -93,11 +94,13 @@ void run_validate(const SuitesOptions& o) {
   fmt::print("{}: ok ({} tasks, {} items: {})\n", o.name, suite.info.tasks.size(), total, split_counts(suite.info));
 }
 
-std::string file_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+// --check compares bytes; a file missing on either side differs.
+std::optional<std::string> file_bytes(const fs::path& p) {
+  try {
+    return read_file(p);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
 }
 
 void run_build(const SuitesOptions& o) {

@@ -14,8 +14,9 @@
 #include "common.hpp"
 #include "claim_options.hpp"
 #include "run_common.hpp"
-#include "tenx/eval/claim.hpp"
-#include "tenx/eval/plan.hpp"
+#include "tenx/eval/report/claim_report.hpp"
+#include "tenx/eval/stats/claim.hpp"
+#include "tenx/eval/stats/plan.hpp"
 #include "tenx/suites/suite_io.hpp"
 #include "tenx/util/error.hpp"
 

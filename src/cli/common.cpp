@@ -9,6 +9,7 @@
 
 #include "tenx/util/error.hpp"
 #include "tenx/util/process.hpp"
+#include "tenx/util/read_file.hpp"
 
 namespace tenx::cli {
 
@@ -53,9 +54,7 @@ std::vector<int32_t> input_ids(const LoadedModel& m, const std::string& text, co
   }
   std::string content = text;
   if (!file.empty()) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw Error(file, "cannot open the file");
-    content.assign(std::istreambuf_iterator<char>(in), {});
+    content = read_file(file);
   }
   if (!m.tokenizer) throw Error(m.model.file.path, "the model has no tokenizer: use --ids");
   out = m.tokenizer->encode(content, add_bos, parse_special);

@@ -7,7 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "tenx/eval/runner.hpp"
+#include "tenx/eval/run/runner.hpp"
 
 namespace tenx::cli {
 

@@ -1,4 +1,4 @@
-// GGUF metadata -> ModelConfig (../shared/docs/gguf.md §3), and back (set_hparams). Every
+// GGUF metadata -> ModelConfig (docs/gguf-format.md §3), and back (set_hparams). Every
 // {arch}.* key is either read into the description, known not to change the computation, or
 // an error: a file whose computation tenx would silently get wrong must not load.
 #include "tenx/model/config.hpp"
@@ -32,7 +32,7 @@ class KeyReader {
   std::optional<double> real(const std::string& key) { return meta_.get_float(prefix_ + used(key), subject_); }
   std::optional<std::string> str(const std::string& key) { return meta_.get_string(prefix_ + used(key), subject_); }
 
-  // A per-layer hyper-parameter may be an INT32 array of length block_count (gguf.md §3); the
+  // A per-layer hyper-parameter may be an INT32 array of length block_count (docs/gguf-format.md §3); the
   // decoder's KV cache and buffers assume uniform sizes, so all entries must agree.
   int64_t uniform(const std::string& key, int64_t n_layer) {
     const GgufValue* v = meta_.find(prefix_ + used(key));

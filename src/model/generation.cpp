@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "tenx/ops/kernels.hpp"
+#include "tenx/util/rng.hpp"
 #include "tenx/util/error.hpp"
 #include "tenx/util/process.hpp"
 
@@ -41,7 +42,7 @@ std::vector<TokenLogprob> score_tokens(ExecContext& ctx, Decoder& dec, std::span
   return out;
 }
 
-Sampler::Sampler(SamplerOptions o) : opt_(o), state_(o.seed ^ 0x9E3779B97F4A7C15ull) {}
+Sampler::Sampler(SamplerOptions o) : opt_(o), state_(o.seed ^ kGoldenGamma) {}
 
 int32_t Sampler::sample(std::span<const float> logits) {
   const auto V = static_cast<int32_t>(logits.size());
@@ -77,11 +78,8 @@ int32_t Sampler::sample(std::span<const float> logits) {
     sum = std::accumulate(p.begin(), p.begin() + static_cast<std::ptrdiff_t>(n), 0.0);
   }
   // splitmix64: the same sequence on every machine (std distributions are not).
-  state_ += 0x9E3779B97F4A7C15ull;
-  uint64_t z = state_;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
+  state_ += kGoldenGamma;
+  const uint64_t z = splitmix64_mix(state_);
   const double u = static_cast<double>(z >> 11) * 0x1.0p-53 * sum;
   double cum = 0;
   for (size_t i = 0; i < n; ++i) {

@@ -1,4 +1,4 @@
-// GGUF v3 reader (../shared/docs/gguf.md §1). The file is memory-mapped and the
+// GGUF v3 reader (docs/gguf-format.md §1). The file is memory-mapped and the
 // tensors are zero-copy views into the mapping. Every count, length and offset
 // is checked against the bytes that remain BEFORE it is used, so a hostile or
 // truncated file yields a tenx::Error naming the byte offset, never a crash or a

@@ -1,5 +1,5 @@
 // GGUF v3 writer: exactly the layout llama.cpp's strict reader expects
-// (../shared/docs/gguf.md §1): KV pairs in order, tensor infos whose offsets are
+// (docs/gguf-format.md §1): KV pairs in order, tensor infos whose offsets are
 // the running sum of the sizes padded to the alignment, zero padding before the
 // data section and after every tensor. Written to a temporary file beside the
 // target and renamed, so a crash never leaves half a model under the real name

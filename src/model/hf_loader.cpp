@@ -1,4 +1,4 @@
-// Hugging Face directory -> the GGUF representation (../shared/docs/gguf.md §3):
+// Hugging Face directory -> the GGUF representation (docs/gguf-format.md §3):
 // config.json becomes {arch}.* hyper-parameter keys (model/hf_config.hpp reads it,
 // set_hparams writes them), tensors get GGUF names and
 // ggml shapes, llama q/k rows are permuted from HF's rotate-half RoPE layout to

@@ -43,7 +43,7 @@ const json* find_typed(const json& j, std::string_view type_name) {
   return nullptr;
 }
 
-// llama.cpp's pre-tokenizer name for the Split regex (gguf.md §4).
+// llama.cpp's pre-tokenizer name for the Split regex (docs/gguf-format.md §4).
 std::string guess_pre(const json& tok) {
   const json* split = find_typed(member(tok, "pre_tokenizer"), "Split");
   if (!split || !split->contains("pattern") || !(*split)["pattern"].contains("Regex")) return "gpt-2";

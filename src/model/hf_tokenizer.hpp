@@ -1,6 +1,6 @@
 #pragma once
 // Hugging Face tokenizer.json (byte-level BPE) -> tokenizer.ggml.* GGUF keys, as
-// llama.cpp's convert_hf_to_gguf.py writes them (../shared/docs/gguf.md §4).
+// llama.cpp's convert_hf_to_gguf.py writes them (docs/gguf-format.md §4).
 #include <cstdint>
 #include <string>
 

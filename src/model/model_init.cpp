@@ -15,6 +15,7 @@
 #include "tenx/model/config.hpp"
 #include "tenx/model/quantize_model.hpp"
 #include "tenx/util/error.hpp"
+#include "tenx/util/rng.hpp"
 
 namespace tenx {
 namespace {
@@ -38,19 +39,6 @@ constexpr std::string_view kEnglish =
     "of the country. Water boils at one hundred degrees at sea level, and it freezes at zero. She opened the "
     "window, looked at the rain, and decided that this was a good day to stay at home and write letters to "
     "her friends.";
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
-  return h;
-}
 
 // Standard normal samples: Box-Muller over 53-bit uniforms from mt19937_64.
 class Gaussian {
@@ -343,7 +331,7 @@ ModelFile make_random_model(const ModelInitSpec& spec) {
     v.n_dims = static_cast<int>(sp.ne.size());
     for (size_t d = 0; d < sp.ne.size(); ++d) v.ne[d] = sp.ne[d];
     auto& data = buffers->emplace_back(static_cast<size_t>(v.elements()));
-    Gaussian g(splitmix64(s.seed ^ splitmix64(fnv1a(sp.name))));
+    Gaussian g(splitmix64(s.seed ^ splitmix64(fnv1a64(sp.name))));
     const double fan_in_scale = s.init_scale / std::sqrt(static_cast<double>(v.ne[0]));
     for (float& x : data) {
       const double z = g.next();

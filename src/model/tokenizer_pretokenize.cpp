@@ -1,4 +1,4 @@
-// Pre-tokenizers of the gpt2 vocabularies: the regexes of ../shared/docs/gguf.md §4
+// Pre-tokenizers of the gpt2 vocabularies: the regexes of docs/gguf-format.md §4
 // written out by hand as llama.cpp's unicode.cpp does (unicode_regex_split_custom_*),
 // so the words agree with llama.cpp exactly and no regex engine runs per token.
 // Each splitter takes the current word boundaries ("chunks", lengths in code points)

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "ops/kernel_contract.hpp"
-#include "ops/simd_kernels.hpp"
+#include "tenx/ops/kernel_contract.hpp"
+#include "tenx/ops/simd_kernels.hpp"
 #include "tenx/ops/quant.hpp"
 #include "tenx/tensor/half.hpp"
 
@@ -339,19 +339,8 @@ void add_inplace(ExecContext& ctx, float* y, const float* x, int64_t n) {
 
 void rmsnorm(ExecContext& ctx, float* y, const float* x, const float* weight, int64_t T, int64_t C,
              float eps) {
-  for (int64_t t = 0; t < T; ++t) {
-    const float* xr = x + t * C;
-    float* yr = y + t * C;
-    // Sum of squares in double like ggml (four chains for speed).
-    double s[4] = {0, 0, 0, 0};
-    int64_t i = 0;
-    for (; i + 4 <= C; i += 4)
-      for (int l = 0; l < 4; ++l) s[l] += static_cast<double>(xr[i + l]) * xr[i + l];
-    for (; i < C; ++i) s[0] += static_cast<double>(xr[i]) * xr[i];
-    const float mean = static_cast<float>(((s[0] + s[1]) + (s[2] + s[3])) / static_cast<double>(C));
-    const float scale = 1.0f / std::sqrt(mean + eps);
-    for (int64_t j = 0; j < C; ++j) yr[j] = (xr[j] * scale) * weight[j];
-  }
+  const simd::Kernels& k = simd::kernels_for(simd::best_isa());
+  for (int64_t t = 0; t < T; ++t) k.rmsnorm_row(y + t * C, x + t * C, weight, C, eps);
   kc::count_other(ctx, flop_cost::kRmsNorm, T * C);
 }
 

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "ops/simd_kernels.hpp"
+#include "tenx/ops/simd_kernels.hpp"
 
 namespace tenx::simd {
 

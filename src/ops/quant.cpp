@@ -1,4 +1,4 @@
-// Quantization blocks (layouts: ../shared/docs/gguf.md §2). The dequantizers
+// Quantization blocks (layouts: docs/gguf-format.md §2). The dequantizers
 // follow ggml's dequantize_row_* statement by statement, including the order of
 // the float operations (d*sc first, then *q, then -m), so the values are
 // bit-identical to llama.cpp's. The quantizers are ggml's *_ref versions.

@@ -1,5 +1,5 @@
 // ggml's K-quant quantizers (quantize_row_q4_K_ref, quantize_row_q6_K_ref),
-// split from quant.cpp. The layouts: ../shared/docs/gguf.md §2.
+// split from quant.cpp. The layouts: docs/gguf-format.md §2.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

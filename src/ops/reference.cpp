@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "ops/kernel_contract.hpp"
+#include "tenx/ops/kernel_contract.hpp"
 #include "ops/quant_blocks.hpp"
 #include "tenx/ops/quant.hpp"
 #include "tenx/tensor/half.hpp"

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "ops/simd_kernels.hpp"
+#include "tenx/ops/simd_kernels.hpp"
 #include "tenx/ops/quant.hpp"
 #include "tenx/tensor/half.hpp"
 
@@ -132,7 +132,7 @@ const Kernels& avx2_kernels() {
   static const Kernels k{Isa::Avx2,           "avx2",        avx2::gemv,          avx2::gemm,
                          avx2::dequantize_rows, avx2::attend, avx2::silu_mul,      "avx2",
                          avx2::kQ8Group,        avx2::quantize_q8_act, avx2::gemv_q8, avx2::pack_q8,
-                         avx2::gemm_q8,         avx2::quantize_q8k_act, avx2::gemv_qk};
+                         avx2::gemm_q8,         avx2::quantize_q8k_act, avx2::gemv_qk, avx2::rmsnorm_row};
   return k;
 }
 }  // namespace tenx::simd

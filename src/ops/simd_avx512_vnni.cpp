@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "ops/simd_kernels.hpp"
+#include "tenx/ops/simd_kernels.hpp"
 #include "tenx/ops/quant.hpp"
 #include "tenx/tensor/half.hpp"
 
@@ -99,7 +99,7 @@ const Kernels& avx512_vnni_kernels() {
   static const Kernels k{Isa::Avx512, "avx512",        v::gemv,      v::gemm,         v::dequantize_rows,
                          v::attend,   v::silu_mul,     "avx512-vnni", v::kQ8Group,   v::quantize_q8_act,
                          v::gemv_q8,  v::pack_q8,      v::gemm_q8,    v::quantize_q8k_act,
-                         v::gemv_qk};
+                         v::gemv_qk, v::rmsnorm_row};
   return k;
 }
 }  // namespace tenx::simd

@@ -462,6 +462,28 @@ void silu_mul(float* gate, const float* up, int64_t n) {
   }
 }
 
+// RMSNorm of one row: the squares x·x in float lanes (as ggml forms them), widened to double
+// lanes and summed there (a float sum loses digits over 4096-wide rows); then one float scale.
+void rmsnorm_row(float* y, const float* x, const float* w, int64_t C, float eps) {
+  typedef double vd __attribute__((vector_size(2 * TENX_VF_BYTES)));  // kW doubles
+  vd acc0 = {}, acc1 = {};
+  int64_t i = 0;
+  for (; i + 2 * kW <= C; i += 2 * kW) {
+    const vf a = loadu(x + i), b = loadu(x + i + kW);
+    acc0 += __builtin_convertvector(a * a, vd);
+    acc1 += __builtin_convertvector(b * b, vd);
+  }
+  acc0 += acc1;
+  double sum = 0.0;
+  for (int l = 0; l < kW; ++l) sum += acc0[l];
+  for (; i < C; ++i) sum += static_cast<double>(x[i] * x[i]);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(sum / static_cast<double>(C)) + eps);
+  const vf vscale = splat(scale);
+  int64_t j = 0;
+  for (; j + kW <= C; j += kW) storeu(y + j, loadu(x + j) * vscale * loadu(w + j));
+  for (; j < C; ++j) y[j] = (x[j] * scale) * w[j];
+}
+
 // s[0..n) = exp(s - max(s)) in place; returns the sum.
 float softmax_numerators(float* s, int64_t n) {
   vf mv = splat(-__builtin_inff());

@@ -8,6 +8,7 @@
 
 #include "tenx/util/atomic_file.hpp"
 #include "tenx/util/error.hpp"
+#include "tenx/util/read_file.hpp"
 #include "tenx/util/sha256.hpp"
 
 namespace tenx::remote {
@@ -36,13 +37,7 @@ fs::path ResponseCache::meta_path(const std::string& key) const {
 std::optional<CachedResponse> ResponseCache::get(const std::string& key) const {
   const fs::path body = body_path(key);
   if (!fs::exists(body)) return std::nullopt;
-  auto read = [](const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) throw Error(p.string(), "cannot read the cached response");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
+  auto read = [](const fs::path& p) { return read_file(p, "the cached response"); };
   CachedResponse c;
   c.body = read(body);
   const fs::path meta = meta_path(key);

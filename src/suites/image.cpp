@@ -17,17 +17,10 @@
 
 #include "tenx/suites/suite_io.hpp"
 #include "tenx/util/error.hpp"
+#include "tenx/util/read_file.hpp"
 
 namespace tenx::suites {
 namespace {
-
-std::string read_bytes(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(file.string(), "cannot open image file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Largest side accepted, as image_problem checks it; tested before any pixel memory is taken, so a
 // header claiming 2^20 x 2^20 pixels is refused instead of allocated.
@@ -136,7 +129,7 @@ Image decode_pnm(const std::string& bytes, const std::filesystem::path& file) {
 }  // namespace
 
 Image decode_image_file(const std::filesystem::path& file) {
-  std::string bytes = read_bytes(file);
+  std::string bytes = read_file(file, "the image file");
   if (bytes.size() >= 8 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0) return decode_png(bytes, file);
   if (bytes.size() >= 2 && bytes[0] == 'P') return decode_pnm(bytes, file);
   throw Error(file.string(), "unknown image format (PNG, PGM or PPM expected)");

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "tenx/util/error.hpp"
+#include "tenx/util/read_file.hpp"
 
 namespace tenx::suites {
 namespace {
@@ -112,12 +113,9 @@ std::string gunzip(const std::string& bytes, const std::string& subject) {
 }
 
 std::string read_raw_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(file.string(), "cannot open raw data file (see data/raw/README.md)");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (file.extension() == ".gz") return gunzip(ss.str(), file.string());
-  return ss.str();
+  std::string bytes = read_file(file, "the raw data file (see data/raw/README.md)");
+  if (file.extension() == ".gz") return gunzip(bytes, file.string());
+  return bytes;
 }
 
 std::vector<DigitImage> read_digits(const std::filesystem::path& raw_dir) {

@@ -13,6 +13,7 @@
 #include "tenx/suites/validator.hpp"
 #include "tenx/suites/agentic.hpp"
 #include "tenx/util/error.hpp"
+#include "tenx/util/read_file.hpp"
 #include "tenx/util/sha256.hpp"
 
 namespace tenx::suites {
@@ -24,12 +25,13 @@ std::string Problem::to_string() const {
 
 namespace {
 
-std::optional<std::string> read_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+// The validator lists problems instead of throwing: a file it cannot read is one problem.
+std::optional<std::string> read_if_readable(const std::filesystem::path& file) {
+  try {
+    return read_file(file);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
 }
 
 // nlohmann's parse_error text without its "[json.exception.parse_error.101] " prefix.
@@ -51,7 +53,7 @@ struct Scan {
 void scan_split(Scan& scan, const SplitInfo& split, std::set<std::string>& seen_ids) {
   const std::filesystem::path file = scan.dir / split.file;
   const std::string shown = file.string();
-  auto bytes = read_file(file);
+  auto bytes = read_if_readable(file);
   if (!bytes) {
     scan.problems.push_back({shown, 0, "", "cannot read split file"});
     return;
@@ -112,7 +114,7 @@ Scan scan_suite(const std::filesystem::path& path, bool stop_at_first) {
     scan.problems.push_back({scan.dir.string(), 0, "", "not a suite folder (no such directory)"});
     return scan;
   }
-  auto bytes = read_file(info_file);
+  auto bytes = read_if_readable(info_file);
   if (!bytes) {
     scan.problems.push_back({info_file.string(), 0, "", "missing: a suite folder needs suite.json"});
     return scan;
@@ -233,8 +235,8 @@ Suite load_suite(const std::filesystem::path& dir) {
 
 SuiteInfo load_suite_info(const std::filesystem::path& dir) {
   const std::filesystem::path file = (dir.filename() == "suite.json" ? dir.parent_path() : dir) / "suite.json";
-  auto bytes = read_file(file);
-  if (!bytes) throw Error(file.string(), "cannot read suite.json");
+  const std::string bytes_read = read_file(file, "suite.json");
+  const std::string* bytes = &bytes_read;
   Json j;
   try {
     j = Json::parse(*bytes);

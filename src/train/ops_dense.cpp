@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "ops/kernel_contract.hpp"
+#include "tenx/ops/kernel_contract.hpp"
 #include "loops.hpp"
 #include "tenx/train/ops.hpp"
 

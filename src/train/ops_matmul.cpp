@@ -22,7 +22,7 @@
 #include <immintrin.h>
 #endif
 
-#include "ops/simd_kernels.hpp"
+#include "tenx/ops/simd_kernels.hpp"
 #include "loops.hpp"
 #include "tenx/train/ops.hpp"
 

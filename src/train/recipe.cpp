@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "tenx/util/error.hpp"
+#include "tenx/util/read_file.hpp"
 #include "tenx/util/sha256.hpp"
 
 namespace tenx::train {
@@ -197,11 +198,7 @@ Recipe parse_recipe(const std::string& text, const std::string& path) {
 }
 
 Recipe load_recipe(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path, "cannot open the recipe");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_recipe(ss.str(), path);
+  return parse_recipe(read_file(path, "the recipe"), path);
 }
 
 }  // namespace tenx::train

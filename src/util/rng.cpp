@@ -6,16 +6,9 @@
 namespace tenx {
 
 Rng Rng::derive(std::uint64_t seed, std::string_view label) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64
-  for (unsigned char ch : label) {
-    h ^= ch;
-    h *= 0x100000001b3ULL;
-  }
-  // splitmix64 finaliser of the combination, so nearby seeds/labels give unrelated streams
-  std::uint64_t z = seed ^ (h + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2));
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return Rng(z ^ (z >> 31));
+  // The mix of the combination, so nearby seeds/labels give unrelated streams.
+  const std::uint64_t h = fnv1a64(label);
+  return Rng(splitmix64_mix(seed ^ (h + kGoldenGamma + (seed << 6) + (seed >> 2))));
 }
 
 std::uint64_t Rng::below(std::uint64_t n) {

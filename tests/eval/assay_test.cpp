@@ -6,8 +6,9 @@
 #include <cmath>
 
 #include "eval/run_fixture.hpp"
-#include "tenx/eval/assay.hpp"
-#include "tenx/eval/claim.hpp"
+#include "tenx/eval/report/claim_report.hpp"
+#include "tenx/eval/stats/assay.hpp"
+#include "tenx/eval/stats/claim.hpp"
 #include "tenx/util/error.hpp"
 
 namespace tenx::eval {

@@ -1,6 +1,6 @@
 // Bootstrap: determinism under a seed, agreement with normal theory on large samples, and the
 // pairing and stratification properties that follow from how resamples are drawn.
-#include "tenx/eval/bootstrap.hpp"
+#include "tenx/eval/stats/bootstrap.hpp"
 
 #include <algorithm>
 #include <cmath>

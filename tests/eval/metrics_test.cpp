@@ -1,6 +1,6 @@
 // The metrics layer on constructed runs: every expected value is computed by hand or taken from a
 // published table (Wilson intervals: Newcombe 1998, Table I; percentiles: numpy 'linear').
-#include "tenx/eval/metrics.hpp"
+#include "tenx/eval/report/metrics.hpp"
 
 #include <gtest/gtest.h>
 

@@ -15,7 +15,7 @@
 #include "eval/child_process.hpp"
 #include "runner_fixtures.hpp"
 #include "soak/soak_check.hpp"
-#include "tenx/eval/runner.hpp"
+#include "tenx/eval/run/runner.hpp"
 #include "tenx/util/sha256.hpp"
 
 namespace tenx::eval {

@@ -1,5 +1,5 @@
 // Pareto front and iso-accuracy ratio on hand-made points whose answers are worked out below.
-#include "tenx/eval/pareto.hpp"
+#include "tenx/eval/stats/pareto.hpp"
 
 #include <cmath>
 #include <vector>

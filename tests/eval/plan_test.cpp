@@ -1,6 +1,6 @@
 // The analysis plan file (plan.hpp): what to_json writes plan_from_json reads back, defaults for
 // absent fields, and errors that name the field.
-#include "tenx/eval/plan.hpp"
+#include "tenx/eval/stats/plan.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 // The report folder: report.json validates against docs/report.schema.json (python3-jsonschema,
 // an independent validator), items.csv parses back with an RFC 4180 reader, every file is
 // written atomically and a failed write names the file and leaves no temporary file behind.
-#include "tenx/eval/report.hpp"
-#include "tenx/eval/report_view.hpp"
+#include "tenx/eval/report/report.hpp"
+#include "tenx/eval/report/report_view.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -13,7 +13,8 @@
 #include <sstream>
 
 #include "eval/run_fixture.hpp"
-#include "tenx/eval/claim.hpp"
+#include "tenx/eval/report/claim_report.hpp"
+#include "tenx/eval/stats/claim.hpp"
 #include "tenx/util/error.hpp"
 
 namespace tenx::eval {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tenx/eval/runner.hpp"
+#include "tenx/eval/run/runner.hpp"
 
 namespace tenx::eval::testing {
 

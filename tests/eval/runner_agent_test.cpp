@@ -8,7 +8,7 @@
 #include <set>
 
 #include "runner_fixtures.hpp"
-#include "tenx/eval/item_runner.hpp"
+#include "tenx/eval/run/item_runner.hpp"
 #include "tenx/model/model.hpp"
 #include "tenx/suites/agentic.hpp"
 #include "tenx/suites/suite_io.hpp"

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "runner_fixtures.hpp"
-#include "tenx/eval/item_runner.hpp"
+#include "tenx/eval/run/item_runner.hpp"
 #include "tenx/model/generation.hpp"
 #include "tenx/model/model.hpp"
 #include "tenx/ops/kernels.hpp"

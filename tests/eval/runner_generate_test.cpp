@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "runner_fixtures.hpp"
-#include "tenx/eval/item_runner.hpp"
+#include "tenx/eval/run/item_runner.hpp"
 #include "tenx/model/generation.hpp"
 #include "tenx/model/model.hpp"
 #include "tenx/suites/answer.hpp"

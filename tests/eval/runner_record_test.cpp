@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "tenx/eval/record.hpp"
+#include "tenx/eval/run/record.hpp"
 #include "tenx/util/error.hpp"
 
 namespace tenx::eval {

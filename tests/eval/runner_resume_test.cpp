@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "runner_fixtures.hpp"
-#include "tenx/eval/runner.hpp"
+#include "tenx/eval/run/runner.hpp"
 #include "tenx/util/error.hpp"
 
 namespace tenx::eval {

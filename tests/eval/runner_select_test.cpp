@@ -6,8 +6,8 @@
 #include <set>
 
 #include "runner_fixtures.hpp"
-#include "tenx/eval/item_runner.hpp"
-#include "tenx/eval/runner.hpp"
+#include "tenx/eval/run/item_runner.hpp"
+#include "tenx/eval/run/runner.hpp"
 #include "tenx/suites/suite_io.hpp"
 
 namespace tenx::eval {

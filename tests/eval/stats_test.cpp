@@ -1,5 +1,5 @@
 // Statistics against published values; each expected value names its source.
-#include "tenx/eval/stats.hpp"
+#include "tenx/eval/stats/stats.hpp"
 
 #include <cmath>
 #include <vector>

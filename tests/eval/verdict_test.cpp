@@ -1,5 +1,5 @@
 // Verdict logic on constructed data: each case states why its outcome is the right one.
-#include "tenx/eval/verdict.hpp"
+#include "tenx/eval/stats/verdict.hpp"
 
 #include <cmath>
 #include <vector>

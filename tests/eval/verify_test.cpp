@@ -8,7 +8,8 @@
 #include <sstream>
 
 #include "eval/run_fixture.hpp"
-#include "tenx/eval/claim.hpp"
+#include "tenx/eval/report/claim_report.hpp"
+#include "tenx/eval/stats/claim.hpp"
 #include "tenx/util/error.hpp"
 
 namespace tenx::eval {

@@ -4,7 +4,7 @@
 // model description, the other records a resumed run trusts.
 #include "eval/runner_internal.hpp"
 #include "fuzz_support.hpp"
-#include "tenx/eval/record.hpp"
+#include "tenx/eval/run/record.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text = tenx_fuzz::as_view(data, size);

@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "fuzz_support.hpp"
-#include "tenx/eval/plan.hpp"
+#include "tenx/eval/stats/plan.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto j = tenx::eval::Json::parse(tenx_fuzz::as_view(data, size), nullptr, false);

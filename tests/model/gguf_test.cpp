@@ -37,7 +37,7 @@ TEST(GgufWriter, ByteLayoutMatchesHandBuiltFile) {
   write_gguf(dir.file("x.gguf"), meta,
              {view_of("a", DType::F32, {3}, abytes), view_of("b", DType::F16, {2, 2}, bbytes)});
 
-  // gguf.md §1: offsets are the running sum of sizes padded to 32, zero padding.
+  // docs/gguf-format.md §1: offsets are the running sum of sizes padded to 32, zero padding.
   GgufBytes want;
   want.header(2, 1).kv_str("general.architecture", "llama");
   want.tensor("a", {3}, 0, 0).tensor("b", {2, 2}, 1, 32).align(32);

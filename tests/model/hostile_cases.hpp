@@ -1,5 +1,5 @@
 #pragma once
-// Hand-crafted hostile model files: each is one violation of gguf.md §1 (or of
+// Hand-crafted hostile model files: each is one violation of docs/gguf-format.md §1 (or of
 // the safetensors format) and the words the resulting tenx::Error must contain.
 // The same table generates the committed corpus in tests/model/corpus/.
 #include <cstring>

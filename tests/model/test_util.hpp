@@ -51,7 +51,7 @@ inline std::string read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// Little-endian GGUF bytes, field by field (gguf.md §1), with no validation: the
+// Little-endian GGUF bytes, field by field (docs/gguf-format.md §1), with no validation: the
 // point is to build files a writer would never produce.
 struct GgufBytes {
   std::string b;

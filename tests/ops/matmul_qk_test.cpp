@@ -14,7 +14,7 @@
 #include <random>
 #include <vector>
 
-#include "../../src/ops/simd_kernels.hpp"
+#include "tenx/ops/simd_kernels.hpp"
 #include "ops/ops_test_util.hpp"
 #include "tenx/ops/kernels.hpp"
 #include "tenx/ops/reference.hpp"
@@ -35,7 +35,7 @@ float half_at(const uint8_t* p) {
   return f16_to_f32(h);
 }
 
-// Super-block sb of row r, read plainly from the layouts of ../shared/docs/gguf.md:
+// Super-block sb of row r, read plainly from the layouts of docs/gguf-format.md §2:
 // the 256 small integers (Q4_K: nibble 0..15, Q6_K: 6-bit value - 32), the scale of
 // each 16-element sub-block (Q4_K: d·sc, Q6_K: d·sc) and the min of each (Q4_K:
 // dmin·m, Q6_K: 0), so that weight e = scale[e/16]·q[e] - min[e/16].

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "../../src/ops/simd_kernels.hpp"
+#include "tenx/ops/simd_kernels.hpp"
 #include "ops/ops_test_util.hpp"
 #include "tenx/ops/kernels.hpp"
 #include "tenx/ops/reference.hpp"

@@ -34,7 +34,7 @@ struct Grid {
   float level(int k) const { return step * static_cast<float>(k + first) - offset; }
 };
 
-// The grids of one super-block, decoded from the byte layout of ../shared/docs/gguf.md §2.
+// The grids of one super-block, decoded from the byte layout of docs/gguf-format.md §2.
 std::vector<Grid> grids_of(DType t, const uint8_t* block) {
   std::vector<Grid> g;
   if (t == DType::Q4_K) {  // 8 sub-blocks of 32; 6-bit scale and min packed in 12 bytes

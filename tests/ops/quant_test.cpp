@@ -1,5 +1,5 @@
 // Quantization blocks against hand-built blocks whose values were worked out
-// by hand from the layouts in ../shared/docs/gguf.md §2 (not from the code).
+// by hand from the layouts in docs/gguf-format.md §2 (not from the code).
 #include "tenx/ops/quant.hpp"
 
 #include <gtest/gtest.h>

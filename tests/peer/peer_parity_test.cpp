@@ -161,7 +161,7 @@ TEST(PeerParity, Gemma3SlidingWindowAgrees) {
 }
 
 // #14 asks for a file tenx did not write: this qwen3 GGUF is laid out byte by byte here (keys,
-// tensor infos, 32-byte aligned F32 data; gguf.md §1), not by tenx's writer, with a tied output,
+// tensor infos, 32-byte aligned F32 data; docs/gguf-format.md §1), not by tenx's writer, with a tied output,
 // head size 40 (key_length, while 96 / 4 = 24) and a rope base of 1e6. The vocabulary's strings
 // come from tenx's byte-level vocabulary (llama.cpp needs merges); everything else is the test's.
 std::string handmade_qwen3_gguf(int vocab_size, uint32_t seed) {

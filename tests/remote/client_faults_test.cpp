@@ -6,7 +6,7 @@
 #include <mutex>
 
 #include "fake_server.hpp"
-#include "tenx/eval/remote_item_runner.hpp"
+#include "tenx/eval/run/remote_item_runner.hpp"
 #include "tenx/remote/client.hpp"
 #include "tenx/util/error.hpp"
 

@@ -10,7 +10,7 @@
 
 #include "../eval/runner_fixtures.hpp"
 #include "server_process.hpp"
-#include "tenx/eval/runner.hpp"
+#include "tenx/eval/run/runner.hpp"
 #include "tenx/util/error.hpp"
 
 namespace tenx::eval {

@@ -7,9 +7,9 @@
 
 #include "../eval/runner_fixtures.hpp"
 #include "fake_server.hpp"
-#include "tenx/eval/remote_item_runner.hpp"
-#include "tenx/eval/report.hpp"
-#include "tenx/eval/runner.hpp"
+#include "tenx/eval/run/remote_item_runner.hpp"
+#include "tenx/eval/report/report.hpp"
+#include "tenx/eval/run/runner.hpp"
 #include "tenx/remote/arch.hpp"
 #include "tenx/suites/suite_io.hpp"
 #include "tenx/util/error.hpp"

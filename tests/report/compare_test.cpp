@@ -1,7 +1,7 @@
 // `tenx compare`, the CI gate, on constructed reports: a clear regression fails (exit 1), a
 // noise-level change passes (0), a significant change inside the threshold passes, bad input is
 // exit 2 with the file named. Expected p-values are computed here from their definitions.
-#include "tenx/eval/compare.hpp"
+#include "tenx/eval/report/compare.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // `tenx frontier` on constructed reports: pooled accuracies, FLOPs per item, the Pareto front and
 // the iso-accuracy ratio, each worked out by hand below (not through pareto.hpp).
-#include "tenx/eval/frontier.hpp"
+#include "tenx/eval/report/frontier.hpp"
 
 #include <gtest/gtest.h>
 

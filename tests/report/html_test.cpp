@@ -12,7 +12,7 @@
 
 #include "cli/run_cli.hpp"
 #include "report/report_fixture.hpp"
-#include "tenx/eval/report_html.hpp"
+#include "tenx/eval/report/report_html.hpp"
 
 namespace tenx::eval {
 namespace {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "tenx/eval/record.hpp"
-#include "tenx/eval/stats.hpp"
+#include "tenx/eval/run/record.hpp"
+#include "tenx/eval/stats/stats.hpp"
 
 namespace tenx::test {
 

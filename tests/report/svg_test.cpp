@@ -7,8 +7,8 @@
 #include <fstream>
 
 #include "cli/run_cli.hpp"
-#include "tenx/eval/svg.hpp"
-#include "tenx/eval/svg_plot.hpp"
+#include "tenx/eval/report/svg.hpp"
+#include "tenx/eval/report/svg_plot.hpp"
 
 namespace tenx::eval {
 namespace {

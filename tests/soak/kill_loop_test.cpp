@@ -5,7 +5,7 @@
 
 #include "eval/child_process.hpp"
 #include "eval/runner_fixtures.hpp"
-#include "tenx/eval/runner.hpp"
+#include "tenx/eval/run/runner.hpp"
 
 namespace tenx::soak {
 namespace {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "tenx/eval/runner.hpp"
+#include "tenx/eval/run/runner.hpp"
 #include "tenx/util/sha256.hpp"
 
 namespace tenx::soak {

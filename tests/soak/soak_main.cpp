@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "soak/soak_check.hpp"
-#include "tenx/eval/report.hpp"
-#include "tenx/eval/runner.hpp"
+#include "tenx/eval/report/report.hpp"
+#include "tenx/eval/run/runner.hpp"
 #include "tenx/util/error.hpp"
 #include "tenx/util/process.hpp"
 

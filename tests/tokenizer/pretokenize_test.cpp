@@ -1,10 +1,10 @@
 // The hand-written pre-tokenizers against the regexes they stand for
-// (../shared/docs/gguf.md §4): expected words worked out by hand from the regex
+// (docs/gguf-format.md §4): expected words worked out by hand from the regex
 // semantics (leftmost alternative, greedy, (?!\S) backing off one space).
 #include <gtest/gtest.h>
 
-#include "../src/model/tokenizer_impl.hpp"
-#include "../src/model/tokenizer_unicode.hpp"
+#include "model/tokenizer_impl.hpp"
+#include "model/tokenizer_unicode.hpp"
 
 namespace {
 

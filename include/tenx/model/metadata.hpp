@@ -1,5 +1,5 @@
 #pragma once
-// GGUF key/value metadata (../shared/docs/gguf.md §1), kept in file order with
+// GGUF key/value metadata (docs/gguf-format.md §1), kept in file order with
 // the exact value types, so a file read and written back is the same.
 #include <cstdint>
 #include <optional>

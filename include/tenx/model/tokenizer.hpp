@@ -1,6 +1,6 @@
 #pragma once
 // Text <-> token ids for the two GGUF tokenizer families tenx runs
-// (../shared/docs/gguf.md §4), bit-exact with llama.cpp's llama-vocab.cpp:
+// (docs/gguf-format.md §4), bit-exact with llama.cpp's llama-vocab.cpp:
 //  - `gpt2`:  byte-level BPE (GPT-2 byte -> unicode mapping, merges by rank) after a
 //             hand-written pre-tokenizer chosen by `tokenizer.ggml.pre` (gpt-2,
 //             llama3 family with ignore_merges, qwen2, smollm/starcoder, default).

@@ -1,6 +1,12 @@
 #pragma once
 // The one execution context passed down through every layer: the thread pool,
-// the compute counters and the current phase. No globals anywhere in tenx.
+// the compute counters and the current phase. The library keeps no global mutable
+// state (only constant tables): what a kernel changes lives here or in the objects
+// passed to it, so two contexts never share counters or threads. The deliberate
+// exception is the CLI front end (src/cli/main.cpp): each cmd_*.cpp adds itself to
+// a function-local static command registry during static initialisation, so a new
+// subcommand touches one file; main() sorts and reads it before parsing arguments,
+// and the exit_code() static beside it carries a command's outcome to main().
 #include "tenx/ops/counters.hpp"
 #include "tenx/ops/thread_pool.hpp"
 

@@ -1,5 +1,5 @@
 #pragma once
-// Compute accounting: every kernel adds what it did here (../shared/docs/flops.md).
+// Compute accounting: every kernel adds what it did here (docs/flops.md).
 // Convention: one multiply-add = 2 FLOPs. Per-element costs of the small ops
 // ("other" class) are the constants below, so totals can be reproduced by hand.
 #include <cstdint>

@@ -1,6 +1,6 @@
 #pragma once
 // Quantization blocks: dequantization bit-exact with the layouts in
-// ../shared/docs/gguf.md §2, and the reference quantizers of ggml.
+// docs/gguf-format.md §2, and the reference quantizers of ggml.
 // n must be a multiple of the type's block size.
 #include <cstdint>
 

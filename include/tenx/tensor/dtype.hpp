@@ -1,5 +1,5 @@
 #pragma once
-// Storage types of tensor data, numbered as ggml_type (../shared/docs/gguf.md §2).
+// Storage types of tensor data, numbered as ggml_type (docs/gguf-format.md §2).
 #include <cstdint>
 #include <optional>
 #include <string_view>

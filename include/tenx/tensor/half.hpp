@@ -1,6 +1,6 @@
 #pragma once
 // IEEE binary16 and bfloat16 <-> float conversions, bit-exact with ggml's
-// reference (round to nearest even; bf16 NaN keeps quiet bit 64, gguf.md §2).
+// reference (round to nearest even; bf16 NaN keeps quiet bit 64, docs/gguf-format.md §2).
 #include <cstdint>
 #include <cstring>
 

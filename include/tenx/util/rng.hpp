@@ -11,6 +11,22 @@
 
 namespace tenx {
 
+// The hashes behind every seed derivation of tenx (written once here; model_init, the sampler
+// and Rng::derive use them). FNV-1a (64-bit) of bytes; splitmix64's output mix of a state
+// (Steele, Lea and Flood 2014), and splitmix64's step: the mix of x + the golden-ratio increment.
+inline std::uint64_t fnv1a64(std::string_view bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+inline constexpr std::uint64_t kGoldenGamma = 0x9e3779b97f4a7c15ULL;
+inline std::uint64_t splitmix64_mix(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+inline std::uint64_t splitmix64(std::uint64_t x) { return splitmix64_mix(x + kGoldenGamma); }
+
 class Rng {
  public:
   explicit Rng(std::uint64_t seed) : engine_(seed) {}

@@ -1,0 +1,148 @@
+#pragma once
+// What an evaluation run records: one ItemRecord per model × item (the journal's lines and the rows
+// of items.csv), one ModelInfo per model (file, sizes, memory, training compute) and the run's
+// manifest (what was asked: suites, split, item selection, seeds, environment). Everything a report,
+// a verdict, `tenx compare` or `tenx frontier` needs is derived from these, so a finished run folder
+// can be re-read without the models.
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tenx::eval {
+
+using Json = nlohmann::ordered_json;
+
+// Version of the journal / run.json layout; readers refuse other majors.
+inline constexpr int kRecordFormat = 1;
+// Version of report.json: 2 adds assay sensitivity, blind controls, margin readings and the plan
+// to "verdict" (#16). Readers (report_view, tenx compare) accept kMinReportFormat..kReportFormat.
+inline constexpr int kReportFormat = 2;
+inline constexpr int kMinReportFormat = 1;
+
+struct ItemRecord {
+  std::string model;   // the NAME of --model NAME=PATH
+  std::string suite;   // suite name
+  std::string item;    // item id (unique within the suite)
+  std::string task;
+  std::string type;    // "choice", "generate", "agent"
+  bool applicable = true;  // false: an image item on a model without a projector (N/A, not zero)
+  std::string error;       // non-empty: the item could not be run (e.g. prompt longer than the context)
+
+  // Scores. `correct` is acc (choice), the match (generate) or success (agent); `score` is the
+  // metric value in [0, 1] used by the statistics (1/0 for those; partial credit reserved).
+  bool correct = false;
+  bool correct_norm = false;  // choice: acc_norm (log-likelihood per continuation byte)
+  double score = 0.0;
+
+  // choice
+  std::vector<double> loglik;         // sum log p of each continuation given the context
+  std::vector<int64_t> choice_bytes;  // UTF-8 bytes of each continuation (acc_norm)
+  int predicted = -1;                 // argmax of loglik
+  int gold = -1;
+
+  // generate / agent: what the model wrote (agent: the whole transcript after the prompt)
+  std::string output;
+
+  // agent
+  int steps = 0;            // model turns
+  int calls = 0;            // tool calls written
+  int valid_calls = 0;      // of those, parsed strictly and accepted by the environment
+  double call_match = 0.0;  // share of gold calls made (exactly, per docs/tool-calls.md)
+  std::string stop_reason;  // "answer", "max_steps", "token_budget", "invalid", "context"
+
+  // Compute, counted by the core for this item (docs/flops.md).
+  int64_t tokens_in = 0;    // tokens run through the model as input (prefill)
+  int64_t tokens_out = 0;   // tokens generated (decode)
+  uint64_t flops = 0;       // counted FLOPs actually spent
+  uint64_t flops_naive = 0; // what a naive run would spend (choice: context recomputed per choice)
+  uint64_t bytes_read = 0;  // weight + KV bytes read
+  int64_t image_positions = 0;
+
+  // Time (seconds, steady clock, this process).
+  double seconds = 0.0;             // wall time of the item
+  double time_to_first_token = 0.0; // generate/agent: start to first generated token; choice: 0
+  double decode_seconds_per_token = 0.0;  // mean over generated tokens after the first (0 if none)
+};
+
+Json to_json(const ItemRecord& r);
+// Throws tenx::Error("SUBJECT: field: problem") on a missing or mistyped field.
+ItemRecord item_record_from_json(const Json& j, const std::string& subject);
+
+struct ModelInfo {
+  std::string name;
+  std::string path;
+  std::string sha256;            // of the model file (GGUF) or of config.json+weights (HF dir)
+  std::string projector_path;    // empty: no projector (image items are N/A)
+  std::string projector_sha256;
+  std::string architecture;      // "llama", "qwen2"
+  int64_t n_params = 0;
+  int64_t n_embd = 0, n_layer = 0, n_head = 0, n_head_kv = 0, n_ff = 0, n_vocab = 0, n_ctx = 0;
+  std::map<std::string, uint64_t> weight_bytes_by_type;  // "F32" -> bytes, ...
+  uint64_t weight_bytes = 0;
+  uint64_t kv_bytes_peak = 0;
+  uint64_t working_bytes = 0;
+  uint64_t peak_rss_bytes = 0;   // process peak RSS after this model's run
+  // Analytic forward FLOPs per token at position 0 (the figure `tenx inspect` prints).
+  uint64_t flops_per_token = 0;
+  // Training compute from tenx.training.* (absent: unknown). estimated = only 6·N·D is known.
+  std::optional<double> training_flops;
+  std::optional<double> training_tokens;
+  std::optional<double> training_seconds;
+  bool training_flops_estimated = false;
+  // Where the figures come from (docs/remote.md): local models "counted" / "local" / "measured";
+  // a remote model (--model NAME=http://...) "analytic (--arch, from server token counts)",
+  // "server-reported" or "none (...)" / "client-side, includes network" / "analytic".
+  std::string compute_source = "counted";
+  std::string latency_source = "local";
+  std::string memory_source = "measured";
+};
+
+Json to_json(const ModelInfo& m);
+ModelInfo model_info_from_json(const Json& j, const std::string& subject);
+
+struct SuiteRef {
+  std::string name;
+  std::string path;     // folder
+  std::string version;
+  std::string split;
+  std::string sha256;   // of the split file
+  int64_t items_total = 0;     // items in the split
+  int64_t items_selected = 0;  // after --limit
+};
+
+// run.json: what the run is. The item selection is stored, so --resume and every model use the same.
+struct RunManifest {
+  int format = kRecordFormat;
+  std::string tenx_version, git_commit, compiler, cpu_model, cpu_flags, date;
+  std::vector<std::string> argv;
+  int threads = 1;
+  uint64_t seed = 0;
+  int64_t limit = 0;  // 0: all items
+  std::vector<ModelInfo> models;
+  std::vector<SuiteRef> suites;
+  std::map<std::string, std::vector<std::string>> selected_items;  // suite -> item ids, in run order
+};
+
+Json to_json(const RunManifest& m);
+RunManifest run_manifest_from_json(const Json& j, const std::string& subject);
+
+// What ModelInfo::compute_source says (and report.json / summary.md / report.html print).
+inline constexpr const char* kComputeCounted = "counted";
+inline constexpr const char* kComputeAnalytic = "analytic (--arch, from server token counts)";
+inline constexpr const char* kComputeServer = "server-reported";
+inline constexpr const char* kComputeNone = "none (remote model without --arch)";
+inline constexpr const char* kLatencyLocal = "local";
+inline constexpr const char* kLatencyClient = "client-side, includes network";
+inline constexpr const char* kMemoryMeasured = "measured";
+inline constexpr const char* kMemoryAnalytic = "analytic";
+
+// A run as read back: the manifest and every record.
+struct RunResult {
+  RunManifest manifest;
+  std::vector<ItemRecord> records;  // canonical order (as items.jsonl)
+};
+
+}  // namespace tenx::eval

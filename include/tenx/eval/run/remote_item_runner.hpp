@@ -1,0 +1,53 @@
+#pragma once
+// The remote backend of `tenx run` (docs/remote.md): the same items as ItemRunner, through an
+// OpenAI-compatible completions server. Choice items by prompt log-probabilities (echo + logprobs,
+// lm-evaluation-harness's method: a continuation's tokens are those whose text_offset is at or
+// after the end of the context), generate items by a completion with the item's stop strings,
+// agent items by run_agent_loop with one completion per turn. Compute is analytic from --arch over
+// the server's token counts, or what the server reports (usage.flops), or absent; latency is
+// client-side and includes the network.
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "tenx/eval/run/item_runner.hpp"
+#include "tenx/eval/run/record.hpp"
+#include "tenx/remote/arch.hpp"
+#include "tenx/remote/client.hpp"
+#include "tenx/suites/suite.hpp"
+
+namespace tenx::eval {
+
+class RemoteItemRunner {
+ public:
+  // `arch` may be null (no --arch): flops are then the server's usage.flops, or 0.
+  RemoteItemRunner(remote::CompletionClient& client, const remote::ArchInfo* arch, ItemLimits limits = {});
+
+  // One item. Throws tenx::Error when the server cannot be used (after the client's retries), or
+  // does not return what the item needs (prompt log-probabilities for choice items).
+  ItemRecord run(const suites::Item& item);
+
+  // Items `concurrency` at a time; each finished record goes to on_record in the items' order, and
+  // every record finished before a failure is delivered before the failure is rethrown.
+  void run_many(std::span<const suites::Item* const> items, const std::function<void(ItemRecord&&)>& on_record);
+
+  // Which figure `flops` holds: kComputeAnalytic with --arch; kComputeServer when every response so
+  // far carried usage.flops; else kComputeNone.
+  std::string compute_source() const;
+
+ private:
+  void run_choice(const suites::Item& item, ItemRecord& r);
+  void run_generate(const suites::Item& item, ItemRecord& r);
+  void run_agent(const suites::Item& item, ItemRecord& r);
+  void account(const remote::CallResult& call, uint64_t analytic_flops, uint64_t analytic_bytes, ItemRecord& r,
+               double& request_seconds);
+
+  remote::CompletionClient& client_;
+  const remote::ArchInfo* arch_;
+  ItemLimits limits_;
+  std::atomic<bool> all_server_flops_{true};
+  std::atomic<int64_t> responses_{0};
+};
+
+}  // namespace tenx::eval

@@ -1,0 +1,60 @@
+#pragma once
+// `tenx run`: every model on exactly the same items of the chosen suites, one item at a time, with
+// a per-item record appended to a journal (run_dir/journal.jsonl, flushed and fsync'd per batch of
+// records). A run killed at any moment resumes from its folder and ends with the same records as an
+// uninterrupted run. When every (model, item) is done, run_dir/items.jsonl holds all records in the
+// canonical order (models in argument order, then suites, then the selected item order) and is
+// written atomically (temp file + rename), as is run_dir/run.json (the manifest, record.hpp).
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tenx/eval/run/record.hpp"
+#include "tenx/remote/client.hpp"
+
+namespace tenx::eval {
+
+struct ModelArg {
+  std::string name;  // NAME of --model NAME=PATH
+  std::string path;  // GGUF file or Hugging Face folder (its projector is found beside it), or a
+                     // server: http(s)://HOST:PORT/v1#model=ID (docs/remote.md)
+};
+
+struct RunOptions {
+  std::vector<ModelArg> models;
+  std::vector<std::string> suites;  // names of shipped suites or folders; {"all"} = the four shipped
+  std::filesystem::path suites_dir; // where shipped suite names resolve (default: the data/suites of the build)
+  std::string split = "test";
+  int64_t limit = 0;                // 0: every item; else a seeded subset stratified by task, the same for every model
+  uint64_t seed = 0;
+  int threads = 1;
+  std::filesystem::path out_dir;    // the run folder
+  bool resume = false;              // continue the run in out_dir (its run.json fixes the items)
+  bool quiet = false;               // no progress output
+  std::vector<std::string> argv;    // recorded in run.json
+  // Remote models (docs/remote.md): the client's timeouts, retries, concurrency and --cache, and
+  // --arch NAME=FILE (model name -> architecture file for analytic compute).
+  remote::ClientOptions remote;
+  std::map<std::string, std::string> arch_files;
+};
+
+// What the runner reports while it works (the CLI draws the progress bar from it).
+struct Progress {
+  std::string model, suite;
+  int64_t done = 0, total = 0;   // items of this model × suite
+  int64_t done_all = 0, total_all = 0;
+  double elapsed_seconds = 0;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+// Runs (or resumes) the evaluation. Throws tenx::Error on bad input (missing model/suite, a run
+// folder that belongs to a different run when resuming, a non-empty out_dir without --resume).
+RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress = {});
+
+// Reads a finished run folder (run.json + items.jsonl). Throws tenx::Error naming the file.
+RunResult read_run(const std::filesystem::path& run_dir);
+
+}  // namespace tenx::eval

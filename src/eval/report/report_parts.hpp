@@ -1,0 +1,26 @@
+#pragma once
+// The pieces write_reports() (report.hpp) assembles, one file each: report_json.cpp,
+// report_csv.cpp, report_markdown.cpp. Private to src/eval.
+#include <string>
+
+#include "tenx/eval/report/claim_report.hpp"
+#include "tenx/eval/report/metrics.hpp"
+
+namespace tenx::eval {
+
+Json report_json(const RunResult& run, const RunMetrics& metrics, const ClaimVerdict* verdict);
+
+// items.csv: a header and one row per model × item, RFC 4180 quoting.
+std::string items_csv(const RunResult& run);
+// One CSV field, quoted when it holds a comma, quote, CR or LF (quotes doubled).
+std::string csv_field(const std::string& s);
+
+std::string summary_markdown(const RunResult& run, const RunMetrics& metrics,
+                             const ClaimVerdict* verdict);
+
+// report.html's assay-sensitivity, blind-control and plan sections (report_html_assay.cpp), from
+// report.json's verdict (format 2; nothing for format-1 verdicts, which have no such fields).
+struct ReportView;
+void assay_sections(std::string& html, const ReportView& view);
+
+}  // namespace tenx::eval

@@ -1,0 +1,352 @@
+// JSON form of the run records (record.hpp). Readers are strict about the fields they know (missing or
+// mistyped -> tenx::Error "SUBJECT: field: problem") and ignore fields they do not know, so a later
+// additive field does not break an older reader. Non-finite doubles (a -inf log-likelihood) are
+// written as null and read back as -inf.
+#include "tenx/eval/run/record.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "tenx/util/error.hpp"
+
+namespace tenx::eval {
+namespace {
+
+Json finite_or_null(double x) { return std::isfinite(x) ? Json(x) : Json(nullptr); }
+
+std::string kind(const Json& v) {
+  if (v.is_null()) return "null";
+  if (v.is_boolean()) return "a boolean";
+  if (v.is_number_integer()) return "an integer";
+  if (v.is_number()) return "a number";
+  if (v.is_string()) return "a string";
+  if (v.is_array()) return "a list";
+  return "an object";
+}
+
+// Strict typed access to the fields of one JSON object.
+class Fields {
+ public:
+  Fields(const Json& j, std::string subject) : j_(j), subject_(std::move(subject)) {
+    if (!j_.is_object()) throw Error(subject_, "expected a JSON object, got " + kind(j_));
+  }
+
+  const Json& at(const std::string& key) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) throw Error(subject_, key + ": missing");
+    return *it;
+  }
+  bool has(const std::string& key) const { return j_.contains(key) && !j_.at(key).is_null(); }
+
+  [[noreturn]] void wrong(const std::string& key, const std::string& expected, const Json& v) const {
+    throw Error(subject_, key + ": expected " + expected + ", got " + kind(v));
+  }
+
+  std::string str(const std::string& key) const {
+    const Json& v = at(key);
+    if (!v.is_string()) wrong(key, "a string", v);
+    return v.get<std::string>();
+  }
+  bool boolean(const std::string& key) const {
+    const Json& v = at(key);
+    if (!v.is_boolean()) wrong(key, "true or false", v);
+    return v.get<bool>();
+  }
+  int64_t i64(const std::string& key) const {
+    const Json& v = at(key);
+    if (!v.is_number_integer()) wrong(key, "an integer", v);
+    if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX))
+      throw Error(subject_, key + ": out of range");
+    return v.get<int64_t>();
+  }
+  int i32(const std::string& key) const {
+    int64_t x = i64(key);
+    if (x < INT32_MIN || x > INT32_MAX) throw Error(subject_, key + ": out of range");
+    return int(x);
+  }
+  uint64_t u64(const std::string& key) const {
+    const Json& v = at(key);
+    if (!v.is_number_integer()) wrong(key, "a non-negative integer", v);
+    if (!v.is_number_unsigned() && v.get<int64_t>() < 0) wrong(key, "a non-negative integer", v);
+    return v.get<uint64_t>();
+  }
+  double num(const std::string& key) const {
+    const Json& v = at(key);
+    if (!v.is_number()) wrong(key, "a number", v);
+    return v.get<double>();
+  }
+  std::optional<double> opt_num(const std::string& key) const {
+    if (!has(key)) return std::nullopt;
+    return num(key);
+  }
+  const Json& list(const std::string& key) const {
+    const Json& v = at(key);
+    if (!v.is_array()) wrong(key, "a list", v);
+    return v;
+  }
+  const Json& object(const std::string& key) const {
+    const Json& v = at(key);
+    if (!v.is_object()) wrong(key, "an object", v);
+    return v;
+  }
+  std::vector<std::string> strings(const std::string& key) const {
+    std::vector<std::string> out;
+    const Json& v = list(key);
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_string()) wrong(key + "/" + std::to_string(i), "a string", v[i]);
+      out.push_back(v[i].get<std::string>());
+    }
+    return out;
+  }
+  const std::string& subject() const { return subject_; }
+
+ private:
+  const Json& j_;
+  std::string subject_;
+};
+
+void check_format(const Fields& f) {
+  int format = f.i32("format");
+  if (format != kRecordFormat)
+    throw Error(f.subject(), "format: " + std::to_string(format) + " is not supported (this tenx reads " +
+                                 std::to_string(kRecordFormat) + ")");
+}
+
+}  // namespace
+
+Json to_json(const ItemRecord& r) {
+  Json j;
+  j["model"] = r.model;
+  j["suite"] = r.suite;
+  j["item"] = r.item;
+  j["task"] = r.task;
+  j["type"] = r.type;
+  j["applicable"] = r.applicable;
+  j["error"] = r.error;
+  j["correct"] = r.correct;
+  j["correct_norm"] = r.correct_norm;
+  j["score"] = r.score;
+  Json ll = Json::array();
+  for (double x : r.loglik) ll.push_back(finite_or_null(x));
+  j["loglik"] = ll;
+  j["choice_bytes"] = r.choice_bytes;
+  j["predicted"] = r.predicted;
+  j["gold"] = r.gold;
+  j["output"] = r.output;
+  j["steps"] = r.steps;
+  j["calls"] = r.calls;
+  j["valid_calls"] = r.valid_calls;
+  j["call_match"] = r.call_match;
+  j["stop_reason"] = r.stop_reason;
+  j["tokens_in"] = r.tokens_in;
+  j["tokens_out"] = r.tokens_out;
+  j["flops"] = r.flops;
+  j["flops_naive"] = r.flops_naive;
+  j["bytes_read"] = r.bytes_read;
+  j["image_positions"] = r.image_positions;
+  j["seconds"] = r.seconds;
+  j["time_to_first_token"] = r.time_to_first_token;
+  j["decode_seconds_per_token"] = r.decode_seconds_per_token;
+  return j;
+}
+
+ItemRecord item_record_from_json(const Json& j, const std::string& subject) {
+  Fields f(j, subject);
+  ItemRecord r;
+  r.model = f.str("model");
+  r.suite = f.str("suite");
+  r.item = f.str("item");
+  r.task = f.str("task");
+  r.type = f.str("type");
+  r.applicable = f.boolean("applicable");
+  r.error = f.str("error");
+  r.correct = f.boolean("correct");
+  r.correct_norm = f.boolean("correct_norm");
+  r.score = f.num("score");
+  const Json& ll = f.list("loglik");
+  for (size_t i = 0; i < ll.size(); ++i) {
+    if (ll[i].is_null()) r.loglik.push_back(-std::numeric_limits<double>::infinity());
+    else if (ll[i].is_number()) r.loglik.push_back(ll[i].get<double>());
+    else f.wrong("loglik/" + std::to_string(i), "a number", ll[i]);
+  }
+  const Json& cb = f.list("choice_bytes");
+  for (size_t i = 0; i < cb.size(); ++i) {
+    if (!cb[i].is_number_integer()) f.wrong("choice_bytes/" + std::to_string(i), "an integer", cb[i]);
+    r.choice_bytes.push_back(cb[i].get<int64_t>());
+  }
+  if (r.choice_bytes.size() != r.loglik.size())
+    throw Error(subject, "choice_bytes: " + std::to_string(r.choice_bytes.size()) + " entries but loglik has " +
+                             std::to_string(r.loglik.size()));
+  r.predicted = f.i32("predicted");
+  r.gold = f.i32("gold");
+  r.output = f.str("output");
+  r.steps = f.i32("steps");
+  r.calls = f.i32("calls");
+  r.valid_calls = f.i32("valid_calls");
+  r.call_match = f.num("call_match");
+  r.stop_reason = f.str("stop_reason");
+  r.tokens_in = f.i64("tokens_in");
+  r.tokens_out = f.i64("tokens_out");
+  r.flops = f.u64("flops");
+  r.flops_naive = f.u64("flops_naive");
+  r.bytes_read = f.u64("bytes_read");
+  r.image_positions = f.i64("image_positions");
+  r.seconds = f.num("seconds");
+  r.time_to_first_token = f.num("time_to_first_token");
+  r.decode_seconds_per_token = f.num("decode_seconds_per_token");
+  return r;
+}
+
+Json to_json(const ModelInfo& m) {
+  Json j;
+  j["name"] = m.name;
+  j["path"] = m.path;
+  j["sha256"] = m.sha256;
+  j["projector_path"] = m.projector_path;
+  j["projector_sha256"] = m.projector_sha256;
+  j["architecture"] = m.architecture;
+  j["n_params"] = m.n_params;
+  j["n_embd"] = m.n_embd;
+  j["n_layer"] = m.n_layer;
+  j["n_head"] = m.n_head;
+  j["n_head_kv"] = m.n_head_kv;
+  j["n_ff"] = m.n_ff;
+  j["n_vocab"] = m.n_vocab;
+  j["n_ctx"] = m.n_ctx;
+  Json by_type = Json::object();
+  for (const auto& [type, bytes] : m.weight_bytes_by_type) by_type[type] = bytes;
+  j["weight_bytes_by_type"] = by_type;
+  j["weight_bytes"] = m.weight_bytes;
+  j["kv_bytes_peak"] = m.kv_bytes_peak;
+  j["working_bytes"] = m.working_bytes;
+  j["peak_rss_bytes"] = m.peak_rss_bytes;
+  j["flops_per_token"] = m.flops_per_token;
+  j["training_flops"] = m.training_flops ? Json(*m.training_flops) : Json(nullptr);
+  j["training_tokens"] = m.training_tokens ? Json(*m.training_tokens) : Json(nullptr);
+  j["training_seconds"] = m.training_seconds ? Json(*m.training_seconds) : Json(nullptr);
+  j["training_flops_estimated"] = m.training_flops_estimated;
+  if (m.compute_source != "counted" || m.latency_source != "local" || m.memory_source != "measured") {
+    j["compute_source"] = m.compute_source;  // a remote model (docs/remote.md); local runs stay as they were
+    j["latency_source"] = m.latency_source;
+    j["memory_source"] = m.memory_source;
+  }
+  return j;
+}
+
+ModelInfo model_info_from_json(const Json& j, const std::string& subject) {
+  Fields f(j, subject);
+  ModelInfo m;
+  m.name = f.str("name");
+  m.path = f.str("path");
+  m.sha256 = f.str("sha256");
+  m.projector_path = f.str("projector_path");
+  m.projector_sha256 = f.str("projector_sha256");
+  m.architecture = f.str("architecture");
+  m.n_params = f.i64("n_params");
+  m.n_embd = f.i64("n_embd");
+  m.n_layer = f.i64("n_layer");
+  m.n_head = f.i64("n_head");
+  m.n_head_kv = f.i64("n_head_kv");
+  m.n_ff = f.i64("n_ff");
+  m.n_vocab = f.i64("n_vocab");
+  m.n_ctx = f.i64("n_ctx");
+  const Json& by_type = f.object("weight_bytes_by_type");
+  for (auto it = by_type.begin(); it != by_type.end(); ++it) {
+    if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<int64_t>() >= 0))
+      f.wrong("weight_bytes_by_type/" + it.key(), "a non-negative integer", *it);
+    m.weight_bytes_by_type[it.key()] = it->get<uint64_t>();
+  }
+  m.weight_bytes = f.u64("weight_bytes");
+  m.kv_bytes_peak = f.u64("kv_bytes_peak");
+  m.working_bytes = f.u64("working_bytes");
+  m.peak_rss_bytes = f.u64("peak_rss_bytes");
+  m.flops_per_token = f.u64("flops_per_token");
+  f.at("training_flops");  // present (null = unknown), so a dropped field is noticed
+  m.training_flops = f.opt_num("training_flops");
+  f.at("training_tokens");
+  m.training_tokens = f.opt_num("training_tokens");
+  f.at("training_seconds");
+  m.training_seconds = f.opt_num("training_seconds");
+  m.training_flops_estimated = f.boolean("training_flops_estimated");
+  // Absent in runs written before the remote backend: everything was local.
+  for (auto [key, field] : {std::pair{"compute_source", &m.compute_source}, std::pair{"latency_source", &m.latency_source},
+                            std::pair{"memory_source", &m.memory_source}})
+    if (j.contains(key) && j[key].is_string()) *field = j[key].get<std::string>();
+  return m;
+}
+
+Json to_json(const RunManifest& m) {
+  Json j;
+  j["format"] = m.format;
+  j["tenx_version"] = m.tenx_version;
+  j["git_commit"] = m.git_commit;
+  j["compiler"] = m.compiler;
+  j["cpu_model"] = m.cpu_model;
+  j["cpu_flags"] = m.cpu_flags;
+  j["date"] = m.date;
+  j["argv"] = m.argv;
+  j["threads"] = m.threads;
+  j["seed"] = m.seed;
+  j["limit"] = m.limit;
+  Json models = Json::array();
+  for (const auto& model : m.models) models.push_back(to_json(model));
+  j["models"] = models;
+  Json suites = Json::array();
+  for (const auto& s : m.suites) {
+    Json sj;
+    sj["name"] = s.name;
+    sj["path"] = s.path;
+    sj["version"] = s.version;
+    sj["split"] = s.split;
+    sj["sha256"] = s.sha256;
+    sj["items_total"] = s.items_total;
+    sj["items_selected"] = s.items_selected;
+    suites.push_back(sj);
+  }
+  j["suites"] = suites;
+  // Ordered by the suites list (the map's key order is alphabetical; run order is the suites').
+  Json selected = Json::object();
+  for (const auto& [suite, ids] : m.selected_items) selected[suite] = ids;
+  j["selected_items"] = selected;
+  return j;
+}
+
+RunManifest run_manifest_from_json(const Json& j, const std::string& subject) {
+  Fields f(j, subject);
+  check_format(f);
+  RunManifest m;
+  m.tenx_version = f.str("tenx_version");
+  m.git_commit = f.str("git_commit");
+  m.compiler = f.str("compiler");
+  m.cpu_model = f.str("cpu_model");
+  m.cpu_flags = f.str("cpu_flags");
+  m.date = f.str("date");
+  m.argv = f.strings("argv");
+  m.threads = f.i32("threads");
+  m.seed = f.u64("seed");
+  m.limit = f.i64("limit");
+  const Json& models = f.list("models");
+  for (size_t i = 0; i < models.size(); ++i)
+    m.models.push_back(model_info_from_json(models[i], subject + ": models/" + std::to_string(i)));
+  const Json& suites = f.list("suites");
+  for (size_t i = 0; i < suites.size(); ++i) {
+    Fields s(suites[i], subject + ": suites/" + std::to_string(i));
+    SuiteRef ref;
+    ref.name = s.str("name");
+    ref.path = s.str("path");
+    ref.version = s.str("version");
+    ref.split = s.str("split");
+    ref.sha256 = s.str("sha256");
+    ref.items_total = s.i64("items_total");
+    ref.items_selected = s.i64("items_selected");
+    m.suites.push_back(ref);
+  }
+  const Json& selected = f.object("selected_items");
+  for (auto it = selected.begin(); it != selected.end(); ++it) {
+    Fields holder(selected, subject + ": selected_items");
+    m.selected_items[it.key()] = holder.strings(it.key());
+  }
+  return m;
+}
+
+}  // namespace tenx::eval

@@ -1,0 +1,260 @@
+// RemoteItemRunner: items through an OpenAI-compatible completions server (docs/remote.md).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <exception>
+#include <limits>
+#include <thread>
+
+#include "tenx/eval/run/remote_item_runner.hpp"
+#include "tenx/suites/agentic.hpp"
+#include "tenx/suites/answer.hpp"
+#include "tenx/util/error.hpp"
+#include "tenx/util/process.hpp"
+#include "runner_internal.hpp"
+
+namespace tenx::eval {
+namespace {
+
+// Length of `s` in the unit a server's text_offset counts: UTF-8 bytes, code points (Python
+// servers) or UTF-16 code units (JavaScript servers).
+enum class OffsetUnit { bytes, code_points, utf16 };
+
+int64_t length_in(std::string_view s, OffsetUnit unit) {
+  if (unit == OffsetUnit::bytes) return static_cast<int64_t>(s.size());
+  int64_t n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if ((c & 0xC0) == 0x80) continue;  // continuation byte
+    n += (unit == OffsetUnit::utf16 && c >= 0xF0) ? 2 : 1;
+  }
+  return n;
+}
+
+// The unit in which the last token ends exactly at the end of the prompt (bytes when the text is
+// ASCII, where all agree, or when nothing tells).
+OffsetUnit offset_unit(const remote::CompletionChoice& c, std::string_view prompt) {
+  if (c.tokens.empty() || c.text_offset.size() != c.tokens.size()) return OffsetUnit::bytes;
+  for (OffsetUnit u : {OffsetUnit::bytes, OffsetUnit::code_points, OffsetUnit::utf16})
+    if (c.text_offset.back() + length_in(c.tokens.back(), u) == length_in(prompt, u)) return u;
+  return OffsetUnit::bytes;
+}
+
+[[noreturn]] void no_logprobs(const remote::CompletionClient& client, const std::string& what) {
+  throw Error(client.completions_url(),
+              fmt::format("server {} does not return prompt log-probabilities (echo+logprobs); choice items need "
+                          "them ({})",
+                          client.endpoint().origin(), what));
+}
+
+}  // namespace
+
+RemoteItemRunner::RemoteItemRunner(remote::CompletionClient& client, const remote::ArchInfo* arch, ItemLimits limits)
+    : client_(client), arch_(arch), limits_(limits) {}
+
+std::string RemoteItemRunner::compute_source() const {
+  if (arch_) return kComputeAnalytic;
+  if (responses_.load() > 0 && all_server_flops_.load()) return kComputeServer;
+  return kComputeNone;
+}
+
+void RemoteItemRunner::account(const remote::CallResult& call, uint64_t analytic_flops, uint64_t analytic_bytes,
+                               ItemRecord& r, double& request_seconds) {
+  ++responses_;
+  if (!call.response.usage.flops) all_server_flops_ = false;
+  r.tokens_in += call.response.usage.prompt_tokens;
+  r.tokens_out += call.response.usage.completion_tokens;
+  if (arch_) {
+    r.flops += analytic_flops;
+    r.bytes_read += analytic_bytes;
+  } else if (call.response.usage.flops) {
+    r.flops += *call.response.usage.flops;
+  }
+  request_seconds += call.seconds;
+}
+
+ItemRecord RemoteItemRunner::run(const suites::Item& item) {
+  ItemRecord r;
+  r.item = item.id;
+  r.task = item.task;
+  r.type = suites::item_type_name(item.type());
+  if (item.image) {
+    r.applicable = false;  // the completions API carries no image: N/A, as a model without a projector
+    return r;
+  }
+  switch (item.type()) {
+    case suites::ItemType::choice: run_choice(item, r); break;
+    case suites::ItemType::generate: run_generate(item, r); break;
+    case suites::ItemType::agent: run_agent(item, r); break;
+  }
+  r.flops_naive = r.flops;
+  r.score = r.correct ? 1.0 : 0.0;
+  return r;
+}
+
+void RemoteItemRunner::run_choice(const suites::Item& item, ItemRecord& r) {
+  const suites::ChoiceBody& body = item.choice();
+  r.gold = body.gold;
+  remote::CompletionRequest req;
+  for (const std::string& c : body.choices) {
+    req.prompts.push_back(body.context + c);
+    r.choice_bytes.push_back(static_cast<int64_t>(c.size()));
+  }
+  req.echo = true;
+  req.max_tokens = 0;
+  req.logprobs = 1;
+  remote::CallResult call;
+  try {
+    call = client_.complete(req);
+  } catch (const remote::ContextError&) {
+    r.error = "context";
+    r.choice_bytes.clear();
+    return;
+  }
+  uint64_t flops = 0, bytes = 0;
+  for (size_t i = 0; i < call.response.choices.size(); ++i) {
+    const remote::CompletionChoice& c = call.response.choices[i];
+    if (!c.has_logprobs) no_logprobs(client_, fmt::format("choice {} has no \"logprobs\"", i));
+    if (c.token_logprobs.empty() || c.text_offset.size() != c.token_logprobs.size())
+      no_logprobs(client_, fmt::format("choice {} has no token_logprobs/text_offset for the echoed prompt", i));
+    const OffsetUnit unit = offset_unit(c, req.prompts[i]);
+    const int64_t boundary = length_in(body.context, unit);
+    double ll = 0;
+    int64_t scored = 0;
+    for (size_t t = 0; t < c.token_logprobs.size(); ++t) {
+      if (c.text_offset[t] < boundary) continue;
+      if (!c.token_logprobs[t])
+        no_logprobs(client_, fmt::format("choice {} token {} of the continuation has a null log-probability", i, t));
+      ll += *c.token_logprobs[t];
+      ++scored;
+    }
+    if (scored == 0 && !body.choices[i].empty())
+      no_logprobs(client_, fmt::format("choice {}: no echoed token starts at or after the context's end", i));
+    r.loglik.push_back(ll);
+    if (arch_) {
+      const Counters a = remote::analytic_echo(arch_->spec, static_cast<int64_t>(c.token_logprobs.size()));
+      flops += a.total_flops();
+      bytes += a.total_bytes_read();
+    }
+  }
+  double seconds = 0;
+  account(call, flops, bytes, r, seconds);
+  r.seconds = seconds;
+  detail::score_choices(r, body.gold);  // as ItemRunner::run_choice
+}
+
+void RemoteItemRunner::run_generate(const suites::Item& item, ItemRecord& r) {
+  const suites::GenerateBody& body = item.generate();
+  remote::CompletionRequest req;
+  req.prompts = {body.prompt};
+  req.max_tokens = std::max(body.max_tokens, 0);
+  req.stop = body.stop;
+  remote::CallResult call;
+  try {
+    call = client_.complete(req);
+  } catch (const remote::ContextError&) {
+    r.error = "context";
+    return;
+  }
+  const remote::CompletionChoice& c = call.response.choices.at(0);
+  uint64_t flops = 0, bytes = 0;
+  if (arch_) {
+    const Counters a = remote::analytic_generation(arch_->spec, call.response.usage.prompt_tokens,
+                                                   call.response.usage.completion_tokens);
+    flops = a.total_flops();
+    bytes = a.total_bytes_read();
+  }
+  double seconds = 0;
+  account(call, flops, bytes, r, seconds);
+  r.seconds = seconds;
+  r.time_to_first_token = call.ttfb;
+  r.output = suites::cut_at_stop(c.text, body.stop);
+  // The API does not tell a stop string from an end-of-text token: both are "stop".
+  r.stop_reason = c.finish_reason == "length" ? "max_tokens" : "stop";
+  r.correct = suites::generate_matches(body, r.output);
+}
+
+void RemoteItemRunner::run_agent(const suites::Item& item, ItemRecord& r) {
+  static_cast<void>(item.agent());  // an agent item (agent() refuses any other kind)
+  std::string transcript;  // everything the model has seen: prompt, turns, results
+  double seconds = 0;
+  bool first = true;
+  TurnWriter writer = [&](const std::string& appended, int64_t max_tokens) -> AgentTurn {
+    AgentTurn turn;
+    transcript += appended;
+    remote::CompletionRequest req;
+    req.prompts = {transcript};
+    req.max_tokens = max_tokens;
+    // Where the local loop's turn_end can be told from a stop string: the answer's end and a
+    // result line the model starts itself. Other turn ends (a malformed line) are found below.
+    req.stop = {"</answer>", "\n<r"};
+    remote::CallResult call;
+    try {
+      call = client_.complete(req);
+    } catch (const remote::ContextError&) {
+      turn.context_full = true;
+      return turn;
+    }
+    if (first) r.time_to_first_token = call.ttfb;
+    first = false;
+    const remote::CompletionChoice& c = call.response.choices.at(0);
+    uint64_t flops = 0, bytes = 0;
+    if (arch_) {
+      // No prefix cache assumed: the server reads the whole transcript each turn.
+      const Counters a = remote::analytic_generation(arch_->spec, call.response.usage.prompt_tokens,
+                                                     call.response.usage.completion_tokens);
+      flops = a.total_flops();
+      bytes = a.total_bytes_read();
+    }
+    account(call, flops, bytes, r, seconds);
+    std::string text = c.text;
+    const bool stopped = c.finish_reason != "length" && call.response.usage.completion_tokens < max_tokens;
+    if (stopped && turn_end(text) == std::string::npos) {
+      // The server cut the stop string off: put back the one that ended the turn (an answer line
+      // ends with "</answer>", anything else before a result line "\n<r").
+      const size_t nl = text.rfind('\n');
+      const std::string_view last = std::string_view(text).substr(nl == std::string::npos ? 0 : nl + 1);
+      text += last.substr(0, 8) == "<answer>" ? "</answer>" : "\n<r";
+    }
+    const size_t end = std::min(turn_end(text), text.size());
+    turn.text = text.substr(0, end);
+    turn.tokens = call.response.usage.completion_tokens;
+    transcript += turn.text;
+    return turn;
+  };
+  const AgentOutcome o = run_agent_loop(item, writer, limits_);
+  r.seconds = seconds;
+  detail::record_agent_outcome(r, o);
+}
+
+void RemoteItemRunner::run_many(std::span<const suites::Item* const> items,
+                                const std::function<void(ItemRecord&&)>& on_record) {
+  const size_t width = static_cast<size_t>(std::max(1, client_.options().concurrency));
+  for (size_t start = 0; start < items.size(); start += width) {
+    const size_t n = std::min(width, items.size() - start);
+    std::vector<std::optional<ItemRecord>> done(n);
+    std::vector<std::exception_ptr> failed(n);
+    auto work = [&](size_t i) {
+      try {
+        done[i] = run(*items[start + i]);
+      } catch (...) {
+        failed[i] = std::current_exception();
+      }
+    };
+    if (n == 1) {
+      work(0);
+    } else {
+      std::vector<std::thread> threads;
+      for (size_t i = 0; i < n; ++i) threads.emplace_back(work, i);
+      for (std::thread& t : threads) t.join();
+    }
+    std::exception_ptr first_failure;
+    for (size_t i = 0; i < n; ++i) {
+      if (done[i]) on_record(std::move(*done[i]));
+      else if (!first_failure) first_failure = failed[i];
+    }
+    if (first_failure) std::rethrow_exception(first_failure);
+  }
+}
+
+}  // namespace tenx::eval

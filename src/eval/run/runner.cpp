@@ -1,0 +1,315 @@
+// `tenx run`: the run folder (run.json, journal.jsonl, items.jsonl), resume, and the loop over
+// models × suites × selected items. Item execution is item_runner.hpp's.
+#include "tenx/eval/run/runner.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "runner_internal.hpp"
+#include "tenx/eval/run/item_runner.hpp"
+#include "tenx/model/model.hpp"
+#include "tenx/model/tokenizer.hpp"
+#include "tenx/model/vision.hpp"
+#include "tenx/remote/endpoint.hpp"
+#include "tenx/suites/suite_io.hpp"
+#include "tenx/util/atomic_file.hpp"
+#include "tenx/util/error.hpp"
+#include "tenx/util/process.hpp"
+#include "tenx/util/read_file.hpp"
+#include "tenx/util/sha256.hpp"
+
+namespace tenx::eval {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::RecordKey;
+
+struct LoadedSuite {
+  suites::Suite suite;
+  SuiteRef ref;
+  std::vector<const suites::Item*> selected;  // run order
+};
+
+std::vector<std::string> expand_suite_names(const RunOptions& o) {
+  if (o.suites.size() == 1 && o.suites[0] == "all") {
+    const fs::path dir = suites::shipped_suites_dir(o.suites_dir);
+    std::vector<std::string> names;
+    if (fs::is_directory(dir))
+      for (const auto& e : fs::directory_iterator(dir))
+        if (fs::exists(e.path() / "suite.json")) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    if (names.empty()) throw Error(dir.string(), "no shipped suites found (--suites all)");
+    return names;
+  }
+  return o.suites;
+}
+
+void check_options(const RunOptions& o) {
+  if (o.models.empty()) throw Error("--model", "give at least one model as NAME=PATH");
+  std::set<std::string> names;
+  for (const ModelArg& m : o.models) {
+    if (m.name.empty() || m.path.empty()) throw Error("--model", "expected NAME=PATH, got '" + m.name + "=" + m.path + "'");
+    if (!names.insert(m.name).second) throw Error("--model", "the name '" + m.name + "' is given twice");
+    if (remote::is_endpoint(m.path)) {
+      (void)remote::parse_endpoint(m.path, "--model " + m.name, m.name);  // bad URLs fail before anything runs
+      continue;
+    }
+    if (!fs::exists(m.path)) throw Error(m.path, "no such model file or folder");
+  }
+  for (const auto& [name, file] : o.arch_files) {
+    if (!names.count(name)) throw Error("--arch", "'" + name + "' names no --model");
+    for (const ModelArg& m : o.models)
+      if (m.name == name && !remote::is_endpoint(m.path))
+        throw Error("--arch", "'" + name + "' is a local model; --arch is for remote models (http://...)");
+    if (!fs::exists(file)) throw Error(file, "--arch: no such file");
+  }
+  if (o.suites.empty()) throw Error("--suites", "give 'all' or a comma-separated list of suites");
+  if (o.out_dir.empty()) throw Error("--out", "a run folder is needed");
+  if (o.limit < 0) throw Error("--limit", "must be >= 0");
+}
+
+std::vector<LoadedSuite> load_suites(const RunOptions& o) {
+  std::vector<LoadedSuite> out;
+  std::set<std::string> seen;
+  for (const std::string& name : expand_suite_names(o)) {
+    LoadedSuite ls;
+    const fs::path dir = suites::resolve_suite(name, o.suites_dir);
+    ls.suite = suites::load_suite(dir);
+    if (!seen.insert(ls.suite.info.name).second)
+      throw Error("--suites", "the suite '" + ls.suite.info.name + "' is given twice");
+    const std::vector<suites::Item>& items = ls.suite.split(o.split);
+    ls.ref.name = ls.suite.info.name;
+    ls.ref.path = fs::absolute(ls.suite.dir).lexically_normal().string();
+    ls.ref.version = ls.suite.info.version;
+    ls.ref.split = o.split;
+    const suites::SplitInfo* split = ls.suite.info.find_split(o.split);
+    const fs::path file = ls.suite.dir / (split ? split->file : o.split + ".jsonl");
+    ls.ref.sha256 = sha256_file(file);
+    ls.ref.items_total = static_cast<int64_t>(items.size());
+    out.push_back(std::move(ls));
+  }
+  return out;
+}
+
+// Fixes each suite's selected items: drawn now, or (resume) taken from run.json.
+void select(std::vector<LoadedSuite>& suites, RunManifest& m, const RunManifest* previous) {
+  for (LoadedSuite& ls : suites) {
+    const std::vector<suites::Item>& items = ls.suite.split(ls.ref.split);
+    std::vector<std::string> ids;
+    if (previous) {
+      auto it = previous->selected_items.find(ls.ref.name);
+      if (it == previous->selected_items.end())
+        throw Error("run.json", "selected_items has no entry for suite '" + ls.ref.name + "'");
+      ids = it->second;
+    } else {
+      for (size_t i : select_items(items, m.limit, m.seed, ls.ref.name)) ids.push_back(items[i].id);
+    }
+    std::map<std::string, const suites::Item*> by_id;
+    for (const suites::Item& item : items) by_id[item.id] = &item;
+    for (const std::string& id : ids) {
+      auto it = by_id.find(id);
+      if (it == by_id.end()) throw Error("run.json", "suite '" + ls.ref.name + "' has no item '" + id + "'");
+      ls.selected.push_back(it->second);
+    }
+    ls.ref.items_selected = static_cast<int64_t>(ls.selected.size());
+    m.selected_items[ls.ref.name] = ids;
+    m.suites.push_back(ls.ref);
+  }
+}
+
+// A resumed run must be the same run: same models, suites (and their data), split, limit, seed.
+void check_same_run(const RunManifest& was, const RunManifest& now, const fs::path& file) {
+  auto differ = [&](const std::string& what, const std::string& a, const std::string& b) {
+    throw Error(file.string(), "the run in this folder has " + what + " " + a + ", the arguments give " + b +
+                                   " (--resume continues the same run; use a new --out folder for a different one)");
+  };
+  auto join_models = [](const RunManifest& m) {
+    std::string s;
+    for (const auto& x : m.models) s += (s.empty() ? "" : ", ") + x.name + "=" + x.path;
+    return "[" + s + "]";
+  };
+  auto join_suites = [](const RunManifest& m) {
+    std::string s;
+    for (const auto& x : m.suites) s += (s.empty() ? "" : ", ") + x.name;
+    return "[" + s + "]";
+  };
+  if (join_models(was) != join_models(now)) differ("models", join_models(was), join_models(now));
+  if (join_suites(was) != join_suites(now)) differ("suites", join_suites(was), join_suites(now));
+  for (size_t i = 0; i < was.suites.size(); ++i) {
+    if (was.suites[i].split != now.suites[i].split) differ("split", was.suites[i].split, now.suites[i].split);
+    if (was.suites[i].sha256 != now.suites[i].sha256)
+      differ("suite '" + was.suites[i].name + "' data sha256", was.suites[i].sha256, now.suites[i].sha256);
+  }
+  if (was.limit != now.limit) differ("--limit", std::to_string(was.limit), std::to_string(now.limit));
+  if (was.seed != now.seed) differ("--seed", std::to_string(was.seed), std::to_string(now.seed));
+}
+
+std::string manifest_text(const RunManifest& m) { return to_json(m).dump(2) + "\n"; }
+
+struct ModelRun {
+  Model model;
+  std::optional<Tokenizer> tokenizer;
+  std::optional<VisionProjector> projector;
+  std::string projector_path;
+};
+
+std::unique_ptr<ModelRun> load_model(const ModelArg& arg) {
+  auto run = std::make_unique<ModelRun>();
+  run->model = Model::load(arg.path);
+  if (!run->model.file.meta.contains("tokenizer.ggml.model"))
+    throw Error(arg.path, "the model has no tokenizer (tokenizer.ggml.* keys); tenx run needs one");
+  run->tokenizer = Tokenizer::from_metadata(run->model.file.meta, arg.path);
+  const std::string projector = VisionProjector::path_for_model(arg.path);
+  if (fs::exists(projector)) {
+    run->projector = VisionProjector::load(projector);
+    run->projector_path = projector;
+  }
+  return run;
+}
+
+}  // namespace
+
+RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) {
+  check_options(options);
+  std::vector<LoadedSuite> suites = load_suites(options);
+
+  const fs::path dir = options.out_dir;
+  const fs::path run_json = dir / "run.json";
+  std::optional<RunManifest> previous;
+  if (options.resume) {
+    if (!fs::exists(run_json)) throw Error(run_json.string(), "no run to resume here (run.json is missing)");
+    const std::string text = read_file(run_json, "the run manifest");
+    Json j = Json::parse(text, nullptr, false);
+    if (j.is_discarded()) throw Error(run_json.string(), "not valid JSON");
+    previous = run_manifest_from_json(j, run_json.string());
+  } else if (fs::exists(dir) && !(fs::is_directory(dir) && fs::is_empty(dir))) {
+    throw Error(dir.string(), "the run folder is not empty; continue that run with --resume, or choose another --out");
+  }
+  std::error_code mkdir_error;
+  fs::create_directories(dir, mkdir_error);
+  if (mkdir_error) throw Error(dir.string(), "cannot create the run folder: " + mkdir_error.message());
+
+  RunManifest m;
+  detail::fill_environment(m);
+  if (previous) m.date = previous->date;  // the run started then
+  m.argv = options.argv;
+  m.threads = options.threads;
+  m.seed = options.seed;
+  m.limit = options.limit;
+  for (const ModelArg& arg : options.models) {
+    ModelInfo info;
+    info.name = arg.name;
+    info.path = arg.path;
+    m.models.push_back(info);
+  }
+  select(suites, m, previous ? &*previous : nullptr);
+  if (previous) {
+    check_same_run(*previous, m, run_json);
+    // Keep what the earlier process learnt about the models it finished.
+    for (size_t i = 0; i < m.models.size(); ++i) m.models[i] = previous->models[i];
+  }
+  write_file_atomically(run_json, manifest_text(m));
+
+  detail::Journal journal(dir / "journal.jsonl");
+  Progress p;
+  for (const LoadedSuite& ls : suites) p.total_all += static_cast<int64_t>(ls.selected.size());
+  p.total_all *= static_cast<int64_t>(options.models.size());
+  const double t0 = now_seconds();
+
+  std::vector<detail::SuiteItems> suite_items;
+  for (const LoadedSuite& ls : suites) suite_items.push_back({ls.ref.name, ls.selected});
+
+  for (size_t mi = 0; mi < options.models.size(); ++mi) {
+    const ModelArg& arg = options.models[mi];
+    if (remote::is_endpoint(arg.path)) {
+      detail::run_remote_model(options, mi, suite_items, journal, p, progress, t0, m.models[mi]);
+      write_file_atomically(run_json, manifest_text(m));
+      continue;
+    }
+    auto done_with = [&](const LoadedSuite& ls, const suites::Item* item) {
+      return journal.done().count(RecordKey{arg.name, ls.ref.name, item->id}) > 0;
+    };
+    size_t remaining = 0;
+    for (const LoadedSuite& ls : suites)
+      for (const suites::Item* item : ls.selected) remaining += done_with(ls, item) ? 0 : 1;
+    if (remaining == 0 && !m.models[mi].sha256.empty()) {
+      for (const LoadedSuite& ls : suites) p.done_all += static_cast<int64_t>(ls.selected.size());
+      continue;  // finished by an earlier process
+    }
+    std::unique_ptr<ModelRun> loaded = load_model(arg);
+    ModelInfo info = detail::describe_model(arg.name, arg.path, loaded->model, loaded->projector_path);
+    if (!m.models[mi].sha256.empty() && m.models[mi].sha256 != info.sha256)
+      throw Error(arg.path, "the model file changed since this run started (sha256 " + m.models[mi].sha256 +
+                                " then, " + info.sha256 + " now)");
+    ItemRunner runner(loaded->model, *loaded->tokenizer, loaded->projector ? &*loaded->projector : nullptr,
+                      options.threads);
+    for (const LoadedSuite& ls : suites) {
+      p.model = arg.name;
+      p.suite = ls.ref.name;
+      p.done = 0;
+      p.total = static_cast<int64_t>(ls.selected.size());
+      for (const suites::Item* item : ls.selected) {
+        if (!done_with(ls, item)) {
+          ItemRecord r = runner.run(*item);
+          r.model = arg.name;
+          r.suite = ls.ref.name;
+          journal.append(r);
+        }
+        ++p.done;
+        ++p.done_all;
+        p.elapsed_seconds = now_seconds() - t0;
+        if (progress) progress(p);
+      }
+    }
+    journal.flush();
+    info.kv_bytes_peak = runner.decoder().kv_bytes_peak();
+    info.working_bytes = runner.decoder().working_bytes();
+    info.peak_rss_bytes = peak_rss_bytes();
+    m.models[mi] = info;
+    write_file_atomically(run_json, manifest_text(m));
+  }
+
+  RunResult result;
+  result.manifest = m;
+  std::string lines;
+  for (const ModelArg& arg : options.models)
+    for (const LoadedSuite& ls : suites)
+      for (const suites::Item* item : ls.selected) {
+        const ItemRecord& r = journal.done().at(RecordKey{arg.name, ls.ref.name, item->id});
+        lines += to_json(r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+        result.records.push_back(r);
+      }
+  write_file_atomically(dir / "items.jsonl", lines);
+  write_file_atomically(run_json, manifest_text(m));
+  return result;
+}
+
+RunResult read_run(const fs::path& run_dir) {
+  RunResult r;
+  const fs::path run_json = run_dir / "run.json";
+  if (!fs::exists(run_json)) throw Error(run_json.string(), "missing (not a tenx run folder)");
+  Json j = Json::parse(read_file(run_json, "the run manifest"), nullptr, false);
+  if (j.is_discarded()) throw Error(run_json.string(), "not valid JSON");
+  r.manifest = run_manifest_from_json(j, run_json.string());
+  const fs::path items = run_dir / "items.jsonl";
+  if (!fs::exists(items))
+    throw Error(items.string(), "missing (the run has not finished; continue it with tenx run --resume)");
+  std::istringstream in(read_file(items, "the run's items"));
+  std::string line;
+  size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    const std::string subject = items.string() + ":" + std::to_string(line_no);
+    Json rec = Json::parse(line, nullptr, false);
+    if (rec.is_discarded()) throw Error(subject, "not valid JSON");
+    r.records.push_back(item_record_from_json(rec, subject));
+  }
+  return r;
+}
+
+}  // namespace tenx::eval
