@@ -296,6 +296,17 @@ void scale_rows(ExecContext& ctx, float* y, int64_t n, float s) {
   kc::count_other(ctx, flop_cost::kScale, n);
 }
 
+void sigmoid_mul(ExecContext& ctx, float* y, const float* gate, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] *= 1.0f / (1.0f + std::exp(-gate[i]));  // n = T·q_dim: small
+  kc::count_other(ctx, flop_cost::kSigmoidMul, n);
+}
+
+void softcap(ExecContext& ctx, float* y, int64_t n, float cap) {
+  const float inv = 1.0f / cap;
+  for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(y[i] * inv) * cap;
+  kc::count_other(ctx, flop_cost::kSoftcap, n);
+}
+
 // Scalar: the FFN's matmuls dominate, and one loop in float keeps every ISA's result the same.
 void gelu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n) {
   const float c = 0.7978845608028654f, a = 0.044715f;  // sqrt(2/pi)

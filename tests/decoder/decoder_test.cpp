@@ -96,6 +96,28 @@ std::vector<Case> cases() {
   s.window = 4;
   s.matrices = DType::Q8_0;
   c.push_back({"gemma3_swa_q8_0", s, 0.2});
+  // muse-glimmer: window 4 over 13 positions on layers 0 and 2 (a bool per layer, as its
+  // converter writes the pattern; layer 1 global and NoPE), embedding RMS norm, sigmoid output
+  // gate, post norms with eps 1e-8, logit scale 0.7 and a soft-cap of 3 (logits of O(1): tanh bends).
+  s = {};
+  s.arch = "muse-glimmer";
+  s.layers = 3;
+  s.head_dim = 24;
+  s.window = 4;
+  s.swa_layers = {true, false, true};
+  s.logit_scale = 0.7f;
+  s.softcap = 3.0f;
+  c.push_back({"muse_swa_array_f32", s, 1e-4});
+  s.swa_layers = {};
+  s.swa_period = 2;  // a period instead: layers 0 and 2 local again
+  s.softcap = 0.0f;
+  c.push_back({"muse_swa_period_f32", s, 1e-4});
+  s.swa_period = 0;  // no pattern key: every layer global and NoPE
+  c.push_back({"muse_all_global_f32", s, 1e-4});
+  s.swa_layers = {true, false, true};
+  s.softcap = 3.0f;
+  s.matrices = DType::Q8_0;
+  c.push_back({"muse_swa_q8_0", s, 0.2});
   return c;
 }
 
@@ -113,12 +135,14 @@ TEST(Decoder, MatchesFloat64OracleOnEveryPosition) {
   }
 }
 
-// gemma3 with a window of 4 over 11 positions: once the window is full every query of a local
+// gemma3 and muse-glimmer with a window of 4 over 11 positions: once the window is full every query of a local
 // layer has its own first key, so prefill chunks, batches of 3 and single-token decode each
 // take the windowed keys from a different place in the cache.
 TEST(Decoder, ChunkedPrefillAndTokenByTokenDecodeAgree) {
-  for (const test::TinySpec& spec : {test::TinySpec{}, test::TinySpec{.arch = "gemma3", .layers = 3, .window = 4,
-                                                                      .swa_period = 2}}) {
+  for (const test::TinySpec& spec :
+       {test::TinySpec{}, test::TinySpec{.arch = "gemma3", .layers = 3, .window = 4, .swa_period = 2},
+        test::TinySpec{.arch = "muse-glimmer", .layers = 3, .window = 4, .swa_layers = {true, false, true},
+                       .logit_scale = 0.7f, .softcap = 3.0f}}) {
     SCOPED_TRACE(spec.arch);
     Model m = test::make_tiny_model(spec);
     const auto ids = some_ids(11, static_cast<int>(m.config.n_vocab));

@@ -26,6 +26,17 @@ struct Family {
   bool embd_scale = false;
   // Reads attention.sliding_window[_pattern] and rope.freq_base_swa (Gemma 3).
   bool sliding_window = false;
+  // The local layers' rope base when rope.freq_base_swa is absent (0: the file's rope.freq_base)
+  // and the period when attention.sliding_window_pattern is absent (-1: no local layer).
+  float rope_base_swa = 10000.0f;
+  int64_t swa_period = 6;
+  // muse-glimmer: attention.sliding_window is required, the pattern may be a per-layer bool
+  // array, and only the local layers rotate (the global ones are NoPE).
+  bool muse_swa = false;
+  // muse-glimmer: embeddings RMS-normed (no weights); logit_scale required,
+  // final_logit_softcapping read.
+  bool embd_norm = false;
+  bool logit_scale = false;
 };
 
 // nullptr when unknown.
