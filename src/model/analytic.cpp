@@ -130,6 +130,7 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
     if (lc.qk_norm) other += kRmsNorm * T * (q + kv);
     if (lc.sandwich_norm) other += 2 * kRmsNorm * T * d;
     if (lc.attn_gate) other += kSigmoidMul * T * q;
+    if (c.attn_softcap > 0) other += kSoftcap * keys_of(lc) * H;
   }
   r.flops[p][int(OpClass::Other)] = other;
 

@@ -103,7 +103,8 @@ void read_rope_scaling(KeyReader& k, ModelConfig& c, const std::string& subject)
 // converter writes the bools), and without it no layer is local (llama.cpp's is_swa default).
 void read_sliding_window(KeyReader& k, ModelConfig& c, const Family& fam, const std::string& subject) {
   // The pattern and local base are read (and checked) either way: without a window they change nothing.
-  c.sliding_window = fam.muse_swa ? k.uint("attention.sliding_window") : k.uint_or("attention.sliding_window", 0);
+  c.sliding_window =
+      fam.muse_swa ? k.uint("attention.sliding_window") : k.uint_or("attention.sliding_window", fam.default_window);
   if (fam.muse_swa && c.sliding_window <= 0) throw Error(subject, "attention.sliding_window must be positive");
   c.swa_period = fam.swa_period;
   if (const GgufValue* v = k.find("attention.sliding_window_pattern"); v && v->type == GgufType::ARRAY && fam.muse_swa) {
@@ -117,6 +118,14 @@ void read_sliding_window(KeyReader& k, ModelConfig& c, const Family& fam, const 
   c.rope_base_swa = fam.rope_base_swa > 0 ? fam.rope_base_swa : c.rope_base;
   if (auto v = k.real("rope.freq_base_swa")) c.rope_base_swa = static_cast<float>(*v);
   if (!(c.rope_base_swa > 0)) throw Error(subject, "rope.freq_base_swa must be positive");
+}
+
+// gemma2: both soft-caps, llama.cpp's defaults when absent; 0 would divide by zero there.
+void read_softcaps(KeyReader& k, ModelConfig& c, const std::string& subject) {
+  c.attn_softcap = static_cast<float>(k.real("attn_logit_softcapping").value_or(50.0));
+  c.final_softcap = static_cast<float>(k.real("final_logit_softcapping").value_or(30.0));
+  if (!(c.attn_softcap > 0) || !(c.final_softcap > 0) || !std::isfinite(c.attn_softcap) || !std::isfinite(c.final_softcap))
+    throw Error(subject, fmt::format("{}: attn_logit_softcapping and final_logit_softcapping must be positive", c.arch));
 }
 
 // muse-glimmer: logit_scale (required, as in llama.cpp) and an optional final soft-cap.
@@ -152,7 +161,7 @@ void describe_layers(ModelConfig& c) {
     if (!local) continue;
     lc.sliding_window = c.sliding_window;
     lc.rope_base = c.rope_base_swa;
-    lc.rope_freq_scale = 1.0f;
+    lc.rope_freq_scale = f && f->swa_keeps_rope_scale ? c.rope_freq_scale : 1.0f;
   }
 }
 
@@ -201,9 +210,10 @@ ModelConfig config_from_metadata(const Metadata& meta, const std::string& subjec
   read_rope_scaling(k, c, subject);
   if (fam.sliding_window) read_sliding_window(k, c, fam, subject);
   if (fam.logit_scale) read_logit_scaling(k, c, subject);
-  if (fam.name == "gemma3" && c.n_layer == 62)  // llama.cpp: LLM_TYPE_27B's query_pre_attn_scalar
+  if (fam.softcaps) read_softcaps(k, c, subject);
+  if (fam.wide_scale_layers > 0 && c.n_layer == fam.wide_scale_layers)  // llama.cpp: the 27B's query_pre_attn_scalar
     c.attn_scale = 1.0f / std::sqrt(static_cast<float>(c.n_embd / c.n_head));
-  if (const auto cap = k.real("final_logit_softcapping"); !fam.logit_scale && cap && *cap != 0.0)
+  if (const auto cap = k.real("final_logit_softcapping"); !fam.logit_scale && !fam.softcaps && cap && *cap != 0.0)
     throw Error(subject, fmt::format("{}: final_logit_softcapping {} is not supported", c.arch, *cap));
   k.check_leftovers(c.arch);
   if (c.n_layer <= max_layers) describe_layers(c);
@@ -244,6 +254,10 @@ void set_hparams(Metadata& m, const ModelConfig& c) {
     m.set(a + ".rope.freq_base_swa", GgufValue::f32(c.rope_base_swa));
   }
   const Family* f = find_family(a);
+  if (f && f->softcaps) {
+    m.set(a + ".attn_logit_softcapping", GgufValue::f32(c.attn_softcap));
+    m.set(a + ".final_logit_softcapping", GgufValue::f32(c.final_softcap));
+  }
   if (f && f->logit_scale) {
     m.set(a + ".logit_scale", GgufValue::f32(c.logit_scale));
     if (c.final_softcap != 0.0f) m.set(a + ".final_logit_softcapping", GgufValue::f32(c.final_softcap));

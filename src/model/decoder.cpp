@@ -182,7 +182,7 @@ void Decoder::attention_block(ExecContext& ctx, std::span<const BatchToken> batc
   }
   cnt.kv_bytes_written[int(ph)] += static_cast<uint64_t>(T * 2 * kvd) * sizeof(float);
   attention(ctx, att_.data(), q_.data(), keys_.data(), T,
-            AttentionShape{c.n_head, c.n_head_kv, c.head_dim, c.attn_scale});
+            AttentionShape{c.n_head, c.n_head_kv, c.head_dim, c.attn_scale, c.attn_softcap});
   if (lc.attn_gate) sigmoid_mul(ctx, att_.data(), att_gate_.data(), T * qd);
   matmul(ctx, h_.data(), att_.data(), *L.wo, T);
   if (lc.sandwich_norm) {

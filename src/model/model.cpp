@@ -83,7 +83,8 @@ Model Model::from_file(ModelFile file) {
   m.token_embd = embd;
   m.output_norm = take.require("output_norm.weight", c.n_embd, 0);
   m.output_norm_f32 = to_f32(*m.output_norm);
-  m.output = take.find("output.weight");
+  // gemma2's output is token_embd (llama.cpp never reads an output.weight: left over, it fails).
+  m.output = fam.tied_only ? nullptr : take.find("output.weight");
   c.tied_output = m.output == nullptr;
   if (c.tied_output && fam.muse_swa)  // llama.cpp requires output.weight for muse-glimmer
     throw Error(f.path, fmt::format("architecture '{}': missing tensor 'output.weight'", c.arch));

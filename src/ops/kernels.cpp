@@ -269,7 +269,8 @@ void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float*
     const int64_t h0 = kvh * group + slice * per_task, G = std::min(per_task, group - slice * per_task);
     const int64_t t0 = chunk_start[static_cast<size_t>(c)], nq = chunk_start[static_cast<size_t>(c) + 1] - t0;
     k.attend(out + t0 * q_dim + h0 * hd, q + t0 * q_dim + h0 * hd, q_dim, nq, G, n_keys.data() + t0,
-             keys[t0].k + kvh * hd, keys[t0].v + kvh * hd, kv_dim, hd, scale, scratch.data() + worker * scratch_floats);
+             keys[t0].k + kvh * hd, keys[t0].v + kvh * hd, kv_dim, hd, scale, shape.softcap,
+             scratch.data() + worker * scratch_floats);
   });
 }
 

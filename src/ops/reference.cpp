@@ -294,6 +294,7 @@ void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys
         double s = 0.0;
         for (int64_t d = 0; d < hd; ++d) s += static_cast<double>(qh[d]) * kv.k[j * kv_dim + kv_off + d];
         p[j] = s * scale;
+        if (shape.softcap > 0) p[j] = shape.softcap * std::tanh(p[j] / shape.softcap);
         max = std::max(max, p[j]);
       }
       double sum = 0.0;

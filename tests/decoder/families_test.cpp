@@ -138,6 +138,47 @@ TEST(Families, MuseGlimmerDescription) {
   EXPECT_GT(max_diff(capped, logits_of(test::make_tiny_model(s), 12)), 1e-2);
 }
 
+// gemma2, as llama.cpp's load_arch_hparams reads it: without keys, window 4096 on every other
+// layer, local base = the model's, the model's rope scaling on every layer, soft-caps 50 and 30.
+TEST(Families, Gemma2DescriptionAndDefaults) {
+  test::TinySpec s{.arch = "gemma2", .layers = 4, .tied = true, .rope_base = 1e6f, .rope_linear_factor = 2.0f};
+  const Model m = test::make_tiny_model(s);
+  const ModelConfig& c = m.config;
+  EXPECT_EQ(c.attn_softcap, 50.0f);
+  EXPECT_EQ(c.final_softcap, 30.0f);
+  EXPECT_TRUE(c.embd_scale && c.tied_output);
+  EXPECT_EQ(c.attn_scale, 0.0f);  // 1/sqrt(head size): not the 46-layer 27B
+  for (int64_t l = 0; l < 4; ++l) {
+    EXPECT_EQ(c.layer(l).sliding_window, l % 2 == 0 ? 4096 : 0) << l;
+    EXPECT_EQ(c.layer(l).rope_base, 1e6f);
+    EXPECT_EQ(c.layer(l).rope_freq_scale, 0.5f);
+    EXPECT_TRUE(c.layer(l).rope && c.layer(l).sandwich_norm && c.layer(l).gelu_ffn);
+    EXPECT_FALSE(c.layer(l).qk_norm || c.layer(l).attn_gate);
+    EXPECT_EQ(c.layer(l).rope_style, RopeStyle::NeoX);
+  }
+  // The attention soft-cap changes the result (the oracle tests check the value).
+  s.softcap = 30.0f;
+  s.attn_softcap = 1.0f;
+  const auto capped = logits_of(test::make_tiny_model(s), 12);
+  s.attn_softcap = 50.0f;
+  EXPECT_GT(max_diff(capped, logits_of(test::make_tiny_model(s), 12)), 1e-2);
+  // llama.cpp never reads gemma2's output.weight: a file with one fails, naming it.
+  std::string e = load_error(s, [](ModelFile& f) {
+    TensorView extra = *f.find("token_embd.weight");
+    extra.name = "output.weight";
+    f.tensors.push_back(extra);
+  });
+  EXPECT_NE(e.find("'output.weight' is not used"), std::string::npos) << e;
+  e = load_error(s, [](ModelFile& f) { f.meta.set("gemma2.attn_logit_softcapping", GgufValue::f32(0.0f)); });
+  EXPECT_NE(e.find("must be positive"), std::string::npos) << e;
+  e = load_error(s, [](ModelFile& f) {
+    TensorView extra = *f.find("blk.0.attn_norm.weight");
+    extra.name = "blk.0.attn_q_norm.weight";
+    f.tensors.push_back(extra);
+  });
+  EXPECT_NE(e.find("'blk.0.attn_q_norm.weight' is not used"), std::string::npos) << e;
+}
+
 TEST(Families, MuseGlimmerFilesMissingWhatLlamaCppRequiresAreErrors) {
   const test::TinySpec s{.arch = "muse-glimmer", .window = 4, .swa_period = 2};
   std::string e = load_error(s, [](ModelFile& f) { f.meta.erase("muse-glimmer.logit_scale"); });

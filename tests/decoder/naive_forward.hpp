@@ -73,10 +73,17 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
   const Mat emb = weights(*m.token_embd);
   // From the file, not the decoder's description: the oracle must not share its mistakes.
   const auto& meta = m.file.meta;
-  const bool gemma3 = meta.get_string("general.architecture") == "gemma3";
-  const int64_t window = gemma3 ? static_cast<int64_t>(meta.get_uint("gemma3.attention.sliding_window").value_or(0)) : 0;
-  const int64_t period = static_cast<int64_t>(meta.get_uint("gemma3.attention.sliding_window_pattern").value_or(6));
-  const double base_swa = meta.get_float("gemma3.rope.freq_base_swa").value_or(10000.0);
+  // gemma2 is gemma3 without q/k norms, with llama.cpp's gemma2 defaults (window 4096, period 2,
+  // local base = the model's, local layers keep the rope scaling) and two tanh soft-caps.
+  const bool gemma2 = meta.get_string("general.architecture") == "gemma2";
+  const bool gemma3 = meta.get_string("general.architecture") == "gemma3" || gemma2;
+  const std::string gk = gemma2 ? "gemma2." : "gemma3.";
+  const int64_t window =
+      gemma3 ? static_cast<int64_t>(meta.get_uint(gk + "attention.sliding_window").value_or(gemma2 ? 4096 : 0)) : 0;
+  const int64_t period = static_cast<int64_t>(meta.get_uint(gk + "attention.sliding_window_pattern").value_or(gemma2 ? 2 : 6));
+  const double base_swa = meta.get_float(gk + "rope.freq_base_swa").value_or(gemma2 ? c.rope_base : 10000.0);
+  const double attn_cap = gemma2 ? meta.get_float("gemma2.attn_logit_softcapping").value_or(50.0) : 0.0;
+  const double final_cap = gemma2 ? meta.get_float("gemma2.final_logit_softcapping").value_or(30.0) : 0.0;
   const double embd_scale = gemma3 ? std::sqrt(static_cast<double>(d)) : 1.0;
   // muse-glimmer (llama.cpp's src/models/muse-glimmer.cpp): window required; the pattern a
   // period or one bool per layer, absent = no local layer; local layers rotate (base
@@ -127,13 +134,14 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
     if (auto f = m.file.meta.get_float(c.arch + ".rope.scaling.factor")) scale = 1.0 / *f;
     const double base = muse ? meta.get_float(mk + "rope.freq_base_swa").value_or(c.rope_base)
                               : local ? base_swa : c.rope_base;
-    if (local) scale = 1.0;
+    if (local && !gemma2) scale = 1.0;
     if (!muse || local) {  // muse-glimmer's global layers are NoPE
       rotate(Q, T, c.n_head, hd, c.n_rot, base, neox, factors, scale);
       rotate(K, T, c.n_head_kv, hd, c.n_rot, base, neox, factors, scale);
     }
     // llama.cpp scales by 1/sqrt(n_embd / n_head) for Gemma 3 27B (62 layers), else 1/sqrt(head size).
-    const double att_scale = 1.0 / std::sqrt(static_cast<double>(gemma3 && c.n_layer == 62 ? d / c.n_head : hd));
+    const bool wide = (gemma2 && c.n_layer == 46) || (gemma3 && !gemma2 && c.n_layer == 62);
+    const double att_scale = 1.0 / std::sqrt(static_cast<double>(wide ? d / c.n_head : hd));
     Mat att(static_cast<size_t>(T * q), 0.0);
     for (int64_t t = 0; t < T; ++t)
       for (int64_t hh = 0; hh < c.n_head; ++hh) {
@@ -146,6 +154,7 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
           double dot = 0;
           for (int64_t i = 0; i < hd; ++i) dot += Q[t * q + hh * hd + i] * K[j * kv + g * hd + i];
           s[j] = dot * att_scale;
+          if (attn_cap > 0) s[j] = attn_cap * std::tanh(s[j] / attn_cap);
           if (visible(j)) mx = std::max(mx, s[j]);
         }
         double sum = 0;
@@ -176,6 +185,8 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
     const double cap = meta.get_float(mk + "final_logit_softcapping").value_or(0.0);
     for (double& v : logits) v = cap > 0 ? cap * std::tanh(v * ls / cap) : v * ls;
   }
+  if (final_cap > 0)
+    for (double& v : logits) v = final_cap * std::tanh(v / final_cap);
   return logits;
 }
 

@@ -14,7 +14,7 @@
 namespace tenx::test {
 
 struct TinySpec {
-  std::string arch = "llama";  // llama, qwen2 (q/k/v biases), qwen3 (q/k norms), gemma3, muse-glimmer
+  std::string arch = "llama";  // llama, qwen2 (q/k/v biases), qwen3 (q/k norms), gemma3, gemma2 (tied), muse-glimmer
   int64_t dim = 64, layers = 2, heads = 4, kv_heads = 2, ff = 96, vocab = 97;
   int64_t head_dim = 0;  // 0: dim / heads; else written as attention.key_length
   bool tied = false;
@@ -28,6 +28,7 @@ struct TinySpec {
   // logit_scale (always written for muse-glimmer) and final_logit_softcapping when > 0.
   std::vector<bool> swa_layers = {};
   float logit_scale = 1.0f, softcap = 0.0f;
+  float attn_softcap = 0.0f;  // gemma2: attn_logit_softcapping when > 0 (softcap: final_logit_softcapping)
 };
 
 inline Model make_tiny_model(const TinySpec& s) {
@@ -59,6 +60,7 @@ inline Model make_tiny_model(const TinySpec& s) {
     f.meta.set(a + ".attention.sliding_window_pattern", v);
   }
   if (a == "muse-glimmer") f.meta.set(a + ".logit_scale", GgufValue::f32(s.logit_scale));
+  if (s.attn_softcap > 0) f.meta.set(a + ".attn_logit_softcapping", GgufValue::f32(s.attn_softcap));
   if (s.softcap > 0) f.meta.set(a + ".final_logit_softcapping", GgufValue::f32(s.softcap));
   std::mt19937_64 rng(s.seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);  // test-only: portability not needed
@@ -111,7 +113,7 @@ inline Model make_tiny_model(const TinySpec& s) {
     add(p + "ffn_gate.weight", s.dim, s.ff, s.matrices, w, 0.0f);
     add(p + "ffn_up.weight", s.dim, s.ff, s.matrices, w, 0.0f);
     add(p + "ffn_down.weight", s.ff, s.dim, s.matrices, w, 0.0f);
-    if (s.arch == "gemma3" || muse) {  // sandwich norms
+    if (s.arch == "gemma3" || s.arch == "gemma2" || muse) {  // sandwich norms
       add(p + "post_attention_norm.weight", s.dim, 1, DType::F32, 0.1f, 1.0f);
       add(p + "post_ffw_norm.weight", s.dim, 1, DType::F32, 0.1f, 1.0f);
     }

@@ -37,6 +37,16 @@ struct Family {
   // final_logit_softcapping read.
   bool embd_norm = false;
   bool logit_scale = false;
+  // gemma2: the window when attention.sliding_window is absent (llama.cpp's 4096), local layers
+  // keep the model's rope scaling, attn_logit_softcapping (default 50) and
+  // final_logit_softcapping (default 30) are read, and the output is always token_embd.
+  int64_t default_window = 0;
+  bool swa_keeps_rope_scale = false;
+  bool softcaps = false;
+  bool tied_only = false;
+  // Layer count at which llama.cpp scales attention by 1/sqrt(n_embd / n_head) instead of
+  // 1/sqrt(head size) (Gemma's 27B query_pre_attn_scalar; 0: never).
+  int64_t wide_scale_layers = 0;
 };
 
 // nullptr when unknown.

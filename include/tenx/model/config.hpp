@@ -82,6 +82,8 @@ struct ModelConfig {
   // cap · tanh(logit / cap), as llama.cpp's ggml_scale / ggml_tanh / ggml_scale.
   float logit_scale = 1.0f;
   float final_softcap = 0.0f;
+  // gemma2: attention scores (after scaling) soft-capped at attn_softcap (0 = none).
+  float attn_softcap = 0.0f;
   std::vector<LayerConfig> layers;  // n_layer entries (describe() fills them)
 
   int64_t q_dim() const { return n_head * head_dim; }

@@ -42,6 +42,8 @@ struct ModelInitSpec {
   // muse-glimmer: logits times logit_scale, then soft-capped at final_softcap (0: none).
   float logit_scale = 1.0f;
   float final_softcap = 0.0f;
+  // gemma2: the attention soft-cap; 0 for either cap means llama.cpp's default (50, 30).
+  float attn_softcap = 0.0f;
   std::string name;  // general.name; default "tenx-random-<arch>"
 };
 

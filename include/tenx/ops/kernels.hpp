@@ -86,6 +86,7 @@ struct AttentionShape {
   int64_t n_head_kv;  // query head h reads K/V head h / (n_head / n_head_kv)
   int64_t head_dim;
   float scale = 0.0f;  // of the scores q·k; 0: 1/sqrt(head_dim) (Gemma: 1/sqrt(query_pre_attn_scalar))
+  float softcap = 0.0f;  // > 0: scaled scores become softcap·tanh(s/softcap) before the softmax (gemma2)
 };
 
 // Keys and values a query attends to: rows 0..n_keys-1 of k and v, each row
