@@ -113,9 +113,19 @@ void run(const InspectArgs& a) {
              c.rope_freq_scale != 1.0f ? fmt::format(", linear scale {}", c.rope_freq_scale) : "");
   if (c.sliding_window > 0) {
     const auto local = std::count_if(c.layers.begin(), c.layers.end(), [](const LayerConfig& l) { return l.sliding_window > 0; });
-    fmt::print("attention      sliding window {} on {} of {} layers (rope base {}, unscaled)\n", c.sliding_window, local,
-               c.n_layer, c.rope_base_swa);
+    const auto nope = std::count_if(c.layers.begin(), c.layers.end(), [](const LayerConfig& l) { return !l.rope; });
+    // gemma3 and muse-glimmer's local layers are unscaled, gemma2's keep the model's scale.
+    const auto it = std::find_if(c.layers.begin(), c.layers.end(), [](const LayerConfig& l) { return l.sliding_window > 0; });
+    const bool scaled = it != c.layers.end() && it->rope_freq_scale != 1.0f;
+    fmt::print("attention      sliding window {} on {} of {} layers (rope base {}{}){}\n", c.sliding_window, local,
+               c.n_layer, c.rope_base_swa, scaled ? "" : ", unscaled",
+               nope > 0 ? fmt::format("; no RoPE on the other {}", nope) : "");
   }
+  if (c.attn_softcap > 0 || c.final_softcap > 0 || c.logit_scale != 1.0f || c.embd_norm || l0.attn_gate)
+    fmt::print("caps           attention scores {}, logits times {} then capped at {}{}{}\n",
+               c.attn_softcap > 0 ? fmt::format("capped at {}", c.attn_softcap) : "uncapped", c.logit_scale,
+               c.final_softcap > 0 ? fmt::format("{}", c.final_softcap) : "none",
+               c.embd_norm ? "; embeddings RMS-normed" : "", l0.attn_gate ? "; sigmoid attention output gate" : "");
   fmt::print("output         {}{}{}\n", c.tied_output ? "tied to token_embd" : "separate output.weight",
              c.qkv_bias ? ", q/k/v biases" : "", l0.qk_norm ? ", q/k RMS norms" : "");
   fmt::print("parameters     {} ({})\n", n_params, human_count(static_cast<double>(n_params)));

@@ -93,6 +93,11 @@ Registrar reg{"model", [](CLI::App& app) {
   sub->add_option("--swa-period", s.swa_period, "gemma3: every N-th layer is global (5 local : 1 global)")
       ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1} << 24));
   sub->add_option("--rope-base-swa", s.rope_base_swa, "gemma3: RoPE base of the local layers")->capture_default_str();
+  sub->add_option("--logit-scale", s.logit_scale, "muse-glimmer: logits times this (logit_scale)")->capture_default_str();
+  sub->add_option("--final-softcap", s.final_softcap,
+                  "muse-glimmer, gemma2: tanh soft-cap of the logits (0: none; gemma2: 30)")->capture_default_str();
+  sub->add_option("--attn-softcap", s.attn_softcap, "gemma2: tanh soft-cap of the attention scores (0: 50)")
+      ->capture_default_str();
   sub->add_option("--init-scale", s.init_scale, "Weight matrices ~ N(0, (scale/sqrt(fan_in))^2)")
       ->capture_default_str()->check(CLI::Range(1e-6, 1e3));
   sub->add_option("--name", s.name, "general.name");

@@ -34,6 +34,7 @@ ModelSpec ModelSpec::of(const Model& m) {
     t.w_down = L.w_down->type;
     t.qk_norm = L.q_norm ? L.q_norm->type : DType::F32;
     t.post_norm = L.attn_post_norm ? L.attn_post_norm->type : DType::F32;
+    t.attn_gate = L.attn_gate ? L.attn_gate->type : DType::F32;
     s.layers.push_back(t);
   }
   return s;
@@ -46,7 +47,7 @@ ModelSpec ModelSpec::uniform(const ModelConfig& config, DType matrices) {
   s.token_embd = matrices;
   s.output = matrices;
   LayerStorage t;
-  t.wq = t.wk = t.wv = t.wo = t.w_gate = t.w_up = t.w_down = matrices;
+  t.wq = t.wk = t.wv = t.wo = t.w_gate = t.w_up = t.w_down = t.attn_gate = matrices;
   s.layers.assign(static_cast<size_t>(config.n_layer), t);
   return s;
 }
@@ -66,6 +67,7 @@ uint64_t ModelSpec::weight_bytes() const {
     if (lc.qkv_bias) n += bytes_of(L.bias, q, 1) + 2 * bytes_of(L.bias, kv, 1);
     if (lc.qk_norm) n += 2 * bytes_of(L.qk_norm, c.head_dim, 1);
     if (lc.sandwich_norm) n += 2 * bytes_of(L.post_norm, d, 1);
+    if (lc.attn_gate) n += bytes_of(L.attn_gate, d, q);
   }
   return n;
 }
@@ -77,7 +79,7 @@ int64_t ModelSpec::n_params() const {
   if (!c.rope_freq_factors.empty()) n += c.n_rot / 2;
   for (const LayerConfig& lc : c.layers)
     n += 2 * d + d * q + 2 * d * kv + q * d + 3 * d * ff + (lc.qkv_bias ? q + 2 * kv : 0) +
-         (lc.qk_norm ? 2 * c.head_dim : 0) + (lc.sandwich_norm ? 2 * d : 0);
+         (lc.qk_norm ? 2 * c.head_dim : 0) + (lc.sandwich_norm ? 2 * d : 0) + (lc.attn_gate ? d * q : 0);
   return n;
 }
 
@@ -107,8 +109,9 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
   r.tokens[p] = T;
 
   // Matmuls: 2·T·in·out per weight matrix, plus the output projection for n_logits rows.
-  const uint64_t per_layer_macs = d * q + 2 * d * kv + q * d + 3 * d * ff;
-  r.flops[p][int(OpClass::Matmul)] = 2 * T * per_layer_macs * L + 2 * static_cast<uint64_t>(n_logits) * d * c.n_vocab;
+  uint64_t macs = 0;  // per token, over all layers (muse-glimmer's gate is a fifth d x q matrix)
+  for (const LayerConfig& lc : c.layers) macs += d * q + 2 * d * kv + q * d + 3 * d * ff + (lc.attn_gate ? d * q : 0);
+  r.flops[p][int(OpClass::Matmul)] = 2 * T * macs + 2 * static_cast<uint64_t>(n_logits) * d * c.n_vocab;
   // Attention: Q·Kᵀ and softmax·V, 4·(pos+1)·head_dim per query head per layer.
   r.flops[p][int(OpClass::Attention)] = 4 * all_keys * hd * H;
   // Other: norms, bias, q/k norms, RoPE, score scaling + softmax, residual adds, SwiGLU; per
@@ -116,12 +119,18 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
   using namespace flop_cost;
   uint64_t other = n_logits > 0 ? kRmsNorm * static_cast<uint64_t>(n_logits) * d : 0;
   if (c.embd_scale) other += kScale * (T - static_cast<uint64_t>(n_embedded)) * d;
+  if (c.embd_norm) other += kRmsNorm * (T - static_cast<uint64_t>(n_embedded)) * d;
+  const uint64_t n_out = static_cast<uint64_t>(std::max<int64_t>(n_logits, 0)) * c.n_vocab;
+  if (c.logit_scale != 1.0f) other += kScale * n_out;
+  if (c.final_softcap != 0.0f) other += kSoftcap * n_out;
   for (const LayerConfig& lc : c.layers) {
-    other += 2 * kRmsNorm * T * d + kRope * T * (c.n_head + c.n_head_kv) * c.n_rot +
+    other += 2 * kRmsNorm * T * d + (lc.rope ? kRope * T * (c.n_head + c.n_head_kv) * c.n_rot : 0) +
              (kScale + kSoftmax) * keys_of(lc) * H + 2 * kAdd * T * d + (lc.gelu_ffn ? kGeluMul : kSiluMul) * T * ff;
     if (lc.qkv_bias) other += kAdd * T * (q + 2 * kv);
     if (lc.qk_norm) other += kRmsNorm * T * (q + kv);
     if (lc.sandwich_norm) other += 2 * kRmsNorm * T * d;
+    if (lc.attn_gate) other += kSigmoidMul * T * q;
+    if (c.attn_softcap > 0) other += kSoftcap * keys_of(lc) * H;
   }
   r.flops[p][int(OpClass::Other)] = other;
 
@@ -138,7 +147,8 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
     add(S.wv, bytes_of(S.wv, c.n_embd, c.kv_dim()));
     if (lc.qkv_bias) add(S.bias, bytes_of(S.bias, c.q_dim(), 1) + 2 * bytes_of(S.bias, c.kv_dim(), 1));
     if (lc.qk_norm) add(S.qk_norm, 2 * bytes_of(S.qk_norm, c.head_dim, 1));
-    if (!c.rope_freq_factors.empty()) add(spec.rope_freqs, bytes_of(spec.rope_freqs, c.n_rot / 2, 1));
+    if (lc.attn_gate) add(S.attn_gate, bytes_of(S.attn_gate, c.n_embd, c.q_dim()));
+    if (!c.rope_freq_factors.empty() && lc.rope) add(spec.rope_freqs, bytes_of(spec.rope_freqs, c.n_rot / 2, 1));
     add(S.wo, bytes_of(S.wo, c.q_dim(), c.n_embd));
     add(S.ffn_norm, bytes_of(S.ffn_norm, c.n_embd, 1));
     add(S.w_gate, bytes_of(S.w_gate, c.n_embd, c.n_ff));

@@ -21,6 +21,7 @@ class KeyReader {
       : meta_(meta), prefix_(std::move(arch) + "."), subject_(std::move(subject)) {}
 
   bool has(const std::string& key) { return used(key), meta_.contains(prefix_ + key); }
+  const GgufValue* find(const std::string& key) { return meta_.find(prefix_ + used(key)); }
 
   int64_t uint(const std::string& key) {
     auto v = meta_.get_uint(prefix_ + used(key), subject_);
@@ -98,12 +99,43 @@ void read_rope_scaling(KeyReader& k, ModelConfig& c, const std::string& subject)
 }
 
 // Gemma 3: no attention.sliding_window (or 0) means every layer is global, as in llama.cpp.
-void read_sliding_window(KeyReader& k, ModelConfig& c, const std::string& subject) {
+// muse-glimmer: the window is required; the pattern is a period or a bool per layer (its
+// converter writes the bools), and without it no layer is local (llama.cpp's is_swa default).
+void read_sliding_window(KeyReader& k, ModelConfig& c, const Family& fam, const std::string& subject) {
   // The pattern and local base are read (and checked) either way: without a window they change nothing.
-  c.sliding_window = k.uint_or("attention.sliding_window", 0);
-  c.swa_period = k.uint_or("attention.sliding_window_pattern", 6);
+  c.sliding_window =
+      fam.muse_swa ? k.uint("attention.sliding_window") : k.uint_or("attention.sliding_window", fam.default_window);
+  if (fam.muse_swa && c.sliding_window <= 0) throw Error(subject, "attention.sliding_window must be positive");
+  c.swa_period = fam.swa_period;
+  if (const GgufValue* v = k.find("attention.sliding_window_pattern"); v && v->type == GgufType::ARRAY && fam.muse_swa) {
+    if (!(v->array_type == GgufType::BOOL || v->array_type == GgufType::INT32 || v->array_type == GgufType::UINT32) ||
+        static_cast<int64_t>(v->ints.size()) != c.n_layer)
+      throw Error(subject, fmt::format("attention.sliding_window_pattern: expected {} bools (one per layer)", c.n_layer));
+    for (int64_t x : v->ints) c.swa_layers.push_back(x != 0 ? 1 : 0);
+  } else {
+    c.swa_period = k.uint_or("attention.sliding_window_pattern", fam.swa_period);
+  }
+  c.rope_base_swa = fam.rope_base_swa > 0 ? fam.rope_base_swa : c.rope_base;
   if (auto v = k.real("rope.freq_base_swa")) c.rope_base_swa = static_cast<float>(*v);
   if (!(c.rope_base_swa > 0)) throw Error(subject, "rope.freq_base_swa must be positive");
+}
+
+// gemma2: both soft-caps, llama.cpp's defaults when absent; 0 would divide by zero there.
+void read_softcaps(KeyReader& k, ModelConfig& c, const std::string& subject) {
+  c.attn_softcap = static_cast<float>(k.real("attn_logit_softcapping").value_or(50.0));
+  c.final_softcap = static_cast<float>(k.real("final_logit_softcapping").value_or(30.0));
+  if (!(c.attn_softcap > 0) || !(c.final_softcap > 0) || !std::isfinite(c.attn_softcap) || !std::isfinite(c.final_softcap))
+    throw Error(subject, fmt::format("{}: attn_logit_softcapping and final_logit_softcapping must be positive", c.arch));
+}
+
+// muse-glimmer: logit_scale (required, as in llama.cpp) and an optional final soft-cap.
+void read_logit_scaling(KeyReader& k, ModelConfig& c, const std::string& subject) {
+  const auto scale = k.real("logit_scale");
+  if (!scale) throw Error(subject, fmt::format("missing metadata key '{}.logit_scale'", c.arch));
+  c.logit_scale = static_cast<float>(*scale);
+  c.final_softcap = static_cast<float>(k.real("final_logit_softcapping").value_or(0.0));
+  if (!std::isfinite(c.logit_scale) || !std::isfinite(c.final_softcap) || c.final_softcap < 0)
+    throw Error(subject, "logit_scale must be finite and final_logit_softcapping finite and non-negative");
 }
 
 }  // namespace
@@ -115,15 +147,21 @@ void describe_layers(ModelConfig& c) {
   layer.rope_freq_scale = c.rope_freq_scale;
   c.qkv_bias = layer.qkv_bias;
   c.embd_scale = f && f->embd_scale;
+  c.embd_norm = f && f->embd_norm;
   c.layers.assign(static_cast<size_t>(std::max<int64_t>(c.n_layer, 0)), layer);
-  if (c.sliding_window <= 0) return;
-  // llama.cpp's set_swa_pattern(period): every period-th layer is global, the others local.
+  const bool nope_global = f && f->muse_swa;  // muse-glimmer rotates on its local layers only
   for (int64_t l = 0; l < c.n_layer; ++l) {
-    if (c.swa_period != 0 && l % c.swa_period == c.swa_period - 1) continue;
     LayerConfig& lc = c.layers[static_cast<size_t>(l)];
+    // llama.cpp's set_swa_pattern(period): every period-th layer is global, the others local.
+    // A period below 0 (muse-glimmer without a pattern key): no local layer.
+    const int64_t p = c.swa_period;
+    const bool local = c.sliding_window > 0 && (c.swa_layers.empty() ? p == 0 || (p > 0 && l % p < p - 1)
+                                                                     : c.swa_layers[static_cast<size_t>(l)] != 0);
+    if (nope_global) lc.rope = local;
+    if (!local) continue;
     lc.sliding_window = c.sliding_window;
     lc.rope_base = c.rope_base_swa;
-    lc.rope_freq_scale = 1.0f;
+    lc.rope_freq_scale = f && f->swa_keeps_rope_scale ? c.rope_freq_scale : 1.0f;
   }
 }
 
@@ -170,10 +208,12 @@ ModelConfig config_from_metadata(const Metadata& meta, const std::string& subjec
   if (!(c.rope_base > 0)) throw Error(subject, "rope.freq_base must be positive");
   if (!(c.rms_eps > 0)) throw Error(subject, "attention.layer_norm_rms_epsilon must be positive");
   read_rope_scaling(k, c, subject);
-  if (fam.sliding_window) read_sliding_window(k, c, subject);
-  if (fam.name == "gemma3" && c.n_layer == 62)  // llama.cpp: LLM_TYPE_27B's query_pre_attn_scalar
+  if (fam.sliding_window) read_sliding_window(k, c, fam, subject);
+  if (fam.logit_scale) read_logit_scaling(k, c, subject);
+  if (fam.softcaps) read_softcaps(k, c, subject);
+  if (fam.wide_scale_layers > 0 && c.n_layer == fam.wide_scale_layers)  // llama.cpp: the 27B's query_pre_attn_scalar
     c.attn_scale = 1.0f / std::sqrt(static_cast<float>(c.n_embd / c.n_head));
-  if (const auto cap = k.real("final_logit_softcapping"); cap && *cap != 0.0)
+  if (const auto cap = k.real("final_logit_softcapping"); !fam.logit_scale && !fam.softcaps && cap && *cap != 0.0)
     throw Error(subject, fmt::format("{}: final_logit_softcapping {} is not supported", c.arch, *cap));
   k.check_leftovers(c.arch);
   if (c.n_layer <= max_layers) describe_layers(c);
@@ -203,8 +243,24 @@ void set_hparams(Metadata& m, const ModelConfig& c) {
   }
   if (c.sliding_window > 0) {
     m.set(a + ".attention.sliding_window", u32(c.sliding_window));
-    m.set(a + ".attention.sliding_window_pattern", u32(c.swa_period));
+    if (c.swa_layers.empty()) {
+      if (c.swa_period >= 0) m.set(a + ".attention.sliding_window_pattern", u32(c.swa_period));
+    } else {
+      GgufValue v;  // one bool per layer, as muse-glimmer's converter writes the pattern
+      v.type = GgufType::ARRAY, v.array_type = GgufType::BOOL;
+      v.ints.assign(c.swa_layers.begin(), c.swa_layers.end());
+      m.set(a + ".attention.sliding_window_pattern", v);
+    }
     m.set(a + ".rope.freq_base_swa", GgufValue::f32(c.rope_base_swa));
+  }
+  const Family* f = find_family(a);
+  if (f && f->softcaps) {
+    m.set(a + ".attn_logit_softcapping", GgufValue::f32(c.attn_softcap));
+    m.set(a + ".final_logit_softcapping", GgufValue::f32(c.final_softcap));
+  }
+  if (f && f->logit_scale) {
+    m.set(a + ".logit_scale", GgufValue::f32(c.logit_scale));
+    if (c.final_softcap != 0.0f) m.set(a + ".final_logit_softcapping", GgufValue::f32(c.final_softcap));
   }
 }
 

@@ -25,6 +25,10 @@ Decoder::Decoder(const Model& model, int64_t n_ctx, int64_t n_seq, int64_t max_b
   k_.resize(B * c.kv_dim());
   v_.resize(B * c.kv_dim());
   att_.resize(B * c.q_dim());
+  bool gated = false;
+  for (const LayerConfig& lc : c.layers) gated = gated || lc.attn_gate;
+  if (gated) att_gate_.resize(B * c.q_dim());
+  if (c.embd_norm) ones_.assign(static_cast<size_t>(c.n_embd), 1.0f);
   gate_.resize(B * c.n_ff);
   up_.resize(B * c.n_ff);
   ids_.resize(B);
@@ -127,6 +131,8 @@ void Decoder::embed_block(ExecContext& ctx, std::span<const BatchToken> batch) {
     while (t + n < T && !batch[static_cast<size_t>(t + n)].embedding) ++n;
     embed(ctx, x_.data() + t * d, *model_.token_embd, ids_.data() + t, n);
     if (model_.config.embd_scale) scale_rows(ctx, x_.data() + t * d, n * d, std::sqrt(static_cast<float>(d)));
+    // muse-glimmer: an RMS norm without weights (a weight of 1 is exact; counted as kRmsNorm).
+    if (model_.config.embd_norm) rmsnorm(ctx, x_.data() + t * d, x_.data() + t * d, ones_.data(), n, d, model_.config.rms_eps);
     t += n;
   }
 }
@@ -141,8 +147,9 @@ void Decoder::attention_block(ExecContext& ctx, std::span<const BatchToken> batc
   const int64_t T = static_cast<int64_t>(batch.size()), d = c.n_embd, qd = c.q_dim(), kvd = c.kv_dim();
   cnt.add_weight_bytes(ph, L.attn_norm->type, L.attn_norm->nbytes);
   rmsnorm(ctx, h_.data(), x_.data(), L.attn_norm_f32.data(), T, d, c.rms_eps);
-  const MatmulOutput qkv[] = {{q_.data(), L.wq}, {k_.data(), L.wk}, {v_.data(), L.wv}};
-  matmul_shared_input(ctx, h_.data(), T, qkv);
+  // muse-glimmer's gate reads the same normed input as q, k and v.
+  const MatmulOutput qkv[] = {{q_.data(), L.wq}, {k_.data(), L.wk}, {v_.data(), L.wv}, {att_gate_.data(), L.attn_gate}};
+  matmul_shared_input(ctx, h_.data(), T, std::span<const MatmulOutput>(qkv, lc.attn_gate ? 4 : 3));
   if (lc.qkv_bias) {
     for (const TensorView* b : {L.bq, L.bk, L.bv}) cnt.add_weight_bytes(ph, b->type, b->nbytes);
     add_bias(ctx, q_.data(), L.bq_f32.data(), T, qd);
@@ -155,11 +162,13 @@ void Decoder::attention_block(ExecContext& ctx, std::span<const BatchToken> batc
     rmsnorm(ctx, k_.data(), k_.data(), L.k_norm_f32.data(), T * c.n_head_kv, c.head_dim, c.rms_eps);
   }
   const float* factors = c.rope_freq_factors.empty() ? nullptr : c.rope_freq_factors.data();
-  if (model_.rope_freqs) cnt.add_weight_bytes(ph, model_.rope_freqs->type, model_.rope_freqs->nbytes);  // each layer reads it
-  rope(ctx, q_.data(), T, c.n_head, c.head_dim, c.n_rot, pos_.data(), lc.rope_base, lc.rope_style, factors,
-       lc.rope_freq_scale);
-  rope(ctx, k_.data(), T, c.n_head_kv, c.head_dim, c.n_rot, pos_.data(), lc.rope_base, lc.rope_style, factors,
-       lc.rope_freq_scale);
+  if (model_.rope_freqs && lc.rope) cnt.add_weight_bytes(ph, model_.rope_freqs->type, model_.rope_freqs->nbytes);  // each layer reads it
+  if (lc.rope) {  // NoPE layers (muse-glimmer's global ones) keep q and k as they are
+    rope(ctx, q_.data(), T, c.n_head, c.head_dim, c.n_rot, pos_.data(), lc.rope_base, lc.rope_style, factors,
+         lc.rope_freq_scale);
+    rope(ctx, k_.data(), T, c.n_head_kv, c.head_dim, c.n_rot, pos_.data(), lc.rope_base, lc.rope_style, factors,
+         lc.rope_freq_scale);
+  }
   // Append K/V to the caches first, so a token attends to the earlier tokens of its own batch
   // too (causality comes from n_keys = pos + 1).
   for (int64_t t = 0; t < T; ++t) {
@@ -173,11 +182,12 @@ void Decoder::attention_block(ExecContext& ctx, std::span<const BatchToken> batc
   }
   cnt.kv_bytes_written[int(ph)] += static_cast<uint64_t>(T * 2 * kvd) * sizeof(float);
   attention(ctx, att_.data(), q_.data(), keys_.data(), T,
-            AttentionShape{c.n_head, c.n_head_kv, c.head_dim, c.attn_scale});
+            AttentionShape{c.n_head, c.n_head_kv, c.head_dim, c.attn_scale, c.attn_softcap});
+  if (lc.attn_gate) sigmoid_mul(ctx, att_.data(), att_gate_.data(), T * qd);
   matmul(ctx, h_.data(), att_.data(), *L.wo, T);
   if (lc.sandwich_norm) {
     cnt.add_weight_bytes(ph, L.attn_post_norm->type, L.attn_post_norm->nbytes);
-    rmsnorm(ctx, h_.data(), h_.data(), L.attn_post_norm_f32.data(), T, d, c.rms_eps);
+    rmsnorm(ctx, h_.data(), h_.data(), L.attn_post_norm_f32.data(), T, d, lc.post_norm_eps > 0 ? lc.post_norm_eps : c.rms_eps);
   }
   add_inplace(ctx, x_.data(), h_.data(), T * d);
 }
@@ -197,7 +207,7 @@ void Decoder::ffn_block(ExecContext& ctx, int64_t T, int64_t l) {
   matmul(ctx, h_.data(), gate_.data(), *L.w_down, T);
   if (lc.sandwich_norm) {
     ctx.counters.add_weight_bytes(ctx.phase, L.ffn_post_norm->type, L.ffn_post_norm->nbytes);
-    rmsnorm(ctx, h_.data(), h_.data(), L.ffn_post_norm_f32.data(), T, d, c.rms_eps);
+    rmsnorm(ctx, h_.data(), h_.data(), L.ffn_post_norm_f32.data(), T, d, lc.post_norm_eps > 0 ? lc.post_norm_eps : c.rms_eps);
   }
   add_inplace(ctx, x_.data(), h_.data(), T * d);
 }
@@ -216,6 +226,8 @@ std::span<const float> Decoder::output_block(ExecContext& ctx, std::span<const B
   rmsnorm(ctx, h_.data(), x_.data(), model_.output_norm_f32.data(), n_out, d, c.rms_eps);
   logits_.resize(static_cast<size_t>(n_out * c.n_vocab));
   matmul(ctx, logits_.data(), h_.data(), *model_.output, n_out);
+  if (c.logit_scale != 1.0f) scale_rows(ctx, logits_.data(), n_out * c.n_vocab, c.logit_scale);
+  if (c.final_softcap != 0.0f) softcap(ctx, logits_.data(), n_out * c.n_vocab, c.final_softcap);
   return {logits_.data(), logits_.size()};
 }
 

@@ -83,8 +83,11 @@ Model Model::from_file(ModelFile file) {
   m.token_embd = embd;
   m.output_norm = take.require("output_norm.weight", c.n_embd, 0);
   m.output_norm_f32 = to_f32(*m.output_norm);
-  m.output = take.find("output.weight");
+  // gemma2's output is token_embd (llama.cpp never reads an output.weight: left over, it fails).
+  m.output = fam.tied_only ? nullptr : take.find("output.weight");
   c.tied_output = m.output == nullptr;
+  if (c.tied_output && fam.muse_swa)  // llama.cpp requires output.weight for muse-glimmer
+    throw Error(f.path, fmt::format("architecture '{}': missing tensor 'output.weight'", c.arch));
   if (c.tied_output) m.output = embd;
   else take.require("output.weight", c.n_embd, c.n_vocab);
   // One rope_freqs tensor serves every layer (llama.cpp loads it as blk 0's and duplicates it).
@@ -131,6 +134,7 @@ Model Model::from_file(ModelFile file) {
       L.q_norm_f32 = to_f32(*L.q_norm);
       L.k_norm_f32 = to_f32(*L.k_norm);
     }
+    if (lc.attn_gate) L.attn_gate = take.require(p + "attn_gate.weight", d, q);
     if (lc.sandwich_norm) {
       L.attn_post_norm = take.require(p + "post_attention_norm.weight", d, 0);
       L.ffn_post_norm = take.require(p + "post_ffw_norm.weight", d, 0);

@@ -252,6 +252,27 @@ ModelConfig init_config(const ModelInitSpec& s) {
       throw Error(kSubject, "sliding window and period must be non-negative, the local rope base positive");
     c.sliding_window = s.sliding_window, c.swa_period = s.swa_period, c.rope_base_swa = s.rope_base_swa;
   }
+  if (fam->default_window > 0 && c.sliding_window <= 0) {  // gemma2 always has local layers
+    c.sliding_window = fam->default_window, c.swa_period = s.swa_period, c.rope_base_swa = s.rope_base_swa;
+  }
+  if (fam->tied_only && !s.tied) throw Error(kSubject, fmt::format("{} ties its output to token_embd (--tied)", c.arch));
+  if (s.attn_softcap != 0.0f && !fam->softcaps)
+    throw Error(kSubject, fmt::format("{} has no attention soft-cap", c.arch));
+  if (fam->softcaps) {
+    if (!(s.attn_softcap >= 0) || !(s.final_softcap >= 0) || !std::isfinite(s.attn_softcap) || !std::isfinite(s.final_softcap))
+      throw Error(kSubject, "soft-caps must be finite and non-negative");
+    c.attn_softcap = s.attn_softcap > 0 ? s.attn_softcap : 50.0f;
+    c.final_softcap = s.final_softcap > 0 ? s.final_softcap : 30.0f;
+  }
+  if (fam->muse_swa && c.sliding_window <= 0)
+    throw Error(kSubject, fmt::format("{} needs a sliding window (--window)", c.arch));
+  if (s.logit_scale != 1.0f || s.final_softcap != 0.0f) {
+    if (!fam->logit_scale && !(fam->softcaps && s.logit_scale == 1.0f))
+      throw Error(kSubject, fmt::format("{} has no logit scale or soft-cap", c.arch));
+    if (!std::isfinite(s.logit_scale) || !(s.final_softcap >= 0) || !std::isfinite(s.final_softcap))
+      throw Error(kSubject, "logit scale must be finite, the soft-cap finite and non-negative");
+  }
+  if (fam->logit_scale) c.logit_scale = s.logit_scale, c.final_softcap = s.final_softcap;
   describe_layers(c);
   return c;
 }
@@ -311,6 +332,7 @@ ModelFile make_random_model(const ModelInitSpec& spec) {
       specs.push_back({b + "attn_q_norm.weight", {head_dim}, Init::Norm});
       specs.push_back({b + "attn_k_norm.weight", {head_dim}, Init::Norm});
     }
+    if (lc.attn_gate) specs.push_back({b + "attn_gate.weight", {s.n_embd, q_dim}, Init::Matrix});
     specs.push_back({b + "attn_output.weight", {q_dim, s.n_embd}, Init::Matrix});
     if (lc.sandwich_norm) specs.push_back({b + "post_attention_norm.weight", {s.n_embd}, Init::Norm});
     specs.push_back({b + "ffn_norm.weight", {s.n_embd}, Init::Norm});

@@ -269,7 +269,8 @@ void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float*
     const int64_t h0 = kvh * group + slice * per_task, G = std::min(per_task, group - slice * per_task);
     const int64_t t0 = chunk_start[static_cast<size_t>(c)], nq = chunk_start[static_cast<size_t>(c) + 1] - t0;
     k.attend(out + t0 * q_dim + h0 * hd, q + t0 * q_dim + h0 * hd, q_dim, nq, G, n_keys.data() + t0,
-             keys[t0].k + kvh * hd, keys[t0].v + kvh * hd, kv_dim, hd, scale, scratch.data() + worker * scratch_floats);
+             keys[t0].k + kvh * hd, keys[t0].v + kvh * hd, kv_dim, hd, scale, shape.softcap,
+             scratch.data() + worker * scratch_floats);
   });
 }
 
@@ -294,6 +295,17 @@ const char* kernel_int8_name() { return simd::kernels_for(simd::best_isa()).q8_n
 void scale_rows(ExecContext& ctx, float* y, int64_t n, float s) {
   for (int64_t i = 0; i < n; ++i) y[i] *= s;  // as ggml_scale: one float product per element
   kc::count_other(ctx, flop_cost::kScale, n);
+}
+
+void sigmoid_mul(ExecContext& ctx, float* y, const float* gate, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] *= 1.0f / (1.0f + std::exp(-gate[i]));  // n = T·q_dim: small
+  kc::count_other(ctx, flop_cost::kSigmoidMul, n);
+}
+
+void softcap(ExecContext& ctx, float* y, int64_t n, float cap) {
+  const float inv = 1.0f / cap;
+  for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(y[i] * inv) * cap;
+  kc::count_other(ctx, flop_cost::kSoftcap, n);
 }
 
 // Scalar: the FFN's matmuls dominate, and one loop in float keeps every ISA's result the same.

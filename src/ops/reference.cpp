@@ -254,6 +254,16 @@ void gelu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n) {
   kc::count_other(ctx, flop_cost::kGeluMul, n);
 }
 
+void sigmoid_mul(ExecContext& ctx, float* y, const float* gate, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(y[i] / (1.0 + std::exp(-static_cast<double>(gate[i]))));
+  kc::count_other(ctx, flop_cost::kSigmoidMul, n);
+}
+
+void softcap(ExecContext& ctx, float* y, int64_t n, float cap) {
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(cap * std::tanh(static_cast<double>(y[i]) / cap));
+  kc::count_other(ctx, flop_cost::kSoftcap, n);
+}
+
 void scale_rows(ExecContext& ctx, float* y, int64_t n, float s) {
   for (int64_t i = 0; i < n; ++i) y[i] *= s;  // one float product: nothing to round differently
   kc::count_other(ctx, flop_cost::kScale, n);
@@ -284,6 +294,7 @@ void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys
         double s = 0.0;
         for (int64_t d = 0; d < hd; ++d) s += static_cast<double>(qh[d]) * kv.k[j * kv_dim + kv_off + d];
         p[j] = s * scale;
+        if (shape.softcap > 0) p[j] = shape.softcap * std::tanh(p[j] / shape.softcap);
         max = std::max(max, p[j]);
       }
       double sum = 0.0;

@@ -5,12 +5,20 @@
 
 // Decode: G query heads (q and out: G consecutive rows of hd) that share one K/V
 // head, per key: each key and value row is loaded once for the whole group.
+// Gemma 2's attention logit soft-cap, in float as ggml's scale(1/cap) -> tanh -> scale(cap).
+inline void softcap_scores(float* s, int64_t n, float cap) {
+  if (cap <= 0.0f) return;
+  const float inv = 1.0f / cap;
+  for (int64_t j = 0; j < n; ++j) s[j] = std::tanh(s[j] * inv) * cap;
+}
+
 void attend_per_key(float* out, const float* q, int64_t G, const float* k, const float* v, int64_t n_keys,
-                    int64_t stride, int64_t hd, float scale, float* scores) {
+                    int64_t stride, int64_t hd, float scale, float softcap, float* scores) {
   for (int64_t j = 0; j < n_keys; ++j) {
     const float* kr = k + j * stride;
     for (int64_t g = 0; g < G; ++g) scores[g * n_keys + j] = dot_f32(q + g * hd, kr, hd) * scale;
   }
+  softcap_scores(scores, G * n_keys, softcap);
   float inv[64];  // G <= 64 (checked by the caller)
   for (int64_t g = 0; g < G; ++g) inv[g] = 1.0f / softmax_numerators(scores + g * n_keys, n_keys);
   for (int64_t d = 0; d < G * hd; ++d) out[d] = 0.0f;
@@ -177,10 +185,10 @@ inline void weighted_values2(float* oa, float* ob, const float* pa, const float*
 
 // NQ queries x G heads sharing one K/V head (see Kernels::attend).
 void attend(float* out, const float* q, int64_t q_stride, int64_t NQ, int64_t G, const int64_t* n_keys,
-            const float* k, const float* v, int64_t stride, int64_t hd, float scale, float* scratch) {
+            const float* k, const float* v, int64_t stride, int64_t hd, float scale, float softcap, float* scratch) {
   if (NQ * G < kAttendTransposeMinRows) {
     for (int64_t i = 0; i < NQ; ++i)
-      attend_per_key(out + i * q_stride, q + i * q_stride, G, k, v, n_keys[i], stride, hd, scale, scratch);
+      attend_per_key(out + i * q_stride, q + i * q_stride, G, k, v, n_keys[i], stride, hd, scale, softcap, scratch);
     return;
   }
   int64_t max_keys = 0;
@@ -198,12 +206,15 @@ void attend(float* out, const float* q, int64_t q_stride, int64_t NQ, int64_t G,
     const int64_t row_a = ia * q_stride + (r % G) * hd, row_b = ib * q_stride + ((r + 1) % G) * hd;
     const int64_t na = n_keys[ia], nb = n_keys[ib];
     scores_from_transposed2(sa, sb, q + row_a, q + row_b, kt, ldk, na > nb ? na : nb, hd, scale);
+    softcap_scores(sa, na, softcap);
+    softcap_scores(sb, nb, softcap);
     const float inva = 1.0f / softmax_numerators(sa, na), invb = 1.0f / softmax_numerators(sb, nb);
     weighted_values2(out + row_a, out + row_b, sa, sb, na, nb, v, stride, hd, inva, invb);
   }
   if (r < n_rows) {
     const int64_t i = r / G, row = i * q_stride + (r % G) * hd;
     scores_from_transposed(sa, q + row, kt, ldk, n_keys[i], hd, scale);
+    softcap_scores(sa, n_keys[i], softcap);
     const float inv = 1.0f / softmax_numerators(sa, n_keys[i]);
     weighted_values(out + row, sa, n_keys[i], v, stride, hd, inv);
   }

@@ -41,6 +41,16 @@ std::vector<test::TinySpec> specs() {
   // counts min(pos + 1, 4) keys there; sandwich norms, GeGLU, embedding scale.
   v.push_back({.arch = "gemma3", .layers = 3, .head_dim = 24, .window = 4, .swa_period = 2});
   v.push_back({.arch = "gemma3", .layers = 3, .head_dim = 24, .matrices = DType::Q8_0, .window = 4, .swa_period = 2});
+  // muse-glimmer: layers 0 and 2 local with RoPE, layer 1 global without; the gate's matmul and
+  // sigmoid, the embedding norm, post norms, logit scale and soft-cap.
+  v.push_back({.arch = "muse-glimmer", .layers = 3, .head_dim = 24, .window = 4, .swa_layers = {true, false, true},
+               .logit_scale = 0.7f, .softcap = 3.0f});
+  v.push_back({.arch = "muse-glimmer", .layers = 3, .head_dim = 24, .matrices = DType::Q8_0, .window = 4,
+               .swa_period = 2, .logit_scale = 0.7f});
+  // gemma2: the attention soft-cap per score (3 FLOPs), the final one per logit, tied output.
+  v.push_back({.arch = "gemma2", .layers = 3, .head_dim = 24, .tied = true, .window = 4, .swa_period = 2,
+               .softcap = 3.0f, .attn_softcap = 1.5f});
+  v.push_back({.arch = "gemma2", .layers = 3, .tied = true, .matrices = DType::Q8_0, .window = 4, .swa_period = 2});
   test::TinySpec rf;                                     // llama with a rope_freqs tensor
   rf.rope_freqs = llama3_rope_factors(16, 10000.0f, 8.0, 1.0, 4.0, 8.0);
   v.push_back(rf);

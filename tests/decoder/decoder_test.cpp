@@ -96,6 +96,46 @@ std::vector<Case> cases() {
   s.window = 4;
   s.matrices = DType::Q8_0;
   c.push_back({"gemma3_swa_q8_0", s, 0.2});
+  // muse-glimmer: window 4 over 13 positions on layers 0 and 2 (a bool per layer, as its
+  // converter writes the pattern; layer 1 global and NoPE), embedding RMS norm, sigmoid output
+  // gate, post norms with eps 1e-8, logit scale 0.7 and a soft-cap of 3 (logits of O(1): tanh bends).
+  s = {};
+  s.arch = "muse-glimmer";
+  s.layers = 3;
+  s.head_dim = 24;
+  s.window = 4;
+  s.swa_layers = {true, false, true};
+  s.logit_scale = 0.7f;
+  s.softcap = 3.0f;
+  c.push_back({"muse_swa_array_f32", s, 1e-4});
+  s.swa_layers = {};
+  s.swa_period = 2;  // a period instead: layers 0 and 2 local again
+  s.softcap = 0.0f;
+  c.push_back({"muse_swa_period_f32", s, 1e-4});
+  s.swa_period = 0;  // no pattern key: every layer global and NoPE
+  c.push_back({"muse_all_global_f32", s, 1e-4});
+  s.swa_layers = {true, false, true};
+  s.softcap = 3.0f;
+  s.matrices = DType::Q8_0;
+  c.push_back({"muse_swa_q8_0", s, 0.2});
+  // gemma2: window 4 over 13 positions on layers 0 and 2 (period 2), linear rope scaling on
+  // every layer, attention scores capped at 1.5 and logits at 3 (both bend O(1) values), tied.
+  s = {};
+  s.arch = "gemma2";
+  s.layers = 3;
+  s.head_dim = 24;
+  s.tied = true;
+  s.window = 4;
+  s.swa_period = 2;
+  s.rope_linear_factor = 4.0f;
+  s.attn_softcap = 1.5f;
+  s.softcap = 3.0f;
+  c.push_back({"gemma2_swa_caps_f32", s, 1e-4});
+  s.window = 0, s.swa_period = 0, s.attn_softcap = 0.0f, s.softcap = 0.0f;  // llama.cpp's defaults: 4096, 2, 50, 30
+  c.push_back({"gemma2_defaults_f32", s, 1e-4});
+  s.window = 4, s.swa_period = 2, s.attn_softcap = 1.5f, s.softcap = 3.0f;
+  s.matrices = DType::Q8_0;
+  c.push_back({"gemma2_swa_caps_q8_0", s, 0.2});
   return c;
 }
 
@@ -113,12 +153,16 @@ TEST(Decoder, MatchesFloat64OracleOnEveryPosition) {
   }
 }
 
-// gemma3 with a window of 4 over 11 positions: once the window is full every query of a local
+// gemma3, muse-glimmer and gemma2 with a window of 4 over 11 positions: once the window is full every query of a local
 // layer has its own first key, so prefill chunks, batches of 3 and single-token decode each
 // take the windowed keys from a different place in the cache.
 TEST(Decoder, ChunkedPrefillAndTokenByTokenDecodeAgree) {
-  for (const test::TinySpec& spec : {test::TinySpec{}, test::TinySpec{.arch = "gemma3", .layers = 3, .window = 4,
-                                                                      .swa_period = 2}}) {
+  for (const test::TinySpec& spec :
+       {test::TinySpec{}, test::TinySpec{.arch = "gemma3", .layers = 3, .window = 4, .swa_period = 2},
+        test::TinySpec{.arch = "muse-glimmer", .layers = 3, .window = 4, .swa_layers = {true, false, true},
+                       .logit_scale = 0.7f, .softcap = 3.0f},
+        test::TinySpec{.arch = "gemma2", .layers = 3, .tied = true, .window = 4, .swa_period = 2, .softcap = 3.0f,
+                       .attn_softcap = 1.5f}}) {
     SCOPED_TRACE(spec.arch);
     Model m = test::make_tiny_model(spec);
     const auto ids = some_ids(11, static_cast<int>(m.config.n_vocab));

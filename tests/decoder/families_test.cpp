@@ -96,6 +96,118 @@ TEST(Families, Gemma3WindowChangesTheResultAndSoftcapIsRefused) {
   EXPECT_NO_THROW(config_from_metadata(meta, "uncapped.gguf"));
 }
 
+// muse-glimmer, as llama.cpp's load_arch_hparams reads it: a bool per layer says which layers
+// are local (window, RoPE with freq_base_swa or else freq_base, unscaled); the others are global
+// and NoPE; a period works as Gemma's; no pattern key leaves every layer global.
+TEST(Families, MuseGlimmerDescription) {
+  test::TinySpec s{.arch = "muse-glimmer", .layers = 3, .rope_base = 5e5f, .rope_linear_factor = 2.0f, .window = 4,
+                   .swa_layers = {false, true, true}, .logit_scale = 0.5f, .softcap = 30.0f};
+  const Model m = test::make_tiny_model(s);
+  const ModelConfig& c = m.config;
+  EXPECT_TRUE(c.embd_norm);
+  EXPECT_FALSE(c.embd_scale);
+  EXPECT_EQ(c.logit_scale, 0.5f);
+  EXPECT_EQ(c.final_softcap, 30.0f);
+  EXPECT_FALSE(c.layer(0).rope);
+  EXPECT_EQ(c.layer(0).sliding_window, 0);
+  EXPECT_EQ(c.layer(0).rope_freq_scale, 0.5f);
+  for (int64_t l : {1, 2}) {
+    EXPECT_TRUE(c.layer(l).rope);
+    EXPECT_EQ(c.layer(l).sliding_window, 4);
+    EXPECT_EQ(c.layer(l).rope_base, 5e5f);  // no rope.freq_base_swa: the model's base
+    EXPECT_EQ(c.layer(l).rope_freq_scale, 1.0f);
+  }
+  for (int64_t l : {0, 1, 2}) {
+    EXPECT_TRUE(c.layer(l).attn_gate && c.layer(l).qk_norm && c.layer(l).sandwich_norm);
+    EXPECT_EQ(c.layer(l).post_norm_eps, 1e-8f);
+    EXPECT_EQ(c.layer(l).rope_style, RopeStyle::Normal);
+    EXPECT_FALSE(c.layer(l).gelu_ffn);
+  }
+  s.swa_layers = {};
+  s.swa_period = 3;  // layers 0, 1 local, 2 global
+  const Model p = test::make_tiny_model(s);
+  EXPECT_TRUE(p.config.layer(0).rope && p.config.layer(1).rope && !p.config.layer(2).rope);
+  s.swa_period = 0;  // TinySpec writes no pattern key
+  const Model g = test::make_tiny_model(s);
+  for (int64_t l : {0, 1, 2}) EXPECT_FALSE(g.config.layer(l).rope || g.config.layer(l).sliding_window);
+  // The soft-cap changes the result (the oracle tests check the value).
+  s.swa_layers = {false, true, true};
+  s.softcap = 2.0f;  // logits of O(1): a cap of 2 bends them
+  const auto capped = logits_of(test::make_tiny_model(s), 12);
+  s.softcap = 0.0f;
+  EXPECT_GT(max_diff(capped, logits_of(test::make_tiny_model(s), 12)), 1e-2);
+}
+
+// gemma2, as llama.cpp's load_arch_hparams reads it: without keys, window 4096 on every other
+// layer, local base = the model's, the model's rope scaling on every layer, soft-caps 50 and 30.
+TEST(Families, Gemma2DescriptionAndDefaults) {
+  test::TinySpec s{.arch = "gemma2", .layers = 4, .tied = true, .rope_base = 1e6f, .rope_linear_factor = 2.0f};
+  const Model m = test::make_tiny_model(s);
+  const ModelConfig& c = m.config;
+  EXPECT_EQ(c.attn_softcap, 50.0f);
+  EXPECT_EQ(c.final_softcap, 30.0f);
+  EXPECT_TRUE(c.embd_scale && c.tied_output);
+  EXPECT_EQ(c.attn_scale, 0.0f);  // 1/sqrt(head size): not the 46-layer 27B
+  for (int64_t l = 0; l < 4; ++l) {
+    EXPECT_EQ(c.layer(l).sliding_window, l % 2 == 0 ? 4096 : 0) << l;
+    EXPECT_EQ(c.layer(l).rope_base, 1e6f);
+    EXPECT_EQ(c.layer(l).rope_freq_scale, 0.5f);
+    EXPECT_TRUE(c.layer(l).rope && c.layer(l).sandwich_norm && c.layer(l).gelu_ffn);
+    EXPECT_FALSE(c.layer(l).qk_norm || c.layer(l).attn_gate);
+    EXPECT_EQ(c.layer(l).rope_style, RopeStyle::NeoX);
+  }
+  // The attention soft-cap changes the result (the oracle tests check the value).
+  s.softcap = 30.0f;
+  s.attn_softcap = 1.0f;
+  const auto capped = logits_of(test::make_tiny_model(s), 12);
+  s.attn_softcap = 50.0f;
+  EXPECT_GT(max_diff(capped, logits_of(test::make_tiny_model(s), 12)), 1e-2);
+  // llama.cpp never reads gemma2's output.weight: a file with one fails, naming it.
+  std::string e = load_error(s, [](ModelFile& f) {
+    TensorView extra = *f.find("token_embd.weight");
+    extra.name = "output.weight";
+    f.tensors.push_back(extra);
+  });
+  EXPECT_NE(e.find("'output.weight' is not used"), std::string::npos) << e;
+  e = load_error(s, [](ModelFile& f) { f.meta.set("gemma2.attn_logit_softcapping", GgufValue::f32(0.0f)); });
+  EXPECT_NE(e.find("must be positive"), std::string::npos) << e;
+  e = load_error(s, [](ModelFile& f) {
+    TensorView extra = *f.find("blk.0.attn_norm.weight");
+    extra.name = "blk.0.attn_q_norm.weight";
+    f.tensors.push_back(extra);
+  });
+  EXPECT_NE(e.find("'blk.0.attn_q_norm.weight' is not used"), std::string::npos) << e;
+}
+
+TEST(Families, MuseGlimmerFilesMissingWhatLlamaCppRequiresAreErrors) {
+  const test::TinySpec s{.arch = "muse-glimmer", .window = 4, .swa_period = 2};
+  std::string e = load_error(s, [](ModelFile& f) { f.meta.erase("muse-glimmer.logit_scale"); });
+  EXPECT_NE(e.find("muse-glimmer.logit_scale"), std::string::npos) << e;
+  e = load_error(s, [](ModelFile& f) { f.meta.erase("muse-glimmer.attention.sliding_window"); });
+  EXPECT_NE(e.find("muse-glimmer.attention.sliding_window"), std::string::npos) << e;
+  e = load_error(s, [](ModelFile& f) {
+    GgufValue v;
+    v.type = GgufType::ARRAY, v.array_type = GgufType::BOOL, v.ints = {1, 0, 1};  // 3 bools for 2 layers
+    f.meta.set("muse-glimmer.attention.sliding_window_pattern", v);
+  });
+  EXPECT_NE(e.find("sliding_window_pattern"), std::string::npos) << e;
+  e = load_error(s, [](ModelFile& f) {
+    std::erase_if(f.tensors, [](const TensorView& t) { return t.name == "blk.1.attn_gate.weight"; });
+  });
+  EXPECT_NE(e.find("missing tensor 'blk.1.attn_gate.weight'"), std::string::npos) << e;
+  e = load_error(s, [](ModelFile& f) {
+    std::erase_if(f.tensors, [](const TensorView& t) { return t.name == "output.weight"; });
+  });
+  EXPECT_NE(e.find("output.weight"), std::string::npos) << e;
+  // attn_gate in a family without it is an unused tensor.
+  e = load_error({.arch = "qwen3"}, [](ModelFile& f) {
+    TensorView extra = *f.find("blk.0.attn_q.weight");
+    extra.name = "blk.0.attn_gate.weight";
+    f.tensors.push_back(extra);
+  });
+  EXPECT_NE(e.find("'blk.0.attn_gate.weight' is not used"), std::string::npos) << e;
+}
+
 // Without these checks a scaled-RoPE file computes something else without an error (the
 // failure #14 describes: log-probabilities off by more than 1.0).
 TEST(Families, RopeScalingChangesTheResult) {

@@ -3,6 +3,7 @@
 // precision, recomputing the whole sequence at once (no KV cache, no batching,
 // no kernels from tenx except dequantize_row to read the weights).
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "tenx/model/model.hpp"
@@ -61,6 +62,8 @@ inline void rotate(Mat& x, int64_t T, int64_t heads, int64_t hd, int64_t n_rot, 
       }
 }
 
+inline std::string fmt_blk(int64_t l, const char* name) { return "blk." + std::to_string(l) + "." + name; }
+
 // Logits [T, n_vocab] for ids at positions 0..T-1. rows (empty, or one per id): an
 // input row of n_embd floats replacing that token's embedding (nullptr = text).
 inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const std::vector<const float*>& rows = {}) {
@@ -70,24 +73,47 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
   const Mat emb = weights(*m.token_embd);
   // From the file, not the decoder's description: the oracle must not share its mistakes.
   const auto& meta = m.file.meta;
-  const bool gemma3 = meta.get_string("general.architecture") == "gemma3";
-  const int64_t window = gemma3 ? static_cast<int64_t>(meta.get_uint("gemma3.attention.sliding_window").value_or(0)) : 0;
-  const int64_t period = static_cast<int64_t>(meta.get_uint("gemma3.attention.sliding_window_pattern").value_or(6));
-  const double base_swa = meta.get_float("gemma3.rope.freq_base_swa").value_or(10000.0);
+  // gemma2 is gemma3 without q/k norms, with llama.cpp's gemma2 defaults (window 4096, period 2,
+  // local base = the model's, local layers keep the rope scaling) and two tanh soft-caps.
+  const bool gemma2 = meta.get_string("general.architecture") == "gemma2";
+  const bool gemma3 = meta.get_string("general.architecture") == "gemma3" || gemma2;
+  const std::string gk = gemma2 ? "gemma2." : "gemma3.";
+  const int64_t window =
+      gemma3 ? static_cast<int64_t>(meta.get_uint(gk + "attention.sliding_window").value_or(gemma2 ? 4096 : 0)) : 0;
+  const int64_t period = static_cast<int64_t>(meta.get_uint(gk + "attention.sliding_window_pattern").value_or(gemma2 ? 2 : 6));
+  const double base_swa = meta.get_float(gk + "rope.freq_base_swa").value_or(gemma2 ? c.rope_base : 10000.0);
+  const double attn_cap = gemma2 ? meta.get_float("gemma2.attn_logit_softcapping").value_or(50.0) : 0.0;
+  const double final_cap = gemma2 ? meta.get_float("gemma2.final_logit_softcapping").value_or(30.0) : 0.0;
   const double embd_scale = gemma3 ? std::sqrt(static_cast<double>(d)) : 1.0;
+  // muse-glimmer (llama.cpp's src/models/muse-glimmer.cpp): window required; the pattern a
+  // period or one bool per layer, absent = no local layer; local layers rotate (base
+  // freq_base_swa, else freq_base), global ones do not.
+  const bool muse = meta.get_string("general.architecture") == "muse-glimmer";
+  const std::string mk = "muse-glimmer.";
+  const int64_t muse_window = muse ? static_cast<int64_t>(meta.get_uint(mk + "attention.sliding_window").value()) : 0;
+  auto muse_local = [&](int64_t l) {
+    const GgufValue* p = meta.find(mk + "attention.sliding_window_pattern");
+    if (!p) return false;
+    if (p->type == GgufType::ARRAY) return p->ints.at(static_cast<size_t>(l)) != 0;
+    const auto n = static_cast<int64_t>(p->i);
+    return n == 0 || l % n < n - 1;
+  };
   Mat x(static_cast<size_t>(T * d));
   for (int64_t t = 0; t < T; ++t)
     for (int64_t i = 0; i < d; ++i)
       x[t * d + i] = !rows.empty() && rows[t] ? static_cast<double>(rows[t][i]) : emb[ids[t] * d + i] * embd_scale;
+  if (muse) x = rms(x, Mat(static_cast<size_t>(d), 1.0), T, d, c.rms_eps);  // the embedding norm, no weights
   for (size_t li = 0; li < m.layers.size(); ++li) {
     const LayerWeights& L = m.layers[li];
     const int64_t l = static_cast<int64_t>(li);
     // Gemma 3: every period-th layer global; the others see the last `window` positions,
     // with rope base freq_base_swa and no rope scaling.
-    const bool local = window > 0 && (period == 0 || l % period < period - 1);
+    const bool local = muse ? muse_local(l) : window > 0 && (period == 0 || l % period < period - 1);
+    const int64_t win = muse ? muse_window : window;
     Mat h = rms(x, weights(*L.attn_norm), T, d, c.rms_eps);
     Mat Q = linear(h, weights(*L.wq), T, d, q), K = linear(h, weights(*L.wk), T, d, kv),
         V = linear(h, weights(*L.wv), T, d, kv);
+    const Mat gate = muse ? linear(h, weights(*m.file.find(fmt_blk(l, "attn_gate.weight"))), T, d, q) : Mat{};
     if (c.qkv_bias) {
       const Mat bq = weights(*L.bq), bk = weights(*L.bk), bv = weights(*L.bv);
       for (int64_t t = 0; t < T; ++t) {
@@ -106,12 +132,16 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
     }() : std::vector<float>{};
     double scale = 1.0;
     if (auto f = m.file.meta.get_float(c.arch + ".rope.scaling.factor")) scale = 1.0 / *f;
-    const double base = local ? base_swa : c.rope_base;
-    if (local) scale = 1.0;
-    rotate(Q, T, c.n_head, hd, c.n_rot, base, neox, factors, scale);
-    rotate(K, T, c.n_head_kv, hd, c.n_rot, base, neox, factors, scale);
+    const double base = muse ? meta.get_float(mk + "rope.freq_base_swa").value_or(c.rope_base)
+                              : local ? base_swa : c.rope_base;
+    if (local && !gemma2) scale = 1.0;
+    if (!muse || local) {  // muse-glimmer's global layers are NoPE
+      rotate(Q, T, c.n_head, hd, c.n_rot, base, neox, factors, scale);
+      rotate(K, T, c.n_head_kv, hd, c.n_rot, base, neox, factors, scale);
+    }
     // llama.cpp scales by 1/sqrt(n_embd / n_head) for Gemma 3 27B (62 layers), else 1/sqrt(head size).
-    const double att_scale = 1.0 / std::sqrt(static_cast<double>(gemma3 && c.n_layer == 62 ? d / c.n_head : hd));
+    const bool wide = (gemma2 && c.n_layer == 46) || (gemma3 && !gemma2 && c.n_layer == 62);
+    const double att_scale = 1.0 / std::sqrt(static_cast<double>(wide ? d / c.n_head : hd));
     Mat att(static_cast<size_t>(T * q), 0.0);
     for (int64_t t = 0; t < T; ++t)
       for (int64_t hh = 0; hh < c.n_head; ++hh) {
@@ -119,11 +149,12 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
         std::vector<double> s(static_cast<size_t>(t + 1));
         double mx = -1e300;
         // Masked (exp = 0) when t - j >= window on a local layer.
-        auto visible = [&](int64_t j) { return !local || t - j < window; };
+        auto visible = [&](int64_t j) { return !local || t - j < win; };
         for (int64_t j = 0; j <= t; ++j) {
           double dot = 0;
           for (int64_t i = 0; i < hd; ++i) dot += Q[t * q + hh * hd + i] * K[j * kv + g * hd + i];
           s[j] = dot * att_scale;
+          if (attn_cap > 0) s[j] = attn_cap * std::tanh(s[j] / attn_cap);
           if (visible(j)) mx = std::max(mx, s[j]);
         }
         double sum = 0;
@@ -131,8 +162,10 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
         for (int64_t j = 0; j <= t; ++j)
           for (int64_t i = 0; i < hd; ++i) att[t * q + hh * hd + i] += s[j] / sum * V[j * kv + g * hd + i];
       }
+    for (size_t i = 0; i < gate.size(); ++i) att[i] /= 1.0 + std::exp(-gate[i]);  // muse: sigmoid gate
     Mat o = linear(att, weights(*L.wo), T, q, d);
-    if (gemma3) o = rms(o, weights(*L.attn_post_norm), T, d, c.rms_eps);
+    const double post_eps = muse ? 1e-8 : c.rms_eps;  // llama.cpp's muse-glimmer post-norm epsilon
+    if (gemma3 || muse) o = rms(o, weights(*m.file.find(fmt_blk(l, "post_attention_norm.weight"))), T, d, post_eps);
     for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
     h = rms(x, weights(*L.ffn_norm), T, d, c.rms_eps);
     Mat G = linear(h, weights(*L.w_gate), T, d, c.n_ff);
@@ -142,11 +175,19 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
       G[i] = gemma3 ? 0.5 * G[i] * (1.0 + std::tanh(kC * (G[i] + 0.044715 * G[i] * G[i] * G[i]))) * U[i]
                     : G[i] / (1.0 + std::exp(-G[i])) * U[i];
     Mat D = linear(G, weights(*L.w_down), T, c.n_ff, d);
-    if (gemma3) D = rms(D, weights(*L.ffn_post_norm), T, d, c.rms_eps);
+    if (gemma3 || muse) D = rms(D, weights(*m.file.find(fmt_blk(l, "post_ffw_norm.weight"))), T, d, post_eps);
     for (size_t i = 0; i < x.size(); ++i) x[i] += D[i];
   }
   const Mat h = rms(x, weights(*m.output_norm), T, d, c.rms_eps);
-  return linear(h, weights(*m.output), T, d, c.n_vocab);
+  Mat logits = linear(h, weights(*m.output), T, d, c.n_vocab);
+  if (muse) {  // times logit_scale, then cap·tanh(logit/cap) when final_logit_softcapping is set
+    const double ls = meta.get_float(mk + "logit_scale").value();
+    const double cap = meta.get_float(mk + "final_logit_softcapping").value_or(0.0);
+    for (double& v : logits) v = cap > 0 ? cap * std::tanh(v * ls / cap) : v * ls;
+  }
+  if (final_cap > 0)
+    for (double& v : logits) v = final_cap * std::tanh(v / final_cap);
+  return logits;
 }
 
 }  // namespace tenx::test

@@ -14,7 +14,7 @@
 namespace tenx::test {
 
 struct TinySpec {
-  std::string arch = "llama";  // llama, qwen2 (q/k/v biases), qwen3 (q/k norms), gemma3
+  std::string arch = "llama";  // llama, qwen2 (q/k/v biases), qwen3 (q/k norms), gemma3, gemma2 (tied), muse-glimmer
   int64_t dim = 64, layers = 2, heads = 4, kv_heads = 2, ff = 96, vocab = 97;
   int64_t head_dim = 0;  // 0: dim / heads; else written as attention.key_length
   bool tied = false;
@@ -24,6 +24,11 @@ struct TinySpec {
   std::vector<float> rope_freqs = {};  // llama: a rope_freqs tensor of per-pair divisors
   float rope_linear_factor = 0;   // > 0: rope.scaling.type linear with this factor
   int64_t window = 0, swa_period = 0;  // gemma3: attention.sliding_window[_pattern] when > 0
+  // muse-glimmer: the pattern as one bool per layer (non-empty: written instead of swa_period),
+  // logit_scale (always written for muse-glimmer) and final_logit_softcapping when > 0.
+  std::vector<bool> swa_layers = {};
+  float logit_scale = 1.0f, softcap = 0.0f;
+  float attn_softcap = 0.0f;  // gemma2: attn_logit_softcapping when > 0 (softcap: final_logit_softcapping)
 };
 
 inline Model make_tiny_model(const TinySpec& s) {
@@ -48,6 +53,15 @@ inline Model make_tiny_model(const TinySpec& s) {
   if (s.window > 0) f.meta.set(a + ".attention.sliding_window", GgufValue::u32(static_cast<uint32_t>(s.window)));
   if (s.swa_period > 0)
     f.meta.set(a + ".attention.sliding_window_pattern", GgufValue::u32(static_cast<uint32_t>(s.swa_period)));
+  if (!s.swa_layers.empty()) {
+    GgufValue v;
+    v.type = GgufType::ARRAY, v.array_type = GgufType::BOOL;
+    for (bool b : s.swa_layers) v.ints.push_back(b ? 1 : 0);
+    f.meta.set(a + ".attention.sliding_window_pattern", v);
+  }
+  if (a == "muse-glimmer") f.meta.set(a + ".logit_scale", GgufValue::f32(s.logit_scale));
+  if (s.attn_softcap > 0) f.meta.set(a + ".attn_logit_softcapping", GgufValue::f32(s.attn_softcap));
+  if (s.softcap > 0) f.meta.set(a + ".final_logit_softcapping", GgufValue::f32(s.softcap));
   std::mt19937_64 rng(s.seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);  // test-only: portability not needed
   buffers->reserve(64 + static_cast<size_t>(s.layers) * 16);
@@ -88,16 +102,18 @@ inline Model make_tiny_model(const TinySpec& s) {
       add(p + "attn_k.bias", kv, 1, DType::F32, 0.1f, 0.0f);
       add(p + "attn_v.bias", kv, 1, DType::F32, 0.1f, 0.0f);
     }
-    if (s.arch == "qwen3" || s.arch == "gemma3") {
+    const bool muse = s.arch == "muse-glimmer";
+    if (s.arch == "qwen3" || s.arch == "gemma3" || muse) {
       add(p + "attn_q_norm.weight", hd, 1, DType::F32, 0.1f, 1.0f);
       add(p + "attn_k_norm.weight", hd, 1, DType::F32, 0.1f, 1.0f);
     }
+    if (muse) add(p + "attn_gate.weight", s.dim, q, s.matrices, w, 0.0f);
     add(p + "attn_output.weight", q, s.dim, s.matrices, w, 0.0f);
     add(p + "ffn_norm.weight", s.dim, 1, DType::F32, 0.1f, 1.0f);
     add(p + "ffn_gate.weight", s.dim, s.ff, s.matrices, w, 0.0f);
     add(p + "ffn_up.weight", s.dim, s.ff, s.matrices, w, 0.0f);
     add(p + "ffn_down.weight", s.ff, s.dim, s.matrices, w, 0.0f);
-    if (s.arch == "gemma3") {  // sandwich norms
+    if (s.arch == "gemma3" || s.arch == "gemma2" || muse) {  // sandwich norms
       add(p + "post_attention_norm.weight", s.dim, 1, DType::F32, 0.1f, 1.0f);
       add(p + "post_ffw_norm.weight", s.dim, 1, DType::F32, 0.1f, 1.0f);
     }

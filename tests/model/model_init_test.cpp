@@ -182,6 +182,58 @@ TEST(ModelInit, Gemma3SlidingWindowWritesAndReloads) {
   test::expect_error([&] { make_random_model(s); }, {"model init", "llama has no sliding-window attention"});
 }
 
+// muse-glimmer: window, period, local rope base, logit scale and soft-cap round-trip; attn_gate
+// is written as a matrix (quantized with the others); a window is required and llama has no
+// logit scale.
+TEST(ModelInit, MuseGlimmerWritesAndReloads) {
+  test::ScratchDir dir;
+  ModelInitSpec s;
+  s.arch = "muse-glimmer", s.n_embd = 64, s.n_layer = 3, s.n_head = 4, s.n_head_kv = 2, s.n_ff = 96, s.n_vocab = 320;
+  s.seed = 5, s.sliding_window = 16, s.swa_period = 3, s.rope_base_swa = 5e4f, s.logit_scale = 1.5f;
+  s.final_softcap = 30.0f, s.type = DType::Q8_0;
+  write_random_model(dir.file("m.gguf"), s);
+  const Model m = Model::load(dir.file("m.gguf"));
+  const std::string a = "muse-glimmer.";
+  EXPECT_EQ(m.file.meta.get_uint(a + "attention.sliding_window"), 16u);
+  EXPECT_EQ(m.file.meta.get_uint(a + "attention.sliding_window_pattern"), 3u);
+  EXPECT_EQ(m.file.meta.get_float(a + "rope.freq_base_swa"), 5e4);
+  EXPECT_EQ(m.file.meta.get_float(a + "logit_scale"), 1.5);
+  EXPECT_EQ(m.file.meta.get_float(a + "final_logit_softcapping"), 30.0);
+  ASSERT_NE(m.file.find("blk.2.attn_gate.weight"), nullptr);
+  EXPECT_EQ(m.file.find("blk.2.attn_gate.weight")->type, DType::Q8_0);
+  EXPECT_TRUE(m.config.layer(1).rope && !m.config.layer(2).rope);
+  EXPECT_EQ(m.config.layer(1).rope_base, 5e4f);
+  EXPECT_EQ(m.config.logit_scale, 1.5f);
+  s.sliding_window = 0;
+  test::expect_error([&] { make_random_model(s); }, {"model init", "muse-glimmer needs a sliding window"});
+  s.arch = "llama";
+  test::expect_error([&] { make_random_model(s); }, {"model init", "llama has no logit scale"});
+}
+
+// gemma2: tied (required), llama.cpp's defaults written (window 4096, caps 50 and 30) unless given.
+TEST(ModelInit, Gemma2WritesAndReloads) {
+  test::ScratchDir dir;
+  ModelInitSpec s;
+  s.arch = "gemma2", s.n_embd = 64, s.n_layer = 2, s.n_head = 4, s.n_head_kv = 2, s.n_ff = 96, s.n_vocab = 320;
+  s.seed = 6, s.tied = true, s.swa_period = 2;
+  write_random_model(dir.file("g.gguf"), s);
+  Model m = Model::load(dir.file("g.gguf"));
+  EXPECT_EQ(m.file.meta.get_uint("gemma2.attention.sliding_window"), 4096u);
+  EXPECT_EQ(m.file.meta.get_float("gemma2.attn_logit_softcapping"), 50.0);
+  EXPECT_EQ(m.file.meta.get_float("gemma2.final_logit_softcapping"), 30.0);
+  EXPECT_EQ(m.file.find("output.weight"), nullptr);
+  s.sliding_window = 8, s.attn_softcap = 2.0f, s.final_softcap = 4.0f;
+  write_random_model(dir.file("h.gguf"), s);
+  m = Model::load(dir.file("h.gguf"));
+  EXPECT_EQ(m.config.layer(0).sliding_window, 8);
+  EXPECT_EQ(m.config.attn_softcap, 2.0f);
+  EXPECT_EQ(m.config.final_softcap, 4.0f);
+  s.tied = false;
+  test::expect_error([&] { make_random_model(s); }, {"model init", "gemma2 ties its output"});
+  s.tied = true, s.arch = "gemma3";
+  test::expect_error([&] { make_random_model(s); }, {"model init", "gemma3 has no attention soft-cap"});
+}
+
 TEST(ModelInit, RejectsInconsistentSizes) {
   ModelInitSpec s;
   s.n_embd = 60, s.n_head = 8;

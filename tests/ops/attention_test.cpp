@@ -4,6 +4,7 @@
 // several sequences in one call and misaligned buffers; counters identical.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -33,6 +34,7 @@ std::vector<double> naive_causal(const std::vector<float>& q, const std::vector<
         double dot = 0;
         for (int64_t d = 0; d < hd; ++d) dot += double(q[i * qd + h * hd + d]) * k[j * kvd + g * hd + d];
         S[i * T + j] = dot / std::sqrt(double(hd));
+        if (s.softcap > 0) S[i * T + j] = s.softcap * std::tanh(S[i * T + j] / s.softcap);  // gemma2
       }
     for (int64_t i = 0; i < T; ++i) {
       double mx = -INFINITY, sum = 0;
@@ -62,6 +64,28 @@ TEST(Attention, ReferenceMatchesNaiveFullMatrix) {
   for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expect[i], 1e-6) << i;
 }
 
+// gemma2's soft-capped scores, the reference against the naive matrix with c·tanh(s/c).
+TEST(Attention, ReferenceSoftcapMatchesNaiveFullMatrix) {
+  std::mt19937 rng(2);
+  const AttentionShape s{6, 2, 8, 0.0f, 0.5f};
+  const int64_t T = 11;
+  const auto q = random_floats(rng, T * 48, 3.0f), k = random_floats(rng, T * 16), v = random_floats(rng, T * 16);
+  std::vector<AttentionKeys> keys;
+  for (int64_t t = 0; t < T; ++t) keys.push_back({k.data(), v.data(), t + 1});
+  std::vector<float> out(static_cast<size_t>(T * 48)), plain(out.size());
+  ExecContext ctx(1), ctx2(1);
+  ref::attention(ctx, out.data(), q.data(), keys.data(), T, s);
+  const auto expect = naive_causal(q, k, v, T, s);
+  for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expect[i], 1e-6) << i;
+  ref::attention(ctx2, plain.data(), q.data(), keys.data(), T, AttentionShape{6, 2, 8});
+  double moved = 0;  // a cap of 0.5 on these scores is not decoration
+  for (size_t i = 0; i < out.size(); ++i) moved = std::max(moved, double(std::fabs(out[i] - plain[i])));
+  EXPECT_GT(moved, 1e-2);
+  const uint64_t scores = 66 * 6;  // Σ (t+1) keys x heads
+  EXPECT_EQ(ctx.counters.flops[0][int(OpClass::Other)] - ctx2.counters.flops[0][int(OpClass::Other)],
+            flop_cost::kSoftcap * scores);
+}
+
 TEST(Attention, SingleKeyReturnsItsValue) {
   const AttentionShape s{2, 1, 3};
   const std::vector<float> q = {1, 2, 3, -4, 5, 6}, k = {0.5f, 0.5f, 0.5f}, v = {7, -8, 9};
@@ -86,6 +110,8 @@ TEST(Attention, EveryIsaMatchesReference) {
       // Prefill chunks (several queries over one cache: keys transposed once), keys
       // past whole 64-key tiles, heads of every vector-width remainder, chunk limits.
       {{12, 12, 64}, {100}},    {{6, 2, 33}, {70, 3}},    {{3, 1, 23}, {1, 65}}, {{2, 2, 8}, {33, 1, 31}},
+      // gemma2's score soft-cap on the decode, two-row and one-row prefill paths.
+      {{8, 2, 16, 0.0f, 1.5f}, {1, 5}}, {{12, 12, 64, 0.0f, 2.0f}, {100}}, {{3, 1, 23, 0.0f, 1.0f}, {1, 65}},
   };
   for (simd::Isa isa : {simd::Isa::Generic, simd::Isa::Avx2, simd::Isa::Avx512}) {
     if (!simd::isa_supported(isa)) continue;

@@ -109,6 +109,41 @@ TEST(ScaleRows, MultipliesAndCounts) {
   EXPECT_EQ(ctx.counters.flops[0][int(OpClass::Other)], 3 * flop_cost::kScale);
 }
 
+// muse-glimmer's gate: y · 1/(1+exp(-g)); sigmoid(0) = 1/2, sigmoid(ln 3) = 3/4.
+TEST(SigmoidMul, HandComputedAndLikeTheReference) {
+  std::vector<float> y = {2, 4, -8}, g = {0, std::log(3.0f), -30};
+  ExecContext ctx(1), ref(1);
+  sigmoid_mul(ctx, y.data(), g.data(), 3);
+  EXPECT_EQ(y[0], 1.0f);
+  EXPECT_NEAR(y[1], 3.0, 1e-6);
+  EXPECT_NEAR(y[2], -8.0 / (1.0 + std::exp(30.0)), 1e-17);
+  EXPECT_EQ(ctx.counters.flops[0][int(OpClass::Other)], 3 * flop_cost::kSigmoidMul);
+  std::mt19937 rng(7);
+  const auto x = random_floats(rng, 1000, 8.0f), gate = random_floats(rng, 1000, 8.0f);
+  std::vector<float> a = x, b = x;
+  sigmoid_mul(ctx, a.data(), gate.data(), 1000);
+  ref::sigmoid_mul(ref, b.data(), gate.data(), 1000);
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-6 * (1 + std::fabs(b[i]))) << i;
+}
+
+// The logit soft-cap c·tanh(x/c): tanh(1) = 0.7615941559557649, odd, saturating at ±c.
+TEST(Softcap, HandComputedAndLikeTheReference) {
+  std::vector<float> y = {3, -3, 0, 1e4f};
+  ExecContext ctx(1), ref(1);
+  softcap(ctx, y.data(), 4, 3.0f);
+  EXPECT_NEAR(y[0], 3 * 0.7615941559557649, 1e-6);
+  EXPECT_EQ(y[1], -y[0]);
+  EXPECT_EQ(y[2], 0.0f);
+  EXPECT_EQ(y[3], 3.0f);
+  EXPECT_EQ(ctx.counters.flops[0][int(OpClass::Other)], 4 * flop_cost::kSoftcap);
+  std::mt19937 rng(8);
+  const auto x = random_floats(rng, 1000, 20.0f);
+  std::vector<float> a = x, b = x;
+  softcap(ctx, a.data(), 1000, 5.0f);
+  ref::softcap(ref, b.data(), 1000, 5.0f);
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-6 * (1 + std::fabs(b[i]))) << i;
+}
+
 TEST(LogSoftmax, HandComputed) {
   const std::vector<float> logits = {0.0f, static_cast<float>(std::log(3.0))};
   std::vector<double> out(2);

@@ -241,6 +241,219 @@ TEST(PeerParity, HandWrittenQwen3FileAgrees) {
   expect_agreement(s.models.at(0));
 }
 
+// muse-glimmer (docs/architectures.md, llama.cpp's src/models/muse-glimmer.cpp): embedding RMS
+// norm, q/k norms, a sigmoid attention output gate, RoPE (normal pairs, base 1e5) on the local
+// layer and NoPE on the global one, post norms (eps 1e-8), logits times 1.5 and soft-capped at 3.
+// Two layers, --swa-period 2: layer 0 local with a window of 8, layer 1 global; 24 positions, so
+// the window masks keys from position 8 on. Bounds: peer_session.hpp's, as for llama and qwen2
+// (F32 1e-5, tighter than #14's 1e-4), top-1 identical.
+TEST(PeerParity, MuseGlimmerSlidingWindowAgrees) {
+  SKIP_WITHOUT_PEER();
+  PeerSession s;
+  const std::vector<std::string> muse = {"--window", "8", "--swa-period", "2", "--rope-base", "100000", "--head-dim",
+                                         "48", "--logit-scale", "1.5", "--final-softcap", "3"};
+  for (const char* type : {"f32", "f16", "bf16", "q8_0", "q4_0"})
+    s.add_random("muse-glimmer", type, 128, 4, 2, 320, 384, 36, 24, muse);
+  // K-quants need rows of 256: every matrix Q4_K / Q6_K (ffn_down's 512-wide rows included).
+  const std::vector<std::string> muse_k = {"--window", "8", "--swa-period", "2", "--logit-scale", "1.5",
+                                           "--final-softcap", "3"};
+  for (const char* type : {"q4_k", "q6_k"}) s.add_random("muse-glimmer", type, 256, 4, 2, 512, 384, 37, 24, muse_k);
+  ASSERT_NO_THROW(s.run());
+  for (const PeerModel& m : s.models) expect_agreement(m);
+  const ModelFile g = load_gguf(s.models.at(0).gguf.string());
+  ASSERT_NE(g.find("blk.1.attn_gate.weight"), nullptr);
+  EXPECT_EQ(g.meta.get_uint("muse-glimmer.attention.sliding_window"), 8u);
+  EXPECT_EQ(g.meta.get_float("muse-glimmer.final_logit_softcapping"), 3.0);
+}
+
+// GGUF files written byte by byte by the test (gguf.md §1), not by tenx's writer: keys, tensor
+// infos and 32-byte aligned F32 data drawn from N(offset, scale²), with a byte-level vocabulary's
+// strings (llama.cpp needs merges).
+struct HandGguf {
+  struct T { std::string name; std::vector<int64_t> ne; float offset, scale; };
+  std::vector<T> tensors;
+  std::string kv;
+  int64_t n_kv = 0;
+
+  template <class V> static void put(std::string& b, V v) { b.append(reinterpret_cast<const char*>(&v), sizeof(v)); }
+  static void str(std::string& b, const std::string& s) { put(b, uint64_t(s.size())); b += s; }
+  void key(const std::string& k, int32_t type) { str(kv, k); put(kv, type); ++n_kv; }
+  void u32(const std::string& k, uint32_t v) { key(k, 4); put(kv, v); }
+  void f32(const std::string& k, float v) { key(k, 6); put(kv, v); }
+  void text(const std::string& k, const std::string& v) { key(k, 8); str(kv, v); }
+  void texts(const std::string& k, const std::vector<std::string>& v) {
+    key(k, 9);
+    put(kv, int32_t(8));
+    put(kv, uint64_t(v.size()));
+    for (const auto& x : v) str(kv, x);
+  }
+  void bools(const std::string& k, const std::vector<bool>& v) {
+    key(k, 9);
+    put(kv, int32_t(7));  // BOOL
+    put(kv, uint64_t(v.size()));
+    for (bool x : v) put(kv, uint8_t(x));
+  }
+  void vocab(int vocab_size) {
+    const ByteLevelVocab v = make_byte_level_vocab(vocab_size);
+    text("tokenizer.ggml.model", "gpt2");
+    text("tokenizer.ggml.pre", "gpt-2");
+    texts("tokenizer.ggml.tokens", v.tokens);
+    texts("tokenizer.ggml.merges", v.merges);
+    u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(v.eos_id));
+    u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(v.eos_id));
+  }
+  std::string bytes(uint32_t seed) const {
+    std::string info, data;
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (const T& t : tensors) {
+      str(info, t.name);
+      put(info, uint32_t(t.ne.size()));
+      int64_t n = 1;
+      for (int64_t x : t.ne) put(info, x), n *= x;
+      put(info, int32_t(0));  // F32
+      put(info, uint64_t(data.size()));
+      for (int64_t i = 0; i < n; ++i) put(data, t.offset + t.scale * normal(rng));
+      while (data.size() % 32) data.push_back('\0');
+    }
+    std::string out = "GGUF";
+    put(out, uint32_t(3));
+    put(out, int64_t(tensors.size()));
+    put(out, n_kv);
+    out += kv + info;
+    while (out.size() % 32) out.push_back('\0');
+    return out + data;
+  }
+};
+
+// muse-glimmer as its converter lays it out, the sliding-window pattern as one BOOL per layer
+// (3 layers: local, global, local), rope base 1e6 with freq_base_swa 1e4, logit scale 0.8 and
+// soft-cap 4, a 40-wide head (96 / 4 = 24).
+std::string handmade_muse_gguf(int vocab_size, uint32_t seed) {
+  const int64_t d = 96, heads = 4, kv_heads = 2, hd = 40, ff = 160, layers = 3;
+  HandGguf g;
+  g.tensors = {{"token_embd.weight", {d, vocab_size}, 0.0f, 0.5f}, {"output_norm.weight", {d}, 1.0f, 0.1f},
+               {"output.weight", {d, vocab_size}, 0.0f, 0.1f}};
+  for (int64_t l = 0; l < layers; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    for (const HandGguf::T& t : std::vector<HandGguf::T>{
+             {"attn_norm.weight", {d}, 1.0f, 0.1f}, {"attn_q.weight", {d, heads * hd}, 0.0f, 0.1f},
+             {"attn_k.weight", {d, kv_heads * hd}, 0.0f, 0.1f}, {"attn_v.weight", {d, kv_heads * hd}, 0.0f, 0.1f},
+             {"attn_gate.weight", {d, heads * hd}, 0.0f, 0.1f}, {"attn_q_norm.weight", {hd}, 1.0f, 0.2f},
+             {"attn_k_norm.weight", {hd}, 1.0f, 0.2f}, {"attn_output.weight", {heads * hd, d}, 0.0f, 0.1f},
+             {"post_attention_norm.weight", {d}, 1.0f, 0.1f}, {"ffn_norm.weight", {d}, 1.0f, 0.1f},
+             {"ffn_gate.weight", {d, ff}, 0.0f, 0.1f}, {"ffn_up.weight", {d, ff}, 0.0f, 0.1f},
+             {"ffn_down.weight", {ff, d}, 0.0f, 0.08f}, {"post_ffw_norm.weight", {d}, 1.0f, 0.1f}})
+      g.tensors.push_back({p + t.name, t.ne, t.offset, t.scale});
+  }
+  const std::string a = "muse-glimmer.";
+  g.text("general.architecture", "muse-glimmer");
+  g.u32(a + "block_count", layers);
+  g.u32(a + "context_length", 256);
+  g.u32(a + "embedding_length", d);
+  g.u32(a + "feed_forward_length", ff);
+  g.u32(a + "attention.head_count", heads);
+  g.u32(a + "attention.head_count_kv", kv_heads);
+  g.u32(a + "attention.key_length", hd);
+  g.u32(a + "attention.value_length", hd);
+  g.f32(a + "attention.layer_norm_rms_epsilon", 1e-6f);
+  g.f32(a + "rope.freq_base", 1e6f);
+  g.f32(a + "rope.freq_base_swa", 1e4f);
+  g.u32(a + "attention.sliding_window", 6);
+  g.bools(a + "attention.sliding_window_pattern", {true, false, true});
+  g.f32(a + "logit_scale", 0.8f);
+  g.f32(a + "final_logit_softcapping", 4.0f);
+  g.vocab(vocab_size);
+  return g.bytes(seed);
+}
+
+// gemma2 as llama.cpp's converter lays it out (tied: no output.weight), 3 layers with the
+// default pattern (period 2: layers 0 and 2 local), window 6, no rope.freq_base_swa (the local
+// layers use the model's 1e4), attention soft-cap 2 and final soft-cap 5, head 32 (96 / 4 = 24).
+std::string handmade_gemma2_gguf(int vocab_size, uint32_t seed) {
+  const int64_t d = 96, heads = 4, kv_heads = 2, hd = 32, ff = 160, layers = 3;
+  HandGguf g;
+  g.tensors = {{"token_embd.weight", {d, vocab_size}, 0.0f, 0.1f}, {"output_norm.weight", {d}, 1.0f, 0.1f}};
+  for (int64_t l = 0; l < layers; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    for (const HandGguf::T& t : std::vector<HandGguf::T>{
+             {"attn_norm.weight", {d}, 1.0f, 0.1f}, {"attn_q.weight", {d, heads * hd}, 0.0f, 0.15f},
+             {"attn_k.weight", {d, kv_heads * hd}, 0.0f, 0.15f}, {"attn_v.weight", {d, kv_heads * hd}, 0.0f, 0.1f},
+             {"attn_output.weight", {heads * hd, d}, 0.0f, 0.1f}, {"post_attention_norm.weight", {d}, 1.0f, 0.1f},
+             {"ffn_norm.weight", {d}, 1.0f, 0.1f}, {"ffn_gate.weight", {d, ff}, 0.0f, 0.1f},
+             {"ffn_up.weight", {d, ff}, 0.0f, 0.1f}, {"ffn_down.weight", {ff, d}, 0.0f, 0.08f},
+             {"post_ffw_norm.weight", {d}, 1.0f, 0.1f}})
+      g.tensors.push_back({p + t.name, t.ne, t.offset, t.scale});
+  }
+  const std::string a = "gemma2.";
+  g.text("general.architecture", "gemma2");
+  g.u32(a + "block_count", layers);
+  g.u32(a + "context_length", 256);
+  g.u32(a + "embedding_length", d);
+  g.u32(a + "feed_forward_length", ff);
+  g.u32(a + "attention.head_count", heads);
+  g.u32(a + "attention.head_count_kv", kv_heads);
+  g.u32(a + "attention.key_length", hd);
+  g.u32(a + "attention.value_length", hd);
+  g.f32(a + "attention.layer_norm_rms_epsilon", 1e-6f);
+  g.f32(a + "rope.freq_base", 1e4f);
+  g.u32(a + "attention.sliding_window", 6);
+  g.f32(a + "attn_logit_softcapping", 2.0f);
+  g.f32(a + "final_logit_softcapping", 5.0f);
+  g.vocab(vocab_size);
+  return g.bytes(seed);
+}
+
+// 20 positions through a window of 6 on layers 0 and 2.
+TEST(PeerParity, HandWrittenMuseGlimmerFileAgrees) {
+  SKIP_WITHOUT_PEER();
+  PeerSession s;
+  s.add_file("handmade-muse-glimmer", "f32", handmade_muse_gguf(300, 43), 300, test_ids(43, 300, 20));
+  ASSERT_NO_THROW(s.run());
+  expect_agreement(s.models.at(0));
+}
+
+// gemma2 (docs/architectures.md, llama.cpp's src/models/gemma2.cpp): embedding scale, NeoX
+// RoPE with linear scaling 4 on every layer, attention scores soft-capped at 2 and logits at 5,
+// sandwich norms, GeGLU, tied output. Two layers, period 2: layer 0 local (window 8), layer 1
+// global; 24 positions. Bounds as gemma3's (Gemma3SlidingWindowAgrees): llama.cpp's CPU GeGLU
+// reads gelu from an F16 table, tenx computes it in float (its float64 oracle agrees to 1e-4).
+// The handmade file (3 layers) is held to the same bounds.
+TEST(PeerParity, Gemma2SoftcapsAndSlidingWindowAgree) {
+  SKIP_WITHOUT_PEER();
+  PeerSession s;
+  const std::vector<std::string> gemma2 = {"--tied", "--window", "8", "--swa-period", "2", "--rope-base", "1000000",
+                                           "--rope-scaling", "linear", "--rope-factor", "4", "--head-dim", "48",
+                                           "--attn-softcap", "2", "--final-softcap", "5"};
+  for (const char* type : {"f32", "f16", "bf16", "q8_0", "q4_0"})
+    s.add_random("gemma2", type, 128, 4, 2, 320, 384, 38, 24, gemma2);
+  // K-quants need rows of 256: width 256, ffn 512 (every matrix Q4_K / Q6_K), head 64.
+  const std::vector<std::string> gemma2_k = {"--tied", "--window", "8", "--swa-period", "2", "--attn-softcap", "2",
+                                             "--final-softcap", "5"};
+  for (const char* type : {"q4_k", "q6_k"}) s.add_random("gemma2", type, 256, 4, 2, 512, 384, 39, 24, gemma2_k);
+  s.add_file("handmade-gemma2", "f32", handmade_gemma2_gguf(300, 45), 300, test_ids(45, 300, 20));
+  ASSERT_NO_THROW(s.run());
+  for (const PeerModel& m : s.models) {
+    SCOPED_TRACE(m.name);
+    ASSERT_TRUE(m.setup_error.empty()) << m.setup_error;
+    ASSERT_TRUE(m.llama_exact.at("error").is_null()) << m.llama_exact.at("error");
+    ASSERT_EQ(m.tenx.at("positions").size(), m.ids.size());
+    const double bound = m.type == "f32" ? 1e-3 : m.type == "f16" ? 2e-3 : 5e-2;  // bf16 and quantized: 5e-2
+    const Agreement e = compare(m.tenx, m.llama_exact, bound);
+    EXPECT_LE(e.max_delta(), bound);
+    EXPECT_EQ(e.top1_mismatches, 0) << e.first_mismatch;
+    if (m.type == "f32") {
+      EXPECT_EQ(e.top1_differences, 0) << e.first_mismatch;
+    }
+    const Agreement d = compare(m.tenx, m.llama_default, bound_default(m.type));
+    EXPECT_LE(d.max_delta(), bound_default(m.type)) << "F16 KV cache";
+    EXPECT_EQ(d.top1_mismatches, 0) << "F16 KV cache, first: " << d.first_mismatch;
+  }
+  const ModelFile g = load_gguf(s.models.at(0).gguf.string());
+  EXPECT_EQ(g.find("output.weight"), nullptr);
+  EXPECT_EQ(g.meta.get_float("gemma2.attn_logit_softcapping"), 2.0);
+}
+
 // `tenx model init --type q4_k|q6_k` files: tenx's K-quant writer (ggml's quantize_row_q4_K_ref /
 // q6_K_ref, byte-identical: ggml_quant_bytes_test.cpp) and its integer Q4_K/Q6_K x Q8_K kernels
 // against llama.cpp's. qwen2 has every width a multiple of 256, so every matrix is K-quantized

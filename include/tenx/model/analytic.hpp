@@ -19,6 +19,7 @@ struct LayerStorage {
   DType bias = DType::F32, ffn_norm = DType::F32, w_gate = DType::F32, w_up = DType::F32, w_down = DType::F32;
   DType qk_norm = DType::F32;
   DType post_norm = DType::F32;  // gemma3's post_attention_norm and post_ffw_norm
+  DType attn_gate = DType::F32;  // muse-glimmer's attn_gate matrix
 };
 
 struct ModelSpec {

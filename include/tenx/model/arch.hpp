@@ -26,6 +26,27 @@ struct Family {
   bool embd_scale = false;
   // Reads attention.sliding_window[_pattern] and rope.freq_base_swa (Gemma 3).
   bool sliding_window = false;
+  // The local layers' rope base when rope.freq_base_swa is absent (0: the file's rope.freq_base)
+  // and the period when attention.sliding_window_pattern is absent (-1: no local layer).
+  float rope_base_swa = 10000.0f;
+  int64_t swa_period = 6;
+  // muse-glimmer: attention.sliding_window is required, the pattern may be a per-layer bool
+  // array, and only the local layers rotate (the global ones are NoPE).
+  bool muse_swa = false;
+  // muse-glimmer: embeddings RMS-normed (no weights); logit_scale required,
+  // final_logit_softcapping read.
+  bool embd_norm = false;
+  bool logit_scale = false;
+  // gemma2: the window when attention.sliding_window is absent (llama.cpp's 4096), local layers
+  // keep the model's rope scaling, attn_logit_softcapping (default 50) and
+  // final_logit_softcapping (default 30) are read, and the output is always token_embd.
+  int64_t default_window = 0;
+  bool swa_keeps_rope_scale = false;
+  bool softcaps = false;
+  bool tied_only = false;
+  // Layer count at which llama.cpp scales attention by 1/sqrt(n_embd / n_head) instead of
+  // 1/sqrt(head size) (Gemma's 27B query_pre_attn_scalar; 0: never).
+  int64_t wide_scale_layers = 0;
 };
 
 // nullptr when unknown.

@@ -30,6 +30,12 @@ struct LayerConfig {
   // sandwich_norm (Gemma): an RMS norm with weights on the attention output and on the FFN
   // output, before each residual add (post_attention_norm, post_ffw_norm).
   bool sandwich_norm = false;
+  float post_norm_eps = 0.0f;  // of the sandwich norms; 0 = rms_eps (muse-glimmer: 1e-8)
+  // rope = false: no position rotation at all (NoPE; muse-glimmer's global layers).
+  bool rope = true;
+  // attn_gate (muse-glimmer): attention output times sigmoid(W_gate h), h the attention block's
+  // normed input, before the output projection (blk.N.attn_gate.weight, [n_embd, q_dim]).
+  bool attn_gate = false;
   // FFN block: pre-norm (RMS, weights) -> SwiGLU, or GeGLU (gelu_tanh(gate) · up) when
   // gelu_ffn (Gemma) -> down -> residual add.
   bool gelu_ffn = false;
@@ -63,10 +69,21 @@ struct ModelConfig {
   float attn_scale = 0.0f;
   // Gemma 3 sliding-window attention: window (0 = none: every layer global, the file's rope
   // base), period (layer l is local unless l % period == period - 1) and the local layers'
-  // rope base (unscaled).
+  // rope base (unscaled). A period of -1 (muse-glimmer without a pattern key): no local layer.
   int64_t sliding_window = 0;
   int64_t swa_period = 6;
   float rope_base_swa = 10000.0f;
+  // muse-glimmer: a per-layer sliding-window flag (attention.sliding_window_pattern as a bool
+  // array, as its converter writes it); empty = the period above decides.
+  std::vector<uint8_t> swa_layers;
+  // muse-glimmer: the embeddings go through an RMS norm without weights (rms_eps).
+  bool embd_norm = false;
+  // Logits times logit_scale (1 = none), then tanh soft-capped at final_softcap (0 = none):
+  // cap · tanh(logit / cap), as llama.cpp's ggml_scale / ggml_tanh / ggml_scale.
+  float logit_scale = 1.0f;
+  float final_softcap = 0.0f;
+  // gemma2: attention scores (after scaling) soft-capped at attn_softcap (0 = none).
+  float attn_softcap = 0.0f;
   std::vector<LayerConfig> layers;  // n_layer entries (describe() fills them)
 
   int64_t q_dim() const { return n_head * head_dim; }

@@ -76,6 +76,8 @@ class Decoder {
   uint64_t kv_peak_ = 0;
   // Working buffers for max_batch tokens.
   std::vector<float> x_, h_, q_, k_, v_, att_, gate_, up_, logits_;
+  std::vector<float> att_gate_;  // muse-glimmer: W_gate h per token, [T, q_dim]
+  std::vector<float> ones_;      // muse-glimmer: the embedding norm's (absent) weights
   std::vector<int32_t> ids_, pos_;
   std::vector<AttentionKeys> keys_;
 };

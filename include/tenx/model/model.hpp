@@ -25,6 +25,7 @@ struct LayerWeights {
   const TensorView* w_gate = nullptr;
   const TensorView* w_up = nullptr;
   const TensorView* w_down = nullptr;
+  const TensorView* attn_gate = nullptr;  // muse-glimmer: [n_embd, q_dim], sigmoid output gate
   const TensorView* attn_post_norm = nullptr;  // gemma3: post_attention_norm, post_ffw_norm
   const TensorView* ffn_post_norm = nullptr;
   // F32 copies of the vectors above.

@@ -13,7 +13,7 @@ namespace tenx {
 
 struct ModelInitSpec {
   std::string arch = "llama";  // a family (model/arch.hpp): qwen2 gets q/k/v biases, qwen3 q/k norms,
-                               // gemma3 q/k norms and sandwich norms
+                               // gemma3 q/k norms and sandwich norms, muse-glimmer also attn_gate
   int64_t n_embd = 64;
   int64_t n_layer = 2;
   int64_t n_head = 4;
@@ -39,6 +39,11 @@ struct ModelInitSpec {
   int64_t sliding_window = 0;
   int64_t swa_period = 6;
   float rope_base_swa = 10000.0f;
+  // muse-glimmer: logits times logit_scale, then soft-capped at final_softcap (0: none).
+  float logit_scale = 1.0f;
+  float final_softcap = 0.0f;
+  // gemma2: the attention soft-cap; 0 for either cap means llama.cpp's default (50, 30).
+  float attn_softcap = 0.0f;
   std::string name;  // general.name; default "tenx-random-<arch>"
 };
 

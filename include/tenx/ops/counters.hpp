@@ -19,6 +19,8 @@ inline constexpr uint64_t kRmsNorm = 4;      // square-accumulate (2), scale (1)
 inline constexpr uint64_t kRope = 3;         // per element: 2 mul + 1 add of its rotated pair
 inline constexpr uint64_t kSiluMul = 5;      // silu(g) = g/(1+exp(-g)) (3: neg-exp, add, div), *g, *u
 inline constexpr uint64_t kGeluMul = 10;     // gelu_tanh(g) = g/2·(1+tanh(c·(g+0.044715·g³))): g³ (2), ·a, +, ·c, tanh, +1, ·g/2 (2); ·u
+inline constexpr uint64_t kSigmoidMul = 4;  // y · sigmoid(g), sigmoid = 1/(1+exp(-g)): neg-exp, add, div; ·y
+inline constexpr uint64_t kSoftcap = 3;     // cap · tanh(x · (1/cap)): scale, tanh, scale
 inline constexpr uint64_t kAdd = 1;          // residual add, bias add
 inline constexpr uint64_t kSoftmax = 3;      // per score: subtract max, exp, normalise
 inline constexpr uint64_t kScale = 1;        // attention score scaling, per score

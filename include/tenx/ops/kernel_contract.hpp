@@ -82,6 +82,7 @@ inline void count_attention(ExecContext& ctx, const AttentionKeys* keys, int64_t
     const uint64_t nk = static_cast<uint64_t>(keys[t].n_keys);
     ctx.counters.add_flops(ctx.phase, OpClass::Attention, 4 * nk * hd * nh);
     ctx.counters.add_flops(ctx.phase, OpClass::Other, (flop_cost::kScale + flop_cost::kSoftmax) * nk * nh);
+    if (s.softcap > 0) ctx.counters.add_flops(ctx.phase, OpClass::Other, flop_cost::kSoftcap * nk * nh);
     ctx.counters.kv_bytes_read[int(ctx.phase)] += 2 * nk * kv_dim * sizeof(float);
   }
 }

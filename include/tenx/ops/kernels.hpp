@@ -69,6 +69,14 @@ void silu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n);
 // approximation of GELU as ggml_gelu and Hugging Face's gelu_pytorch_tanh define it.
 void gelu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n);
 
+// y[n] *= sigmoid(gate[n]) (kSigmoidMul per element): muse-glimmer's attention output gate,
+// 1/(1+exp(-g)) in float as ggml_sigmoid.
+void sigmoid_mul(ExecContext& ctx, float* y, const float* gate, int64_t n);
+
+// y[n] = cap · tanh(y · (1/cap)) (kSoftcap per element): the logit soft-cap, in float as
+// llama.cpp's ggml_scale(1/cap) -> ggml_tanh -> ggml_scale(cap).
+void softcap(ExecContext& ctx, float* y, int64_t n, float cap);
+
 // y[T, C] = rows ids[t] of the table (ne = {C, n_vocab}, any storage type).
 // 0 FLOPs; counts the bytes of the rows read.
 void embed(ExecContext& ctx, float* y, const TensorView& table, const int32_t* ids, int64_t T);
@@ -78,6 +86,7 @@ struct AttentionShape {
   int64_t n_head_kv;  // query head h reads K/V head h / (n_head / n_head_kv)
   int64_t head_dim;
   float scale = 0.0f;  // of the scores q·k; 0: 1/sqrt(head_dim) (Gemma: 1/sqrt(query_pre_attn_scalar))
+  float softcap = 0.0f;  // > 0: scaled scores become softcap·tanh(s/softcap) before the softmax (gemma2)
 };
 
 // Keys and values a query attends to: rows 0..n_keys-1 of k and v, each row

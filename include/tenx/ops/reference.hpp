@@ -51,6 +51,8 @@ void rope(ExecContext& ctx, float* x, int64_t T, int64_t n_heads, int64_t head_d
 void silu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n);
 void gelu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n);
 void scale_rows(ExecContext& ctx, float* y, int64_t n, float s);
+void sigmoid_mul(ExecContext& ctx, float* y, const float* gate, int64_t n);
+void softcap(ExecContext& ctx, float* y, int64_t n, float cap);
 void embed(ExecContext& ctx, float* y, const TensorView& table, const int32_t* ids, int64_t T);
 void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys* keys, int64_t T,
                const AttentionShape& shape);

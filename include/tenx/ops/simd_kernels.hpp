@@ -6,6 +6,7 @@
 // at the baseline; only these files raise the target, per function.
 //
 // Internal to src/ops (tests include it to check every instruction set).
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -61,10 +62,12 @@ struct Kernels {
   void (*dequantize_rows)(float* dst, const TensorView& w, int64_t r0, int64_t r1);
   // NQ query positions x G query heads sharing one K/V head (G <= kMaxAttendGroup):
   // head g of query i is q[i·q_stride + g·hd ..], its output out[i·q_stride + g·hd ..] =
-  // softmax(scale · q·kⱼ) · vⱼ over its keys j < n_keys[i], kⱼ = k + j·stride (vⱼ alike).
+  // softmax(scale · q·kⱼ) · vⱼ over its keys j < n_keys[i], kⱼ = k + j·stride (vⱼ alike);
+  // softcap > 0: each scaled score s becomes softcap·tanh(s · (1/softcap)) first (gemma2).
   // scratch holds attend_scratch_floats(G, max n_keys, hd) floats.
   void (*attend)(float* out, const float* q, int64_t q_stride, int64_t NQ, int64_t G, const int64_t* n_keys,
-                 const float* k, const float* v, int64_t stride, int64_t hd, float scale, float* scratch);
+                 const float* k, const float* v, int64_t stride, int64_t hd, float scale, float softcap,
+                 float* scratch);
   // gate[i] = silu(gate[i]) · up[i] (vectorised exp, within a few ulp of expf).
   void (*silu_mul)(float* gate, const float* up, int64_t n);
 

@@ -14,6 +14,7 @@ const Family kGemma3{
     .layer = {.qkv_bias = false, .qk_norm = true, .rope_style = RopeStyle::NeoX, .sandwich_norm = true, .gelu_ffn = true},
     .embd_scale = true,
     .sliding_window = true,
+    .wide_scale_layers = 62,
 };
 
 }  // namespace tenx::arch
