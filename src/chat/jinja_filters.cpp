@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "jinja_builtins.hpp"
 #include "jinja_eval.hpp"
 
 namespace tenx::jinja::detail {
@@ -336,6 +337,11 @@ Value Renderer::filter(const std::string& name, const Value& v, CallArgs& a) {
     return Value::integer(n);
   }
   fail("TemplateRuntimeError", "No filter named '" + name + "'.");
+}
+
+bool is_known_filter(const std::string& name) {
+  static const char* const kNames[] = {"abs", "attr", "capitalize", "count", "d", "default", "dictsort", "e", "escape", "first", "float", "indent", "int", "items", "join", "last", "length", "list", "lower", "map", "max", "min", "reject", "rejectattr", "replace", "reverse", "round", "safe", "select", "selectattr", "sort", "string", "sum", "title", "tojson", "trim", "unique", "upper", "wordcount"};
+  return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames);
 }
 
 }  // namespace tenx::jinja::detail

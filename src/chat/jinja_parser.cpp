@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "jinja_builtins.hpp"
 #include "jinja_lexer.hpp"
 
 namespace tenx::jinja::detail {
@@ -86,7 +87,8 @@ class Parser {
     for (;;) {
       const Token& t = cur();
       if (t.type == Tok::Eof) {
-        if (!ends.empty()) error(t, "unexpected end of template, expected '" + ends.front() + "'");
+        for (const auto& e : ends)  // name the closing tag ('endif'), not an optional one ('else')
+          if (e.rfind("end", 0) == 0) error(t, "unexpected end of template, expected '" + e + "'");
         return body;
       }
       if (t.type == Tok::Text) {
@@ -624,6 +626,7 @@ class Parser {
       f->name += "." + cur().text;
       advance();
     }
+    if (!is_known_filter(f->name)) error(at, "No filter named '" + f->name + "'.");
     f->args.push_back(std::move(operand));
     if (is_op("(")) parse_call_args(*f);
     return f;
@@ -641,12 +644,14 @@ class Parser {
           t->negated = true;
           advance();
         }
+        const Token name_at = cur();
         t->name = expect_name();
         while (is_op(".") && peek().type == Tok::Name) {
           advance();
           t->name += "." + cur().text;
           advance();
         }
+        if (!is_known_test(t->name)) error(name_at, "No test named '" + t->name + "'.");
         t->args.push_back(std::move(e));
         if (is_op("(")) {
           parse_call_args(*t);

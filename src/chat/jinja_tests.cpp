@@ -2,8 +2,10 @@
 // an integer, a string is iterable and a sequence, an undefined value is iterable (as empty).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
+#include "jinja_builtins.hpp"
 #include "jinja_eval.hpp"
 
 namespace tenx::jinja::detail {
@@ -67,6 +69,11 @@ bool Renderer::test(const std::string& name, const Value& v, CallArgs& a) {
     return x % n.i == 0;
   }
   fail("TemplateRuntimeError", "No test named '" + name + "'.");
+}
+
+bool is_known_test(const std::string& name) {
+  static const char* const kNames[] = {"!=", "<", "<=", "==", ">", ">=", "boolean", "callable", "defined", "divisibleby", "eq", "equalto", "even", "false", "float", "ge", "greaterthan", "gt", "in", "integer", "iterable", "le", "lessthan", "lower", "lt", "mapping", "ne", "none", "number", "odd", "sameas", "sequence", "string", "true", "undefined", "upper"};
+  return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames);
 }
 
 }  // namespace tenx::jinja::detail
