@@ -47,7 +47,7 @@ std::string ChatTemplate::apply(const ChatInputs& in, const jinja::Limits& limit
   std::vector<std::pair<std::string, jinja::Function>> fns;
   fns.emplace_back("raise_exception", [](const std::vector<nlohmann::ordered_json>& a) -> nlohmann::ordered_json {
     std::string msg;
-    if (!a.empty()) msg = a[0].is_string() ? a[0].get<std::string>() : a[0].dump();
+    if (!a.empty()) msg = a[0].is_string() ? a[0].get<std::string>() : a[0].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     throw jinja::RenderError("TemplateError", msg);
   });
   fns.emplace_back("strftime_now", [date](const std::vector<nlohmann::ordered_json>& a) -> nlohmann::ordered_json {

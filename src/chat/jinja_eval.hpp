@@ -80,10 +80,10 @@ Value slice(const Value& obj, const Value& start, const Value& stop, const Value
 // The elements a for loop visits (a dict's keys, a string's characters).
 List iterate(const Value& v);
 
-// Python str methods shared with filters.
+// Python str methods shared with filters (case mapping: jinja_case.cpp).
 std::string py_strip(const std::string& s, const Value* chars, bool left, bool right);
-std::string ascii_upper(std::string s);
-std::string ascii_lower(std::string s);
+std::string py_upper(const std::string& s);
+std::string py_lower(const std::string& s);
 std::string py_replace(const std::string& s, const std::string& from, const std::string& to, std::int64_t count);
 std::string py_title(const std::string& s);
 std::string py_capitalize(const std::string& s);

@@ -167,10 +167,28 @@ Value Renderer::filter(const std::string& name, const Value& v, CallArgs& a) {
   if (name == "list") return Value::make_list(iterate(v));
   if (name == "string") return Value::string(to_str(v, d));
   if (name == "safe") return v;
-  if (name == "upper") return Value::string(ascii_upper(to_str(v, d)));
-  if (name == "lower") return Value::string(ascii_lower(to_str(v, d)));
+  if (name == "upper") return Value::string(py_upper(to_str(v, d)));
+  if (name == "lower") return Value::string(py_lower(to_str(v, d)));
   if (name == "capitalize") return Value::string(py_capitalize(to_str(v, d)));
-  if (name == "title") return Value::string(py_title(to_str(v, d)));
+  if (name == "title") {
+    // Jinja2's do_title, not str.title: words start after '-', whitespace or an opening bracket,
+    // so "it's" stays "It's".
+    std::string out, word;
+    const auto flush = [&] {  // item[0].upper() + item[1:].lower(), the rest lowered as a whole
+      if (word.empty()) return;
+      const auto cps = code_points(word);
+      out += py_upper(cps[0]) + py_lower(word.substr(cps[0].size()));
+      word.clear();
+    };
+    for (const auto& cp : code_points(to_str(v, d))) {
+      const bool delim = cp == "-" || cp == "(" || cp == "{" || cp == "[" || cp == "<" || py_strip(cp, nullptr, true, true).empty();
+      if (!delim) { word += cp; continue; }
+      flush();
+      out += cp;
+    }
+    flush();
+    return Value::string(std::move(out));
+  }
   if (name == "e" || name == "escape") return Value::string(html_escape(to_str(v, d)));
   if (name == "replace") {
     const Value* from = param(a, 0, "old");
@@ -196,7 +214,7 @@ Value Renderer::filter(const std::string& name, const Value& v, CallArgs& a) {
     std::vector<std::pair<std::string, Value>> pairs = v.map().items;
     const auto key = [&](const std::pair<std::string, Value>& p) {
       Value k = by_value ? p.second : Value::string(p.first);
-      if (!cs && k.is_string()) k.s = ascii_lower(k.s);
+      if (!cs && k.is_string()) k.s = py_lower(k.s);
       return k;
     };
     std::stable_sort(pairs.begin(), pairs.end(), [&](const auto& x, const auto& y) {
@@ -270,7 +288,7 @@ Value Renderer::filter(const std::string& name, const Value& v, CallArgs& a) {
     const Value* attr = a.kw("attribute");
     const auto key = [&](const Value& item) {
       Value k = attr ? attribute_of(*this, item, to_str(*attr, d)) : item;
-      if (!cs && k.is_string()) k.s = ascii_lower(k.s);
+      if (!cs && k.is_string()) k.s = py_lower(k.s);
       return k;
     };
     List items = iterate(v);
@@ -324,6 +342,9 @@ Value Renderer::filter(const std::string& name, const Value& v, CallArgs& a) {
   if (name == "attr") {
     const Value* n = param(a, 0, "name");
     if (!n || !n->is_string()) fail("TypeError", "attr needs a name");
+    // Python's getattr, not Jinja2's: a dict key is not an attribute here (only its methods are).
+    if (v.is_dict() && v.map().find(n->s) && get_attr(*this, Value::make_dict({}), n->s).is_undefined())
+      return Value::undefined("'dict object' has no attribute '" + n->s + "'");
     return get_attr(*this, v, n->s);
   }
   if (name == "wordcount") {

@@ -102,8 +102,8 @@ Value str_method(Renderer& r, const std::string& self, const std::string& name) 
       return Value::boolean(affix_match(a.positional[0], s, prefix, name.c_str()));
     });
   }
-  if (name == "upper") return bind([](const std::string& s, CallArgs&, Renderer&) { return Value::string(ascii_upper(s)); });
-  if (name == "lower") return bind([](const std::string& s, CallArgs&, Renderer&) { return Value::string(ascii_lower(s)); });
+  if (name == "upper") return bind([](const std::string& s, CallArgs&, Renderer&) { return Value::string(py_upper(s)); });
+  if (name == "lower") return bind([](const std::string& s, CallArgs&, Renderer&) { return Value::string(py_lower(s)); });
   if (name == "title") return bind([](const std::string& s, CallArgs&, Renderer&) { return Value::string(py_title(s)); });
   if (name == "capitalize")
     return bind([](const std::string& s, CallArgs&, Renderer&) { return Value::string(py_capitalize(s)); });
@@ -212,16 +212,6 @@ std::string py_strip(const std::string& s, const Value* chars, bool left, bool r
   return out;
 }
 
-std::string ascii_upper(std::string s) {
-  for (auto& c : s) if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
-  return s;
-}
-
-std::string ascii_lower(std::string s) {
-  for (auto& c : s) if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return s;
-}
-
 std::string py_replace(const std::string& s, const std::string& from, const std::string& to, std::int64_t count) {
   if (from.empty()) {  // Python inserts `to` between every character (and at both ends)
     std::string out;
@@ -243,24 +233,6 @@ std::string py_replace(const std::string& s, const std::string& from, const std:
     ++n;
   }
   out.append(s, start, std::string::npos);
-  return out;
-}
-
-std::string py_title(const std::string& s) {
-  std::string out = s;
-  bool prev_cased = false;
-  for (auto& c : out) {
-    const bool up = c >= 'A' && c <= 'Z', low = c >= 'a' && c <= 'z';
-    if (low && !prev_cased) c = static_cast<char>(c - 32);
-    else if (up && prev_cased) c = static_cast<char>(c + 32);
-    prev_cased = up || low;
-  }
-  return out;
-}
-
-std::string py_capitalize(const std::string& s) {
-  std::string out = ascii_lower(s);
-  if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] = static_cast<char>(out[0] - 32);
   return out;
 }
 

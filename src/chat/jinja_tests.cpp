@@ -36,7 +36,7 @@ bool Renderer::test(const std::string& name, const Value& v, CallArgs& a) {
   if (name == "callable") return v.kind == Kind::Callable;
   if (name == "lower" || name == "upper") {
     const std::string s = to_str(v, d);
-    return name == "lower" ? ascii_lower(s) == s : ascii_upper(s) == s;
+    return name == "lower" ? py_lower(s) == s : py_upper(s) == s;
   }
   if (name == "eq" || name == "equalto" || name == "==") return equal(v, arg(a, 0, name), d);
   if (name == "ne" || name == "!=") return !equal(v, arg(a, 0, name), d);

@@ -26,6 +26,7 @@ std::string render(const std::string& tpl, const std::string& context = "{}", co
 }
 
 const Case kCases[] = {
+  {"Unicode", "{{ s | upper }}|{{ s.lower() }}|{{ s.title() }}|{{ s | title }}|{{ s | capitalize }}|{{ d | attr('k') }}|{{ d | attr('items') is defined }}", R"J({"s": "straße ÉLAN «naïve» café-crème it's ΣΊΣΥΦΟΣ привет ＡＢＣ", "d": {"k": 1}})J", "STRASSE ÉLAN «NAÏVE» CAFÉ-CRÈME IT'S ΣΊΣΥΦΟΣ ПРИВЕТ ＡＢＣ|straße élan «naïve» café-crème it's σίσυφος привет ａｂｃ|Straße Élan «Naïve» Café-Crème It'S Σίσυφος Привет Ａｂｃ|Straße Élan «naïve» Café-Crème It's Σίσυφος Привет Ａｂｃ|Straße élan «naïve» café-crème it's σίσυφος привет ａｂｃ||True"},
   {"Whitespace", "a\n  {% if true %}\n  b\n  {% endif %}\nc", R"J({})J", "a\n  b\nc"},
   {"Whitespace", "x {%- if true -%} y {%- endif -%} z", R"J({})J", "xyz"},
   {"Whitespace", "x {{- 'y' -}} z\n", R"J({})J", "xyz"},
