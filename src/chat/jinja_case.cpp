@@ -27,20 +27,10 @@ std::vector<std::uint32_t> decode(const std::string& s) {
   return out;
 }
 
+// A stray byte (see decode) goes back out as that byte.
 void encode(std::string& out, std::uint32_t c) {
-  if (c & 0x80000000u) { out += static_cast<char>(c & 0xFF); return; }
-  if (c < 0x80) out += static_cast<char>(c);
-  else if (c < 0x800) { out += static_cast<char>(0xC0 | (c >> 6)); out += static_cast<char>(0x80 | (c & 0x3F)); }
-  else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
+  if (c & 0x80000000u) out += static_cast<char>(c & 0xFF);
+  else append_utf8(out, c);
 }
 
 // Latin Extended-A pairs: in 0100-0137 and 014A-0177 the upper case letter is even; in 0139-0148

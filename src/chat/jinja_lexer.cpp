@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "jinja_value.hpp"
 #include "tenx/chat/jinja.hpp"
 
 namespace tenx::jinja::detail {
@@ -14,22 +15,6 @@ namespace {
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// Appends the UTF-8 encoding of a code point (for \u / \x escapes in string literals).
-void append_utf8(std::string& out, unsigned long cp) {
-  if (cp < 0x80) out += static_cast<char>(cp);
-  else if (cp < 0x800) { out += static_cast<char>(0xC0 | (cp >> 6)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
-  else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | ((cp >> 18) & 0x07));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 class Lexer {
  public:
@@ -306,7 +291,7 @@ class Lexer {
           }
           if (cp > 0x10FFFF) error(at, "illegal Unicode character in string literal");
           pos_ += n;
-          append_utf8(out, cp);
+          append_utf8(out, static_cast<std::uint32_t>(cp));
           break;
         }
         default: out += '\\'; out += e;  // Python keeps unknown escapes as written

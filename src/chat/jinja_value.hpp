@@ -101,5 +101,7 @@ std::string python_json_dumps(const Value& v, const JsonStyle& style, int depth_
 // UTF-8 helpers: Python strings index by code point.
 std::vector<std::string> code_points(const std::string& s);
 std::size_t code_point_count(const std::string& s);
+// Appends the UTF-8 encoding of code point `cp` (at most U+10FFFF).
+void append_utf8(std::string& out, std::uint32_t cp);
 
 }  // namespace tenx::jinja::detail

@@ -10,10 +10,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "common.hpp"
 #include "tenx/chat/chat_template.hpp"
 #include "tenx/model/model_file.hpp"
 #include "tenx/util/error.hpp"
@@ -31,16 +31,8 @@ struct TemplateArgs {
   bool json = false;
 };
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path, "cannot open the file");
-  std::string s{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) throw Error(path, "cannot read the file");
-  return s;
-}
-
 nlohmann::ordered_json read_json(const std::string& path) {
-  const std::string text = read_all(path);
+  const std::string text = read_file_bytes(path);
   try {
     return nlohmann::ordered_json::parse(text);
   } catch (const nlohmann::json::exception& e) {
@@ -76,7 +68,7 @@ chat::ModelChatTemplate locate(const TemplateArgs& a) {
     t.eos_token = token("tokenizer.ggml.eos_token_id");
     return t;
   }
-  return {read_all(a.source), a.source, "<s>", "</s>"};
+  return {read_file_bytes(a.source), a.source, "<s>", "</s>"};
 }
 
 void run(const TemplateArgs& a) {

@@ -6,10 +6,10 @@
 
 #include <cstdio>
 #include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "common.hpp"
 #include "tenx/model/model_file.hpp"
 #include "tenx/model/tokenizer.hpp"
 #include "tenx/util/error.hpp"
@@ -26,20 +26,12 @@ struct TokenizeArgs {
   bool json = false;
 };
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path, "cannot open the file");
-  std::string s{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) throw Error(path, "cannot read the file");
-  return s;
-}
-
 void run(const TokenizeArgs& a) {
   const ModelFile mf = load_model_file(a.model);
   if (!mf.meta.contains("tokenizer.ggml.model"))
     throw Error(a.model, "the model has no tokenizer (no tokenizer.ggml.* metadata)");
   const Tokenizer tok = Tokenizer::from_metadata(mf.meta, a.model);
-  const std::string text = a.file.empty() ? a.text : read_all(a.file);
+  const std::string text = a.file.empty() ? a.text : read_file_bytes(a.file);
   const std::vector<int32_t> ids = tok.encode(text, !a.no_bos, a.special);
 
   if (a.json) {

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -106,6 +107,14 @@ nlohmann::ordered_json counters_json(const Counters& c) {
   }
   j["bytes_read"] = c.total_bytes_read();
   return j;
+}
+
+std::string read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path, "cannot open the file");
+  std::string s{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) throw Error(path, "cannot read the file");
+  return s;
 }
 
 }  // namespace tenx::cli

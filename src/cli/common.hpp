@@ -32,6 +32,8 @@ std::vector<int32_t> input_ids(const LoadedModel& m, const std::string& text, co
 std::string human_count(double n);  // 1.23 M, 4.56 G
 std::string human_bytes(double n);  // 1.2 MiB
 std::string printable(const std::string& bytes);  // escapes control chars and newlines
+// A whole file's bytes; throws tenx::Error naming the file when it cannot be read.
+std::string read_file_bytes(const std::string& path);
 
 nlohmann::ordered_json counters_json(const Counters& c);
 
