@@ -34,18 +34,28 @@ Dict* Renderer::new_namespace() {
   return &namespaces_.back();
 }
 
-void Renderer::step() {
-  if (++steps_ > limits_.max_steps)
+void Renderer::release(const ScopeMark& m) {
+  if (macros_defined_ != m.macros) return;
+  while (scopes_.size() > m.scopes) scopes_.pop_back();
+}
+
+void Renderer::step() { charge(1); }
+
+void Renderer::charge(std::uint64_t n) {
+  steps_ += n;
+  if (steps_ > limits_.max_steps)
     fail("LimitError", fmt::format("more than {} evaluation steps", limits_.max_steps));
 }
 
-void Renderer::check_size(std::size_t bytes) const {
+void Renderer::check_size(std::size_t bytes) {
   if (bytes > limits_.max_output)
     fail("LimitError", fmt::format("a string of more than {} bytes", limits_.max_output));
+  charge(bytes >> 10);  // building a long string is work too
 }
 
-void Renderer::check_items(std::size_t n) const {
+void Renderer::check_items(std::size_t n) {
   if (n > limits_.max_items) fail("LimitError", fmt::format("a list of more than {} items", limits_.max_items));
+  charge(n >> 4);
 }
 
 void Renderer::emit(const std::string& s) {
@@ -142,14 +152,17 @@ void bind_targets(Scope* scope, const std::vector<std::string>& targets, const V
 Renderer::Flow Renderer::exec_for(const Stmt& s, Scope* scope) {
   const Value seq = eval(*s.expr, scope);
   List all = iterate(seq);
+  charge(all.size());
   List items;
   if (s.cond) {
     // The loop filter sees each item bound to the target (but no `loop`); the loop then runs
     // over what passed, so loop.length and loop.last count only those.
     for (const auto& item : all) {
+      const ScopeMark m = mark();
       Scope* probe = new_scope(scope);
       bind_targets(probe, s.targets, item);
       if (truthy(eval(*s.cond, probe))) items.push_back(item);
+      release(m);
     }
   } else {
     items = std::move(all);
@@ -157,6 +170,7 @@ Renderer::Flow Renderer::exec_for(const Stmt& s, Scope* scope) {
   if (items.empty()) return exec(s.else_body, scope), Flow::Normal;
   const auto n = static_cast<std::int64_t>(items.size());
   for (std::int64_t k = 0; k < n; ++k) {
+    const ScopeMark m = mark();
     Scope* iter = new_scope(scope);
     bind_targets(iter, s.targets, items[static_cast<size_t>(k)]);
     Dict loop;
@@ -176,7 +190,9 @@ Renderer::Flow Renderer::exec_for(const Stmt& s, Scope* scope) {
       return a.positional[static_cast<size_t>(k) % a.positional.size()];
     }));
     iter->vars["loop"] = Value::make_dict(std::move(loop));
-    if (exec(s.body, iter) == Flow::Break) break;
+    const Flow f = exec(s.body, iter);
+    release(m);
+    if (f == Flow::Break) break;
   }
   return Flow::Normal;
 }
@@ -194,11 +210,13 @@ void Renderer::exec_set(const Stmt& s, Scope* scope, Value v) {
 
 void Renderer::define_macro(const Stmt& s, Scope* scope) {
   const Stmt* def = &s;
+  ++macros_defined_;
   scope->vars[s.text] = Value::callable(s.text, [this, def, scope](CallArgs& a) {
     DepthGuard guard(*this);
     const auto& params = def->params;
     if (a.positional.size() > params.size())
       fail("TypeError", fmt::format("macro '{}' takes not more than {} argument(s)", def->text, params.size()));
+    const ScopeMark m = mark();
     Scope* local = new_scope(scope);
     std::vector<bool> given(params.size(), false);
     for (size_t k = 0; k < a.positional.size(); ++k) {
@@ -219,7 +237,9 @@ void Renderer::define_macro(const Stmt& s, Scope* scope) {
                                          ? eval(*params[k].second, local)
                                          : Value::undefined("parameter '" + params[k].first + "' was not provided");
     }
-    return Value::string(capture(def->body, local));
+    Value out = Value::string(capture(def->body, local));
+    release(m);
+    return out;
   });
 }
 

@@ -34,10 +34,12 @@ class Renderer {
   bool test(const std::string& name, const Value& operand, CallArgs& args);
   Value call(const Value& callee, CallArgs& args);
 
-  // Counts one unit of work / checks a produced size against the limits.
+  // Counts one unit of work (or n: a loop over n items, a string of n KiB built) against
+  // max_steps, and checks a produced size against the limits.
   void step();
-  void check_size(std::size_t bytes) const;
-  void check_items(std::size_t n) const;
+  void charge(std::uint64_t n);
+  void check_size(std::size_t bytes);
+  void check_items(std::size_t n);
   int value_depth() const { return limits_.max_depth; }
 
  private:
@@ -60,7 +62,18 @@ class Renderer {
   CallArgs eval_args(const Expr& e, Scope* scope, size_t first);
   void emit(const std::string& s);
 
+  // Scopes are released when a loop iteration or macro call ends, unless a macro was defined
+  // meanwhile (it keeps a pointer to its defining scope): memory follows the nesting, not the
+  // number of iterations.
+  struct ScopeMark {
+    std::size_t scopes;
+    std::uint64_t macros;
+  };
+  ScopeMark mark() const { return {scopes_.size(), macros_defined_}; }
+  void release(const ScopeMark& m);
+
   Limits limits_;
+  std::uint64_t macros_defined_ = 0;
   std::deque<Scope> scopes_{1};
   std::deque<Dict> namespaces_;
   std::string* out_ = nullptr;

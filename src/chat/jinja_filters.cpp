@@ -75,6 +75,8 @@ Value py_round(double x, std::int64_t precision, const std::string& method) {
 
 Value Renderer::filter(const std::string& name, const Value& v, CallArgs& a) {
   const int d = value_depth();
+  // Filters walk their operand: a list's items or a string's bytes are work.
+  charge(v.is_list() ? v.items().size() : v.is_dict() ? v.map().items.size() : v.is_string() ? v.s.size() >> 6 : 0);
   if (name == "tojson") {
     JsonStyle st;
     if (const Value* ind = param(a, 1, "indent"); ind && ind->kind != Kind::None) {

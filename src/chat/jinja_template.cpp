@@ -34,7 +34,7 @@ using namespace detail;
 // Jinja2's sandbox caps range() at 100000 items (MAX_RANGE).
 constexpr std::int64_t kMaxRange = 100000;
 
-Value make_range(CallArgs& a) {
+Value make_range(Renderer& r, CallArgs& a) {
   std::int64_t v[3] = {0, 0, 1};
   const size_t n = a.positional.size();
   if (n < 1 || n > 3) fail("TypeError", fmt::format("range expected 1 to 3 arguments, got {}", n));
@@ -52,6 +52,7 @@ Value make_range(CallArgs& a) {
     if (static_cast<std::int64_t>(out.size()) >= kMaxRange)
       fail("OverflowError", "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
     out.push_back(Value::integer(x));
+    r.step();
     if (__builtin_add_overflow(x, v[2], &x)) break;
   }
   return Value::make_list(std::move(out));
@@ -64,7 +65,7 @@ std::string Template::render(const nlohmann::ordered_json& context,
                              const Limits& limits) const {
   Renderer r(limits);
   Scope* root = r.root();
-  root->vars["range"] = Value::callable("range", make_range);
+  root->vars["range"] = Value::callable("range", [&r](CallArgs& a) { return make_range(r, a); });
   root->vars["namespace"] = Value::callable("namespace", [&r](CallArgs& a) {
     Dict* ns = r.new_namespace();
     for (const auto& p : a.positional) {
