@@ -28,10 +28,23 @@ const Value* CallArgs::kw(const std::string& name) const {
   return nullptr;
 }
 
+namespace {
+
+void set_depth(Value& v, std::uint32_t child_depth) {
+  if (child_depth + 1 > kMaxValueDepth)
+    fail("LimitError", "lists and dicts nested more than " + std::to_string(kMaxValueDepth) + " deep");
+  v.depth = child_depth + 1;
+}
+
+}  // namespace
+
 Value Value::make_list(List items, bool as_tuple) {
   Value v;
   v.kind = Kind::List;
   v.tuple = as_tuple;
+  std::uint32_t d = 0;
+  for (const auto& e : items) d = std::max(d, e.depth);
+  set_depth(v, d);
   v.list = std::make_shared<const List>(std::move(items));
   return v;
 }
@@ -39,6 +52,9 @@ Value Value::make_list(List items, bool as_tuple) {
 Value Value::make_dict(Dict d) {
   Value v;
   v.kind = Kind::Dict;
+  std::uint32_t depth = 0;
+  for (const auto& kv : d.items) depth = std::max(depth, kv.second.depth);
+  set_depth(v, depth);
   v.dict = std::make_shared<const Dict>(std::move(d));
   return v;
 }

@@ -17,6 +17,10 @@ namespace tenx::jinja::detail {
 struct Value;
 using List = std::vector<Value>;
 
+// Lists and dicts nest at most this deep ({% set ns.x = [ns.x] %} in a loop would otherwise build
+// a chain whose destruction, printing or comparison recurses past the stack).
+constexpr std::uint32_t kMaxValueDepth = 512;
+
 // A Python dict: insertion-ordered, string keys (all chat-template data is JSON).
 struct Dict {
   std::vector<std::pair<std::string, Value>> items;
@@ -41,6 +45,7 @@ struct Value {
   Kind kind = Kind::Undefined;
   bool b = false;
   bool tuple = false;  // a List that Python would hold as a tuple: printed "(a, b)"
+  std::uint32_t depth = 0;  // List / Dict nesting (bounded: kMaxValueDepth)
   std::int64_t i = 0;
   double f = 0;
   std::string s;  // String's text; Undefined's hint ("'x' is undefined"), raised when it is used

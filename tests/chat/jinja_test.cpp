@@ -149,6 +149,9 @@ TEST(JinjaEngine, LimitsStopRunawayTemplates) {
   EXPECT_EQ(error_type("{{ 'x' * 5000 }}"), "LimitError");                                      // one string
   EXPECT_EQ(error_type("{% for i in range(100000) %}{% endfor %}"), "LimitError");             // steps
   EXPECT_EQ(error_type("{{ 9223372036854775807 + 1 }}"), "OverflowError");                     // 64-bit ints
+  // A value nested 600 deep (kMaxValueDepth is 512): refused before it can overflow the stack.
+  EXPECT_EQ(error_type("{% set ns = namespace(x=[]) %}{% for i in range(600) %}{% set ns.x = [ns.x] %}{% endfor %}"),
+            "LimitError");
   EXPECT_EQ(render("{% for i in range(10) %}x{% endfor %}", "{}", small), "xxxxxxxxxx");
 }
 
