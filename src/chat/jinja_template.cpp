@@ -41,7 +41,7 @@ Value make_range(Renderer& r, CallArgs& a) {
   for (size_t k = 0; k < n; ++k) {
     const Value& x = a.positional[k];
     if (x.kind != Kind::Int && x.kind != Kind::Bool)
-      fail("TypeError", "'" + type_name(x) + "' object cannot be interpreted as an integer");
+      fail("TypeError", fmt::format("'{}' object cannot be interpreted as an integer", type_name(x)));
   }
   const auto get = [&](size_t k) { return a.positional[k].kind == Kind::Bool ? std::int64_t{a.positional[k].b} : a.positional[k].i; };
   if (n == 1) v[1] = get(0);

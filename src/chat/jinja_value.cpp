@@ -88,7 +88,7 @@ std::string type_name(const Value& v) {
 
 std::string object_type_repr(const Value& v) {
   if (v.kind == Kind::None) return "'None'";
-  return "'" + type_name(v) + " object'";
+  return fmt::format("'{} object'", type_name(v));  // fmt: GCC 12 misreports "'" + str (-Wrestrict)
 }
 
 bool truthy(const Value& v) {
