@@ -2,7 +2,8 @@
 // by the engine and by render.py (Jinja2, Debian python3-jinja2): the texts must be identical and
 // the refusals the same, message included. Covers what the eight stored conversations do not:
 // Unicode and template-like text in content, several tool calls and results, content-part lists,
-// system prompts, assistant-final conversations, tools offered or not.
+// system prompts, assistant-final conversations, tools offered or not. TENX_CHAT_SEED and
+// TENX_CHAT_N draw other / more conversations (docs/chat-templates.md).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -137,9 +138,9 @@ TEST(ChatRandom, EngineMatchesRenderPyOnRandomConversations) {
   if (!fs::is_directory(reference_dir()))
     GTEST_SKIP() << "no reference templates at " << reference_dir() << " (the ../shared checkout is missing)";
   if (!have_jinja2()) GTEST_SKIP() << "/usr/bin/python3 with jinja2 is missing (apt-get install python3-jinja2)";
-  ConversationGenerator gen(20261206);
+  ConversationGenerator gen(std::getenv("TENX_CHAT_SEED") ? std::atoi(std::getenv("TENX_CHAT_SEED")) : 20261206);
   ordered_json convs = ordered_json::array();
-  for (int k = 0; k < 40; ++k) convs.push_back(gen.conversation(k));
+  for (int k = 0; k < (std::getenv("TENX_CHAT_N") ? std::atoi(std::getenv("TENX_CHAT_N")) : 40); ++k) convs.push_back(gen.conversation(k));
   TempDir dir;
   const std::string conv_path = dir / "conversations.json";
   std::ofstream(conv_path) << convs.dump(1);
