@@ -6,10 +6,10 @@
 
 #include <cstdio>
 #include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "common.hpp"
 #include "tenx/model/model_file.hpp"
 #include "tenx/model/tokenizer.hpp"
 #include "tenx/util/error.hpp"
