@@ -10,6 +10,7 @@
 #include <iterator>
 
 #include "tenx/util/error.hpp"
+#include "tenx/util/read_file.hpp"
 
 namespace tenx::chat {
 
@@ -58,12 +59,6 @@ std::string ChatTemplate::apply(const ChatInputs& in, const jinja::Limits& limit
 }
 
 namespace {
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw Error(p.string(), "cannot open the file");
-  return std::string{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 std::string token_text(const nlohmann::ordered_json& j) {
   if (j.is_string()) return j.get<std::string>();

@@ -21,6 +21,7 @@
 #include "tenx/model/model_file.hpp"
 #include "tenx/model/safetensors.hpp"
 #include "tenx/util/error.hpp"
+#include "tenx/util/read_file.hpp"
 
 namespace tenx {
 namespace {
@@ -29,9 +30,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 json read_json(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw Error(p.string(), "cannot open");
-  json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  json j = json::parse(read_file(p), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) throw Error(p.string(), "is not a valid JSON object");
   return j;
 }

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "tenx/util/error.hpp"
+#include "tenx/util/read_file.hpp"
 
 namespace tenx {
 namespace {
@@ -67,8 +68,7 @@ std::optional<std::string> token_text(const json& cfg, const char* key) {
 
 json read_json_if_exists(const fs::path& p) {
   if (!fs::exists(p)) return json::object();
-  std::ifstream in(p, std::ios::binary);
-  json j = json::parse(in, nullptr, false);
+  json j = json::parse(read_file(p), nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw Error(p.string(), "is not a valid JSON object");
   return j;
 }

@@ -137,7 +137,7 @@ TEST(Cli, BadInputExitsWithCode2AndNamesTheFile) {
        "no such file"},
       {"convert '" + corpus + "string_len_2_62.gguf' '" + dir.file("o.gguf") + "'", "string_len_2_62.gguf",
        "Hugging Face model directory"},
-      {"convert '" + dir.path().string() + "' '" + dir.file("o.gguf") + "'", "config.json", "cannot open"},
+      {"convert '" + dir.path().string() + "' '" + dir.file("o.gguf") + "'", "config.json", "cannot read"},
       {"model init --dim 64 --layers 1 --heads 4 --ffn 64 --vocab 100 --seed 1 '" + dir.file("o.gguf") + "'",
        "model init", "vocabulary size 100"},
   };

@@ -171,7 +171,7 @@ void write_text(const std::string& path, const std::string& text) { test::write_
 
 TEST(HfLoader, BadDirectoriesAreNamedErrors) {
   test::ScratchDir dir;
-  test::expect_error([&] { load_hf_dir(dir.path().string()); }, {"config.json", "cannot open"});
+  test::expect_error([&] { load_hf_dir(dir.path().string()); }, {"config.json", "cannot read"});
   write_text(dir.file("config.json"), "{\"model_type\": \"gpt_neox\"}");
   test::expect_error([&] { load_hf_dir(dir.path().string()); }, {"config.json", "unsupported architecture"});
   write_text(dir.file("config.json"), "{\"model_type\": \"llama\", \"hidden_size\": 8}");
