@@ -2,7 +2,7 @@
 // line, a torn last line dropped and cut off): arbitrary bytes as the journal file, opened the
 // way the runner opens it. The first line is also read as run.json (the run manifest) and as a
 // model description, the other records a resumed run trusts.
-#include "eval/runner_internal.hpp"
+#include "eval/run/runner_internal.hpp"
 #include "fuzz_support.hpp"
 #include "tenx/eval/run/record.hpp"
 
