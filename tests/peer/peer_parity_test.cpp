@@ -150,7 +150,9 @@ TEST(PeerParity, Gemma3SlidingWindowAgrees) {
     const Agreement e = compare(m.tenx, m.llama_exact, bound);
     EXPECT_LE(e.max_delta(), bound);
     EXPECT_EQ(e.top1_mismatches, 0) << e.first_mismatch;
-    if (m.type == "f32") EXPECT_EQ(e.top1_differences, 0) << e.first_mismatch;
+    if (m.type == "f32") {
+      EXPECT_EQ(e.top1_differences, 0) << e.first_mismatch;
+    }
     const Agreement d = compare(m.tenx, m.llama_default, bound_default(m.type));
     EXPECT_LE(d.max_delta(), bound_default(m.type)) << "F16 KV cache";
     EXPECT_EQ(d.top1_mismatches, 0) << "F16 KV cache, first: " << d.first_mismatch;
@@ -160,113 +162,7 @@ TEST(PeerParity, Gemma3SlidingWindowAgrees) {
   EXPECT_EQ(g.meta.get_uint("gemma3.attention.sliding_window"), 8u);
 }
 
-// #14 asks for a file tenx did not write: this qwen3 GGUF is laid out byte by byte here (keys,
-// tensor infos, 32-byte aligned F32 data; docs/gguf-format.md §1), not by tenx's writer, with a tied output,
-// head size 40 (key_length, while 96 / 4 = 24) and a rope base of 1e6. The vocabulary's strings
-// come from tenx's byte-level vocabulary (llama.cpp needs merges); everything else is the test's.
-std::string handmade_qwen3_gguf(int vocab_size, uint32_t seed) {
-  const ByteLevelVocab vocab = make_byte_level_vocab(vocab_size);
-  const int64_t d = 96, heads = 4, kv_heads = 2, hd = 40, ff = 160, layers = 2;
-  struct T { std::string name; std::vector<int64_t> ne; float offset, scale; };
-  std::vector<T> ts = {{"token_embd.weight", {d, vocab_size}, 0.0f, 0.1f}, {"output_norm.weight", {d}, 1.0f, 0.1f}};
-  for (int64_t l = 0; l < layers; ++l) {
-    const std::string p = "blk." + std::to_string(l) + ".";
-    for (const T& t : std::vector<T>{{"attn_norm.weight", {d}, 1.0f, 0.1f},      {"attn_q.weight", {d, heads * hd}, 0.0f, 0.1f},
-                                     {"attn_k.weight", {d, kv_heads * hd}, 0.0f, 0.1f},
-                                     {"attn_v.weight", {d, kv_heads * hd}, 0.0f, 0.1f},
-                                     {"attn_q_norm.weight", {hd}, 1.0f, 0.2f},    {"attn_k_norm.weight", {hd}, 1.0f, 0.2f},
-                                     {"attn_output.weight", {heads * hd, d}, 0.0f, 0.1f},
-                                     {"ffn_norm.weight", {d}, 1.0f, 0.1f},        {"ffn_gate.weight", {d, ff}, 0.0f, 0.1f},
-                                     {"ffn_up.weight", {d, ff}, 0.0f, 0.1f},      {"ffn_down.weight", {ff, d}, 0.0f, 0.08f}})
-      ts.push_back({p + t.name, t.ne, t.offset, t.scale});
-  }
-  auto put = [](std::string& b, auto v) { b.append(reinterpret_cast<const char*>(&v), sizeof(v)); };
-  auto str = [&](std::string& b, const std::string& s) { put(b, uint64_t(s.size())); b += s; };
-  std::string kv;
-  int64_t n_kv = 0;
-  auto key = [&](const std::string& k, int32_t type) { str(kv, k); put(kv, type); ++n_kv; };
-  auto u32 = [&](const std::string& k, uint32_t v) { key(k, 4); put(kv, v); };
-  auto f32 = [&](const std::string& k, float v) { key(k, 6); put(kv, v); };
-  auto text = [&](const std::string& k, const std::string& v) { key(k, 8); str(kv, v); };
-  auto texts = [&](const std::string& k, const std::vector<std::string>& v) {
-    key(k, 9);
-    put(kv, int32_t(8));
-    put(kv, uint64_t(v.size()));
-    for (const auto& x : v) str(kv, x);
-  };
-  text("general.architecture", "qwen3");
-  u32("qwen3.block_count", layers);
-  u32("qwen3.context_length", 256);
-  u32("qwen3.embedding_length", d);
-  u32("qwen3.feed_forward_length", ff);
-  u32("qwen3.attention.head_count", heads);
-  u32("qwen3.attention.head_count_kv", kv_heads);
-  u32("qwen3.attention.key_length", hd);
-  u32("qwen3.attention.value_length", hd);
-  f32("qwen3.attention.layer_norm_rms_epsilon", 1e-6f);
-  f32("qwen3.rope.freq_base", 1e6f);
-  text("tokenizer.ggml.model", "gpt2");
-  text("tokenizer.ggml.pre", "gpt-2");
-  texts("tokenizer.ggml.tokens", vocab.tokens);
-  texts("tokenizer.ggml.merges", vocab.merges);
-  u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(vocab.eos_id));
-  u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(vocab.eos_id));
-  std::string info, data;
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (const T& t : ts) {
-    str(info, t.name);
-    put(info, uint32_t(t.ne.size()));
-    int64_t n = 1;
-    for (int64_t x : t.ne) put(info, x), n *= x;
-    put(info, int32_t(0));  // F32
-    put(info, uint64_t(data.size()));
-    for (int64_t i = 0; i < n; ++i) put(data, t.offset + t.scale * normal(rng));
-    while (data.size() % 32) data.push_back('\0');
-  }
-  std::string out = "GGUF";
-  put(out, uint32_t(3));
-  put(out, int64_t(ts.size()));
-  put(out, n_kv);
-  out += kv + info;
-  while (out.size() % 32) out.push_back('\0');
-  return out + data;
-}
-
-TEST(PeerParity, HandWrittenQwen3FileAgrees) {
-  SKIP_WITHOUT_PEER();
-  PeerSession s;
-  s.add_file("handmade-qwen3", "f32", handmade_qwen3_gguf(300, 41), 300, test_ids(41, 300, 24));
-  ASSERT_NO_THROW(s.run());
-  expect_agreement(s.models.at(0));
-}
-
-// muse-glimmer (docs/architectures.md, llama.cpp's src/models/muse-glimmer.cpp): embedding RMS
-// norm, q/k norms, a sigmoid attention output gate, RoPE (normal pairs, base 1e5) on the local
-// layer and NoPE on the global one, post norms (eps 1e-8), logits times 1.5 and soft-capped at 3.
-// Two layers, --swa-period 2: layer 0 local with a window of 8, layer 1 global; 24 positions, so
-// the window masks keys from position 8 on. Bounds: peer_session.hpp's, as for llama and qwen2
-// (F32 1e-5, tighter than #14's 1e-4), top-1 identical.
-TEST(PeerParity, MuseGlimmerSlidingWindowAgrees) {
-  SKIP_WITHOUT_PEER();
-  PeerSession s;
-  const std::vector<std::string> muse = {"--window", "8", "--swa-period", "2", "--rope-base", "100000", "--head-dim",
-                                         "48", "--logit-scale", "1.5", "--final-softcap", "3"};
-  for (const char* type : {"f32", "f16", "bf16", "q8_0", "q4_0"})
-    s.add_random("muse-glimmer", type, 128, 4, 2, 320, 384, 36, 24, muse);
-  // K-quants need rows of 256: every matrix Q4_K / Q6_K (ffn_down's 512-wide rows included).
-  const std::vector<std::string> muse_k = {"--window", "8", "--swa-period", "2", "--logit-scale", "1.5",
-                                           "--final-softcap", "3"};
-  for (const char* type : {"q4_k", "q6_k"}) s.add_random("muse-glimmer", type, 256, 4, 2, 512, 384, 37, 24, muse_k);
-  ASSERT_NO_THROW(s.run());
-  for (const PeerModel& m : s.models) expect_agreement(m);
-  const ModelFile g = load_gguf(s.models.at(0).gguf.string());
-  ASSERT_NE(g.find("blk.1.attn_gate.weight"), nullptr);
-  EXPECT_EQ(g.meta.get_uint("muse-glimmer.attention.sliding_window"), 8u);
-  EXPECT_EQ(g.meta.get_float("muse-glimmer.final_logit_softcapping"), 3.0);
-}
-
-// GGUF files written byte by byte by the test (gguf.md §1), not by tenx's writer: keys, tensor
+// GGUF files written byte by byte by the test (docs/gguf-format.md §1), not by tenx's writer: keys, tensor
 // infos and 32-byte aligned F32 data drawn from N(offset, scale²), with a byte-level vocabulary's
 // strings (llama.cpp needs merges).
 struct HandGguf {
@@ -325,6 +221,74 @@ struct HandGguf {
     return out + data;
   }
 };
+
+// #14 asks for a file tenx did not write: this qwen3 GGUF is laid out byte by byte here (keys,
+// tensor infos, 32-byte aligned F32 data; docs/gguf-format.md §1), not by tenx's writer, with a tied output,
+// head size 40 (key_length, while 96 / 4 = 24) and a rope base of 1e6. The vocabulary's strings
+// come from tenx's byte-level vocabulary (llama.cpp needs merges); everything else is the test's.
+std::string handmade_qwen3_gguf(int vocab_size, uint32_t seed) {
+  const int64_t d = 96, heads = 4, kv_heads = 2, hd = 40, ff = 160, layers = 2;
+  HandGguf g;
+  g.tensors = {{"token_embd.weight", {d, vocab_size}, 0.0f, 0.1f}, {"output_norm.weight", {d}, 1.0f, 0.1f}};
+  for (int64_t l = 0; l < layers; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    for (const HandGguf::T& t : std::vector<HandGguf::T>{
+             {"attn_norm.weight", {d}, 1.0f, 0.1f}, {"attn_q.weight", {d, heads * hd}, 0.0f, 0.1f},
+             {"attn_k.weight", {d, kv_heads * hd}, 0.0f, 0.1f}, {"attn_v.weight", {d, kv_heads * hd}, 0.0f, 0.1f},
+             {"attn_q_norm.weight", {hd}, 1.0f, 0.2f}, {"attn_k_norm.weight", {hd}, 1.0f, 0.2f},
+             {"attn_output.weight", {heads * hd, d}, 0.0f, 0.1f}, {"ffn_norm.weight", {d}, 1.0f, 0.1f},
+             {"ffn_gate.weight", {d, ff}, 0.0f, 0.1f}, {"ffn_up.weight", {d, ff}, 0.0f, 0.1f},
+             {"ffn_down.weight", {ff, d}, 0.0f, 0.08f}})
+      g.tensors.push_back({p + t.name, t.ne, t.offset, t.scale});
+  }
+  g.text("general.architecture", "qwen3");
+  g.u32("qwen3.block_count", layers);
+  g.u32("qwen3.context_length", 256);
+  g.u32("qwen3.embedding_length", d);
+  g.u32("qwen3.feed_forward_length", ff);
+  g.u32("qwen3.attention.head_count", heads);
+  g.u32("qwen3.attention.head_count_kv", kv_heads);
+  g.u32("qwen3.attention.key_length", hd);
+  g.u32("qwen3.attention.value_length", hd);
+  g.f32("qwen3.attention.layer_norm_rms_epsilon", 1e-6f);
+  g.f32("qwen3.rope.freq_base", 1e6f);
+  g.vocab(vocab_size);
+  return g.bytes(seed);
+}
+
+TEST(PeerParity, HandWrittenQwen3FileAgrees) {
+  SKIP_WITHOUT_PEER();
+  PeerSession s;
+  s.add_file("handmade-qwen3", "f32", handmade_qwen3_gguf(300, 41), 300, test_ids(41, 300, 24));
+  ASSERT_NO_THROW(s.run());
+  expect_agreement(s.models.at(0));
+}
+
+// muse-glimmer (docs/architectures.md, llama.cpp's src/models/muse-glimmer.cpp): embedding RMS
+// norm, q/k norms, a sigmoid attention output gate, RoPE (normal pairs, base 1e5) on the local
+// layer and NoPE on the global one, post norms (eps 1e-8), logits times 1.5 and soft-capped at 3.
+// Two layers, --swa-period 2: layer 0 local with a window of 8, layer 1 global; 24 positions, so
+// the window masks keys from position 8 on. Bounds: peer_session.hpp's, as for llama and qwen2
+// (F32 1e-5, tighter than #14's 1e-4), top-1 identical.
+TEST(PeerParity, MuseGlimmerSlidingWindowAgrees) {
+  SKIP_WITHOUT_PEER();
+  PeerSession s;
+  const std::vector<std::string> muse = {"--window", "8", "--swa-period", "2", "--rope-base", "100000", "--head-dim",
+                                         "48", "--logit-scale", "1.5", "--final-softcap", "3"};
+  for (const char* type : {"f32", "f16", "bf16", "q8_0", "q4_0"})
+    s.add_random("muse-glimmer", type, 128, 4, 2, 320, 384, 36, 24, muse);
+  // K-quants need rows of 256: every matrix Q4_K / Q6_K (ffn_down's 512-wide rows included).
+  const std::vector<std::string> muse_k = {"--window", "8", "--swa-period", "2", "--logit-scale", "1.5",
+                                           "--final-softcap", "3"};
+  for (const char* type : {"q4_k", "q6_k"}) s.add_random("muse-glimmer", type, 256, 4, 2, 512, 384, 37, 24, muse_k);
+  ASSERT_NO_THROW(s.run());
+  for (const PeerModel& m : s.models) expect_agreement(m);
+  const ModelFile g = load_gguf(s.models.at(0).gguf.string());
+  ASSERT_NE(g.find("blk.1.attn_gate.weight"), nullptr);
+  EXPECT_EQ(g.meta.get_uint("muse-glimmer.attention.sliding_window"), 8u);
+  EXPECT_EQ(g.meta.get_float("muse-glimmer.final_logit_softcapping"), 3.0);
+}
+
 
 // muse-glimmer as its converter lays it out, the sliding-window pattern as one BOOL per layer
 // (3 layers: local, global, local), rope base 1e6 with freq_base_swa 1e4, logit scale 0.8 and
