@@ -94,15 +94,6 @@ void run_validate(const SuitesOptions& o) {
   fmt::print("{}: ok ({} tasks, {} items: {})\n", o.name, suite.info.tasks.size(), total, split_counts(suite.info));
 }
 
-// --check compares bytes; a file missing on either side differs.
-std::optional<std::string> file_bytes(const fs::path& p) {
-  try {
-    return read_file(p);
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-}
-
 void run_build(const SuitesOptions& o) {
   fs::path out = o.out.empty() ? shipped_suites_dir(o.suites_dir) : fs::path(o.out);
   fs::path raw = o.raw_dir.empty() ? out.parent_path() / "raw" : fs::path(o.raw_dir);
@@ -118,13 +109,13 @@ void run_build(const SuitesOptions& o) {
     for (const auto& s : info.splits) fmt::print("  {:<12} sha256 {}\n", s.file, s.sha256);
     if (o.check) {
       for (const char* f : {"suite.json"}) {
-        if (file_bytes(target / entry.name / f) != file_bytes(out / entry.name / f)) {
+        if (read_file_if_readable(target / entry.name / f) != read_file_if_readable(out / entry.name / f)) {
           fmt::print("  differs from {}: {}\n", (out / entry.name).string(), f);
           differs = true;
         }
       }
       for (const auto& s : info.splits)
-        if (file_bytes(target / entry.name / s.file) != file_bytes(out / entry.name / s.file)) {
+        if (read_file_if_readable(target / entry.name / s.file) != read_file_if_readable(out / entry.name / s.file)) {
           fmt::print("  differs from {}: {}\n", (out / entry.name).string(), s.file);
           differs = true;
         }

@@ -25,15 +25,6 @@ std::string Problem::to_string() const {
 
 namespace {
 
-// The validator lists problems instead of throwing: a file it cannot read is one problem.
-std::optional<std::string> read_if_readable(const std::filesystem::path& file) {
-  try {
-    return read_file(file);
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-}
-
 // nlohmann's parse_error text without its "[json.exception.parse_error.101] " prefix.
 std::string json_error_text(const std::exception& e) {
   std::string s = e.what();
@@ -53,7 +44,7 @@ struct Scan {
 void scan_split(Scan& scan, const SplitInfo& split, std::set<std::string>& seen_ids) {
   const std::filesystem::path file = scan.dir / split.file;
   const std::string shown = file.string();
-  auto bytes = read_if_readable(file);
+  auto bytes = read_file_if_readable(file);
   if (!bytes) {
     scan.problems.push_back({shown, 0, "", "cannot read split file"});
     return;
@@ -114,7 +105,7 @@ Scan scan_suite(const std::filesystem::path& path, bool stop_at_first) {
     scan.problems.push_back({scan.dir.string(), 0, "", "not a suite folder (no such directory)"});
     return scan;
   }
-  auto bytes = read_if_readable(info_file);
+  auto bytes = read_file_if_readable(info_file);
   if (!bytes) {
     scan.problems.push_back({info_file.string(), 0, "", "missing: a suite folder needs suite.json"});
     return scan;
@@ -235,11 +226,10 @@ Suite load_suite(const std::filesystem::path& dir) {
 
 SuiteInfo load_suite_info(const std::filesystem::path& dir) {
   const std::filesystem::path file = (dir.filename() == "suite.json" ? dir.parent_path() : dir) / "suite.json";
-  const std::string bytes_read = read_file(file, "suite.json");
-  const std::string* bytes = &bytes_read;
+  const std::string bytes = read_file(file, "suite.json");
   Json j;
   try {
-    j = Json::parse(*bytes);
+    j = Json::parse(bytes);
   } catch (const std::exception& e) {
     throw Error(file.string(), json_error_text(e));
   }

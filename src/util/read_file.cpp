@@ -24,4 +24,12 @@ std::string read_file(const std::filesystem::path& file, std::string_view what) 
   return std::move(bytes).str();
 }
 
+std::optional<std::string> read_file_if_readable(const std::filesystem::path& file) {
+  try {
+    return read_file(file);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace tenx

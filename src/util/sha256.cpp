@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
-#include <cstring>
 #include <fstream>
 
 #include "tenx/util/error.hpp"
