@@ -1,19 +1,19 @@
 // tenx run --model NAME=PATH [--model ...] --suites all|LIST [--split test] [--limit N --seed S]
-//          [--threads T] [--out DIR | --resume DIR] [--quiet]
+//          [--threads T] [--out DIR | --resume DIR] [--quiet] [--formats json,csv,md,svg,html,console]
 // Every model on the same items (eval/runner.hpp), then the reports (eval/report.hpp) and a short
-// accuracy table on stdout. Progress goes to stderr: a redrawn bar on a terminal, one line per
+// accuracy table on stdout (the console writer, report_writer.hpp). Progress goes to stderr: a redrawn bar on a terminal, one line per
 // model × suite otherwise, nothing with --quiet.
 #include <fmt/format.h>
 
 #include <cstdlib>
 #include <filesystem>
-#include <map>
 #include <sstream>
 
 #include "command.hpp"
 #include "common.hpp"
 #include "run_common.hpp"
 #include "tenx/eval/report/report.hpp"
+#include "tenx/eval/report/report_writer.hpp"
 #include "tenx/eval/run/runner.hpp"
 #include "tenx/util/error.hpp"
 #include "tenx/util/process.hpp"
@@ -33,6 +33,7 @@ struct RunArgs {
   int threads = 1;
   std::string out, resume;
   bool quiet = false;
+  std::string formats = "all";
   RemoteArgs remote;
 };
 
@@ -56,48 +57,11 @@ std::vector<std::string> command_line(const RunArgs& a) {
   return v;
 }
 
-// Per model × suite: items, N/A, errors, accuracy (and acc_norm for suites with choice items).
-void print_table(const eval::RunResult& run) {
-  struct Cell {
-    int64_t items = 0, na = 0, errors = 0, correct = 0, choice = 0, correct_norm = 0;
-    double flops = 0;
-  };
-  std::map<std::pair<std::string, std::string>, Cell> cells;
-  std::vector<std::pair<std::string, std::string>> order;
-  for (const eval::ItemRecord& r : run.records) {
-    auto key = std::make_pair(r.model, r.suite);
-    if (!cells.count(key)) order.push_back(key);
-    Cell& c = cells[key];
-    ++c.items;
-    if (!r.applicable) {
-      ++c.na;
-      continue;
-    }
-    c.errors += r.error.empty() ? 0 : 1;
-    c.correct += r.correct ? 1 : 0;
-    c.flops += static_cast<double>(r.flops);
-    if (r.type == "choice") {
-      ++c.choice;
-      c.correct_norm += r.correct_norm ? 1 : 0;
-    }
-  }
-  fmt::print("{:<16} {:<12} {:>7} {:>6} {:>8} {:>9} {:>12}\n", "model", "suite", "items", "N/A", "acc", "acc_norm",
-             "FLOPs/item");
-  for (const auto& key : order) {
-    const Cell& c = cells[key];
-    const int64_t scored = c.items - c.na;
-    const std::string acc = scored ? fmt::format("{:.3f}", static_cast<double>(c.correct) / static_cast<double>(scored)) : "n/a";
-    const std::string norm =
-        c.choice ? fmt::format("{:.3f}", static_cast<double>(c.correct_norm) / static_cast<double>(c.choice))
-                 : "-";
-    const std::string flops = scored ? human_count(c.flops / static_cast<double>(scored)) : "-";
-    fmt::print("{:<16} {:<12} {:>7} {:>6} {:>8} {:>9} {:>12}\n", key.first, key.second, c.items, c.na, acc, norm, flops);
-    if (c.errors) fmt::print("  ({} items did not fit the context and count as wrong)\n", c.errors);
-  }
-}
-
 void run(const RunArgs& a) {
   if (a.models.empty()) throw Error("--model", "give at least one model as NAME=PATH");
+  eval::ReportOptions report_options;
+  report_options.formats = eval::parse_report_formats(a.formats);  // a bad name fails before any work
+  report_options.console = stdout;
   if (!a.out.empty() && !a.resume.empty() && fs::path(a.out) != fs::path(a.resume))
     throw Error("--resume", "--out and --resume name different folders; give one");
   eval::RunOptions o;
@@ -115,8 +79,7 @@ void run(const RunArgs& a) {
   apply_remote_options(a.remote, o);
   if (!a.quiet) fmt::print(stderr, "tenx run: run folder {}\n", o.out_dir.string());
   const eval::RunResult result = eval::run_evaluation(o, run_progress_printer(a.quiet));
-  eval::write_reports(result, o.out_dir);
-  print_table(result);
+  eval::write_reports(result, o.out_dir, report_options);  // the table on stdout is the console writer
   if (!a.quiet) fmt::print(stderr, "reports: {}\n", o.out_dir.string());
 }
 
@@ -135,6 +98,7 @@ Registrar reg{"run", [](CLI::App& app) {
   sub->add_option("--out", args->out, "Run folder (default: tenx-runs/run-<UTC time>); must be new or empty");
   sub->add_option("--resume", args->resume, "Continue the run in this folder after an interruption");
   sub->add_flag("-q,--quiet", args->quiet, "No progress output");
+  add_formats_option(sub, args->formats);
   add_remote_options(sub, args->remote);
   sub->callback([args] { run(*args); });
 }};

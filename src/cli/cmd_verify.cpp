@@ -15,6 +15,8 @@
 #include "claim_options.hpp"
 #include "run_common.hpp"
 #include "tenx/eval/report/claim_report.hpp"
+#include "tenx/eval/report/report.hpp"
+#include "tenx/eval/report/report_writer.hpp"
 #include "tenx/eval/stats/claim.hpp"
 #include "tenx/eval/stats/plan.hpp"
 #include "tenx/suites/suite_io.hpp"
@@ -30,6 +32,7 @@ struct VerifyArgs {
   std::string suites_dir;
   int threads = 1;
   std::string out, run_dir, plan;
+  std::string formats = "all";
   bool quiet = false, json = false;
   RemoteArgs remote;
 };
@@ -99,6 +102,8 @@ void run(VerifyArgs& v, const CLI::App& sub) {
   }
   const ClaimArgs& a = v.claim;
   check_claim_args(a);
+  eval::ReportOptions report_options;
+  report_options.formats = eval::parse_report_formats(v.formats);  // a bad name fails before any work
   if (a.baseline.empty()) throw Error("--baseline", "give the baseline (NAME=PATH, or NAME with --run)");
   if (a.candidates.empty()) throw Error("--candidate", "give at least one candidate");
   const bool from_run = !v.run_dir.empty();
@@ -147,7 +152,7 @@ void run(VerifyArgs& v, const CLI::App& sub) {
   spec.left_out = left_out(result, v.suites_dir);
   const eval::ReferenceTable refs = eval::load_references(result.manifest);
   const eval::ClaimVerdict verdict = eval::verify_claim(result, spec, refs);
-  const eval::Json report = eval::write_reports(result, out, verdict);
+  const eval::Json report = eval::write_reports(result, out, verdict, report_options);
   if (v.json) {
     fmt::print("{}\n", report["verdict"].dump(2));
   } else {
@@ -173,6 +178,7 @@ Registrar reg{"verify", [](CLI::App& app) {
   sub->add_option("--out", args->out, "report folder (default ./tenx-runs/verify-<UTC time>, or the --run folder)");
   sub->add_option("--run", args->run_dir, "decide on a finished run folder instead of running");
   sub->add_flag("--quiet", args->quiet, "no progress output");
+  add_formats_option(sub, args->formats);
   add_remote_options(sub, args->remote);
   sub->add_flag("--json", args->json, "print the verdict as JSON (report.json's \"verdict\")");
   sub->callback([args, sub] { run(*args, *sub); });

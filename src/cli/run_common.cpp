@@ -9,6 +9,7 @@
 #include <ctime>
 #include <memory>
 
+#include "tenx/eval/report/report_writer.hpp"
 #include "tenx/remote/endpoint.hpp"
 #include "tenx/util/error.hpp"
 #include "tenx/util/process.hpp"
@@ -115,6 +116,19 @@ eval::ProgressFn run_progress_printer(bool quiet) {
     if (p.done_all == p.total_all) fmt::print(stderr, "\n");
     std::fflush(stderr);
   };
+}
+
+}  // namespace tenx::cli
+
+namespace tenx::cli {
+
+void add_formats_option(CLI::App* sub, std::string& formats) {
+  std::string names;
+  for (const eval::ReportWriter* w : eval::report_writers()) names += std::string(names.empty() ? "" : ", ") + w->name();
+  sub->add_option("--formats", formats,
+                  "Comma-separated report outputs to write: " + names +
+                      " (console: the table tenx run prints), or all")
+      ->capture_default_str();
 }
 
 }  // namespace tenx::cli

@@ -27,6 +27,9 @@ void add_remote_options(CLI::App* sub, RemoteArgs& args);
 // Fills o.remote and o.arch_files; appends the options to o.argv. Throws tenx::Error(flag, ...).
 void apply_remote_options(const RemoteArgs& args, eval::RunOptions& o);
 
+// --formats LIST: which report writers run (report_writer.hpp); checked by parse_report_formats.
+void add_formats_option(CLI::App* sub, std::string& formats);
+
 // ./tenx-runs/PREFIX-YYYYMMDD-HHMMSS (UTC), with a numeric suffix if that exists already.
 std::filesystem::path default_run_dir(const std::string& prefix);
 

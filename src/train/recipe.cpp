@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "tenx/util/error.hpp"
+#include "tenx/util/json_fields.hpp"
 #include "tenx/util/read_file.hpp"
 #include "tenx/util/sha256.hpp"
 
@@ -16,56 +17,47 @@ namespace tenx::train {
 
 namespace {
 
-using Json = nlohmann::json;
+using Json = JsonFields::Json;
 
-// Reads the keys of one JSON object, refusing unknown ones (a typo must not be
+// Reads the keys of one JSON object through util's JsonFields (one wording: "recipe.json:
+// optimizer.lr: out of range: 20 not in [0, 10]"), refusing unknown keys (a typo must not be
 // silently ignored) and values of the wrong type or range.
 class Fields {
  public:
-  Fields(const Json& j, std::string where, const std::string& path) : j_(j), where_(std::move(where)), path_(path) {
-    if (!j.is_object()) fail("", "must be an object");
+  Fields(const Json& j, std::string where, const std::string& path) : j_(j), where_(std::move(where)), fields_(path) {
+    if (!j.is_object()) fields_.fail_always(where_.empty() ? "(top level)" : where_, JsonFields::wrong_type("an object", j));
   }
   ~Fields() noexcept(false) {
     if (std::uncaught_exceptions() > 0) return;
     for (const auto& [key, value] : j_.items())
-      if (!used_.contains(key)) fail(key, "is not a recipe field");
+      if (!used_.contains(key)) fail(key, "unknown field");
   }
   [[noreturn]] void fail(const std::string& key, const std::string& what) const {
-    throw Error(path_, fmt::format("{}{}{}: {}", where_, where_.empty() || key.empty() ? "" : ".", key, what));
+    fields_.fail_always(key.empty() ? where_ : fields_.field(where_, key), what);
   }
   const Json* get(const std::string& key) {
     used_.insert(key);
-    return j_.contains(key) ? &j_.at(key) : nullptr;
+    return fields_.member(j_, where_, key, JsonFields::Need::optional);
   }
   template <class I>
   void integer(const std::string& key, I& out, int64_t lo, int64_t hi) {
-    if (const Json* v = get(key)) {
-      if (!v->is_number_integer()) fail(key, "must be an integer");
-      const int64_t x = v->get<int64_t>();
-      if (x < lo || x > hi) fail(key, fmt::format("{} is out of range [{}, {}]", x, lo, hi));
-      out = static_cast<I>(x);
-    }
+    used_.insert(key);
+    if (const auto x = fields_.integer(j_, where_, key, JsonFields::Need::optional, lo, hi)) out = static_cast<I>(*x);
   }
   template <class F>
   void number(const std::string& key, F& out, double lo, double hi) {
-    if (const Json* v = get(key)) {
-      if (!v->is_number()) fail(key, "must be a number");
-      const double x = v->get<double>();
-      if (!(x >= lo && x <= hi)) fail(key, fmt::format("{} is out of range [{}, {}]", x, lo, hi));
-      out = static_cast<F>(x);
-    }
+    used_.insert(key);
+    if (const auto x = fields_.number(j_, where_, key, JsonFields::Need::optional, lo, hi)) out = static_cast<F>(*x);
   }
   void string(const std::string& key, std::string& out) {
-    if (const Json* v = get(key)) {
-      if (!v->is_string()) fail(key, "must be a string");
-      out = v->get<std::string>();
-    }
+    used_.insert(key);
+    if (const auto x = fields_.string(j_, where_, key, JsonFields::Need::optional)) out = *x;
   }
 
  private:
   const Json& j_;
   std::string where_;
-  const std::string& path_;
+  JsonFields fields_;
   std::set<std::string> used_;
 };
 
@@ -93,14 +85,14 @@ Recipe parse_recipe(const std::string& text, const std::string& path) {
   r.digest = sha.hex();
   Fields top(j, "", path);
   top.string("name", r.name);
-  if (r.name.empty()) top.fail("name", "is required");
+  if (r.name.empty()) top.fail("name", "missing");
   top.integer("seed", r.seed, 0, std::numeric_limits<int64_t>::max());
   top.string("output", r.output);
-  if (r.output.empty()) top.fail("output", "is required (the model's path)");
+  if (r.output.empty()) top.fail("output", "missing (the model's path)");
   top.string("log", r.log);
 
   const Json* model = top.get("model");
-  if (!model) top.fail("model", "is required");
+  if (!model) top.fail("model", "missing");
   {
     Fields m(*model, "model", path);
     m.integer("dim", r.dim, 2, 1 << 16);
@@ -118,7 +110,7 @@ Recipe parse_recipe(const std::string& text, const std::string& path) {
   }
 
   const Json* data = top.get("data");
-  if (!data) top.fail("data", "is required");
+  if (!data) top.fail("data", "missing");
   {
     Fields d(*data, "data", path);
     d.string("split", r.split);
@@ -134,7 +126,7 @@ Recipe parse_recipe(const std::string& text, const std::string& path) {
       Fields s((*suites)[i], fmt::format("data.suites[{}]", i), path);
       RecipeSuite rs;
       s.string("suite", rs.suite);
-      if (rs.suite.empty()) s.fail("suite", "is required");
+      if (rs.suite.empty()) s.fail("suite", "missing");
       s.number("weight", rs.weight, 0.0, 1e9);
       s.integer("max_items", rs.max_items, 0, kBig);
       if (const Json* tasks = s.get("tasks")) {
@@ -152,7 +144,7 @@ Recipe parse_recipe(const std::string& text, const std::string& path) {
   }
 
   const Json* opt = top.get("optimizer");
-  if (!opt) top.fail("optimizer", "is required");
+  if (!opt) top.fail("optimizer", "missing");
   {
     Fields o(*opt, "optimizer", path);
     o.number("lr", r.lr, 0.0, 10.0);
@@ -173,7 +165,7 @@ Recipe parse_recipe(const std::string& text, const std::string& path) {
   if (const Json* teacher = top.get("teacher")) {
     Fields t(*teacher, "teacher", path);
     t.string("model", r.teacher);
-    if (r.teacher.empty()) t.fail("model", "is required (the teacher's path)");
+    if (r.teacher.empty()) t.fail("model", "missing (the teacher's path)");
     t.number("temperature", r.temperature, 1e-3, 1e3);
     t.number("alpha", r.alpha, 0.0, 1.0);
   }

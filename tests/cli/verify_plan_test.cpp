@@ -145,7 +145,7 @@ TEST(VerifyPlan, BadPlansNameTheFileAndTheField) {
        R"({"format": 1, "kind": "tenx-plan", "baseline": "big", "candidates": ["small"], "margin": {"absolut": 0.02}})",
        "typo.json: margin.absolut: unknown field"},
       {"range.json", R"({"format": 1, "kind": "tenx-plan", "baseline": "big", "candidates": ["small"], "alpha": 0.7})",
-       "range.json: alpha: must be in (0, 0.5)"},
+       "range.json: alpha: out of range: 0.7 not in (0, 0.5)"},
       {"relative.json",
        R"({"format": 1, "kind": "tenx-plan", "baseline": "big", "candidates": ["small"], "margin": {"type": "relative"}})",
        "relative.json: margin.relative: missing"},

@@ -11,15 +11,13 @@
 #include <vector>
 
 #include "tenx/suites/suite.hpp"
+#include "tenx/util/json_fields.hpp"
 
 namespace tenx::suites {
 
 // One problem in one item or in suite.json. `field` is a JSON-pointer-like path ("choices/2",
 // "image/pixels"); `line` is 1-based (0 when the problem is about the whole file).
-struct FieldError {
-  std::string field;
-  std::string message;
-};
+using FieldError = tenx::FieldProblem;  // util/json_fields.hpp
 
 // Item <-> JSON. item_from_json throws tenx::Error(field, problem) (subject = field path);
 // `suite_dir` resolves image paths (may be empty when no image file is referenced).

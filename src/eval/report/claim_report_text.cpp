@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "tenx/eval/report/claim_report.hpp"
+#include "tenx/eval/report/number_format.hpp"
 
 namespace tenx::eval {
 namespace {
@@ -41,16 +42,10 @@ std::string table(const std::vector<std::vector<std::string>>& rows, bool markdo
   return out;
 }
 
-std::string signed3(double x) {
-  if (std::abs(x) < 0.0005) return "0.000";
-  return fmt::format("{}{:.3f}", x < 0 ? "\u2212" : "+", std::abs(x));
-}
-
-std::string p_value(double p) { return p < 0.0001 ? "<0.0001" : fmt::format("{:.4f}", p); }
-
-std::string ratio_text(const std::optional<double>& r) {
-  return r ? fmt::format("{:.2f}x", *r) : std::string("unknown");
-}
+// The printed forms are the shared ones (number_format.hpp).
+using numfmt::signed3;
+std::string p_value(double p) { return numfmt::p_value4(p); }
+std::string ratio_text(const std::optional<double>& r) { return numfmt::ratio2(r); }
 
 std::string reading_text(const MarginReading& r) {
   if (!r.verdict) return "N/A (no gain)";

@@ -1,5 +1,6 @@
 // The CI regression gate between two reports (include/tenx/eval/report/compare.hpp).
 #include "tenx/eval/report/compare.hpp"
+#include "tenx/eval/report/number_format.hpp"
 
 #include <fmt/format.h>
 
@@ -86,19 +87,12 @@ SuiteChange compare_group(const ReportView& o, const ReportGroup& og, const Repo
   return c;
 }
 
-std::string pct_points(double d) { return fmt::format("{:+.1f}", 100.0 * d); }
-std::string pct_change(double r) { return fmt::format("{:+.1f}%", 100.0 * r); }
-std::string pvalue(double p) { return p < 1e-4 ? fmt::format("{:.1e}", p) : fmt::format("{:.4f}", p); }
-std::string si_value(double v) {
-  static constexpr std::pair<double, const char*> kPrefixes[] = {{1e15, "P"}, {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
-  for (const auto& [s, p] : kPrefixes)
-    if (std::fabs(v) >= s) return fmt::format("{:.3g}{}", v / s, p);
-  return fmt::format("{:.3g}", v);
-}
-std::string millis(double seconds) {
-  const double ms = 1e3 * seconds;
-  return ms < 10.0 ? fmt::format("{:.2f}", ms) : fmt::format("{:.1f}", ms);
-}
+// The printed forms are the shared ones (number_format.hpp).
+using numfmt::millis;
+std::string pct_points(double d) { return numfmt::points_signed1(d); }
+std::string pct_change(double r) { return numfmt::change_signed1(r); }
+std::string pvalue(double p) { return numfmt::p_value_sci(p); }
+std::string si_value(double v) { return numfmt::si3_tight(v); }
 std::string mark(bool bad) { return bad ? " ❌" : ""; }
 
 }  // namespace

@@ -10,21 +10,6 @@ namespace {
 
 Json nonempty_or_null(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); }
 
-Json environment_json(const RunManifest& m) {
-  Json j;
-  j["tenx_version"] = m.tenx_version;
-  j["git_commit"] = m.git_commit;
-  j["compiler"] = m.compiler;
-  j["cpu_model"] = m.cpu_model;
-  j["cpu_flags"] = m.cpu_flags;
-  j["threads"] = m.threads;
-  j["seed"] = m.seed;
-  j["limit"] = m.limit;
-  j["argv"] = m.argv;
-  j["date"] = m.date;
-  return j;
-}
-
 Json conventions_json(double confidence) {
   Json j;
   j["flops"] = {
@@ -103,6 +88,21 @@ Json items_json(const RunResult& run) {
 }
 
 }  // namespace
+
+Json environment_json(const RunManifest& m) {
+  Json j;
+  j["tenx_version"] = m.tenx_version;
+  j["git_commit"] = m.git_commit;
+  j["compiler"] = m.compiler;
+  j["cpu_model"] = m.cpu_model;
+  j["cpu_flags"] = m.cpu_flags;
+  j["threads"] = m.threads;
+  j["seed"] = m.seed;
+  j["limit"] = m.limit;
+  j["argv"] = m.argv;
+  j["date"] = m.date;
+  return j;
+}
 
 Json report_json(const RunResult& run, const RunMetrics& metrics, const ClaimVerdict* verdict) {
   Json j;

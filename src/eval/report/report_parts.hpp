@@ -9,6 +9,8 @@
 namespace tenx::eval {
 
 Json report_json(const RunResult& run, const RunMetrics& metrics, const ClaimVerdict* verdict);
+// report.json's "environment": the manifest's machine, build and command line.
+Json environment_json(const RunManifest& m);
 
 // items.csv: a header and one row per model × item, RFC 4180 quoting.
 std::string items_csv(const RunResult& run);

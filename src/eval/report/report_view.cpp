@@ -8,46 +8,37 @@
 #include <sstream>
 
 #include "tenx/util/error.hpp"
+#include "tenx/util/json_fields.hpp"
 #include "tenx/util/read_file.hpp"
 
 namespace tenx::eval {
 namespace {
 
-// Field access that names the field on failure: "report.json: metrics.suites[3].accuracy: ..."
+// Field access through util's JsonFields (one wording: "report.json: metrics.suites[3].accuracy:
+// missing"), with the reads this view needs: paths joined with '.', null read as absent.
 struct Reader {
-  const std::string& subject;
+  JsonFields fields;
+  using Need = JsonFields::Need;
 
   [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
-    throw Error(subject, field + ": " + problem);
+    fields.fail_always(field, problem);
   }
   const Json& member(const Json& j, const std::string& path, const char* key) const {
-    if (!j.is_object()) fail(path, "is not an object");
-    const auto it = j.find(key);
-    if (it == j.end()) fail(path + "." + key, "missing");
-    return *it;
+    return *fields.member(j, path, key, Need::required);
   }
   const Json& array(const Json& j, const std::string& path, const char* key) const {
-    const Json& v = member(j, path, key);
-    if (!v.is_array()) fail(path + "." + key, "is not an array");
-    return v;
+    return *fields.array(j, path, key, Need::required);
   }
   std::string str(const Json& j, const std::string& path, const char* key) const {
-    const Json& v = member(j, path, key);
-    if (!v.is_string()) fail(path + "." + key, "is not a string");
-    return v.get<std::string>();
+    return *fields.string(j, path, key, Need::required);
   }
   double number(const Json& j, const std::string& path, const char* key) const {
-    const Json& v = member(j, path, key);
-    if (!v.is_number()) fail(path + "." + key, "is not a number");
-    return v.get<double>();
+    return *fields.number(j, path, key, Need::required);
   }
   // A number that may be absent or null.
   std::optional<double> maybe(const Json& j, const std::string& path, const char* key) const {
     if (!j.is_object()) return std::nullopt;
-    const auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return std::nullopt;
-    if (!it->is_number()) fail(path + "." + key, "is not a number");
-    return it->get<double>();
+    return fields.number(j, path, key, Need::nullable);
   }
   std::string maybe_str(const Json& j, const char* key) const {
     if (!j.is_object()) return {};
@@ -64,7 +55,7 @@ struct Reader {
       } else if (a[i].is_number()) {
         out.push_back(a[i].get<double>());
       } else {
-        fail(fmt::format("{}.{}[{}]", path, key, i), "is not a number");
+        fail(fields.element(fields.field(path, key), i), JsonFields::wrong_type("a number", a[i]));
       }
     }
     return out;
@@ -77,7 +68,7 @@ template <class T>
 T whole(const Reader& r, double v, const std::string& field) {
   const double lo = static_cast<double>(std::numeric_limits<T>::min());
   const double hi = static_cast<double>(std::numeric_limits<T>::max()) + 1.0;  // 2^31, 2^63, 2^64
-  if (!(v >= lo && v < hi)) r.fail(field, fmt::format("{} is out of range", v));
+  if (!(v >= lo && v < hi)) r.fail(field, fmt::format("out of range: {:g} not in [{:g}, {:g})", v, lo, hi));
   return static_cast<T>(v);
 }
 
@@ -97,7 +88,7 @@ std::optional<ReportEstimate> estimate(const Reader& r, const Json& g, const std
 void read_items(const Reader& r, const Json& report, ReportView& view) {
   const auto it = report.find("items");
   if (it == report.end() || it->is_null()) return;
-  if (!it->is_array()) r.fail("items", "is not an array");
+  if (!it->is_array()) r.fail("items", JsonFields::wrong_type("a list", *it));
   for (std::size_t i = 0; i < it->size(); ++i) {
     const Json& e = (*it)[i];
     const std::string path = fmt::format("items[{}]", i);
@@ -110,7 +101,7 @@ void read_items(const Reader& r, const Json& report, ReportView& view) {
     ReportItems& items = g->per_item;
     const Json& ids = r.array(e, path, "ids");
     for (const Json& id : ids) {
-      if (!id.is_string()) r.fail(path + ".ids", "holds a non-string");
+      if (!id.is_string()) r.fail(path + ".ids", "expected strings, holds " + JsonFields::type_name(id));
       items.ids.push_back(id.get<std::string>());
     }
     // Correctness as 0/1 (what accuracy and McNemar count); "score" for reports without it.
@@ -140,10 +131,10 @@ const ReportModel* ReportView::model(const std::string& name) const {
 }
 
 ReportView report_view_from_json(const Json& report, const std::string& subject) {
-  const Reader r{subject};
+  const Reader r{JsonFields(subject)};
   ReportView view;
   view.subject = subject;
-  if (!report.is_object()) r.fail("(top level)", "is not a JSON object");
+  if (!report.is_object()) r.fail("(top level)", JsonFields::wrong_type("a JSON object", report));
   view.format = whole<int>(r, r.number(report, "", "format"), "format");
   if (view.format < kMinReportFormat || view.format > kReportFormat)
     r.fail("format", fmt::format("is {}, this tenx reads formats {} to {}", view.format, kMinReportFormat, kReportFormat));

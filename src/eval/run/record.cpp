@@ -1,5 +1,5 @@
 // JSON form of the run records (record.hpp). Readers are strict about the fields they know (missing or
-// mistyped -> tenx::Error "SUBJECT: field: problem") and ignore fields they do not know, so a later
+// mistyped -> tenx::Error "FILE: FIELD: problem", util/json_fields.hpp) and ignore fields they do not know, so a later
 // additive field does not break an older reader. Non-finite doubles (a -inf log-likelihood) are
 // written as null and read back as -inf.
 #include "tenx/eval/run/record.hpp"
@@ -8,108 +8,64 @@
 #include <limits>
 
 #include "tenx/util/error.hpp"
+#include "tenx/util/json_fields.hpp"
 
 namespace tenx::eval {
 namespace {
 
 Json finite_or_null(double x) { return std::isfinite(x) ? Json(x) : Json(nullptr); }
 
-std::string kind(const Json& v) {
-  if (v.is_null()) return "null";
-  if (v.is_boolean()) return "a boolean";
-  if (v.is_number_integer()) return "an integer";
-  if (v.is_number()) return "a number";
-  if (v.is_string()) return "a string";
-  if (v.is_array()) return "a list";
-  return "an object";
-}
-
-// Strict typed access to the fields of one JSON object.
+// Strict typed access to the fields of one JSON object, through util's JsonFields (one wording:
+// "run.json: models[0].sha256: missing"). `path` places a nested object in its file.
 class Fields {
  public:
-  Fields(const Json& j, std::string subject) : j_(j), subject_(std::move(subject)) {
-    if (!j_.is_object()) throw Error(subject_, "expected a JSON object, got " + kind(j_));
+  Fields(const Json& j, const std::string& file, std::string path = "")
+      : j_(j), fields_(file), path_(std::move(path)) {
+    if (!j_.is_object())
+      fields_.fail_always(path_.empty() ? "(top level)" : path_, JsonFields::wrong_type("a JSON object", j_));
   }
 
-  const Json& at(const std::string& key) const {
-    auto it = j_.find(key);
-    if (it == j_.end()) throw Error(subject_, key + ": missing");
-    return *it;
+  [[noreturn]] void wrong(const std::string& field, const std::string& expected, const Json& v) const {
+    fields_.fail_always(field, JsonFields::wrong_type(expected.c_str(), v));
   }
-  bool has(const std::string& key) const { return j_.contains(key) && !j_.at(key).is_null(); }
+  // The path of a key of this object, or of element i of its list `key`.
+  std::string field(const std::string& key) const { return fields_.field(path_, key); }
+  std::string element(const std::string& key, std::size_t i) const { return fields_.element(field(key), i); }
 
-  [[noreturn]] void wrong(const std::string& key, const std::string& expected, const Json& v) const {
-    throw Error(subject_, key + ": expected " + expected + ", got " + kind(v));
-  }
-
-  std::string str(const std::string& key) const {
-    const Json& v = at(key);
-    if (!v.is_string()) wrong(key, "a string", v);
-    return v.get<std::string>();
-  }
-  bool boolean(const std::string& key) const {
-    const Json& v = at(key);
-    if (!v.is_boolean()) wrong(key, "true or false", v);
-    return v.get<bool>();
-  }
-  int64_t i64(const std::string& key) const {
-    const Json& v = at(key);
-    if (!v.is_number_integer()) wrong(key, "an integer", v);
-    if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX))
-      throw Error(subject_, key + ": out of range");
-    return v.get<int64_t>();
-  }
+  const Json& at(const std::string& key) const { return *fields_.member(j_, path_, key, kRequired); }
+  std::string str(const std::string& key) const { return *fields_.string(j_, path_, key, kRequired); }
+  bool boolean(const std::string& key) const { return *fields_.boolean(j_, path_, key, kRequired); }
+  int64_t i64(const std::string& key) const { return *fields_.integer(j_, path_, key, kRequired); }
   int i32(const std::string& key) const {
-    int64_t x = i64(key);
-    if (x < INT32_MIN || x > INT32_MAX) throw Error(subject_, key + ": out of range");
-    return int(x);
+    return static_cast<int>(*fields_.integer(j_, path_, key, kRequired, INT32_MIN, INT32_MAX));
   }
-  uint64_t u64(const std::string& key) const {
-    const Json& v = at(key);
-    if (!v.is_number_integer()) wrong(key, "a non-negative integer", v);
-    if (!v.is_number_unsigned() && v.get<int64_t>() < 0) wrong(key, "a non-negative integer", v);
-    return v.get<uint64_t>();
-  }
-  double num(const std::string& key) const {
-    const Json& v = at(key);
-    if (!v.is_number()) wrong(key, "a number", v);
-    return v.get<double>();
-  }
+  uint64_t u64(const std::string& key) const { return *fields_.unsigned_integer(j_, path_, key, kRequired); }
+  double num(const std::string& key) const { return *fields_.number(j_, path_, key, kRequired); }
   std::optional<double> opt_num(const std::string& key) const {
-    if (!has(key)) return std::nullopt;
-    return num(key);
+    return fields_.number(j_, path_, key, JsonFields::Need::nullable);
   }
-  const Json& list(const std::string& key) const {
-    const Json& v = at(key);
-    if (!v.is_array()) wrong(key, "a list", v);
-    return v;
-  }
-  const Json& object(const std::string& key) const {
-    const Json& v = at(key);
-    if (!v.is_object()) wrong(key, "an object", v);
-    return v;
-  }
+  const Json& list(const std::string& key) const { return *fields_.array(j_, path_, key, kRequired); }
+  const Json& object(const std::string& key) const { return *fields_.object(j_, path_, key, kRequired); }
   std::vector<std::string> strings(const std::string& key) const {
-    std::vector<std::string> out;
-    const Json& v = list(key);
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (!v[i].is_string()) wrong(key + "/" + std::to_string(i), "a string", v[i]);
-      out.push_back(v[i].get<std::string>());
-    }
-    return out;
+    return *fields_.strings(j_, path_, key, kRequired);
   }
-  const std::string& subject() const { return subject_; }
+  const std::string& subject() const { return fields_.file(); }
+  [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
+    fields_.fail_always(field, problem);
+  }
 
  private:
+  static constexpr JsonFields::Need kRequired = JsonFields::Need::required;
   const Json& j_;
-  std::string subject_;
+  JsonFields fields_;
+  std::string path_;
 };
 
 void check_format(const Fields& f) {
   int format = f.i32("format");
   if (format != kRecordFormat)
-    throw Error(f.subject(), "format: " + std::to_string(format) + " is not supported (this tenx reads " +
-                                 std::to_string(kRecordFormat) + ")");
+    f.fail(f.field("format"), std::to_string(format) + " is not supported (this tenx reads " +
+                                  std::to_string(kRecordFormat) + ")");
 }
 
 }  // namespace
@@ -167,16 +123,16 @@ ItemRecord item_record_from_json(const Json& j, const std::string& subject) {
   for (size_t i = 0; i < ll.size(); ++i) {
     if (ll[i].is_null()) r.loglik.push_back(-std::numeric_limits<double>::infinity());
     else if (ll[i].is_number()) r.loglik.push_back(ll[i].get<double>());
-    else f.wrong("loglik/" + std::to_string(i), "a number", ll[i]);
+    else f.wrong(f.element("loglik", i), "a number", ll[i]);
   }
   const Json& cb = f.list("choice_bytes");
   for (size_t i = 0; i < cb.size(); ++i) {
-    if (!cb[i].is_number_integer()) f.wrong("choice_bytes/" + std::to_string(i), "an integer", cb[i]);
+    if (!cb[i].is_number_integer()) f.wrong(f.element("choice_bytes", i), "an integer", cb[i]);
     r.choice_bytes.push_back(cb[i].get<int64_t>());
   }
   if (r.choice_bytes.size() != r.loglik.size())
-    throw Error(subject, "choice_bytes: " + std::to_string(r.choice_bytes.size()) + " entries but loglik has " +
-                             std::to_string(r.loglik.size()));
+    f.fail("choice_bytes", std::to_string(r.choice_bytes.size()) + " entries but loglik has " +
+                               std::to_string(r.loglik.size()));
   r.predicted = f.i32("predicted");
   r.gold = f.i32("gold");
   r.output = f.str("output");
@@ -233,8 +189,9 @@ Json to_json(const ModelInfo& m) {
   return j;
 }
 
-ModelInfo model_info_from_json(const Json& j, const std::string& subject) {
-  Fields f(j, subject);
+namespace {
+ModelInfo model_info_at(const Json& j, const std::string& file, const std::string& path) {
+  Fields f(j, file, path);
   ModelInfo m;
   m.name = f.str("name");
   m.path = f.str("path");
@@ -253,7 +210,7 @@ ModelInfo model_info_from_json(const Json& j, const std::string& subject) {
   const Json& by_type = f.object("weight_bytes_by_type");
   for (auto it = by_type.begin(); it != by_type.end(); ++it) {
     if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<int64_t>() >= 0))
-      f.wrong("weight_bytes_by_type/" + it.key(), "a non-negative integer", *it);
+      f.wrong(f.field("weight_bytes_by_type") + "." + it.key(), "a non-negative integer", *it);
     m.weight_bytes_by_type[it.key()] = it->get<uint64_t>();
   }
   m.weight_bytes = f.u64("weight_bytes");
@@ -274,6 +231,9 @@ ModelInfo model_info_from_json(const Json& j, const std::string& subject) {
     if (j.contains(key) && j[key].is_string()) *field = j[key].get<std::string>();
   return m;
 }
+}  // namespace
+
+ModelInfo model_info_from_json(const Json& j, const std::string& subject) { return model_info_at(j, subject, ""); }
 
 Json to_json(const RunManifest& m) {
   Json j;
@@ -327,10 +287,10 @@ RunManifest run_manifest_from_json(const Json& j, const std::string& subject) {
   m.limit = f.i64("limit");
   const Json& models = f.list("models");
   for (size_t i = 0; i < models.size(); ++i)
-    m.models.push_back(model_info_from_json(models[i], subject + ": models/" + std::to_string(i)));
+    m.models.push_back(model_info_at(models[i], subject, f.element("models", i)));
   const Json& suites = f.list("suites");
   for (size_t i = 0; i < suites.size(); ++i) {
-    Fields s(suites[i], subject + ": suites/" + std::to_string(i));
+    Fields s(suites[i], subject, f.element("suites", i));
     SuiteRef ref;
     ref.name = s.str("name");
     ref.path = s.str("path");
@@ -343,7 +303,7 @@ RunManifest run_manifest_from_json(const Json& j, const std::string& subject) {
   }
   const Json& selected = f.object("selected_items");
   for (auto it = selected.begin(); it != selected.end(); ++it) {
-    Fields holder(selected, subject + ": selected_items");
+    Fields holder(selected, subject, "selected_items");
     m.selected_items[it.key()] = holder.strings(it.key());
   }
   return m;

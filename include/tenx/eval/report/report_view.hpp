@@ -69,6 +69,14 @@ struct ReportView {
 // field.
 ReportView report_view_from_json(const Json& report, const std::string& subject);
 
+// The same view from a run's typed metrics in memory (report_view_typed.cpp): what the SVG and
+// HTML writers of `tenx run`/`verify` draw from, so one process never parses its own report.json
+// back. Field for field what report_view_from_json would read from report_json()'s document.
+struct RunMetrics;
+struct ClaimVerdict;
+ReportView report_view_of(const RunResult& run, const RunMetrics& metrics, const ClaimVerdict* verdict,
+                          const std::string& subject);
+
 // Reads a report.json file, or a run folder's report.json. Throws tenx::Error naming the file
 // (unreadable, malformed JSON, wrong format version, missing fields).
 ReportView load_report_view(const std::filesystem::path& path);
