@@ -51,16 +51,19 @@ std::string JsonFields::wrong_type(const char* expected, const Json& got) {
 }
 
 namespace {
-// "out of range: V not in [LO, HI]"; a bound at the type's limit is not spelled out.
-std::string range_problem(const std::string& value, std::int64_t lo, std::int64_t hi) {
-  if (hi == std::numeric_limits<std::int64_t>::max()) return fmt::format("out of range: {} is below {}", value, lo);
-  if (lo == std::numeric_limits<std::int64_t>::min()) return fmt::format("out of range: {} is above {}", value, hi);
+// "out of range: V not in [LO, HI]"; with one bound at the type's limit, only the other is named.
+std::string range_problem(const std::string& value, bool above, std::int64_t lo, std::int64_t hi) {
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  if (!above && hi == kMax) return fmt::format("out of range: {} is below {}", value, lo);
+  if (above && lo == kMin) return fmt::format("out of range: {} is above {}", value, hi);
+  if (above && hi == kMax) return fmt::format("out of range: {} is above {}", value, hi);
   return fmt::format("out of range: {} not in [{}, {}]", value, lo, hi);
 }
 }  // namespace
 
 std::string JsonFields::out_of_range(std::int64_t x, std::int64_t lo, std::int64_t hi) {
-  return range_problem(std::to_string(x), lo, hi);
+  return range_problem(std::to_string(x), x > hi, lo, hi);
 }
 
 std::string JsonFields::out_of_range(double x, double lo, double hi) {
@@ -124,7 +127,7 @@ std::optional<std::int64_t> JsonFields::integer(const Json& obj, const std::stri
   if (!v->is_number_integer()) return fail(field(path, key), wrong_type("an integer", *v)), std::nullopt;
   // An unsigned value past hi (perhaps past INT64_MAX) is compared and printed unsigned.
   if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(std::max<std::int64_t>(hi, 0)))
-    return fail(field(path, key), range_problem(std::to_string(v->get<std::uint64_t>()), lo, hi)), std::nullopt;
+    return fail(field(path, key), range_problem(std::to_string(v->get<std::uint64_t>()), true, lo, hi)), std::nullopt;
   const std::int64_t x = v->get<std::int64_t>();
   if (x < lo || x > hi) return fail(field(path, key), out_of_range(x, lo, hi)), std::nullopt;
   return x;

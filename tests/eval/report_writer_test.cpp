@@ -115,9 +115,12 @@ TEST(TextTable, AlignsColumnsToTheWidestCell) {
             "  a note\n");
   EXPECT_EQ(t.markdown(),
             "| name | n | x |\n"
-            "|---|---|---|\n"
+            "|---|--:|--:|\n"
             "| a | 1 | 0.5 |\n"
             "| longer | 12345 | - |\n");
+  TextTable centered({{"front", Align::center}});
+  centered.add_row({"yes"});
+  EXPECT_EQ(centered.markdown(), "| front |\n|:-:|\n| yes |\n");
   TextTable pipes({{"a|b"}});
   pipes.add_row({"x|y\nz"});
   EXPECT_EQ(pipes.markdown(), "| a\\|b |\n|---|\n| x\\|y z |\n");

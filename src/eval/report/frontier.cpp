@@ -8,6 +8,8 @@
 #include "tenx/eval/stats/pareto.hpp"
 #include "tenx/eval/report/svg.hpp"
 #include "tenx/util/error.hpp"
+#include "tenx/eval/report/number_format.hpp"
+#include "tenx/eval/report/text_table.hpp"
 
 namespace tenx::eval {
 
@@ -71,13 +73,14 @@ std::string frontier_markdown(const Frontier& f) {
   }
   const FrontierModel& b = f.models[f.baseline];
   std::string md = fmt::format("Accuracy pooled over: {}\n\n", suites);
-  md += "| model | parameters | FLOPs / item | accuracy | 95% CI | items | Pareto front |\n";
-  md += "|---|--:|--:|--:|--:|--:|:-:|\n";
+  TextTable table({{"model"}, {"parameters", Align::right}, {"FLOPs / item", Align::right}, {"accuracy", Align::right},
+                   {"95% CI", Align::right}, {"items", Align::right}, {"Pareto front", Align::center}});
   for (const FrontierModel& m : f.models)
-    md += fmt::format("| {}{} | {} | {} | {:.1f}% | {:.1f}–{:.1f}% | {} | {} |\n", m.pooled.model,
-                      &m == &b ? " (baseline)" : "", svg::si(static_cast<double>(m.n_params)),
-                      svg::si(m.pooled.flops_per_item), 100.0 * m.pooled.accuracy, 100.0 * m.pooled.ci.lower,
-                      100.0 * m.pooled.ci.upper, m.pooled.items, m.on_front ? "yes" : "");
+    table.add_row({m.pooled.model + (&m == &b ? " (baseline)" : ""), svg::si(static_cast<double>(m.n_params)),
+                   svg::si(m.pooled.flops_per_item), numfmt::percent1(m.pooled.accuracy),
+                   fmt::format("{:.1f}–{:.1f}%", 100.0 * m.pooled.ci.lower, 100.0 * m.pooled.ci.upper),
+                   std::to_string(m.pooled.items), m.on_front ? "yes" : ""});
+  md += table.markdown();
   md += fmt::format(
       "\nIso-accuracy compute ratio: **{:.2f}×** — the front reaches the baseline {}'s accuracy ({:.1f}%) at "
       "{} FLOPs per item instead of {} (interpolated in log FLOPs between front models).\n",

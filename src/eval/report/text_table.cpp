@@ -64,7 +64,7 @@ std::string TextTable::markdown() const {
   std::string rule = "|";
   for (const TableColumn& c : columns_) {
     headers.push_back(c.header);
-    rule += "---|";
+    rule += c.align == Align::right ? "--:|" : c.align == Align::center ? ":-:|" : "---|";
   }
   std::string out = row(headers) + rule + "\n";
   for (const Line& l : lines_)

@@ -2,8 +2,9 @@
 // The visual half of a report folder (implemented by src/eval/report/report_html.cpp): the SVG plots
 // (accuracy against FLOPs per item with CI bars and the Pareto front, per-suite accuracy bars with
 // CIs, latency CDF per model) and report.html, one self-contained file with the SVGs inline.
-// Everything is drawn from report.json's content alone (docs/report.schema.json), so a report
-// can be re-rendered from a finished folder. write_reports() (report.hpp) calls it last.
+// Everything is drawn from a ReportView (report_view.hpp): in `tenx run`/`verify` the view of the
+// typed metrics (the svg and html writers, report_writer.hpp); write_plots_and_html re-renders a
+// finished folder from its report.json.
 #include <filesystem>
 
 #include "tenx/eval/report/report_plots.hpp"
@@ -11,7 +12,7 @@
 
 namespace tenx::eval {
 
-// Writes the plots and report.html into `dir` atomically (temp file + rename).
+// Re-renders the plots and report.html of a report.json into `dir` atomically (temp file + rename).
 // Throws tenx::Error naming the file that could not be written.
 void write_plots_and_html(const Json& report, const std::filesystem::path& dir);
 

@@ -8,7 +8,9 @@
 
 namespace tenx::eval {
 
-enum class Align { left, right };
+// Console: left or right padding (center pads like left). Markdown: the rule's alignment marks,
+// "---" for left (no mark, as summary.md has always written), "--:" right, ":-:" center.
+enum class Align { left, right, center };
 
 struct TableColumn {
   std::string header;
