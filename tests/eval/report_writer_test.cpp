@@ -118,6 +118,20 @@ TEST(TextTable, AlignsColumnsToTheWidestCell) {
             "|---|--:|--:|\n"
             "| a | 1 | 0.5 |\n"
             "| longer | 12345 | - |\n");
+  // The claim's layout: widths in code points ("−" is one), two-space gaps, a dashed rule.
+  TextTable claim({{"suite"}, {"difference"}});
+  claim.add_row({"health", "\u22120.012"});
+  claim.add_row({"reasoning", "+0.1"});
+  EXPECT_EQ(claim.ruled(),
+            "suite      difference\n"
+            "---------  ----------\n"
+            "health     \u22120.012\n"
+            "reasoning  +0.1\n");
+  EXPECT_EQ(claim.markdown_ruled(),
+            "| suite     | difference |\n"
+            "|-----------|------------|\n"
+            "| health    | \u22120.012     |\n"
+            "| reasoning | +0.1       |\n");
   TextTable centered({{"front", Align::center}});
   centered.add_row({"yes"});
   EXPECT_EQ(centered.markdown(), "| front |\n|:-:|\n| yes |\n");

@@ -8,38 +8,18 @@
 
 #include "tenx/eval/report/claim_report.hpp"
 #include "tenx/eval/report/number_format.hpp"
+#include "tenx/eval/report/text_table.hpp"
 
 namespace tenx::eval {
 namespace {
 
-std::size_t display_width(const std::string& s) {  // UTF-8 code points
-  std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
+// The claim's tables through the one table builder (text_table.hpp): the first row is the header.
 std::string table(const std::vector<std::vector<std::string>>& rows, bool markdown) {
-  std::vector<std::size_t> width(rows.front().size(), 0);
-  for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], display_width(r[i]));
-  std::string out;
-  for (std::size_t k = 0; k < rows.size(); ++k) {
-    const auto& r = rows[k];
-    std::string line = markdown ? "|" : "";
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      const std::string pad(width[i] - display_width(r[i]), ' ');
-      line += markdown ? " " + r[i] + pad + " |" : (i ? "  " : "") + r[i] + pad;
-    }
-    while (!markdown && !line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-    if (k == 0) {
-      std::string rule = markdown ? "|" : "";
-      for (std::size_t i = 0; i < r.size(); ++i)
-        rule += markdown ? std::string(width[i] + 2, '-') + "|" : (i ? "  " : "") + std::string(width[i], '-');
-      out += rule + "\n";
-    }
-  }
-  return out;
+  std::vector<TableColumn> columns;
+  for (const std::string& h : rows.front()) columns.push_back({h});
+  TextTable t(std::move(columns));
+  for (std::size_t k = 1; k < rows.size(); ++k) t.add_row(rows[k]);
+  return markdown ? t.markdown_ruled() : t.ruled();
 }
 
 // The printed forms are the shared ones (number_format.hpp).

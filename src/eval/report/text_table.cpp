@@ -72,4 +72,70 @@ std::string TextTable::markdown() const {
   return out;
 }
 
+namespace {
+std::size_t display_width(const std::string& s) {  // UTF-8 code points
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+}  // namespace
+
+std::vector<std::vector<std::string>> TextTable::header_and_rows() const {
+  std::vector<std::vector<std::string>> rows(1);
+  for (const TableColumn& c : columns_) rows[0].push_back(c.header);
+  for (const Line& l : lines_)
+    if (!l.cells.empty()) rows.push_back(l.cells);
+  return rows;
+}
+
+std::string TextTable::ruled() const {
+  const auto rows = header_and_rows();
+  std::vector<std::size_t> width(columns_.size(), 0);
+  for (const auto& r : rows)
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], display_width(r[i]));
+  std::string out;
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    std::string line;
+    for (std::size_t i = 0; i < rows[k].size(); ++i) {
+      const std::string pad(width[i] - display_width(rows[k][i]), ' ');
+      if (i) line += "  ";
+      if (columns_[i].align == Align::right) line += pad;
+      line += rows[k][i];
+      if (columns_[i].align != Align::right) line += pad;
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+    if (k == 0) {
+      std::string rule;
+      for (std::size_t i = 0; i < width.size(); ++i) rule += (i ? "  " : "") + std::string(width[i], '-');
+      out += rule + "\n";
+    }
+  }
+  return out;
+}
+
+std::string TextTable::markdown_ruled() const {
+  const auto rows = header_and_rows();
+  std::vector<std::size_t> width(columns_.size(), 0);
+  for (const auto& r : rows)
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], display_width(r[i]));
+  std::string out;
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    std::string line = "|";
+    for (std::size_t i = 0; i < rows[k].size(); ++i) {
+      line += ' ';
+      line += rows[k][i];
+      line += std::string(width[i] - display_width(rows[k][i]), ' ');
+      line += " |";
+    }
+    out += line + "\n";
+    if (k == 0) {
+      std::string rule = "|";
+      for (std::size_t w : width) rule += std::string(w + 2, '-') + "|";
+      out += rule + "\n";
+    }
+  }
+  return out;
+}
+
 }  // namespace tenx::eval

@@ -33,11 +33,18 @@ class TextTable {
   // A Markdown table: header, `|---|` rule, rows; '|' in a cell escaped, newlines made spaces.
   std::string markdown() const;
 
+  // The claim's tables (`tenx verify`, claim_report_text.cpp): every column as wide as its widest
+  // cell counted in UTF-8 code points ("−0.012" is 6 wide), a rule of dashes under the header.
+  // Console: two spaces between columns, trailing spaces dropped. Markdown: cells padded.
+  std::string ruled() const;
+  std::string markdown_ruled() const;
+
  private:
   struct Line {
     std::vector<std::string> cells;  // empty: a note
     std::string note;
   };
+  std::vector<std::vector<std::string>> header_and_rows() const;
   std::vector<TableColumn> columns_;
   std::vector<Line> lines_;
 };
