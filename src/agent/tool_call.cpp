@@ -326,7 +326,7 @@ namespace {
 // `d`: fmt's `{}` gives those digits, maybe as d.ddde±X, which is expanded here digit for digit.
 // Every finite double, subnormals and 1e308 included, thus prints to a literal that from_chars
 // turns into the same double (docs/tool-calls.md, "Numbers").
-std::string format_number(double d) {
+std::string format_call_number(double d) {
   std::string shortest = fmt::format("{}", d);
   const std::size_t e = shortest.find_first_of("eE");
   std::string out;
@@ -363,7 +363,7 @@ std::string format_value(const Value& v) {
   if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
   if (const auto* d = std::get_if<double>(&v)) {
     if (!std::isfinite(*d)) return "nan";
-    return format_number(*d);
+    return format_call_number(*d);
   }
   if (const auto* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
   const auto& s = std::get<std::string>(v);

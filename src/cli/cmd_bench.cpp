@@ -159,7 +159,7 @@ void run(const BenchArgs& a) {
   }
 }
 
-Registrar reg{"bench", [](CLI::App& app) {
+const Registrar bench_command{"bench", [](CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
   auto* sub = app.add_subcommand("bench", "Prompt-processing and generation speed, llama-bench style");
   sub->add_option("model", args->model, "GGUF file or Hugging Face directory")->required();

@@ -43,7 +43,7 @@ void run(const CompareArgs& a) {
   exit_code() = c.exit_code();
 }
 
-Registrar reg{"compare", [](CLI::App& app) {
+const Registrar compare_command{"compare", [](CLI::App& app) {
   auto args = std::make_shared<CompareArgs>();
   auto* sub = app.add_subcommand(
       "compare", "CI gate: compare two report.json files on the same items; exit 1 on a significant regression");

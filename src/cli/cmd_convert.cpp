@@ -80,7 +80,7 @@ void run(const ConvertArgs& a) {
              human_bytes(static_cast<double>(out_bytes)), seconds);
 }
 
-Registrar reg{"convert", [](CLI::App& app) {
+const Registrar convert_command{"convert", [](CLI::App& app) {
   auto args = std::make_shared<ConvertArgs>();
   auto* sub = app.add_subcommand("convert", "Convert a Hugging Face llama/qwen2 directory to GGUF");
   sub->add_option("input", args->input, "Hugging Face model directory")->required();

@@ -40,7 +40,7 @@ void run(const FrontierArgs& a) {
   }
 }
 
-Registrar reg{"frontier", [](CLI::App& app) {
+const Registrar frontier_command{"frontier", [](CLI::App& app) {
   auto args = std::make_shared<FrontierArgs>();
   auto* sub = app.add_subcommand(
       "frontier", "Accuracy against FLOPs per item for 3+ models: Pareto front and iso-accuracy compute ratio");

@@ -72,7 +72,7 @@ void run(const GenerateArgs& a) {
              human_bytes(static_cast<double>(peak_rss_bytes())));
 }
 
-Registrar reg{"generate", [](CLI::App& app) {
+const Registrar generate_command{"generate", [](CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
   auto* sub = app.add_subcommand("generate", "Continue a prompt (greedy by default)");
   sub->add_option("model", args->model, "GGUF file or Hugging Face directory")->required();

@@ -153,7 +153,7 @@ void run(const InspectArgs& a) {
   }
 }
 
-Registrar reg{"inspect", [](CLI::App& app) {
+const Registrar inspect_command{"inspect", [](CLI::App& app) {
   auto args = std::make_shared<InspectArgs>();
   auto* sub = app.add_subcommand("inspect", "Show a model's architecture, size, FLOPs per token and memory");
   sub->add_option("model", args->model, "GGUF file or Hugging Face directory")->required();

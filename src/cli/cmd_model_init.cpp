@@ -58,7 +58,7 @@ void run(InitArgs a) {
              human_bytes(static_cast<double>(bytes)), a.type, a.spec.tied ? ", tied output" : "");
 }
 
-Registrar reg{"model", [](CLI::App& app) {
+const Registrar model_init_command{"model", [](CLI::App& app) {
   auto* model = app.add_subcommand("model", "Model utilities");
   model->require_subcommand(1);
   auto args = std::make_shared<InitArgs>();

@@ -59,7 +59,7 @@ void check(const PlanArgs& p) {
              x.alpha, x.accuracy, x.min_ratio, x.compute);
 }
 
-Registrar reg{"plan", [](CLI::App& app) {
+const Registrar plan_command{"plan", [](CLI::App& app) {
   auto args = std::make_shared<PlanArgs>();
   auto* plan = app.add_subcommand("plan", "Pre-register a claim: write or check an analysis plan for tenx verify --plan");
   plan->require_subcommand(1);

@@ -62,7 +62,7 @@ void run(const QuantizeArgs& a) {
     fmt::print("  {:<6} {:>5} tensors {:>12}\n", k, v.first, human_bytes(static_cast<double>(v.second)));
 }
 
-Registrar reg{"quantize", [](CLI::App& app) {
+const Registrar quantize_command{"quantize", [](CLI::App& app) {
   auto args = std::make_shared<QuantizeArgs>();
   auto* sub = app.add_subcommand("quantize", "Store a model's weight matrices as q8_0, q4_0, q4_k, q6_k, f16 or bf16 (GGUF out)");
   sub->add_option("input", args->input, "GGUF file or Hugging Face directory")->required();

@@ -83,7 +83,7 @@ void run(const RunArgs& a) {
   if (!a.quiet) fmt::print(stderr, "reports: {}\n", o.out_dir.string());
 }
 
-Registrar reg{"run", [](CLI::App& app) {
+const Registrar run_command{"run", [](CLI::App& app) {
   auto args = std::make_shared<RunArgs>();
   auto* sub = app.add_subcommand("run", "Evaluate models on the same suite items (journaled, resumable)");
   sub->add_option("--model", args->models, "NAME=PATH of a GGUF file or Hugging Face folder, or NAME=http(s)://HOST:PORT/v1#model=ID (repeat)")->required();

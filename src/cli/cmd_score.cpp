@@ -80,7 +80,7 @@ void run(const ScoreArgs& a) {
              static_cast<double>(ids.size()) / seconds, a.threads);
 }
 
-Registrar reg{"score", [](CLI::App& app) {
+const Registrar score_command{"score", [](CLI::App& app) {
   auto args = std::make_shared<ScoreArgs>();
   auto* sub = app.add_subcommand("score", "Per-token log-probabilities, NLL and perplexity of a text");
   sub->add_option("model", args->model, "GGUF file or Hugging Face directory")->required();

@@ -60,7 +60,7 @@ void run(const ServeArgs& a) {
              s.sequences, s.forwards, s.counted_flops);
 }
 
-Registrar reg{"serve", [](CLI::App& app) {
+const Registrar serve_command{"serve", [](CLI::App& app) {
   auto args = std::make_shared<ServeArgs>();
   auto* sub = app.add_subcommand("serve", "Serve a model over an OpenAI-compatible completions API");
   sub->add_option("model", args->model, "GGUF file or Hugging Face directory")->required();

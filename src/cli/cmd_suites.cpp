@@ -131,7 +131,7 @@ void run_build(const SuitesOptions& o) {
   }
 }
 
-Registrar reg{"suites", [](CLI::App& app) {
+const Registrar suites_command{"suites", [](CLI::App& app) {
   auto opts = std::make_shared<SuitesOptions>();
   auto* cmd = app.add_subcommand("suites", "task suites: list, show, validate, build (docs/suite-format.md)");
   cmd->require_subcommand(1);

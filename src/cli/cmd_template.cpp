@@ -120,7 +120,7 @@ void run(const TemplateArgs& a) {
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
-const Registrar reg{"template", [](CLI::App& app) {
+const Registrar template_command{"template", [](CLI::App& app) {
   auto args = std::make_shared<TemplateArgs>();
   auto* sub = app.add_subcommand("template", "Render a model's chat template for a conversation");
   sub->add_option("MODEL_OR_TEMPLATE", args->source, "GGUF file, Hugging Face model directory or template file")

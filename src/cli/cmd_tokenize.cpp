@@ -51,7 +51,7 @@ void run(const TokenizeArgs& a) {
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
-const Registrar reg{"tokenize", [](CLI::App& app) {
+const Registrar tokenize_command{"tokenize", [](CLI::App& app) {
   auto args = std::make_shared<TokenizeArgs>();
   auto* sub = app.add_subcommand("tokenize", "Print the token ids and pieces of a text");
   sub->add_option("MODEL", args->model, "GGUF file or Hugging Face model directory")->required();

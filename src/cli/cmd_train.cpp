@@ -116,7 +116,7 @@ void run(const TrainArgs& a) {
              res.dev_loss >= 0 ? fmt::format(", dev loss {:.4f}", res.dev_loss) : "", r.log_path());
 }
 
-Registrar reg{"train", [](CLI::App& app) {
+const Registrar train_command{"train", [](CLI::App& app) {
   auto* sub = app.add_subcommand("train", "Train a llama model on task suites from a recipe (docs/training.md)");
   auto args = std::make_shared<TrainArgs>();
   sub->add_option("--recipe", args->recipe, "Recipe JSON (data/recipes/*.json)")->required();

@@ -164,7 +164,7 @@ void run(VerifyArgs& v, const CLI::App& sub) {
   exit_code() = verdict.exit_code();
 }
 
-Registrar reg{"verify", [](CLI::App& app) {
+const Registrar verify_command{"verify", [](CLI::App& app) {
   auto args = std::make_shared<VerifyArgs>();
   auto* sub = app.add_subcommand(
       "verify",

@@ -21,7 +21,6 @@ namespace {
 
 static_assert(std::endian::native == std::endian::little, "GGUF is little-endian; tenx reads it in place");
 
-constexpr uint64_t kMaxTensorName = 64;       // GGML_MAX_NAME: names are shorter than this
 constexpr uint32_t kDefaultAlignment = 32;    // GGUF_DEFAULT_ALIGNMENT
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;   // empty key, type, smallest value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;  // empty name, n_dims 0, type, offset
@@ -153,9 +152,9 @@ TensorInfo read_tensor_info(Cursor& c, std::unordered_set<std::string>& names) {
   ti.info_pos = c.pos();
   TensorView& t = ti.view;
   t.name = c.read_string("tensor name");
-  if (t.name.size() >= kMaxTensorName)
+  if (t.name.size() >= kGgufMaxTensorName)
     c.fail(ti.info_pos, fmt::format("tensor name '{}' is {} bytes long, the limit is {}", t.name.substr(0, 80),
-                                    t.name.size(), kMaxTensorName - 1));
+                                    t.name.size(), kGgufMaxTensorName - 1));
   if (!names.insert(t.name).second) c.fail(ti.info_pos, fmt::format("duplicate tensor name '{}'", t.name));
   const uint32_t n_dims = c.read<uint32_t>("tensor n_dims");
   if (n_dims > 4) c.fail(ti.info_pos, fmt::format("tensor '{}' has n_dims {} (at most 4)", t.name, n_dims));

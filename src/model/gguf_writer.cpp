@@ -19,7 +19,6 @@
 namespace tenx {
 namespace {
 
-constexpr uint64_t kMaxTensorName = 64;
 
 class GgufSink {
  public:
@@ -102,8 +101,8 @@ void put_value(GgufSink& out, const GgufValue& v, const std::string& path, const
 void check_tensors(const std::string& path, const std::vector<TensorView>& tensors) {
   std::unordered_set<std::string> names;
   for (const auto& t : tensors) {
-    if (t.name.size() >= kMaxTensorName)
-      throw Error(path, fmt::format("tensor name '{}' is longer than {} bytes", t.name, kMaxTensorName - 1));
+    if (t.name.size() >= kGgufMaxTensorName)
+      throw Error(path, fmt::format("tensor name '{}' is longer than {} bytes", t.name, kGgufMaxTensorName - 1));
     if (!names.insert(t.name).second) throw Error(path, fmt::format("duplicate tensor name '{}'", t.name));
     if (t.n_dims < 0 || t.n_dims > 4) throw Error(path, fmt::format("tensor '{}' has n_dims {}", t.name, t.n_dims));
     for (int d = 0; d < 4; ++d)

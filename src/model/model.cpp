@@ -55,12 +55,6 @@ class TensorTaker {
   std::set<std::string> taken_;
 };
 
-std::vector<float> to_f32(const TensorView& t) {
-  std::vector<float> out(static_cast<size_t>(t.elements()));
-  dequantize_row(t.type, t.data, out.data(), t.elements());
-  return out;
-}
-
 }  // namespace
 
 Model Model::load(const std::string& path) { return from_file(load_model_file(path)); }
@@ -82,7 +76,7 @@ Model Model::from_file(ModelFile file) {
   c.n_vocab = embd->ne[1];
   m.token_embd = embd;
   m.output_norm = take.require("output_norm.weight", c.n_embd, 0);
-  m.output_norm_f32 = to_f32(*m.output_norm);
+  m.output_norm_f32 = dequantize(*m.output_norm);
   // gemma2's output is token_embd (llama.cpp never reads an output.weight: left over, it fails).
   m.output = fam.tied_only ? nullptr : take.find("output.weight");
   c.tied_output = m.output == nullptr;
@@ -93,7 +87,7 @@ Model Model::from_file(ModelFile file) {
   // One rope_freqs tensor serves every layer (llama.cpp loads it as blk 0's and duplicates it).
   if (fam.rope_freqs && f.find("rope_freqs.weight")) {
     m.rope_freqs = take.require("rope_freqs.weight", c.n_rot / 2, 0);
-    c.rope_freq_factors = to_f32(*m.rope_freqs);
+    c.rope_freq_factors = dequantize(*m.rope_freqs);
     for (float x : c.rope_freq_factors)
       if (!(x > 0) || !std::isfinite(x))
         throw Error(f.path, fmt::format("tensor 'rope_freqs.weight' holds {}: factors must be positive", x));
@@ -118,28 +112,28 @@ Model Model::from_file(ModelFile file) {
     L.w_gate = take.require(p + "ffn_gate.weight", d, ff);
     L.w_up = take.require(p + "ffn_up.weight", d, ff);
     L.w_down = take.require(p + "ffn_down.weight", ff, d);
-    L.attn_norm_f32 = to_f32(*L.attn_norm);
-    L.ffn_norm_f32 = to_f32(*L.ffn_norm);
+    L.attn_norm_f32 = dequantize(*L.attn_norm);
+    L.ffn_norm_f32 = dequantize(*L.ffn_norm);
     if (lc.qkv_bias) {
       L.bq = take.require(p + "attn_q.bias", q, 0);
       L.bk = take.require(p + "attn_k.bias", kv, 0);
       L.bv = take.require(p + "attn_v.bias", kv, 0);
-      L.bq_f32 = to_f32(*L.bq);
-      L.bk_f32 = to_f32(*L.bk);
-      L.bv_f32 = to_f32(*L.bv);
+      L.bq_f32 = dequantize(*L.bq);
+      L.bk_f32 = dequantize(*L.bk);
+      L.bv_f32 = dequantize(*L.bv);
     }
     if (lc.qk_norm) {
       L.q_norm = take.require(p + "attn_q_norm.weight", hd, 0);
       L.k_norm = take.require(p + "attn_k_norm.weight", hd, 0);
-      L.q_norm_f32 = to_f32(*L.q_norm);
-      L.k_norm_f32 = to_f32(*L.k_norm);
+      L.q_norm_f32 = dequantize(*L.q_norm);
+      L.k_norm_f32 = dequantize(*L.k_norm);
     }
     if (lc.attn_gate) L.attn_gate = take.require(p + "attn_gate.weight", d, q);
     if (lc.sandwich_norm) {
       L.attn_post_norm = take.require(p + "post_attention_norm.weight", d, 0);
       L.ffn_post_norm = take.require(p + "post_ffw_norm.weight", d, 0);
-      L.attn_post_norm_f32 = to_f32(*L.attn_post_norm);
-      L.ffn_post_norm_f32 = to_f32(*L.ffn_post_norm);
+      L.attn_post_norm_f32 = dequantize(*L.attn_post_norm);
+      L.ffn_post_norm_f32 = dequantize(*L.ffn_post_norm);
     }
   }
   take.check_all_used(c.arch);

@@ -30,12 +30,6 @@ std::vector<std::string_view> split_at_markers(std::string_view text) {
   return pieces;
 }
 
-std::vector<float> to_f32(const TensorView& t) {
-  std::vector<float> out(static_cast<size_t>(t.elements()));
-  dequantize_row(t.type, t.data, out.data(), t.elements());
-  return out;
-}
-
 }  // namespace
 
 PatchGrid image_to_patches(const ImagePixels& im, const VisionConfig& cfg) {
@@ -122,8 +116,8 @@ VisionProjector VisionProjector::from_file(ModelFile file) {
   v.proj_ = tensor("v.patch_proj.weight", c.patch_dim(), c.n_embd, true);
   v.bias_view_ = tensor("v.patch_proj.bias", c.n_embd, 1, false);
   v.pos_view_ = tensor("v.pos_embd", c.n_embd, c.n_positions(), true);
-  v.bias_ = to_f32(*v.bias_view_);
-  v.pos_ = to_f32(*v.pos_view_);
+  v.bias_ = dequantize(*v.bias_view_);
+  v.pos_ = dequantize(*v.pos_view_);
   v.file_ = std::move(file);  // views point into the shared storage, which moves along
   return v;
 }

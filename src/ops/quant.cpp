@@ -133,6 +133,12 @@ void quantize_q8_0(const float* x, uint8_t* y, int64_t nb) {
 
 }  // namespace
 
+std::vector<float> dequantize(const TensorView& t) {
+  std::vector<float> out(static_cast<size_t>(t.elements()));
+  dequantize_row(t.type, t.data, out.data(), t.elements());
+  return out;
+}
+
 void dequantize_row(DType type, const uint8_t* src, float* dst, int64_t n) {
   check_multiple(type, n);
   switch (type) {

@@ -65,7 +65,7 @@ int extreme_other(const Scene& scene, int subject, bool nearest) {
   return tie ? -1 : best;
 }
 
-struct Question {
+struct ClevrQuestion {
   std::string context;
   std::vector<std::string> choices;
   int gold = -1;  // -1: not askable of this scene, draw another
@@ -77,7 +77,7 @@ std::vector<std::string> with_space(const std::vector<std::string>& v) {
   return out;
 }
 
-Question ask(const std::string& task, const Scene& scene, int subject) {
+ClevrQuestion ask(const std::string& task, const Scene& scene, int subject) {
   const Object& o = scene[static_cast<size_t>(subject)];
   const std::string& colour = kColours[static_cast<size_t>(o.colour)];
   if (task == "clevr_shape")
@@ -114,27 +114,27 @@ struct ClevrTask {
   const char* description;
   int difficulty;
 };
-const std::vector<ClevrTask> kTasks = {
+const std::vector<ClevrTask> kClevrTasks = {
     {"clevr_shape", "shape of the object of a given colour", 1},
     {"clevr_colour", "colour of the only object of a given shape", 1},
     {"clevr_closest", "shape of the object closest to the object of a given colour", 2},
     {"clevr_furthest", "shape of the object furthest from the object of a given colour", 2},
     {"clevr_count", "how many other objects share the shape of the object of a given colour", 2},
 };
-constexpr size_t kTrainPerTask = 500, kTestPerTask = 200;
+constexpr size_t kClevrTrainPerTask = 500, kClevrTestPerTask = 200;
 
 }  // namespace
 
 void add_clevr(const BuildContext& ctx, GeneratedSuite& suite) {
   std::set<std::string> used_scenes;  // a test scene never reappears in train
-  for (const auto& task : kTasks) {
+  for (const auto& task : kClevrTasks) {
     Rng rng = Rng::derive(ctx.seed, std::string("clevr/") + task.name);
     for (const char* split : {"test", "train"}) {
-      size_t want = std::string(split) == "test" ? kTestPerTask : kTrainPerTask;
+      size_t want = std::string(split) == "test" ? kClevrTestPerTask : kClevrTrainPerTask;
       for (size_t n = 0; n < want;) {
         Scene scene = random_scene(rng);
         int subject = static_cast<int>(rng.below(kObjects));
-        Question q = ask(task.name, scene, subject);
+        ClevrQuestion q = ask(task.name, scene, subject);
         if (q.gold < 0) continue;
         Json objects = scene_json(scene);
         if (!used_scenes.insert(objects.dump()).second) continue;

@@ -17,7 +17,7 @@ namespace {
 using testing::choice_record;
 using testing::paired_run;
 
-VerifySpec spec() {
+VerifySpec assay_spec() {
   VerifySpec s;
   s.baseline = "big";
   s.candidates = {"small"};
@@ -84,7 +84,7 @@ TEST(AssayClaim, BaselineAtChanceIsUninformative) {
   // Two choices (chance 0.5); both models right on every other item: equal, and at chance.
   const RunResult run = paired_run(
       1200, [](int i) { return (i / 2) % 2 == 0; }, [](int i) { return (i / 2) % 2 == 0; }, 20000000, 1000000);
-  const ClaimVerdict v = verify_claim(run, spec());
+  const ClaimVerdict v = verify_claim(run, assay_spec());
   const SuiteComparison& s = v.candidates[0].suites[0];
   EXPECT_EQ(s.verdict.noninferiority, Verdict::supported);  // equal accuracies, tight interval...
   EXPECT_FALSE(s.verdict.informative);                        // ...but the baseline shows nothing
@@ -102,7 +102,7 @@ TEST(AssayClaim, BaselineAtChanceIsUninformative) {
 TEST(AssayClaim, BaselineAboveChanceAndEqualCandidateIsSupported) {
   const RunResult run = paired_run(
       1200, [](int i) { return i % 10 != 0; }, [](int i) { return i % 10 != 0; }, 20000000, 1000000);
-  const ClaimVerdict v = verify_claim(run, spec());
+  const ClaimVerdict v = verify_claim(run, assay_spec());
   const SuiteComparison& s = v.candidates[0].suites[0];
   EXPECT_TRUE(s.verdict.informative);
   EXPECT_NEAR(s.assay[0].gain(), 0.4, 1e-12);  // 0.9 against chance 0.5
@@ -117,7 +117,7 @@ TEST(AssayClaim, MajorityReferenceAboveTheBaselineMakesItUninformative) {
   ReferenceTable refs;
   refs["reasoning"]["even"] = {0.5, {{"majority", 0.95}}};  // a majority answer beats the baseline
   refs["reasoning"]["odd"] = {0.5, {{"majority", 0.3}}};
-  const ClaimVerdict v = verify_claim(run, spec(), refs);
+  const ClaimVerdict v = verify_claim(run, assay_spec(), refs);
   const SuiteComparison& s = v.candidates[0].suites[0];
   // Suite: baseline 0.9 vs mean reference (0.95 + 0.5) / 2 = 0.725: informative overall...
   EXPECT_NEAR(s.assay[0].reference, 0.725, 1e-12);
@@ -127,7 +127,7 @@ TEST(AssayClaim, MajorityReferenceAboveTheBaselineMakesItUninformative) {
   EXPECT_EQ(s.uninformative_tasks, (std::vector<std::string>{"even"}));
   EXPECT_EQ(v.verdict, Verdict::supported);
   // --require-tasks even (or all) makes that task part of the verdict.
-  VerifySpec req = spec();
+  VerifySpec req = assay_spec();
   req.require_tasks = {"even"};
   const ClaimVerdict r = verify_claim(run, req, refs);
   EXPECT_EQ(r.candidates[0].suites[0].verdict.verdict, Verdict::uninformative);
@@ -140,7 +140,7 @@ TEST(AssayClaim, RelativeMarginAgainstAHandComputation) {
   // 2000 items, chance 0.5; the baseline is right on 90%, the candidate on 85% (wrong on 100 more).
   const RunResult run = paired_run(
       2000, [](int i) { return i % 10 != 0; }, [](int i) { return i % 10 != 0 && i % 20 != 1; }, 20000000, 1000000);
-  VerifySpec s = spec();
+  VerifySpec s = assay_spec();
   s.margin_relative = 0.8;  // keep 80% of the gain: delta = (1 - 0.8) x (0.9 - 0.5) = 0.08
   const ClaimVerdict v = verify_claim(run, s);
   const SuiteComparison& c = v.candidates[0].suites[0];
@@ -156,7 +156,7 @@ TEST(AssayClaim, RelativeMarginAgainstAHandComputation) {
   EXPECT_DOUBLE_EQ(c.absolute.margin, 0.02);
   EXPECT_EQ(v.verdict, Verdict::supported);
   // Without --margin-relative the absolute margin decides; the relative reading is at F = 0.5.
-  const ClaimVerdict a = verify_claim(run, spec());
+  const ClaimVerdict a = verify_claim(run, assay_spec());
   EXPECT_EQ(a.candidates[0].suites[0].verdict.verdict, Verdict::not_supported);
   EXPECT_NEAR(a.candidates[0].suites[0].relative.margin, 0.2, 1e-12);
   const Json j = to_json(v);
@@ -179,14 +179,14 @@ TEST(AssayClaim, MicroAndMacroAccuracy) {
       r.loglik = {-1, -2, -3, -4};  // chance 0.25
       run.records.push_back(r);
     }
-  const ClaimVerdict micro = verify_claim(run, spec());
+  const ClaimVerdict micro = verify_claim(run, assay_spec());
   const SuiteComparison& m = micro.candidates[0].suites[0];
   EXPECT_NEAR(m.micro.baseline, 100.0 / 120.0, 1e-12);
   EXPECT_NEAR(m.micro.candidate, 90.0 / 120.0, 1e-12);
   EXPECT_NEAR(m.macro.baseline, (0.9 + 0.5) / 2, 1e-12);
   EXPECT_NEAR(m.macro.candidate, (0.8 + 0.5) / 2, 1e-12);
   EXPECT_NEAR(m.verdict.evidence.baseline_accuracy, 100.0 / 120.0, 1e-12);
-  VerifySpec s = spec();
+  VerifySpec s = assay_spec();
   s.accuracy = "macro";
   const ClaimVerdict macro = verify_claim(run, s);
   const SuiteComparison& x = macro.candidates[0].suites[0];
@@ -223,7 +223,7 @@ RunResult multimodal_run(double base_image, double base_blind, double cand_image
 TEST(AssayControls, VerdictOnImageItemsOnlyWithLifts) {
   // Equal on the images (0.9); the candidate is much worse without them (0.1 vs 0.5), which must
   // not matter: the blind items are controls, not capability items.
-  const ClaimVerdict v = verify_claim(multimodal_run(0.9, 0.5, 0.9, 0.1), spec());
+  const ClaimVerdict v = verify_claim(multimodal_run(0.9, 0.5, 0.9, 0.1), assay_spec());
   const SuiteComparison& s = v.candidates[0].suites[0];
   EXPECT_EQ(s.items_paired, 400u);
   EXPECT_EQ(s.control_items, 400u);
@@ -244,12 +244,12 @@ TEST(AssayControls, VerdictOnImageItemsOnlyWithLifts) {
   EXPECT_DOUBLE_EQ(s.controls[0].lift_ci->lower, newcombe_paired_interval(t).lower);
   EXPECT_NEAR(*s.controls[2].lift, 0.8, 1e-12);  // the candidate: 0.9 - 0.1
   // A candidate worse on the images alone is inferior.
-  EXPECT_EQ(verify_claim(multimodal_run(0.9, 0.5, 0.7, 0.5), spec()).verdict, Verdict::not_supported);
+  EXPECT_EQ(verify_claim(multimodal_run(0.9, 0.5, 0.7, 0.5), assay_spec()).verdict, Verdict::not_supported);
 }
 
 TEST(AssayControls, BaselineThatDoesNotUseTheImageIsUninformative) {
   // The baseline is as good without the image (0.6 vs 0.6, both far above chance 0.1).
-  const ClaimVerdict v = verify_claim(multimodal_run(0.6, 0.6, 0.6, 0.6), spec());
+  const ClaimVerdict v = verify_claim(multimodal_run(0.6, 0.6, 0.6, 0.6), assay_spec());
   const SuiteComparison& s = v.candidates[0].suites[0];
   EXPECT_TRUE(s.assay[0].passed);   // beats chance...
   EXPECT_FALSE(s.assay[1].passed);  // ...but not its blind controls
@@ -264,7 +264,7 @@ TEST(AssayControls, NoProjectorMeansNotApplicableNotComparedOnBlindItems) {
       1200, [](int i) { return i % 10 != 0; }, [](int i) { return i % 10 != 0; }, 20000000, 1000000);
   run.manifest.suites.push_back(other.manifest.suites[0]);
   run.records.insert(run.records.end(), other.records.begin(), other.records.end());
-  const ClaimVerdict v = verify_claim(run, spec());
+  const ClaimVerdict v = verify_claim(run, assay_spec());
   EXPECT_EQ(v.candidates[0].suites[1].verdict.verdict, Verdict::supported);  // reasoning
   // The claim names multimodal, which this pair cannot take: never SUPPORTED.
   EXPECT_EQ(v.verdict, Verdict::uninformative);
@@ -279,7 +279,7 @@ TEST(AssayControls, NoProjectorMeansNotApplicableNotComparedOnBlindItems) {
 TEST(AssayClaim, TheClaimsComputeMeasure) {
   const RunResult run = paired_run(
       1200, [](int i) { return i % 10 != 0; }, [](int i) { return i % 10 != 0; }, 20000000, 1000000);
-  VerifySpec s = spec();
+  VerifySpec s = assay_spec();
   s.compute = "params";  // the fixture's models: 1e8 and 1e7 parameters
   s.min_ratio = 12;
   const ClaimVerdict v = verify_claim(run, s);

@@ -65,7 +65,7 @@ RunResult rich_run() {
   return run;
 }
 
-VerifySpec spec() {
+VerifySpec report_spec() {
   VerifySpec s;
   s.baseline = "big";
   s.candidates = {"small"};
@@ -92,7 +92,7 @@ TEST(Report, JsonValidatesAgainstTheSchema) {
   const fs::path dir = testing::fresh_dir("report-schema");
   const RunResult run = rich_run();
   ReportOptions with;
-  with.verify = spec();
+  with.verify = report_spec();
   const Json j = write_reports(run, dir / "verdict", with);
   EXPECT_EQ(validate(dir / "verdict" / "report.json"), 0);
   write_reports(run, dir / "metrics");
@@ -131,7 +131,7 @@ TEST(Report, Format1ReportsStillLoad) {
   // plan in the verdict). The readers accept formats 1 and 2 and refuse others.
   const fs::path dir = testing::fresh_dir("report-v1");
   ReportOptions with;
-  with.verify = spec();
+  with.verify = report_spec();
   Json v1 = write_reports(rich_run(), dir, with);
   v1["format"] = 1;
   for (const char* k : {"margin_relative", "margin_type", "accuracy", "compute", "require_tasks", "alpha", "plan",
@@ -220,7 +220,7 @@ TEST(Report, ItemsCsvParsesBack) {
 TEST(Report, SummaryHoldsTheTablesAndTheVerdict) {
   const fs::path dir = testing::fresh_dir("report-md");
   ReportOptions with;
-  with.verify = spec();
+  with.verify = report_spec();
   write_reports(rich_run(), dir, with);
   const std::string md = slurp(dir / "summary.md");
   EXPECT_NE(md.find("## Verdict: "), std::string::npos);

@@ -17,7 +17,7 @@ namespace {
 
 using testing::paired_run;
 
-VerifySpec spec() {
+VerifySpec verify_spec() {
   VerifySpec s;
   s.baseline = "big";
   s.candidates = {"small"};
@@ -37,7 +37,7 @@ RunResult non_inferior_run(uint64_t cand_flops = 1000000) {
 }
 
 TEST(Verify, ClearlyNonInferiorIsSupported) {
-  const ClaimVerdict v = verify_claim(non_inferior_run(), spec());
+  const ClaimVerdict v = verify_claim(non_inferior_run(), verify_spec());
   ASSERT_EQ(v.candidates.size(), 1u);
   const CandidateVerdict& c = v.candidates[0];
   ASSERT_EQ(c.suites.size(), 1u);
@@ -67,7 +67,7 @@ TEST(Verify, ClearlyNonInferiorIsSupported) {
   EXPECT_EQ(v.verdict, Verdict::supported);
   EXPECT_EQ(v.exit_code(), 0);
   // the same seed gives the same interval
-  const ClaimVerdict again = verify_claim(non_inferior_run(), spec());
+  const ClaimVerdict again = verify_claim(non_inferior_run(), verify_spec());
   EXPECT_EQ(again.candidates[0].suites[0].verdict.evidence.difference_ci.lower,
             s.verdict.evidence.difference_ci.lower);
 }
@@ -75,7 +75,7 @@ TEST(Verify, ClearlyNonInferiorIsSupported) {
 TEST(Verify, ClearlyInferiorIsNotSupported) {
   const RunResult run = paired_run(
       400, [](int i) { return i % 10 != 0; }, [](int i) { return i % 2 == 0; }, 20000000, 1000000);
-  const ClaimVerdict v = verify_claim(run, spec());
+  const ClaimVerdict v = verify_claim(run, verify_spec());
   EXPECT_EQ(v.candidates[0].suites[0].verdict.verdict, Verdict::not_supported);
   EXPECT_NE(v.candidates[0].suites[0].verdict.explanation.find("reasoning"), std::string::npos);
   EXPECT_EQ(v.exit_code(), 3);
@@ -85,7 +85,7 @@ TEST(Verify, TooFewItemsIsInconclusiveWithItemsNeeded) {
   // Ten choices (chance 0.1), so 8 of 10 right shows the capability even on 10 items.
   const RunResult run = testing::with_choices(paired_run(
       10, [](int i) { return i != 0 && i != 5; }, [](int i) { return i != 0 && i != 7; }, 20000000, 1000000), 10);
-  const ClaimVerdict v = verify_claim(run, spec());
+  const ClaimVerdict v = verify_claim(run, verify_spec());
   const SuiteComparison& s = v.candidates[0].suites[0];
   EXPECT_EQ(s.verdict.verdict, Verdict::inconclusive);
   EXPECT_FALSE(s.stratified);  // tasks of 5 items: too small to stratify
@@ -99,7 +99,7 @@ TEST(Verify, AgreementOnFewItemsDoesNotCollapseTheInterval) {
   // 20 items cannot show the difference is above -0.02; Newcombe's interval keeps it honest.
   const RunResult run = testing::with_choices(paired_run(
       20, [](int i) { return i % 2 == 0; }, [](int i) { return i % 2 == 0; }, 20000000, 1000000), 10);
-  const ClaimVerdict v = verify_claim(run, spec());
+  const ClaimVerdict v = verify_claim(run, verify_spec());
   const SuiteComparison& s = v.candidates[0].suites[0];
   EXPECT_EQ(s.bootstrap_ci.lower, 0.0);
   EXPECT_EQ(s.bootstrap_ci.upper, 0.0);
@@ -112,7 +112,7 @@ TEST(Verify, AgreementOnFewItemsDoesNotCollapseTheInterval) {
 }
 
 TEST(Verify, RatioShortOfTheClaimIsNotSupported) {
-  const ClaimVerdict v = verify_claim(non_inferior_run(4000000), spec());  // 5x < 10x
+  const ClaimVerdict v = verify_claim(non_inferior_run(4000000), verify_spec());  // 5x < 10x
   EXPECT_DOUBLE_EQ(v.candidates[0].compute.flops.ratio, 5.0);
   EXPECT_EQ(v.candidates[0].suites[0].verdict.verdict, Verdict::supported);
   EXPECT_EQ(v.verdict, Verdict::not_supported);
@@ -124,7 +124,7 @@ TEST(Verify, McNemarAndNewcombeOnAPublishedTable) {
   const RunResult run = paired_run(
       100, [](int i) { return i < 80; }, [](int i) { return (i >= 2 && i < 80) || (i >= 80 && i < 89); },
       20000000, 1000000);
-  const ClaimVerdict v = verify_claim(run, spec());
+  const ClaimVerdict v = verify_claim(run, verify_spec());
   const SuiteComparison& s = v.candidates[0].suites[0];
   EXPECT_EQ(s.table.b, 9u);
   EXPECT_EQ(s.table.c, 2u);
@@ -144,7 +144,7 @@ TEST(Verify, SuiteNotApplicableToBothBlocksSupported) {
       r.applicable = std::string(model) == "big";  // the candidate has no projector
       run.records.push_back(r);
     }
-  const ClaimVerdict v = verify_claim(run, spec());
+  const ClaimVerdict v = verify_claim(run, verify_spec());
   ASSERT_EQ(v.candidates[0].suites.size(), 2u);
   const SuiteComparison& mm = v.candidates[0].suites[1];
   EXPECT_FALSE(mm.applicable);
@@ -153,14 +153,14 @@ TEST(Verify, SuiteNotApplicableToBothBlocksSupported) {
   // A suite of the claim that the pair cannot take says nothing: never SUPPORTED (#16); leave it
   // out of the claim with --suites.
   EXPECT_EQ(v.verdict, Verdict::uninformative);
-  EXPECT_EQ(verify_claim(non_inferior_run(), spec()).verdict, Verdict::supported);
+  EXPECT_EQ(verify_claim(non_inferior_run(), verify_spec()).verdict, Verdict::supported);
   EXPECT_DOUBLE_EQ(v.candidates[0].compute.flops.ratio, 20.0);  // over paired items only
   const Json j = to_json(v);
   EXPECT_EQ(j["comparisons"][0]["suites"][1]["verdict"], "NOT_APPLICABLE");
 }
 
 TEST(Verify, BadSpecThrows) {
-  VerifySpec s = spec();
+  VerifySpec s = verify_spec();
   s.candidates = {"ghost"};
   EXPECT_THROW(verify_claim(non_inferior_run(), s), tenx::Error);
   s.candidates = {"big"};

@@ -25,7 +25,7 @@ namespace {
 using testing::make_weight;
 using testing::Misaligned;
 
-constexpr simd::Isa kIsas[] = {simd::Isa::Generic, simd::Isa::Avx2, simd::Isa::Avx512};
+constexpr simd::Isa kQkIsas[] = {simd::Isa::Generic, simd::Isa::Avx2, simd::Isa::Avx512};
 
 bool sanitizer_build() { return std::getenv("TENX_SANITIZER_BUILD") != nullptr; }
 
@@ -71,14 +71,14 @@ void decode_super_block(const TensorView& w, int64_t r, int64_t sb, int* q, doub
   }
 }
 
-struct Quantized {
+struct QuantizedQ8K {
   std::vector<int8_t> q;
   std::vector<float> d;
   std::vector<int16_t> bsums;
 };
 
-Quantized quantize_rows(const float* x, int64_t T, int64_t in) {
-  Quantized r{std::vector<int8_t>(static_cast<size_t>(T * in)), std::vector<float>(static_cast<size_t>(T * in / 256)),
+QuantizedQ8K quantize_rows_q8k(const float* x, int64_t T, int64_t in) {
+  QuantizedQ8K r{std::vector<int8_t>(static_cast<size_t>(T * in)), std::vector<float>(static_cast<size_t>(T * in / 256)),
               std::vector<int16_t>(static_cast<size_t>(T * in / 16))};
   for (int64_t t = 0; t < T; ++t)
     ref::quantize_activations_q8k(x + t * in, in, r.q.data() + t * in, r.d.data() + t * in / 256,
@@ -88,7 +88,7 @@ Quantized quantize_rows(const float* x, int64_t T, int64_t in) {
 
 // Σ over sub-blocks j of |d_x·scale_j·Σ q_w·q_x| + |d_x·min_j·Σ q_x|: every integer lane
 // and float term of the fast kernels is bounded by it, so their rounding scales with it.
-double abs_terms(const TensorView& w, const Quantized& xq, int64_t t, int64_t o) {
+double abs_terms_q8k(const TensorView& w, const QuantizedQ8K& xq, int64_t t, int64_t o) {
   const int64_t in = w.ne[0], nsb = in / 256;
   double s = 0;
   int q[256];
@@ -109,15 +109,15 @@ double abs_terms(const TensorView& w, const Quantized& xq, int64_t t, int64_t o)
   return s;
 }
 
-void expect_int_semantics(const float* y, const std::vector<float>& yr, const float* x, const TensorView& w,
+void expect_q8k_int_semantics(const float* y, const std::vector<float>& yr, const float* x, const TensorView& w,
                           int64_t T, const char* what) {
   const int64_t in = w.ne[0], out = w.ne[1], nsb = in / 256;
-  const Quantized xq = quantize_rows(x, T, in);
+  const QuantizedQ8K xq = quantize_rows_q8k(x, T, in);
   for (int64_t t = 0; t < T; ++t)
     for (int64_t o = 0; o < out; ++o) {
       // Per super-block and lane: two int->float conversions, two scale products,
       // two fused multiply-adds; then a horizontal sum of 8 lanes.
-      const double tol = testing::dot_tolerance(6 * nsb + 8, abs_terms(w, xq, t, o));
+      const double tol = testing::dot_tolerance(6 * nsb + 8, abs_terms_q8k(w, xq, t, o));
       ASSERT_NEAR(y[t * out + o], yr[static_cast<size_t>(t * out + o)], tol)
           << what << " " << dtype_name(w.type) << " in=" << in << " out=" << out << " T=" << T << " t=" << t
           << " o=" << o;
@@ -149,7 +149,7 @@ TEST(MatmulQK, ActivationQuantizationIsBitIdenticalOnEveryIsa) {
   EXPECT_EQ(dr[1], 0.0f);
   EXPECT_EQ(dr[3], 0.0f);
   EXPECT_EQ(dr[6], 1.0f / (-127.0f / -9.0f));  // max = -9 (the first), so d > 0
-  for (simd::Isa isa : kIsas) {
+  for (simd::Isa isa : kQkIsas) {
     if (!simd::isa_supported(isa)) continue;
     const auto& k = simd::kernels_for(isa);
     std::vector<int8_t> q(n, 99);
@@ -247,7 +247,7 @@ TEST(MatmulQK, HandBuiltSuperBlockGivesTheExactAnswer) {
     ref::matmul(ctx, &yf, x.data(), w, 1);
     EXPECT_EQ(yr, static_cast<float>(expected)) << dtype_name(type);
     EXPECT_EQ(yf, static_cast<float>(expected)) << dtype_name(type);
-    for (simd::Isa isa : kIsas) {
+    for (simd::Isa isa : kQkIsas) {
       if (!simd::isa_supported(isa)) continue;
       float y = NAN;
       simd::matmul_with(simd::kernels_for(isa), ctx, &y, x.data(), w, 1);
@@ -259,7 +259,7 @@ TEST(MatmulQK, HandBuiltSuperBlockGivesTheExactAnswer) {
 TEST(MatmulQK, EveryIsaMatchesIntegerReference) {
   std::mt19937 rng(11);
   const bool small = sanitizer_build();
-  for (simd::Isa isa : kIsas) {
+  for (simd::Isa isa : kQkIsas) {
     if (!simd::isa_supported(isa)) {
       std::printf("note: %s not supported by this CPU, not tested\n", simd::kernels_for(isa).name);
       continue;
@@ -278,7 +278,7 @@ TEST(MatmulQK, EveryIsaMatchesIntegerReference) {
             ExecContext fast(1 + static_cast<int>(T % 3)), ref(1);
             simd::matmul_with(k, fast, y.data(), x.data(), w.view, T);
             ref::matmul_qk(ref, yr.data(), x.data(), w.view, T);
-            expect_int_semantics(y.data(), yr, x.data(), w.view, T, k.name);
+            expect_q8k_int_semantics(y.data(), yr, x.data(), w.view, T, k.name);
             EXPECT_EQ(fast.counters, ref.counters);
           }
         }
@@ -299,7 +299,7 @@ TEST(MatmulQK, WithinActivationQuantizationErrorOfFloatResult) {
     ExecContext fast(2), ref(1);
     matmul(fast, y.data(), x.data(), w.view, T);
     ref::matmul(ref, yf.data(), x.data(), w.view, T);
-    const Quantized xq = quantize_rows(x.data(), T, in);
+    const QuantizedQ8K xq = quantize_rows_q8k(x.data(), T, in);
     std::vector<float> row(static_cast<size_t>(in));
     double worst_rel = 0, worst_of_bound = 0;
     for (int64_t o = 0; o < out; ++o) {
@@ -313,7 +313,7 @@ TEST(MatmulQK, WithinActivationQuantizationErrorOfFloatResult) {
           mag += std::fabs(static_cast<double>(row[j]) * x[i]);
         }
         // The float dequantization of Q4_K rounds d·sc·q - dmin·m once or twice per weight.
-        const double bound = qerr + testing::dot_tolerance(6 * in / 256 + 8, abs_terms(w.view, xq, t, o)) +
+        const double bound = qerr + testing::dot_tolerance(6 * in / 256 + 8, abs_terms_q8k(w.view, xq, t, o)) +
                              std::ldexp(mag, -22);
         const double diff = std::fabs(static_cast<double>(y[t * out + o]) - yf[t * out + o]);
         ASSERT_LE(diff, bound) << dtype_name(type) << " t=" << t << " o=" << o;

@@ -10,7 +10,7 @@
 namespace tenx::remote {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
+std::string parse_error_of(const std::function<void()>& f) {
   try {
     f();
   } catch (const Error& e) {
@@ -39,13 +39,13 @@ TEST(Endpoint, ParsesHostPortPathAndModel) {
 }
 
 TEST(Endpoint, BadUrlsNameTheArgumentAndTheProblem) {
-  EXPECT_NE(error_of([] { parse_endpoint("ftp://h/v1#model=m", "--model a"); }).find("--model a: "), std::string::npos);
-  EXPECT_NE(error_of([] { parse_endpoint("http://h:99999/v1#model=m", "--model a"); }).find("port"), std::string::npos);
-  EXPECT_NE(error_of([] { parse_endpoint("http://h:x/v1#model=m", "--model a"); }).find("port"), std::string::npos);
-  EXPECT_NE(error_of([] { parse_endpoint("http://:80/v1#model=m", "--model a"); }).find("host"), std::string::npos);
-  EXPECT_NE(error_of([] { parse_endpoint("http://h/v1#mode=m", "--model a"); }).find("#model=ID"), std::string::npos);
-  EXPECT_NE(error_of([] { parse_endpoint("http://h/v1", "--model a"); }).find("no model id"), std::string::npos);
-  EXPECT_NE(error_of([] { parse_endpoint("http://h/v1#model=", "--model a"); }).find("names no model"),
+  EXPECT_NE(parse_error_of([] { parse_endpoint("ftp://h/v1#model=m", "--model a"); }).find("--model a: "), std::string::npos);
+  EXPECT_NE(parse_error_of([] { parse_endpoint("http://h:99999/v1#model=m", "--model a"); }).find("port"), std::string::npos);
+  EXPECT_NE(parse_error_of([] { parse_endpoint("http://h:x/v1#model=m", "--model a"); }).find("port"), std::string::npos);
+  EXPECT_NE(parse_error_of([] { parse_endpoint("http://:80/v1#model=m", "--model a"); }).find("host"), std::string::npos);
+  EXPECT_NE(parse_error_of([] { parse_endpoint("http://h/v1#mode=m", "--model a"); }).find("#model=ID"), std::string::npos);
+  EXPECT_NE(parse_error_of([] { parse_endpoint("http://h/v1", "--model a"); }).find("no model id"), std::string::npos);
+  EXPECT_NE(parse_error_of([] { parse_endpoint("http://h/v1#model=", "--model a"); }).find("names no model"),
             std::string::npos);
 }
 
@@ -86,43 +86,43 @@ TEST(ResponseParser, ReadsChoicesInIndexOrderAndUsage) {
 
 TEST(ResponseParser, RejectsWhatIsMissingOrWrongByName) {
   const std::string good = kGood;
-  EXPECT_NE(error_of([&] { parse_completion_response(good.substr(0, good.size() / 2)); }).find("not valid JSON"),
+  EXPECT_NE(parse_error_of([&] { parse_completion_response(good.substr(0, good.size() / 2)); }).find("not valid JSON"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { parse_completion_response(good, 3); }).find("2 choices for 3 prompts"), std::string::npos);
-  EXPECT_NE(error_of([] { parse_completion_response(R"({"usage":{"prompt_tokens":1}})"); }).find("missing 'choices'"),
+  EXPECT_NE(parse_error_of([&] { parse_completion_response(good, 3); }).find("2 choices for 3 prompts"), std::string::npos);
+  EXPECT_NE(parse_error_of([] { parse_completion_response(R"({"usage":{"prompt_tokens":1}})"); }).find("missing 'choices'"),
             std::string::npos);
-  EXPECT_NE(error_of([] { parse_completion_response(R"({"choices":[]})"); }).find("missing 'usage'"),
+  EXPECT_NE(parse_error_of([] { parse_completion_response(R"({"choices":[]})"); }).find("missing 'usage'"),
             std::string::npos);
-  EXPECT_NE(error_of([] { parse_completion_response(R"({"choices":[{"index":0}],"usage":{"prompt_tokens":1}})"); })
+  EXPECT_NE(parse_error_of([] { parse_completion_response(R"({"choices":[{"index":0}],"usage":{"prompt_tokens":1}})"); })
                 .find("choices/0: missing 'text'"),
             std::string::npos);
-  EXPECT_NE(error_of([] {
+  EXPECT_NE(parse_error_of([] {
               parse_completion_response(
                   R"({"choices":[{"index":0,"text":1}],"usage":{"prompt_tokens":1}})");
             }).find("choices/0/text: expected a string"),
             std::string::npos);
-  EXPECT_NE(error_of([] {
+  EXPECT_NE(parse_error_of([] {
               parse_completion_response(
                   R"({"choices":[{"index":0,"text":"","logprobs":{"tokens":["a"],"token_logprobs":[-1,-2]}}],"usage":{"prompt_tokens":1}})");
             }).find("token_logprobs: 2 entries"),
             std::string::npos);
-  EXPECT_NE(error_of([] {
+  EXPECT_NE(parse_error_of([] {
               parse_completion_response(
                   R"({"choices":[{"index":0,"text":"","logprobs":{"token_logprobs":["x"]}}],"usage":{"prompt_tokens":1}})");
             }).find("token_logprobs/0: expected a number or null"),
             std::string::npos);
-  EXPECT_NE(error_of([] {
+  EXPECT_NE(parse_error_of([] {
               parse_completion_response(R"({"choices":[{"index":3,"text":""}],"usage":{"prompt_tokens":1}})");
             }).find("indices"),
             std::string::npos);
-  EXPECT_NE(error_of([] {
+  EXPECT_NE(parse_error_of([] {
               parse_completion_response(R"({"choices":[{"index":0,"text":""}],"usage":{"prompt_tokens":-4}})");
             }).find("usage/prompt_tokens"),
             std::string::npos);
-  EXPECT_NE(error_of([] { parse_completion_response(R"({"error":{"message":"model not loaded"}})"); })
+  EXPECT_NE(parse_error_of([] { parse_completion_response(R"({"error":{"message":"model not loaded"}})"); })
                 .find("model not loaded"),
             std::string::npos);
-  EXPECT_NE(error_of([] { parse_completion_response("[1,2]"); }).find("expected a JSON object"), std::string::npos);
+  EXPECT_NE(parse_error_of([] { parse_completion_response("[1,2]"); }).find("expected a JSON object"), std::string::npos);
 }
 
 TEST(RetrySchedule, DoublesFromTheInitialWaitUpToTheCapAndHonoursRetryAfter) {

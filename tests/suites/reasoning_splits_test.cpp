@@ -16,7 +16,7 @@ namespace {
 
 const std::filesystem::path kRaw = std::filesystem::path(TENX_SOURCE_DIR) / "data" / "raw";
 
-std::string content_hash(const Item& item) {
+std::string question_hash(const Item& item) {
   Sha256 h;
   h.update(item.type() == ItemType::choice ? item.choice().context : item.generate().prompt);
   return h.hex();
@@ -58,12 +58,12 @@ TEST(ReasoningSplits, TestItemsNeverAppearInTrain) {
   std::set<std::string> ids, train_hashes;
   for (const auto& item : train) {
     EXPECT_TRUE(ids.insert(item.id).second) << item.id;
-    train_hashes.insert(content_hash(item));
+    train_hashes.insert(question_hash(item));
   }
   EXPECT_EQ(train_hashes.size(), train.size()) << "train items repeat";
   for (const auto& item : test) {
     EXPECT_TRUE(ids.insert(item.id).second) << item.id;
-    EXPECT_FALSE(train_hashes.count(content_hash(item))) << item.id << " is also in train";
+    EXPECT_FALSE(train_hashes.count(question_hash(item))) << item.id << " is also in train";
   }
 }
 

@@ -26,13 +26,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kSuites = fs::path(TENX_TEST_DATA_DIR) / ".." / "data" / "suites";
+const fs::path kDevEvalSuites = fs::path(TENX_TEST_DATA_DIR) / ".." / "data" / "suites";
 constexpr int64_t kPerTask = 6;
 
 class DevEval : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!fs::exists(kSuites / "reasoning" / "suite.json")) return;
+    if (!fs::exists(kDevEvalSuites / "reasoning" / "suite.json")) return;
     dir_ = fs::temp_directory_path() / fmt::format("tenx-dev-eval-{}", ::getpid());
     fs::create_directories(dir_);
     const std::string json = fmt::format(R"({{
@@ -47,7 +47,7 @@ class DevEval : public ::testing::Test {
     recipe_ = new Recipe(parse_recipe(json, "dev-eval.json"));
     TrainOptions o;
     o.threads = 2;
-    o.suites_dir = kSuites;
+    o.suites_dir = kDevEvalSuites;
     result_ = new TrainResult(run_training(*recipe_, o));
   }
   static void TearDownTestSuite() {
@@ -58,7 +58,7 @@ class DevEval : public ::testing::Test {
     if (!dir_.empty()) fs::remove_all(dir_);
   }
   void SetUp() override {
-    if (!recipe_) GTEST_SKIP() << "no shipped suites at " << kSuites;
+    if (!recipe_) GTEST_SKIP() << "no shipped suites at " << kDevEvalSuites;
   }
 
   static inline fs::path dir_;
@@ -108,7 +108,7 @@ bool generate_oracle(ExecContext& ctx, const Model& m, const Tokenizer& tok, con
 TEST_F(DevEval, VerdictsMatchIndependentScoringAndGeneration) {
   const Model m = Model::load(recipe_->output);
   const Tokenizer tok = Tokenizer::from_metadata(m.file.meta, "model");
-  const std::vector<SuiteTexts> texts = load_suite_texts(*recipe_, kSuites);
+  const std::vector<SuiteTexts> texts = load_suite_texts(*recipe_, kDevEvalSuites);
   ExecContext ctx(1);
   std::map<std::string, std::pair<int64_t, int64_t>> oracle;  // task -> (items, correct)
   int n_choice = 0, n_generate = 0;
@@ -155,7 +155,7 @@ TEST_F(DevEval, TrainingLogCarriesDevAccuracyAtTheEvalCadence) {
   // The final weights (the written model) give the same figures as the trainer's temporary export.
   const Model m = Model::load(recipe_->output);
   ExecContext ctx(2);
-  const auto again = evaluate_dev(ctx, m, nullptr, load_suite_texts(*recipe_, kSuites), kPerTask);
+  const auto again = evaluate_dev(ctx, m, nullptr, load_suite_texts(*recipe_, kDevEvalSuites), kPerTask);
   for (size_t i = 0; i < again.size(); ++i) EXPECT_EQ(again[i].correct, result_->dev_accuracy[i].correct);
   // The temporary export is gone.
   EXPECT_FALSE(fs::exists(recipe_->output + ".dev-eval.tmp.gguf"));
@@ -163,7 +163,7 @@ TEST_F(DevEval, TrainingLogCarriesDevAccuracyAtTheEvalCadence) {
 
 TEST_F(DevEval, DeterministicAcrossRunsAndThreads) {
   const Model m = Model::load(recipe_->output);
-  const std::vector<SuiteTexts> texts = load_suite_texts(*recipe_, kSuites);
+  const std::vector<SuiteTexts> texts = load_suite_texts(*recipe_, kDevEvalSuites);
   ExecContext one(1), two(2);
   const auto a = evaluate_dev(one, m, nullptr, texts, kPerTask);
   const auto b = evaluate_dev(one, m, nullptr, texts, kPerTask);
@@ -206,7 +206,7 @@ TEST(DevSummary, ChanceSpreadAndZ) {
 TEST_F(DevEval, ZeroItemsPerTaskScoresNothing) {
   const Model m = Model::load(recipe_->output);
   ExecContext ctx(1);
-  EXPECT_TRUE(evaluate_dev(ctx, m, nullptr, load_suite_texts(*recipe_, kSuites), 0).empty());
+  EXPECT_TRUE(evaluate_dev(ctx, m, nullptr, load_suite_texts(*recipe_, kDevEvalSuites), 0).empty());
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path kRoot = TENX_SOURCE_DIR;
-const fs::path kSuites = kRoot / "data" / "suites";
+const fs::path kLeakageSuites = kRoot / "data" / "suites";
 const std::vector<std::string> kRecipes = {"baseline", "compact"};
 
 void hash_field(Sha256& h, std::string_view s) {
@@ -61,7 +61,7 @@ struct Hashes {
 // Every training (and dev: also drawn from the train split) example of a recipe, as the trainer loads them.
 std::map<std::string, Hashes> training_hashes(const Recipe& recipe) {
   std::map<std::string, Hashes> out;
-  for (const SuiteTexts& st : load_suite_texts(recipe, kSuites)) {
+  for (const SuiteTexts& st : load_suite_texts(recipe, kLeakageSuites)) {
     Hashes& h = out[st.name];
     for (const auto* part : {&st.train, &st.dev})
       for (const TextExample& ex : *part) {
@@ -100,7 +100,7 @@ Overlap test_overlap(const suites::Suite& suite, const std::string& training_spl
 class Leakage : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (!fs::exists(kSuites / "reasoning" / "suite.json")) GTEST_SKIP() << "no shipped suites at " << kSuites;
+    if (!fs::exists(kLeakageSuites / "reasoning" / "suite.json")) GTEST_SKIP() << "no shipped suites at " << kLeakageSuites;
   }
 };
 
@@ -114,7 +114,7 @@ TEST_P(Leakage, NoTestItemInTraining) {
   const std::map<std::string, Hashes> train = training_hashes(recipe);
   ASSERT_EQ(train.size(), 4u) << "the shipped pair trains on all four suites";
   for (const RecipeSuite& rs : recipe.suites) {
-    const suites::Suite suite = suites::load_suite(suites::resolve_suite(rs.suite, kSuites));
+    const suites::Suite suite = suites::load_suite(suites::resolve_suite(rs.suite, kLeakageSuites));
     const Hashes& h = train.at(suite.info.name);
     ASSERT_GT(h.n, 1000u) << suite.info.name;
     const Overlap o = test_overlap(suite, recipe.split, h);
@@ -131,7 +131,7 @@ INSTANTIATE_TEST_SUITE_P(ShippedRecipes, Leakage, ::testing::ValuesIn(kRecipes))
 // The compact's dev items are the baseline's (same seed and fraction): its teacher
 // never trained on what the compact is evaluated on during training.
 TEST(LeakageRecipes, CompactHoldsOutTheBaselinesDevItems) {
-  if (!fs::exists(kSuites / "reasoning" / "suite.json")) GTEST_SKIP() << "no shipped suites at " << kSuites;
+  if (!fs::exists(kLeakageSuites / "reasoning" / "suite.json")) GTEST_SKIP() << "no shipped suites at " << kLeakageSuites;
   const Recipe base = load_recipe((kRoot / "data" / "recipes" / "baseline.json").string());
   const Recipe compact = load_recipe((kRoot / "data" / "recipes" / "compact.json").string());
   EXPECT_EQ(base.seed, compact.seed);
@@ -148,14 +148,14 @@ TEST(LeakageRecipes, CompactHoldsOutTheBaselinesDevItems) {
 // The check can fail: a recipe that trains on the test split is caught by ids
 // and by contents, item for item.
 TEST(LeakageControl, TrainingOnTheTestSplitIsCaught) {
-  if (!fs::exists(kSuites / "health" / "suite.json")) GTEST_SKIP() << "no shipped suites at " << kSuites;
+  if (!fs::exists(kLeakageSuites / "health" / "suite.json")) GTEST_SKIP() << "no shipped suites at " << kLeakageSuites;
   const Recipe leaky = parse_recipe(R"({"name": "leaky", "seed": 1, "output": "leaky.gguf",
       "model": {"dim": 8, "layers": 1, "heads": 2, "kv_heads": 2, "ffn": 8, "vocab": 300, "ctx": 8},
       "data": {"suites": [{"suite": "health"}], "split": "test", "dev_fraction": 0.02},
       "optimizer": {"steps": 1, "batch": 1, "seq_len": 8}})",
                                     "leaky.json");
   const std::map<std::string, Hashes> train = training_hashes(leaky);
-  const suites::Suite suite = suites::load_suite(kSuites / "health");
+  const suites::Suite suite = suites::load_suite(kLeakageSuites / "health");
   const Overlap o = test_overlap(suite, leaky.split, train.at("health"));
   EXPECT_EQ(o.tested, suite.split("test").size());
   EXPECT_EQ(o.ids, o.tested);

@@ -23,12 +23,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kSuites = fs::path(TENX_TEST_DATA_DIR) / ".." / "data" / "suites";
+const fs::path kTrainerSuites = fs::path(TENX_TEST_DATA_DIR) / ".." / "data" / "suites";
 
 class TrainerRun : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(kSuites / "reasoning" / "suite.json")) GTEST_SKIP() << "no shipped suites at " << kSuites;
+    if (!fs::exists(kTrainerSuites / "reasoning" / "suite.json")) GTEST_SKIP() << "no shipped suites at " << kTrainerSuites;
     dir_ = fs::temp_directory_path() / fmt::format("tenx-trainer-{}-{}", ::getpid(),
                                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
@@ -54,7 +54,7 @@ class TrainerRun : public ::testing::Test {
   TrainResult train(const Recipe& r, int threads = 2, bool resume = false, int64_t stop_after = 0) {
     TrainOptions o;
     o.threads = threads;
-    o.suites_dir = kSuites;
+    o.suites_dir = kTrainerSuites;
     o.resume = resume;
     o.stop_after = stop_after;
     return run_training(r, o);

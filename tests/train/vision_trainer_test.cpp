@@ -19,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kSuites = fs::path(TENX_TEST_DATA_DIR) / ".." / "data" / "suites";
+const fs::path kVisionSuites = fs::path(TENX_TEST_DATA_DIR) / ".." / "data" / "suites";
 
 std::string recipe_json(const std::string& name, const fs::path& out, bool vision, int64_t steps) {
   return fmt::format(R"({{
@@ -52,12 +52,12 @@ TEST(TrainVisionRecipe, BlockParsesAndRejectsUnknownFields) {
 }
 
 TEST(TrainVisionRun, WritesAProjectorBesideTheModel) {
-  if (!fs::exists(kSuites / "multimodal" / "suite.json")) GTEST_SKIP() << "no shipped suites at " << kSuites;
+  if (!fs::exists(kVisionSuites / "multimodal" / "suite.json")) GTEST_SKIP() << "no shipped suites at " << kVisionSuites;
   const fs::path dir = fs::temp_directory_path() / fmt::format("tenx-vision-run-{}", ::getpid());
   fs::create_directories(dir);
   TrainOptions o;
   o.threads = 2;
-  o.suites_dir = kSuites;
+  o.suites_dir = kVisionSuites;
 
   const Recipe r = parse_recipe(recipe_json("vis", dir / "vis.gguf", true, 4), "vis.json");
   const TrainResult res = run_training(r, o);

@@ -14,6 +14,9 @@
 
 namespace tenx {
 
+// GGML_MAX_NAME: a GGUF tensor name is shorter than this (the reader refuses, the writer never writes, longer).
+inline constexpr uint64_t kGgufMaxTensorName = 64;
+
 struct ModelFile {
   std::string path;           // what the user gave (file or directory)
   Metadata meta;
