@@ -1,15 +1,13 @@
 // report.json's "verdict" (claim.hpp: to_json; docs/report.schema.json, format 2).
 #include "tenx/eval/report/claim_report.hpp"
 
+#include "report_parts.hpp"
+
 namespace tenx::eval {
 namespace {
 
 Json interval_json(const Interval& i) { return Json{{"lower", i.lower}, {"upper", i.upper}}; }
 
-template <class T>
-Json opt(const std::optional<T>& v) {
-  return v ? Json(*v) : Json(nullptr);
-}
 
 Json assay_json(const AssayTest& t) {
   return Json{{"against", t.against},
@@ -47,9 +45,9 @@ Json lift_json(const ControlLift& l) {
               {"image_items", l.image_items},
               {"blind_items", l.blind_items},
               {"pairs", l.pairs},
-              {"image_accuracy", opt(l.image_accuracy)},
-              {"blind_accuracy", opt(l.blind_accuracy)},
-              {"lift", opt(l.lift)},
+              {"image_accuracy", json_or_null(l.image_accuracy)},
+              {"blind_accuracy", json_or_null(l.blind_accuracy)},
+              {"lift", json_or_null(l.lift)},
               {"lift_ci", l.lift_ci ? interval_json(*l.lift_ci) : Json(nullptr)}};
 }
 
@@ -86,7 +84,7 @@ Json suite_json(const SuiteComparison& s) {
   js["newcombe_ci"] = s.newcombe_ci ? interval_json(*s.newcombe_ci) : Json(nullptr);
   js["table"] = {{"a", s.table.a}, {"b", s.table.b}, {"c", s.table.c}, {"d", s.table.d}};
   js["mcnemar_p"] = s.mcnemar_p;
-  js["items_needed"] = opt(s.verdict.items_needed);
+  js["items_needed"] = json_or_null(s.verdict.items_needed);
   js["micro"] = accuracy_json(s.micro);
   js["macro"] = accuracy_json(s.macro);
   js["absolute"] = reading_json(s.absolute);
@@ -111,7 +109,7 @@ Json to_json(const ClaimVerdict& v) {
   j["baseline"] = v.spec.baseline;
   j["candidates"] = v.spec.candidates;
   j["margin"] = v.spec.margin;
-  j["margin_relative"] = opt(v.spec.margin_relative);
+  j["margin_relative"] = json_or_null(v.spec.margin_relative);
   j["margin_type"] = v.spec.margin_relative ? "relative" : "absolute";
   j["accuracy"] = v.spec.accuracy;
   j["compute"] = v.spec.compute;
@@ -154,10 +152,10 @@ Json to_json(const ClaimVerdict& v) {
     } else {
       jr["latency_ratio"] = jr["latency_ratio_ci"] = nullptr;
     }
-    jr["params_ratio"] = opt(r.params);
-    jr["peak_memory_ratio"] = opt(r.peak_memory);
-    jr["weight_bytes_ratio"] = opt(r.weight_bytes);
-    jr["training_flops_ratio"] = opt(r.training_flops);
+    jr["params_ratio"] = json_or_null(r.params);
+    jr["peak_memory_ratio"] = json_or_null(r.peak_memory);
+    jr["weight_bytes_ratio"] = json_or_null(r.weight_bytes);
+    jr["training_flops_ratio"] = json_or_null(r.training_flops);
     jr["training_flops_estimated"] = r.training_flops_estimated;
     jc["compute"] = jr;
     j["comparisons"].push_back(jc);

@@ -2,6 +2,8 @@
 // compute and tokens spent and the per-item latency; per model the memory and training compute.
 #include "tenx/eval/report/metrics.hpp"
 
+#include "report_parts.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -203,10 +205,6 @@ RunMetrics compute_metrics(const RunResult& run, const MetricsOptions& options) 
 // --- JSON ----------------------------------------------------------------------------------------
 
 namespace {
-template <class T>
-Json opt(const std::optional<T>& v) {
-  return v ? Json(*v) : Json(nullptr);
-}
 Json opt_estimate(const std::optional<Estimate>& e) { return e ? to_json(*e) : Json(nullptr); }
 }  // namespace
 
@@ -265,8 +263,8 @@ Json to_json(const GroupMetrics& g) {
                     {"p90_seconds", l.p90_seconds},
                     {"p99_seconds", l.p99_seconds},
                     {"items_per_second", l.items_per_second},
-                    {"mean_time_to_first_token_seconds", opt(l.mean_time_to_first_token_seconds)},
-                    {"ms_per_decoded_token", opt(l.ms_per_decoded_token)}};
+                    {"mean_time_to_first_token_seconds", json_or_null(l.mean_time_to_first_token_seconds)},
+                    {"ms_per_decoded_token", json_or_null(l.ms_per_decoded_token)}};
   } else {
     j["latency"] = nullptr;
   }
@@ -289,9 +287,9 @@ Json to_json(const ModelMetrics& m) {
                  {"kv_bytes_peak", m.memory.kv_bytes_peak},
                  {"working_bytes", m.memory.working_bytes},
                  {"peak_rss_bytes", m.memory.peak_rss_bytes}};
-  j["training"] = {{"flops", opt(m.training.flops)},
-                   {"tokens", opt(m.training.tokens)},
-                   {"seconds", opt(m.training.seconds)},
+  j["training"] = {{"flops", json_or_null(m.training.flops)},
+                   {"tokens", json_or_null(m.training.tokens)},
+                   {"seconds", json_or_null(m.training.seconds)},
                    {"estimated", m.training.estimated}};
   j["items"] = m.items;
   j["applicable"] = m.applicable;

@@ -48,7 +48,7 @@ std::string or_dash(const std::optional<double>& v, const std::function<std::str
 std::string ms(double s) {
   return s * 1e3 < 10.0 ? fmt::format("{:.2f} ms", s * 1e3) : fmt::format("{:.1f} ms", s * 1e3);
 }
-std::string bytes(double b) {
+std::string bytes_or_dash(double b) {
   if (b <= 0) return "–";
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int u = 0;
@@ -190,9 +190,9 @@ void metrics_tables(std::string& h, const ReportView& view) {
         "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
         "<td>{}</td><td>{}</td><td>{}</td></tr>\n",
         escape(m.name), escape(m.architecture), svg::si(static_cast<double>(m.n_params)),
-        svg::si(m.flops_per_token), bytes(static_cast<double>(m.weight_bytes)),
-        bytes(static_cast<double>(m.kv_bytes_peak)), bytes(static_cast<double>(m.working_bytes)),
-        bytes(static_cast<double>(m.peak_rss_bytes)), escape(train));
+        svg::si(m.flops_per_token), bytes_or_dash(static_cast<double>(m.weight_bytes)),
+        bytes_or_dash(static_cast<double>(m.kv_bytes_peak)), bytes_or_dash(static_cast<double>(m.working_bytes)),
+        bytes_or_dash(static_cast<double>(m.peak_rss_bytes)), escape(train));
   }
   h += "</table>\n";
   for (const ReportModel& m : view.models)

@@ -13,8 +13,6 @@ namespace {
 // The printed forms are the shared ones (number_format.hpp, text_table.hpp).
 std::string cell(const std::string& s) { return markdown_cell(s); }
 std::string estimate_text(const std::optional<Estimate>& e) { return numfmt::estimate_ci(e); }
-std::string si(double x) { return numfmt::si3(x); }
-std::string bytes(double x) { return numfmt::bytes1(x); }
 std::string seconds(double s) { return numfmt::sig3(s); }
 
 }  // namespace
@@ -48,8 +46,8 @@ std::string summary_markdown(const RunResult& run, const RunMetrics& metrics,
     const bool lat = g.latency.has_value();
     per_suite.add_row({g.model, g.suite, estimate_text(g.accuracy),
                        g.accuracy_norm ? estimate_text(g.accuracy_norm) : "", std::to_string(g.applicable),
-                       std::to_string(g.not_applicable), std::to_string(g.errors), si(c.flops_per_item),
-                       si(c.naive_flops_per_item),
+                       std::to_string(g.not_applicable), std::to_string(g.errors), numfmt::si3(c.flops_per_item),
+                       numfmt::si3(c.naive_flops_per_item),
                        fmt::format("{:.1f} / {:.1f}", c.tokens_in_per_item, c.tokens_out_per_item),
                        lat ? seconds(g.latency->p50_seconds) : "N/A", lat ? seconds(g.latency->p90_seconds) : "N/A",
                        lat ? seconds(g.latency->p99_seconds) : "N/A",
@@ -62,7 +60,7 @@ std::string summary_markdown(const RunResult& run, const RunMetrics& metrics,
                       {"FLOPs/item"}});
   for (const GroupMetrics& g : metrics.tasks)
     per_task.add_row({g.model, g.suite, g.task, estimate_text(g.accuracy), std::to_string(g.applicable),
-                      std::to_string(g.not_applicable), si(g.compute.flops_per_item)});
+                      std::to_string(g.not_applicable), numfmt::si3(g.compute.flops_per_item)});
   out += per_task.markdown();
 
   out += "\n## Models\n\n";
@@ -71,16 +69,16 @@ std::string summary_markdown(const RunResult& run, const RunMetrics& metrics,
   for (const ModelMetrics& mm : metrics.models) {
     std::string training = "unknown";
     if (mm.training.flops)
-      training = si(*mm.training.flops) + (mm.training.estimated ? " (estimated, 6·N·D)" : "");
+      training = numfmt::si3(*mm.training.flops) + (mm.training.estimated ? " (estimated, 6·N·D)" : "");
     std::string types;
     for (const auto& [t, b] : mm.memory.weight_bytes_by_type)
-      types += fmt::format("{}{} {}", types.empty() ? "" : ", ", t, bytes(static_cast<double>(b)));
-    models.add_row({mm.model, mm.architecture, si(static_cast<double>(mm.n_params)),
-                    bytes(static_cast<double>(mm.memory.weight_bytes)) + (types.empty() ? "" : " (" + types + ")"),
-                    bytes(static_cast<double>(mm.memory.kv_bytes_peak)),
-                    bytes(static_cast<double>(mm.memory.working_bytes)),
-                    bytes(static_cast<double>(mm.memory.peak_rss_bytes)),
-                    si(static_cast<double>(mm.flops_per_token)), training, fmt::format("`{}`", mm.sha256.substr(0, 16))});
+      types += fmt::format("{}{} {}", types.empty() ? "" : ", ", t, numfmt::bytes1(static_cast<double>(b)));
+    models.add_row({mm.model, mm.architecture, numfmt::si3(static_cast<double>(mm.n_params)),
+                    numfmt::bytes1(static_cast<double>(mm.memory.weight_bytes)) + (types.empty() ? "" : " (" + types + ")"),
+                    numfmt::bytes1(static_cast<double>(mm.memory.kv_bytes_peak)),
+                    numfmt::bytes1(static_cast<double>(mm.memory.working_bytes)),
+                    numfmt::bytes1(static_cast<double>(mm.memory.peak_rss_bytes)),
+                    numfmt::si3(static_cast<double>(mm.flops_per_token)), training, fmt::format("`{}`", mm.sha256.substr(0, 16))});
   }
   out += models.markdown();
   // Remote models: counted and analytic figures are never side by side unlabelled (docs/remote.md).

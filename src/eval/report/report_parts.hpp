@@ -1,12 +1,19 @@
 #pragma once
 // The pieces write_reports() (report.hpp) assembles, one file each: report_json.cpp,
 // report_csv.cpp, report_markdown.cpp. Private to src/eval.
+#include <optional>
 #include <string>
 
 #include "tenx/eval/report/claim_report.hpp"
 #include "tenx/eval/report/metrics.hpp"
 
 namespace tenx::eval {
+
+// An optional value as JSON: the value, or null when absent (report.json writes every key).
+template <class T>
+Json json_or_null(const std::optional<T>& v) {
+  return v ? Json(*v) : Json(nullptr);
+}
 
 Json report_json(const RunResult& run, const RunMetrics& metrics, const ClaimVerdict* verdict);
 // report.json's "environment": the manifest's machine, build and command line.
