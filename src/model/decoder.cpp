@@ -11,6 +11,17 @@
 
 namespace tenx {
 
+namespace {
+
+// Floats of each FFN activation buffer (gate_, up_): a dense FFN's rows, or an expert's rows for the
+// whole batch, or one token's k experts side by side (moe_ffn's decode path).
+uint64_t ffn_floats(const ModelConfig& c, int64_t max_batch) {
+  return std::max<uint64_t>(static_cast<uint64_t>(max_batch) * std::max(c.n_ff, c.n_ff_exp),
+                            static_cast<uint64_t>(c.n_expert_used * c.n_ff_exp));
+}
+
+}  // namespace
+
 Decoder::Decoder(const Model& model, int64_t n_ctx, int64_t n_seq, int64_t max_batch)
     : model_(model), n_ctx_(n_ctx), n_seq_(n_seq), max_batch_(max_batch) {
   const ModelConfig& c = model.config;
@@ -29,8 +40,8 @@ Decoder::Decoder(const Model& model, int64_t n_ctx, int64_t n_seq, int64_t max_b
   for (const LayerConfig& lc : c.layers) gated = gated || lc.attn_gate;
   if (gated) att_gate_.resize(B * c.q_dim());
   if (c.embd_norm) ones_.assign(static_cast<size_t>(c.n_embd), 1.0f);
-  gate_.resize(B * std::max(c.n_ff, c.n_ff_exp));
-  up_.resize(B * std::max(c.n_ff, c.n_ff_exp));
+  gate_.resize(ffn_floats(c, max_batch));
+  up_.resize(ffn_floats(c, max_batch));
   routing_.resize(static_cast<size_t>(c.n_layer));
   if (c.n_expert > 0) {
     router_.resize(B * c.n_expert);
@@ -65,7 +76,7 @@ uint64_t Decoder::kv_bytes_used() const {
 uint64_t Decoder::working_bytes_for(const ModelConfig& c, int64_t max_batch) {
   const auto B = static_cast<uint64_t>(max_batch);
   const uint64_t floats = B * (c.n_embd + std::max<uint64_t>(c.n_embd, c.q_dim()) + 2 * c.q_dim() +
-                               2 * c.kv_dim() + 2 * std::max(c.n_ff, c.n_ff_exp));
+                               2 * c.kv_dim()) + 2 * ffn_floats(c, max_batch);
   uint64_t moe = 0;  // router scores, weights, expert ids, grouping, gathered/output/sum rows
   if (c.n_expert > 0)
     moe = B * (c.n_expert + c.n_expert_used + 3 * c.n_embd) * sizeof(float) +
@@ -229,6 +240,24 @@ void Decoder::moe_ffn(ExecContext& ctx, int64_t T, int64_t l) {
   matmul(ctx, router_.data(), h_.data(), *L.router, T);
   moe_route(ctx, route_e_.data(), route_w_.data(), router_.data(), T, E, K);
   routing_[static_cast<size_t>(l)].assign(route_e_.begin(), route_e_.begin() + T * K);
+  if (T == 1) {  // decode: the k experts share the one input row, so their 2k gate/up matmuls go
+                 // to the pool in one dispatch (same values and counts as k separate calls)
+    std::vector<MatmulOutput> gate_up;
+    for (int64_t j = 0; j < K; ++j) {
+      const auto e = static_cast<size_t>(route_e_[static_cast<size_t>(j)]);
+      gate_up.push_back({gate_.data() + j * fe, &L.gate_exps[e]});
+      gate_up.push_back({up_.data() + j * fe, &L.up_exps[e]});
+    }
+    matmul_shared_input(ctx, h_.data(), 1, gate_up);
+    silu_mul(ctx, gate_.data(), up_.data(), K * fe);
+    std::fill(moe_out_.begin(), moe_out_.begin() + d, 0.0f);
+    for (int64_t j = 0; j < K; ++j) {
+      matmul(ctx, ye_.data(), gate_.data() + j * fe, L.down_exps[static_cast<size_t>(route_e_[static_cast<size_t>(j)])], 1);
+      add_scaled(ctx, moe_out_.data(), ye_.data(), route_w_[static_cast<size_t>(j)], d);
+    }
+    add_inplace(ctx, x_.data(), moe_out_.data(), d);
+    return;
+  }
   // Counting sort of the T·k slots by expert (slots of one expert stay in token order).
   std::fill(expert_start_.begin(), expert_start_.end(), 0);
   for (int64_t s = 0; s < T * K; ++s) ++expert_start_[static_cast<size_t>(route_e_[static_cast<size_t>(s)]) + 1];
