@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
@@ -128,6 +129,15 @@ TEST(HfFamilies, Qwen3MoeDirectoryEqualsTheGguf) {
   ASSERT_NE(down, nullptr);
   EXPECT_EQ(down->ne, (std::array<int64_t, 4>{32, 64, 6, 1}));
   EXPECT_EQ(logits(a), logits(b));
+  // `tenx convert` writes the stacked experts as llama.cpp's GGUF has them (Q8_0 here; router F32).
+  const std::string out = dir.path().string() + "/moe-q8_0.gguf";
+  const std::string cmd = std::string("'") + TENX_BINARY + "' convert '" + dir.path().string() + "' '" + out +
+                          "' --type q8_0 >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const Model c = Model::load(out);
+  EXPECT_EQ(dtype_name(c.file.find("blk.0.ffn_up_exps.weight")->type), "q8_0");
+  EXPECT_EQ(dtype_name(c.file.find("blk.0.ffn_gate_inp.weight")->type), "f32");
+  EXPECT_EQ(c.file.find("blk.0.ffn_up_exps.weight")->ne[2], 6);
   // A directory missing one expert's matrix is an error naming it.
   test::ScratchDir broken;
   ModelFile fewer = gguf;
