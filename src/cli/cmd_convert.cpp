@@ -82,7 +82,7 @@ void run(const ConvertArgs& a) {
 
 const Registrar convert_command{"convert", [](CLI::App& app) {
   auto args = std::make_shared<ConvertArgs>();
-  auto* sub = app.add_subcommand("convert", "Convert a Hugging Face llama/qwen2 directory to GGUF");
+  auto* sub = app.add_subcommand("convert", "Convert a Hugging Face directory (llama, qwen2, qwen3, qwen3_moe) to GGUF");
   sub->add_option("input", args->input, "Hugging Face model directory")->required();
   sub->add_option("output", args->output, "GGUF file to write")->required();
   sub->add_option("--type", args->type, "Weight matrix type (auto = as stored; 1-D tensors are always f32)")

@@ -78,6 +78,9 @@ void run(const InspectArgs& a) {
                    {"rope_freq_scale", c.rope_freq_scale}, {"rope_freq_factors", c.rope_freq_factors.size()},
                    {"sliding_window", c.sliding_window}};
     j["n_params"] = n_params;
+    j["n_active_params"] = m.n_active_params();
+    if (c.n_expert > 0)
+      j["experts"] = {{"n_expert", c.n_expert}, {"n_expert_used", c.n_expert_used}, {"n_ff_exp", c.n_ff_exp}};
     j["weight_bytes"] = wbytes;
     j["bits_per_weight"] = 8.0 * static_cast<double>(wbytes) / static_cast<double>(n_params);
     nlohmann::ordered_json bt = nlohmann::ordered_json::object();
@@ -126,6 +129,11 @@ void run(const InspectArgs& a) {
                c.attn_softcap > 0 ? fmt::format("capped at {}", c.attn_softcap) : "uncapped", c.logit_scale,
                c.final_softcap > 0 ? fmt::format("{}", c.final_softcap) : "none",
                c.embd_norm ? "; embeddings RMS-normed" : "", l0.attn_gate ? "; sigmoid attention output gate" : "");
+  if (c.n_expert > 0)
+    fmt::print("experts        {} per layer, {} per token (softmax router, top-k renormalised), expert ffn {}; "
+               "{} of {} parameters active per token\n",
+               c.n_expert, c.n_expert_used, c.n_ff_exp, human_count(static_cast<double>(m.n_active_params())),
+               human_count(static_cast<double>(n_params)));
   fmt::print("output         {}{}{}\n", c.tied_output ? "tied to token_embd" : "separate output.weight",
              c.qkv_bias ? ", q/k/v biases" : "", l0.qk_norm ? ", q/k RMS norms" : "");
   fmt::print("parameters     {} ({})\n", n_params, human_count(static_cast<double>(n_params)));

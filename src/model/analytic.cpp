@@ -3,6 +3,7 @@
 #include "tenx/model/model.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace tenx {
 namespace {
@@ -35,6 +36,7 @@ ModelSpec ModelSpec::of(const Model& m) {
     t.qk_norm = L.q_norm ? L.q_norm->type : DType::F32;
     t.post_norm = L.attn_post_norm ? L.attn_post_norm->type : DType::F32;
     t.attn_gate = L.attn_gate ? L.attn_gate->type : DType::F32;
+    t.router = L.router ? L.router->type : DType::F32;
     s.layers.push_back(t);
   }
   return s;
@@ -62,8 +64,14 @@ uint64_t ModelSpec::weight_bytes() const {
     const LayerStorage& L = layers[l];
     const LayerConfig& lc = c.layer(static_cast<int64_t>(l));
     n += bytes_of(L.attn_norm, d, 1) + bytes_of(L.wq, d, q) + bytes_of(L.wk, d, kv) + bytes_of(L.wv, d, kv) +
-         bytes_of(L.wo, q, d) + bytes_of(L.ffn_norm, d, 1) + bytes_of(L.w_gate, d, ff) + bytes_of(L.w_up, d, ff) +
-         bytes_of(L.w_down, ff, d);
+         bytes_of(L.wo, q, d) + bytes_of(L.ffn_norm, d, 1);
+    if (lc.moe) {
+      const int64_t fe = c.n_ff_exp, E = c.n_expert;
+      n += bytes_of(L.router, d, E) + bytes_of(L.w_gate, d, fe * E) + bytes_of(L.w_up, d, fe * E) +
+           bytes_of(L.w_down, fe, d * E);
+    } else {
+      n += bytes_of(L.w_gate, d, ff) + bytes_of(L.w_up, d, ff) + bytes_of(L.w_down, ff, d);
+    }
     if (lc.qkv_bias) n += bytes_of(L.bias, q, 1) + 2 * bytes_of(L.bias, kv, 1);
     if (lc.qk_norm) n += 2 * bytes_of(L.qk_norm, c.head_dim, 1);
     if (lc.sandwich_norm) n += 2 * bytes_of(L.post_norm, d, 1);
@@ -78,13 +86,21 @@ int64_t ModelSpec::n_params() const {
   int64_t n = d * c.n_vocab * (c.tied_output ? 1 : 2) + d;
   if (!c.rope_freq_factors.empty()) n += c.n_rot / 2;
   for (const LayerConfig& lc : c.layers)
-    n += 2 * d + d * q + 2 * d * kv + q * d + 3 * d * ff + (lc.qkv_bias ? q + 2 * kv : 0) +
-         (lc.qk_norm ? 2 * c.head_dim : 0) + (lc.sandwich_norm ? 2 * d : 0) + (lc.attn_gate ? d * q : 0);
+    n += 2 * d + d * q + 2 * d * kv + q * d + (lc.moe ? d * c.n_expert + 3 * d * c.n_ff_exp * c.n_expert : 3 * d * ff) +
+         (lc.qkv_bias ? q + 2 * kv : 0) + (lc.qk_norm ? 2 * c.head_dim : 0) + (lc.sandwich_norm ? 2 * d : 0) +
+         (lc.attn_gate ? d * q : 0);
+  return n;
+}
+
+int64_t ModelSpec::n_active_params() const {
+  int64_t n = n_params();
+  for (const LayerConfig& lc : config.layers)
+    if (lc.moe) n -= 3 * config.n_embd * config.n_ff_exp * (config.n_expert - config.n_expert_used);
   return n;
 }
 
 Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positions, int64_t n_logits,
-                          Phase phase, int64_t n_embedded) {
+                          Phase phase, int64_t n_embedded, std::span<const int64_t> experts_run) {
   ModelConfig described;  // a hand-made configuration without its layers: the family's defaults
   if (spec.config.layers.size() != static_cast<size_t>(spec.config.n_layer)) {
     described = spec.config;
@@ -110,7 +126,9 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
 
   // Matmuls: 2·T·in·out per weight matrix, plus the output projection for n_logits rows.
   uint64_t macs = 0;  // per token, over all layers (muse-glimmer's gate is a fifth d x q matrix)
-  for (const LayerConfig& lc : c.layers) macs += d * q + 2 * d * kv + q * d + 3 * d * ff + (lc.attn_gate ? d * q : 0);
+  const uint64_t E = c.n_expert, K = c.n_expert_used, fe = c.n_ff_exp;
+  for (const LayerConfig& lc : c.layers)
+    macs += d * q + 2 * d * kv + q * d + (lc.moe ? d * E + 3 * d * fe * K : 3 * d * ff) + (lc.attn_gate ? d * q : 0);
   r.flops[p][int(OpClass::Matmul)] = 2 * T * macs + 2 * static_cast<uint64_t>(n_logits) * d * c.n_vocab;
   // Attention: Q·Kᵀ and softmax·V, 4·(pos+1)·head_dim per query head per layer.
   r.flops[p][int(OpClass::Attention)] = 4 * all_keys * hd * H;
@@ -125,7 +143,9 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
   if (c.final_softcap != 0.0f) other += kSoftcap * n_out;
   for (const LayerConfig& lc : c.layers) {
     other += 2 * kRmsNorm * T * d + (lc.rope ? kRope * T * (c.n_head + c.n_head_kv) * c.n_rot : 0) +
-             (kScale + kSoftmax) * keys_of(lc) * H + 2 * kAdd * T * d + (lc.gelu_ffn ? kGeluMul : kSiluMul) * T * ff;
+             (kScale + kSoftmax) * keys_of(lc) * H + 2 * kAdd * T * d;
+    if (lc.moe) other += kSoftmax * T * E + kMoeNorm * T * K + kSiluMul * T * K * fe + kMoeCombine * T * K * d;
+    else other += (lc.gelu_ffn ? kGeluMul : kSiluMul) * T * ff;
     if (lc.qkv_bias) other += kAdd * T * (q + 2 * kv);
     if (lc.qk_norm) other += kRmsNorm * T * (q + kv);
     if (lc.sandwich_norm) other += 2 * kRmsNorm * T * d;
@@ -151,9 +171,19 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
     if (!c.rope_freq_factors.empty() && lc.rope) add(spec.rope_freqs, bytes_of(spec.rope_freqs, c.n_rot / 2, 1));
     add(S.wo, bytes_of(S.wo, c.q_dim(), c.n_embd));
     add(S.ffn_norm, bytes_of(S.ffn_norm, c.n_embd, 1));
-    add(S.w_gate, bytes_of(S.w_gate, c.n_embd, c.n_ff));
-    add(S.w_up, bytes_of(S.w_up, c.n_embd, c.n_ff));
-    add(S.w_down, bytes_of(S.w_down, c.n_ff, c.n_embd));
+    if (lc.moe) {  // the router, then each expert the forward ran, once
+      const double expected = static_cast<double>(E) * (1.0 - std::pow(1.0 - static_cast<double>(K) / static_cast<double>(E), static_cast<double>(T)));
+      const uint64_t run = l < experts_run.size() ? static_cast<uint64_t>(experts_run[l])
+                                                  : T == 1 ? K : static_cast<uint64_t>(std::llround(expected));
+      add(S.router, bytes_of(S.router, c.n_embd, c.n_expert));
+      add(S.w_gate, run * bytes_of(S.w_gate, c.n_embd, c.n_ff_exp));
+      add(S.w_up, run * bytes_of(S.w_up, c.n_embd, c.n_ff_exp));
+      add(S.w_down, run * bytes_of(S.w_down, c.n_ff_exp, c.n_embd));
+    } else {
+      add(S.w_gate, bytes_of(S.w_gate, c.n_embd, c.n_ff));
+      add(S.w_up, bytes_of(S.w_up, c.n_embd, c.n_ff));
+      add(S.w_down, bytes_of(S.w_down, c.n_ff, c.n_embd));
+    }
     if (lc.sandwich_norm) add(S.post_norm, 2 * bytes_of(S.post_norm, c.n_embd, 1));
   }
   if (n_logits > 0) {

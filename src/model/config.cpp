@@ -138,6 +138,19 @@ void read_logit_scaling(KeyReader& k, ModelConfig& c, const std::string& subject
     throw Error(subject, "logit_scale must be finite and final_logit_softcapping finite and non-negative");
 }
 
+// Mixture of experts: counts and the expert width, validated (llama.cpp falls back to
+// feed_forward_length / expert_used_count for the width).
+void read_experts(KeyReader& k, ModelConfig& c, const std::string& subject) {
+  c.n_expert = k.uint("expert_count");
+  c.n_expert_used = k.uniform("expert_used_count", c.n_layer);
+  if (c.n_expert <= 0 || c.n_expert_used <= 0 || c.n_expert_used > c.n_expert || c.n_expert > 4096)
+    throw Error(subject, fmt::format("{}: expert_used_count {} must be in [1, expert_count {}] (at most 4096 experts)",
+                                     c.arch, c.n_expert_used, c.n_expert));
+  c.n_ff_exp = k.has("expert_feed_forward_length") ? k.uniform("expert_feed_forward_length", c.n_layer)
+                                                   : c.n_ff / c.n_expert_used;
+  if (c.n_ff_exp <= 0) throw Error(subject, fmt::format("{}: expert_feed_forward_length must be positive", c.arch));
+}
+
 }  // namespace
 
 void describe_layers(ModelConfig& c) {
@@ -177,11 +190,14 @@ ModelConfig config_from_metadata(const Metadata& meta, const std::string& subjec
   c.n_layer = k.uint("block_count");
   if (c.n_embd <= 0) throw Error(subject, "embedding_length must be positive");
   if (c.n_layer <= 0) throw Error(subject, "block_count must be positive");
-  c.n_ff = k.uniform("feed_forward_length", c.n_layer);
+  // A mixture of experts' dense width is informational (llama.cpp derives the expert width from
+  // it only when expert_feed_forward_length is absent).
+  c.n_ff = fam.moe && !k.has("feed_forward_length") ? 0 : k.uniform("feed_forward_length", c.n_layer);
+  if (fam.moe) read_experts(k, c, subject);
   c.n_head = k.uniform("attention.head_count", c.n_layer);
   c.n_head_kv = k.has("attention.head_count_kv") ? k.uniform("attention.head_count_kv", c.n_layer) : c.n_head;
   c.n_ctx_train = k.uint_or("context_length", 2048);
-  if (c.n_ff <= 0 || c.n_head <= 0 || c.n_head_kv <= 0)
+  if ((c.n_ff <= 0 && !fam.moe) || c.n_head <= 0 || c.n_head_kv <= 0)
     throw Error(subject, "feed_forward_length, head_count and head_count_kv must be positive");
   if (c.n_head % c.n_head_kv != 0)
     throw Error(subject, fmt::format("head_count {} is not a multiple of head_count_kv {}", c.n_head, c.n_head_kv));
@@ -254,6 +270,11 @@ void set_hparams(Metadata& m, const ModelConfig& c) {
     m.set(a + ".rope.freq_base_swa", GgufValue::f32(c.rope_base_swa));
   }
   const Family* f = find_family(a);
+  if (f && f->moe) {
+    m.set(a + ".expert_count", u32(c.n_expert));
+    m.set(a + ".expert_used_count", u32(c.n_expert_used));
+    m.set(a + ".expert_feed_forward_length", u32(c.n_ff_exp));
+  }
   if (f && f->softcaps) {
     m.set(a + ".attn_logit_softcapping", GgufValue::f32(c.attn_softcap));
     m.set(a + ".final_logit_softcapping", GgufValue::f32(c.final_softcap));

@@ -11,6 +11,17 @@
 
 namespace tenx {
 
+namespace {
+
+// Floats of each FFN activation buffer (gate_, up_): a dense FFN's rows, or an expert's rows for the
+// whole batch, or one token's k experts side by side (moe_ffn's decode path).
+uint64_t ffn_floats(const ModelConfig& c, int64_t max_batch) {
+  return std::max<uint64_t>(static_cast<uint64_t>(max_batch) * std::max(c.n_ff, c.n_ff_exp),
+                            static_cast<uint64_t>(c.n_expert_used * c.n_ff_exp));
+}
+
+}  // namespace
+
 Decoder::Decoder(const Model& model, int64_t n_ctx, int64_t n_seq, int64_t max_batch)
     : model_(model), n_ctx_(n_ctx), n_seq_(n_seq), max_batch_(max_batch) {
   const ModelConfig& c = model.config;
@@ -29,8 +40,19 @@ Decoder::Decoder(const Model& model, int64_t n_ctx, int64_t n_seq, int64_t max_b
   for (const LayerConfig& lc : c.layers) gated = gated || lc.attn_gate;
   if (gated) att_gate_.resize(B * c.q_dim());
   if (c.embd_norm) ones_.assign(static_cast<size_t>(c.n_embd), 1.0f);
-  gate_.resize(B * c.n_ff);
-  up_.resize(B * c.n_ff);
+  gate_.resize(ffn_floats(c, max_batch));
+  up_.resize(ffn_floats(c, max_batch));
+  routing_.resize(static_cast<size_t>(c.n_layer));
+  if (c.n_expert > 0) {
+    router_.resize(B * c.n_expert);
+    route_w_.resize(B * c.n_expert_used);
+    route_e_.resize(B * c.n_expert_used);
+    by_expert_.resize(B * c.n_expert_used);
+    expert_start_.resize(static_cast<size_t>(c.n_expert + 1));
+    xe_.resize(B * c.n_embd);
+    ye_.resize(B * c.n_embd);
+    moe_out_.resize(B * c.n_embd);
+  }
   ids_.resize(B);
   pos_.resize(B);
   keys_.resize(B);
@@ -54,8 +76,12 @@ uint64_t Decoder::kv_bytes_used() const {
 uint64_t Decoder::working_bytes_for(const ModelConfig& c, int64_t max_batch) {
   const auto B = static_cast<uint64_t>(max_batch);
   const uint64_t floats = B * (c.n_embd + std::max<uint64_t>(c.n_embd, c.q_dim()) + 2 * c.q_dim() +
-                               2 * c.kv_dim() + 2 * c.n_ff);
-  return floats * sizeof(float) + B * (2 * sizeof(int32_t) + sizeof(AttentionKeys));
+                               2 * c.kv_dim()) + 2 * ffn_floats(c, max_batch);
+  uint64_t moe = 0;  // router scores, weights, expert ids, grouping, gathered/output/sum rows
+  if (c.n_expert > 0)
+    moe = B * (c.n_expert + c.n_expert_used + 3 * c.n_embd) * sizeof(float) +
+          B * 2 * c.n_expert_used * sizeof(int32_t) + static_cast<uint64_t>(c.n_expert + 1) * sizeof(int64_t);
+  return floats * sizeof(float) + moe + B * (2 * sizeof(int32_t) + sizeof(AttentionKeys));
 }
 
 uint64_t Decoder::working_bytes() const {
@@ -192,7 +218,75 @@ void Decoder::attention_block(ExecContext& ctx, std::span<const BatchToken> batc
   add_inplace(ctx, x_.data(), h_.data(), T * d);
 }
 
-// x += [post_norm] W_down (act(W_gate h) * W_up h), h = rms(x): SwiGLU, or GeGLU (Gemma).
+std::vector<int64_t> Decoder::experts_run() const {
+  std::vector<int64_t> out;
+  for (const std::vector<int32_t>& r : routing_) {
+    std::vector<bool> seen(static_cast<size_t>(model_.config.n_expert), false);
+    int64_t n = 0;
+    for (int32_t e : r) n += seen[static_cast<size_t>(e)] ? 0 : (seen[static_cast<size_t>(e)] = true, 1);
+    out.push_back(n);
+  }
+  return out;
+}
+
+// x += Σ_j w_j · W_down,e_j (silu(W_gate,e_j h) * W_up,e_j h) over the k experts e_j the router
+// chose for each token, h = rms(x) (in h_). The batch's (token, slot) pairs are grouped by
+// expert, so each chosen expert runs once, on the existing matmul kernels, over exactly the rows
+// routed to it (a decode step: k experts of one row each); unchosen experts are never read.
+void Decoder::moe_ffn(ExecContext& ctx, int64_t T, int64_t l) {
+  const ModelConfig& c = model_.config;
+  const LayerWeights& L = model_.layers[static_cast<size_t>(l)];
+  const int64_t d = c.n_embd, E = c.n_expert, K = c.n_expert_used, fe = c.n_ff_exp;
+  matmul(ctx, router_.data(), h_.data(), *L.router, T);
+  moe_route(ctx, route_e_.data(), route_w_.data(), router_.data(), T, E, K);
+  routing_[static_cast<size_t>(l)].assign(route_e_.begin(), route_e_.begin() + T * K);
+  if (T == 1) {  // decode: the k experts share the one input row, so their 2k gate/up matmuls go
+                 // to the pool in one dispatch (same values and counts as k separate calls)
+    std::vector<MatmulOutput> gate_up;
+    for (int64_t j = 0; j < K; ++j) {
+      const auto e = static_cast<size_t>(route_e_[static_cast<size_t>(j)]);
+      gate_up.push_back({gate_.data() + j * fe, &L.gate_exps[e]});
+      gate_up.push_back({up_.data() + j * fe, &L.up_exps[e]});
+    }
+    matmul_shared_input(ctx, h_.data(), 1, gate_up);
+    silu_mul(ctx, gate_.data(), up_.data(), K * fe);
+    std::fill(moe_out_.begin(), moe_out_.begin() + d, 0.0f);
+    for (int64_t j = 0; j < K; ++j) {
+      matmul(ctx, ye_.data(), gate_.data() + j * fe, L.down_exps[static_cast<size_t>(route_e_[static_cast<size_t>(j)])], 1);
+      add_scaled(ctx, moe_out_.data(), ye_.data(), route_w_[static_cast<size_t>(j)], d);
+    }
+    add_inplace(ctx, x_.data(), moe_out_.data(), d);
+    return;
+  }
+  // Counting sort of the T·k slots by expert (slots of one expert stay in token order).
+  std::fill(expert_start_.begin(), expert_start_.end(), 0);
+  for (int64_t s = 0; s < T * K; ++s) ++expert_start_[static_cast<size_t>(route_e_[static_cast<size_t>(s)]) + 1];
+  for (int64_t e = 0; e < E; ++e) expert_start_[static_cast<size_t>(e + 1)] += expert_start_[static_cast<size_t>(e)];
+  std::vector<int64_t> fill(expert_start_.begin(), expert_start_.end() - 1);
+  for (int64_t s = 0; s < T * K; ++s)
+    by_expert_[static_cast<size_t>(fill[static_cast<size_t>(route_e_[static_cast<size_t>(s)])]++)] = static_cast<int32_t>(s);
+  std::fill(moe_out_.begin(), moe_out_.begin() + T * d, 0.0f);
+  for (int64_t e = 0; e < E; ++e) {
+    const int64_t first = expert_start_[static_cast<size_t>(e)], n = expert_start_[static_cast<size_t>(e + 1)] - first;
+    if (n == 0) continue;
+    for (int64_t i = 0; i < n; ++i)
+      std::memcpy(xe_.data() + i * d, h_.data() + (by_expert_[static_cast<size_t>(first + i)] / K) * d,
+                  static_cast<size_t>(d) * sizeof(float));
+    const MatmulOutput gate_up[] = {{gate_.data(), &L.gate_exps[static_cast<size_t>(e)]},
+                                    {up_.data(), &L.up_exps[static_cast<size_t>(e)]}};
+    matmul_shared_input(ctx, xe_.data(), n, gate_up);
+    silu_mul(ctx, gate_.data(), up_.data(), n * fe);
+    matmul(ctx, ye_.data(), gate_.data(), L.down_exps[static_cast<size_t>(e)], n);
+    for (int64_t i = 0; i < n; ++i) {
+      const int32_t slot = by_expert_[static_cast<size_t>(first + i)];
+      add_scaled(ctx, moe_out_.data() + (slot / K) * d, ye_.data() + i * d, route_w_[static_cast<size_t>(slot)], d);
+    }
+  }
+  add_inplace(ctx, x_.data(), moe_out_.data(), T * d);
+}
+
+// x += [post_norm] W_down (act(W_gate h) * W_up h), h = rms(x): SwiGLU, or GeGLU (Gemma); or a
+// mixture of such experts (moe_ffn).
 void Decoder::ffn_block(ExecContext& ctx, int64_t T, int64_t l) {
   const ModelConfig& c = model_.config;
   const LayerConfig& lc = c.layer(l);
@@ -200,6 +294,7 @@ void Decoder::ffn_block(ExecContext& ctx, int64_t T, int64_t l) {
   const int64_t d = c.n_embd;
   ctx.counters.add_weight_bytes(ctx.phase, L.ffn_norm->type, L.ffn_norm->nbytes);
   rmsnorm(ctx, h_.data(), x_.data(), L.ffn_norm_f32.data(), T, d, c.rms_eps);
+  if (lc.moe) return moe_ffn(ctx, T, l);
   const MatmulOutput gate_up[] = {{gate_.data(), L.w_gate}, {up_.data(), L.w_up}};
   matmul_shared_input(ctx, h_.data(), T, gate_up);
   if (lc.gelu_ffn) gelu_mul(ctx, gate_.data(), up_.data(), T * c.n_ff);

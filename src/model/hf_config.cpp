@@ -62,6 +62,28 @@ void read_rope_scaling(const std::string& subject, const json& cfg, const Family
   }
 }
 
+// qwen3_moe: num_experts, num_experts_per_tok, moe_intermediate_size. Every layer must be
+// sparse (decoder_sparse_step 1, no mlp_only_layers) and the top-k weights renormalised
+// (norm_topk_prob true): llama.cpp's qwen3moe computes exactly that, and so does tenx.
+void read_experts(const std::string& subject, const json& cfg, ModelConfig& c) {
+  c.n_expert = cfg_uint(subject, cfg, "num_experts");
+  c.n_expert_used = cfg_uint(subject, cfg, "num_experts_per_tok");
+  c.n_ff_exp = cfg_uint(subject, cfg, "moe_intermediate_size");
+  if (c.n_expert_used > c.n_expert || c.n_expert > 4096)
+    throw Error(subject, fmt::format("num_experts_per_tok {} must be at most num_experts {} (at most 4096)",
+                                     c.n_expert_used, c.n_expert));
+  if (cfg_uint(subject, cfg, "decoder_sparse_step", 1) != 1)
+    throw Error(subject, "'decoder_sparse_step' other than 1 (dense layers between the sparse ones) is not supported");
+  if (cfg.contains("mlp_only_layers") && !cfg["mlp_only_layers"].is_null() &&
+      !(cfg["mlp_only_layers"].is_array() && cfg["mlp_only_layers"].empty()))
+    throw Error(subject, "'mlp_only_layers' (dense layers in a mixture of experts) is not supported");
+  if (cfg.contains("norm_topk_prob") && !(cfg["norm_topk_prob"].is_boolean() && cfg["norm_topk_prob"].get<bool>()))
+    throw Error(subject, fmt::format("'norm_topk_prob': {} is not supported (tenx, as llama.cpp's qwen3moe, "
+                                     "renormalises the chosen experts' weights)", cfg["norm_topk_prob"].dump()));
+  if (cfg.contains("shared_expert_intermediate_size") && cfg_uint(subject, cfg, "shared_expert_intermediate_size", 0) > 0)
+    throw Error(subject, "a shared expert is not part of tenx's qwen3moe description");
+}
+
 }  // namespace
 
 ModelConfig config_from_hf(const json& cfg, const std::string& subject) {
@@ -83,6 +105,7 @@ ModelConfig config_from_hf(const json& cfg, const std::string& subject) {
   c.n_head = cfg_uint(subject, cfg, "num_attention_heads");
   c.n_head_kv = cfg_uint(subject, cfg, "num_key_value_heads", c.n_head);
   c.n_ff = cfg_uint(subject, cfg, "intermediate_size");
+  if (fam->moe) read_experts(subject, cfg, c);
   c.n_ctx_train = cfg_uint(subject, cfg, "max_position_embeddings", 2048);
   c.n_vocab = cfg_uint(subject, cfg, "vocab_size");
   c.head_dim = cfg_uint(subject, cfg, "head_dim", c.n_embd / c.n_head);

@@ -51,8 +51,13 @@ MappedName gguf_name(const std::string& subject, const std::string& hf, int64_t 
       {"self_attn.o_proj.bias", "attn_output.bias"},   {"post_attention_layernorm.weight", "ffn_norm.weight"},
       {"mlp.gate_proj.weight", "ffn_gate.weight"},     {"mlp.up_proj.weight", "ffn_up.weight"},
       {"mlp.down_proj.weight", "ffn_down.weight"},     {"self_attn.q_norm.weight", "attn_q_norm.weight"},
-      {"self_attn.k_norm.weight", "attn_k_norm.weight"},
+      {"self_attn.k_norm.weight", "attn_k_norm.weight"},  {"mlp.gate.weight", "ffn_gate_inp.weight"},
   };
+  // Mixture of experts: mlp.experts.E.{gate,up,down}_proj.weight are stacked into one 3-D tensor each
+  // (stack_experts), named here with the expert's index after a '#'.
+  static const std::pair<const char*, const char*> kExpert[] = {
+      {"gate_proj.weight", "ffn_gate_exps.weight"}, {"down_proj.weight", "ffn_down_exps.weight"},
+      {"up_proj.weight", "ffn_up_exps.weight"}};
   constexpr int64_t kPerLayer = 100;
   if (hf.ends_with("rotary_emb.inv_freq")) return {};
   if (hf == "model.embed_tokens.weight") return {"token_embd.weight", 0};
@@ -71,6 +76,16 @@ MappedName gguf_name(const std::string& subject, const std::string& hf, int64_t 
         if (rest == kLayer[k].first)
           return {fmt::format("blk.{}.{}", layer, kLayer[k].second),
                   kPerLayer * static_cast<int64_t>(layer + 1) + static_cast<int64_t>(k)};
+      const std::string experts = "mlp.experts.";
+      if (rest.starts_with(experts)) {
+        const size_t edot = rest.find('.', experts.size());
+        const std::string e = rest.substr(experts.size(), edot == std::string::npos ? 0 : edot - experts.size());
+        if (!e.empty() && e.size() < 6 && std::all_of(e.begin(), e.end(), ::isdigit))
+          for (size_t k = 0; k < std::size(kExpert); ++k)
+            if (rest.substr(edot + 1) == kExpert[k].first)
+              return {fmt::format("blk.{}.{}#{}", layer, kExpert[k].second, e),
+                      kPerLayer * static_cast<int64_t>(layer + 1) + static_cast<int64_t>(std::size(kLayer) + k)};
+      }
     }
   }
   throw Error(subject, fmt::format("tensor '{}' has no GGUF name in tenx's families ({})", hf, family_names()));
@@ -133,6 +148,48 @@ TensorView rope_freqs_tensor(HfStorage& storage, const std::vector<float>& facto
   return v;
 }
 
+// The experts' 2-D matrices (names "blk.N.ffn_*_exps.weight#e") become one [cols, rows, n_expert]
+// tensor per name, as llama.cpp's converter stacks them: every expert present once, all of one
+// type and shape.
+void stack_experts(const std::string& subject, HfStorage& storage, std::vector<std::pair<MappedName, TensorView>>& pending,
+                   int64_t n_expert) {
+  std::map<std::string, std::pair<int64_t, std::vector<const TensorView*>>> stacks;  // name -> (order, experts)
+  for (auto& [mapped, view] : pending) {
+    const size_t hash = mapped.name.find('#');
+    if (hash == std::string::npos) continue;
+    const int64_t e = std::stoll(mapped.name.substr(hash + 1));
+    auto& [order, experts] = stacks[mapped.name.substr(0, hash)];
+    order = mapped.order;
+    experts.resize(static_cast<size_t>(n_expert), nullptr);
+    if (e >= n_expert)
+      throw Error(subject, fmt::format("expert {} of '{}' but num_experts is {}", e, mapped.name.substr(0, hash), n_expert));
+    experts[static_cast<size_t>(e)] = &view;
+  }
+  std::vector<std::pair<MappedName, TensorView>> stacked;
+  for (const auto& [name, entry] : stacks) {
+    const auto& experts = entry.second;
+    for (size_t e = 0; e < experts.size(); ++e)
+      if (!experts[e]) throw Error(subject, fmt::format("'{}' lacks expert {}", name, e));
+    const TensorView& first = *experts[0];
+    if (first.n_dims != 2) throw Error(subject, fmt::format("'{}': expert matrices must be 2-D", name));
+    for (const TensorView* x : experts)
+      if (x->type != first.type || x->ne != first.ne || x->nbytes != first.nbytes)
+        throw Error(subject, fmt::format("'{}': experts differ in type or shape", name));
+    auto& buf = storage.buffers.emplace_back(first.nbytes * experts.size());
+    for (size_t e = 0; e < experts.size(); ++e)
+      std::memcpy(buf.data() + e * first.nbytes, experts[e]->data, first.nbytes);
+    TensorView v = first;
+    v.name = name;
+    v.n_dims = 3;
+    v.ne[2] = static_cast<int64_t>(experts.size());
+    v.data = buf.data();
+    v.nbytes = buf.size();
+    stacked.push_back({{name, entry.first}, v});
+  }
+  std::erase_if(pending, [](const auto& p) { return p.first.name.find('#') != std::string::npos; });
+  for (auto& p : stacked) pending.push_back(std::move(p));
+}
+
 }  // namespace
 
 ModelFile load_hf_dir(const std::string& dir_path) {
@@ -149,8 +206,7 @@ ModelFile load_hf_dir(const std::string& dir_path) {
     mf.file_bytes += storage->shards.back().file_bytes;
   }
 
-  struct Pending { MappedName mapped; TensorView view; };
-  std::vector<Pending> pending;
+  std::vector<std::pair<MappedName, TensorView>> pending;
   std::set<std::string> seen;
   for (const auto& shard : storage->shards) {
     for (const auto& st : shard.tensors) {
@@ -185,16 +241,17 @@ ModelFile load_hf_dir(const std::string& dir_path) {
       pending.push_back({std::move(mapped), v});
     }
   }
+  if (cfg.n_expert > 0) stack_experts(dir_path, *storage, pending, cfg.n_expert);
   if (!cfg.rope_freq_factors.empty())
     pending.push_back({{"rope_freqs.weight", -1}, rope_freqs_tensor(*storage, cfg.rope_freq_factors)});
-  std::sort(pending.begin(), pending.end(), [](const auto& x, const auto& y) { return x.mapped.order < y.mapped.order; });
+  std::sort(pending.begin(), pending.end(), [](const auto& x, const auto& y) { return x.first.order < y.first.order; });
   bool any_bf16 = false, any_f16 = false;
   for (auto& p : pending) {
-    if (p.view.n_dims >= 2) {
-      any_bf16 |= p.view.type == DType::BF16;
-      any_f16 |= p.view.type == DType::F16;
+    if (p.second.n_dims >= 2) {
+      any_bf16 |= p.second.type == DType::BF16;
+      any_f16 |= p.second.type == DType::F16;
     }
-    mf.tensors.push_back(std::move(p.view));
+    mf.tensors.push_back(std::move(p.second));
   }
   const TensorView* embd = mf.find("token_embd.weight");
   if (!embd) throw Error(dir_path, "has no model.embed_tokens.weight");

@@ -42,6 +42,15 @@ class TensorTaker {
     return t;
   }
 
+  // A 3-D tensor of n stacked [ne0, ne1] matrices (the experts of a mixture).
+  const TensorView* require3(const std::string& name, int64_t ne0, int64_t ne1, int64_t ne2) {
+    const TensorView* t = find(name);
+    if (!t) throw Error(f_.path, fmt::format("missing tensor '{}'", name));
+    if (t->n_dims != 3 || t->ne[0] != ne0 || t->ne[1] != ne1 || t->ne[2] != ne2)
+      throw Error(f_.path, fmt::format("tensor '{}' has shape {}, expected [{}, {}, {}]", name, shape_str(*t), ne0, ne1, ne2));
+    return t;
+  }
+
   void check_all_used(const std::string& arch) const {
     for (const TensorView& t : f_.tensors)
       if (!taken_.contains(t.name))
@@ -54,6 +63,23 @@ class TensorTaker {
   const ModelFile& f_;
   std::set<std::string> taken_;
 };
+
+// Expert e of a 3-D expert tensor as a 2-D weight of its own (same storage, no copy): the
+// matmul kernels run on it as on any matrix and count its bytes only.
+std::vector<TensorView> expert_views(const TensorView& t) {
+  std::vector<TensorView> out;
+  const uint64_t bytes = static_cast<uint64_t>(t.row_bytes()) * static_cast<uint64_t>(t.ne[1]);
+  for (int64_t e = 0; e < t.ne[2]; ++e) {
+    TensorView v = t;
+    v.name = fmt::format("{}[{}]", t.name, e);
+    v.n_dims = 2;
+    v.ne = {t.ne[0], t.ne[1], 1, 1};
+    v.data = t.data + static_cast<uint64_t>(e) * bytes;
+    v.nbytes = bytes;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -109,9 +135,20 @@ Model Model::from_file(ModelFile file) {
     L.wv = take.require(p + "attn_v.weight", d, kv);
     L.wo = take.require(p + "attn_output.weight", q, d);
     L.ffn_norm = take.require(p + "ffn_norm.weight", d, 0);
-    L.w_gate = take.require(p + "ffn_gate.weight", d, ff);
-    L.w_up = take.require(p + "ffn_up.weight", d, ff);
-    L.w_down = take.require(p + "ffn_down.weight", ff, d);
+    if (lc.moe) {
+      const int64_t E = c.n_expert, fe = c.n_ff_exp;
+      L.router = take.require(p + "ffn_gate_inp.weight", d, E);
+      L.w_gate = take.require3(p + "ffn_gate_exps.weight", d, fe, E);
+      L.w_up = take.require3(p + "ffn_up_exps.weight", d, fe, E);
+      L.w_down = take.require3(p + "ffn_down_exps.weight", fe, d, E);
+      L.gate_exps = expert_views(*L.w_gate);
+      L.up_exps = expert_views(*L.w_up);
+      L.down_exps = expert_views(*L.w_down);
+    } else {
+      L.w_gate = take.require(p + "ffn_gate.weight", d, ff);
+      L.w_up = take.require(p + "ffn_up.weight", d, ff);
+      L.w_down = take.require(p + "ffn_down.weight", ff, d);
+    }
     L.attn_norm_f32 = dequantize(*L.attn_norm);
     L.ffn_norm_f32 = dequantize(*L.ffn_norm);
     if (lc.qkv_bias) {
@@ -143,6 +180,14 @@ Model Model::from_file(ModelFile file) {
 int64_t Model::n_params() const {
   int64_t n = 0;
   for (const auto& t : file.tensors) n += t.elements();
+  return n;
+}
+
+int64_t Model::n_active_params() const {
+  const ModelConfig& c = config;
+  int64_t n = n_params();
+  for (const LayerWeights& L : layers)
+    if (L.router) n -= (c.n_expert - c.n_expert_used) * 3 * c.n_embd * c.n_ff_exp;
   return n;
 }
 

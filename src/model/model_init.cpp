@@ -273,6 +273,16 @@ ModelConfig init_config(const ModelInitSpec& s) {
       throw Error(kSubject, "logit scale must be finite, the soft-cap finite and non-negative");
   }
   if (fam->logit_scale) c.logit_scale = s.logit_scale, c.final_softcap = s.final_softcap;
+  if (fam->moe) {
+    c.n_expert = s.n_expert, c.n_expert_used = s.n_expert_used;
+    c.n_ff_exp = s.n_ff_exp > 0 ? s.n_ff_exp : s.n_expert_used > 0 ? s.n_ff / s.n_expert_used : 0;
+    if (c.n_expert <= 0 || c.n_expert > 4096 || c.n_expert_used <= 0 || c.n_expert_used > c.n_expert ||
+        c.n_ff_exp <= 0 || c.n_ff_exp > (int64_t{1} << 24))
+      throw Error(kSubject, fmt::format("{} needs --experts E (1..4096), --experts-used K (1..E) and a positive "
+                                        "--expert-ffn", c.arch));
+  } else if (s.n_expert != 0 || s.n_expert_used != 0 || s.n_ff_exp != 0) {
+    throw Error(kSubject, fmt::format("{} has no experts (qwen3moe has)", c.arch));
+  }
   describe_layers(c);
   return c;
 }
@@ -286,7 +296,7 @@ ModelFile make_random_model(const ModelInitSpec& spec) {
   const int64_t head_dim = c.head_dim, q_dim = c.q_dim();
   const double params = static_cast<double>(s.n_vocab) * s.n_embd * (s.tied ? 1 : 2) +
                         static_cast<double>(s.n_layer) * (2.0 * s.n_embd * q_dim + 2.0 * s.n_embd * head_dim * s.n_head_kv +
-                                                          3.0 * s.n_embd * s.n_ff);
+                                                          3.0 * s.n_embd * (c.n_expert > 0 ? c.n_ff_exp * c.n_expert : s.n_ff));
   if (params > 0x1p34) throw Error(kSubject, fmt::format("{:.3g} parameters is more than tenx will generate", params));
   const ByteLevelVocab vocab = make_byte_level_vocab(s.n_vocab);
 
@@ -336,9 +346,17 @@ ModelFile make_random_model(const ModelInitSpec& spec) {
     specs.push_back({b + "attn_output.weight", {q_dim, s.n_embd}, Init::Matrix});
     if (lc.sandwich_norm) specs.push_back({b + "post_attention_norm.weight", {s.n_embd}, Init::Norm});
     specs.push_back({b + "ffn_norm.weight", {s.n_embd}, Init::Norm});
-    specs.push_back({b + "ffn_gate.weight", {s.n_embd, s.n_ff}, Init::Matrix});
-    specs.push_back({b + "ffn_up.weight", {s.n_embd, s.n_ff}, Init::Matrix});
-    specs.push_back({b + "ffn_down.weight", {s.n_ff, s.n_embd}, Init::Matrix});
+    if (lc.moe) {  // the router, then each expert's matrices stacked along ne[2]
+      const int64_t E = c.n_expert, fe = c.n_ff_exp;
+      specs.push_back({b + "ffn_gate_inp.weight", {s.n_embd, E}, Init::Matrix});
+      specs.push_back({b + "ffn_gate_exps.weight", {s.n_embd, fe, E}, Init::Matrix});
+      specs.push_back({b + "ffn_down_exps.weight", {fe, s.n_embd, E}, Init::Matrix});
+      specs.push_back({b + "ffn_up_exps.weight", {s.n_embd, fe, E}, Init::Matrix});
+    } else {
+      specs.push_back({b + "ffn_gate.weight", {s.n_embd, s.n_ff}, Init::Matrix});
+      specs.push_back({b + "ffn_up.weight", {s.n_embd, s.n_ff}, Init::Matrix});
+      specs.push_back({b + "ffn_down.weight", {s.n_ff, s.n_embd}, Init::Matrix});
+    }
     if (lc.sandwich_norm) specs.push_back({b + "post_ffw_norm.weight", {s.n_embd}, Init::Norm});
   }
   specs.push_back({"output_norm.weight", {s.n_embd}, Init::Norm});

@@ -37,6 +37,8 @@ uint32_t gguf_file_type(DType t) {
 
 DType storage_type_for(const TensorView& t, std::optional<DType> target) {
   if (t.n_dims < 2) return DType::F32;  // norms and biases: tiny, and precision-critical
+  // A mixture's router decides which experts run: llama-quantize keeps it F32, and so does tenx.
+  if (t.name.ends_with("ffn_gate_inp.weight")) return DType::F32;
   DType want = target.value_or(t.type);
   // K-quant rows must be whole 256-element super-blocks. llama.cpp then falls back to
   // q5_0 (for q4_k) or q8_0 (for q6_k); tenx writes no q5_0, so both take q8_0.

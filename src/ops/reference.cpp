@@ -320,3 +320,41 @@ void log_softmax(ExecContext& ctx, double* out, const float* logits, int64_t n) 
 }
 
 }  // namespace tenx::ref
+
+namespace tenx::ref {
+
+namespace kc = kernel_contract;
+
+// The definition: softmax in double, the k largest by a stable sort (ties: the lower expert),
+// their probabilities divided by their (clamped) sum.
+void moe_route(ExecContext& ctx, int32_t* experts, float* weights, const float* logits, int64_t T, int64_t E,
+               int64_t k) {
+  if (E <= 0 || k <= 0 || k > E) throw Error("moe_route", "need 1 <= k <= E experts");
+  for (int64_t t = 0; t < T; ++t) {
+    const float* l = logits + t * E;
+    double mx = l[0], sum = 0.0;
+    for (int64_t e = 1; e < E; ++e) mx = std::max<double>(mx, l[e]);
+    std::vector<double> p(static_cast<size_t>(E));
+    for (int64_t e = 0; e < E; ++e) sum += p[static_cast<size_t>(e)] = std::exp(l[e] - mx);
+    std::vector<int32_t> order(static_cast<size_t>(E));
+    for (int64_t e = 0; e < E; ++e) order[static_cast<size_t>(e)] = static_cast<int32_t>(e);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int32_t a, int32_t b) { return p[static_cast<size_t>(a)] > p[static_cast<size_t>(b)]; });
+    double chosen = 0.0;
+    for (int64_t j = 0; j < k; ++j) chosen += p[static_cast<size_t>(order[static_cast<size_t>(j)])] / sum;
+    chosen = std::max(chosen, 6.103515625e-5);
+    for (int64_t j = 0; j < k; ++j) {
+      experts[t * k + j] = order[static_cast<size_t>(j)];
+      weights[t * k + j] = static_cast<float>(p[static_cast<size_t>(order[static_cast<size_t>(j)])] / sum / chosen);
+    }
+  }
+  kc::count_other(ctx, flop_cost::kSoftmax, T * E);
+  kc::count_other(ctx, flop_cost::kMoeNorm, T * k);
+}
+
+void add_scaled(ExecContext& ctx, float* y, const float* x, float w, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(static_cast<double>(y[i]) + static_cast<double>(w) * x[i]);
+  kc::count_other(ctx, flop_cost::kMoeCombine, n);
+}
+
+}  // namespace tenx::ref

@@ -2,6 +2,7 @@
 // An independent oracle for the decoder: the textbook transformer in double
 // precision, recomputing the whole sequence at once (no KV cache, no batching,
 // no kernels from tenx except dequantize_row to read the weights).
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -64,6 +65,53 @@ inline void rotate(Mat& x, int64_t T, int64_t heads, int64_t hd, int64_t n_rot, 
 
 inline std::string fmt_blk(int64_t l, const char* name) { return "blk." + std::to_string(l) + "." + name; }
 
+// qwen3moe's FFN (llama.cpp's build_moe_ffn: softmax gate, norm_w): per token, softmax over the
+// router's E scores, the k most probable experts (ties: the lower index), their probabilities
+// divided by their sum, and the weighted sum of those experts' SwiGLU FFNs. Everything read
+// from the file by name (expert e of a 3-D tensor is its e-th [rows, cols] block).
+inline Mat moe_ffn(const Model& m, int64_t l, const Mat& h, int64_t T) {
+  const auto& meta = m.file.meta;
+  const int64_t d = m.config.n_embd, E = static_cast<int64_t>(meta.get_uint("qwen3moe.expert_count").value());
+  const int64_t K = static_cast<int64_t>(meta.get_uint("qwen3moe.expert_used_count").value());
+  const TensorView& gate_t = *m.file.find(fmt_blk(l, "ffn_gate_exps.weight"));
+  const int64_t f = gate_t.ne[1];
+  const Mat router = weights(*m.file.find(fmt_blk(l, "ffn_gate_inp.weight")));
+  const Mat G = weights(gate_t), U = weights(*m.file.find(fmt_blk(l, "ffn_up_exps.weight"))),
+            D = weights(*m.file.find(fmt_blk(l, "ffn_down_exps.weight")));
+  const Mat scores = linear(h, router, T, d, E);
+  Mat out(static_cast<size_t>(T * d), 0.0);
+  for (int64_t t = 0; t < T; ++t) {
+    std::vector<double> p(static_cast<size_t>(E));
+    double mx = -1e300, sum = 0;
+    for (int64_t e = 0; e < E; ++e) mx = std::max(mx, scores[t * E + e]);
+    for (int64_t e = 0; e < E; ++e) sum += p[e] = std::exp(scores[t * E + e] - mx);
+    std::vector<int64_t> order(static_cast<size_t>(E));
+    for (int64_t e = 0; e < E; ++e) order[e] = e;
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return p[a] > p[b]; });
+    double chosen = 0;
+    for (int64_t j = 0; j < K; ++j) chosen += p[order[j]] / sum;
+    for (int64_t j = 0; j < K; ++j) {
+      const int64_t e = order[j];
+      const double w = p[e] / sum / std::max(chosen, 6.103515625e-5);
+      std::vector<double> a(static_cast<size_t>(f));
+      for (int64_t r = 0; r < f; ++r) {
+        double g = 0, u = 0;
+        for (int64_t i = 0; i < d; ++i) {
+          g += h[t * d + i] * G[(e * f + r) * d + i];
+          u += h[t * d + i] * U[(e * f + r) * d + i];
+        }
+        a[r] = g / (1.0 + std::exp(-g)) * u;
+      }
+      for (int64_t o = 0; o < d; ++o) {
+        double y = 0;
+        for (int64_t r = 0; r < f; ++r) y += a[r] * D[(e * d + o) * f + r];
+        out[t * d + o] += w * y;
+      }
+    }
+  }
+  return out;
+}
+
 // Logits [T, n_vocab] for ids at positions 0..T-1. rows (empty, or one per id): an
 // input row of n_embd floats replacing that token's embedding (nullptr = text).
 inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const std::vector<const float*>& rows = {}) {
@@ -125,7 +173,7 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
       Q = rms(Q, weights(*L.q_norm), T * c.n_head, hd, c.rms_eps);
       K = rms(K, weights(*L.k_norm), T * c.n_head_kv, hd, c.rms_eps);
     }
-    const bool neox = c.arch == "qwen2" || c.arch == "qwen3" || gemma3;
+    const bool neox = c.arch == "qwen2" || c.arch == "qwen3" || c.arch == "qwen3moe" || gemma3;
     const std::vector<float> factors = m.rope_freqs ? [&] {
       const Mat w = weights(*m.rope_freqs);
       return std::vector<float>(w.begin(), w.end());
@@ -168,6 +216,11 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
     if (gemma3 || muse) o = rms(o, weights(*m.file.find(fmt_blk(l, "post_attention_norm.weight"))), T, d, post_eps);
     for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
     h = rms(x, weights(*L.ffn_norm), T, d, c.rms_eps);
+    if (m.file.find(fmt_blk(l, "ffn_gate_inp.weight"))) {
+      const Mat moe = moe_ffn(m, l, h, T);
+      for (size_t i = 0; i < x.size(); ++i) x[i] += moe[i];
+      continue;
+    }
     Mat G = linear(h, weights(*L.w_gate), T, d, c.n_ff);
     const Mat U = linear(h, weights(*L.w_up), T, d, c.n_ff);
     const double kC = std::sqrt(2.0 / 3.14159265358979323846);

@@ -124,6 +124,32 @@ TEST(ModelInitCli, WritesTheLibrarysModel) {
   EXPECT_EQ(j["n_params"], [&] { int64_t n = 0; for (const auto& t : cli.tensors) n += t.elements(); return n; }());
 }
 
+// qwen3moe from the command line, quantized: the 3-D expert tensors in Q8_0, the router F32, and
+// `tenx inspect --json` giving total and active parameters (2 of 6 experts per token).
+TEST(ModelInitCli, Qwen3MoeWithExpertsAndInspectCountsActiveParameters) {
+  test::ScratchDir dir;
+  const std::string file = dir.file("moe.gguf");
+  RunResult r = run_tenx(dir, "model init --arch qwen3moe --dim 64 --layers 2 --heads 4 --kv-heads 2 --ffn 96 "
+                              "--vocab 300 --seed 3 --experts 6 --experts-used 2 --expert-ffn 32 --type q8_0 '" + file + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const ModelFile f = load_gguf(file);
+  const TensorView* gate = f.find("blk.0.ffn_gate_exps.weight");
+  ASSERT_NE(gate, nullptr);
+  EXPECT_EQ(gate->ne, (std::array<int64_t, 4>{64, 32, 6, 1}));
+  EXPECT_EQ(dtype_name(gate->type), "q8_0");
+  EXPECT_EQ(dtype_name(f.find("blk.0.ffn_gate_inp.weight")->type), "f32");
+  r = run_tenx(dir, "inspect --json '" + file + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["n_params"].get<int64_t>() - j["n_active_params"].get<int64_t>(), 2 * 4 * 3 * 64 * 32);
+  EXPECT_EQ(j["experts"]["n_expert_used"], 2);
+  // Experts for a dense family are refused, naming the flag's family.
+  r = run_tenx(dir, "model init --arch qwen3 --dim 64 --layers 2 --heads 4 --ffn 96 --vocab 300 --seed 3 "
+                    "--experts 6 '" + dir.file("x.gguf") + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("qwen3 has no experts"), std::string::npos) << r.err;
+}
+
 TEST(Cli, BadInputExitsWithCode2AndNamesTheFile) {
   test::ScratchDir dir;
   const std::string corpus = TENX_TEST_DATA_DIR "/model/corpus/";

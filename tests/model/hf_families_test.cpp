@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
@@ -28,7 +29,7 @@ std::string hf_name(const std::string& gguf) {
       {"attn_output.weight", "self_attn.o_proj.weight"},    {"attn_q_norm.weight", "self_attn.q_norm.weight"},
       {"attn_k_norm.weight", "self_attn.k_norm.weight"},    {"ffn_norm.weight", "post_attention_layernorm.weight"},
       {"ffn_gate.weight", "mlp.gate_proj.weight"},          {"ffn_up.weight", "mlp.up_proj.weight"},
-      {"ffn_down.weight", "mlp.down_proj.weight"}};
+      {"ffn_down.weight", "mlp.down_proj.weight"},          {"ffn_gate_inp.weight", "mlp.gate.weight"}};
   if (kTop.contains(gguf)) return kTop.at(gguf);
   const size_t dot = gguf.find('.', 4);
   return "model.layers." + gguf.substr(4, dot - 4) + "." + kLayer.at(gguf.substr(dot + 1));
@@ -49,6 +50,20 @@ void write_hf_dir(const ModelFile& mf, const std::string& dir, const std::string
         const int64_t h = r / head_dim, k = r % head_dim, i = k / 2, j = k % 2;
         std::memcpy(bytes.data() + (h * head_dim + j * half + i) * row, t.data + r * row, static_cast<size_t>(row));
       }
+    }
+    if (t.n_dims == 3) {  // a mixture's experts: one 2-D matrix each, as transformers stores them
+      static const std::map<std::string, std::string> kExperts = {
+          {"ffn_gate_exps.weight", "gate_proj"}, {"ffn_up_exps.weight", "up_proj"}, {"ffn_down_exps.weight", "down_proj"}};
+      const size_t dot = t.name.find('.', 4);
+      const uint64_t each = t.nbytes / static_cast<uint64_t>(t.ne[2]);
+      for (int64_t e = 0; e < t.ne[2]; ++e) {
+        header += fmt::format("{}\"model.layers.{}.mlp.experts.{}.{}.weight\": {{\"dtype\": \"F32\", \"shape\": [{}, {}], "
+                              "\"data_offsets\": [{}, {}]}}",
+                              header.size() > 1 ? ", " : "", t.name.substr(4, dot - 4), e,
+                              kExperts.at(t.name.substr(dot + 1)), t.ne[1], t.ne[0], data.size(), data.size() + each);
+        data += bytes.substr(static_cast<size_t>(e) * each, each);
+      }
+      continue;
     }
     const std::string shape = t.n_dims == 1 ? fmt::format("[{}]", t.ne[0]) : fmt::format("[{}, {}]", t.ne[1], t.ne[0]);
     header += fmt::format("{}\"{}\": {{\"dtype\": \"F32\", \"shape\": {}, \"data_offsets\": [{}, {}]}}",
@@ -86,6 +101,49 @@ TEST(HfFamilies, Qwen3DirectoryEqualsTheGguf) {
   EXPECT_TRUE(b.config.layer(1).qk_norm);
   EXPECT_EQ(b.file.meta.get_uint("qwen3.attention.key_length"), 24u);  // 64 / 4 = 16 otherwise
   EXPECT_EQ(logits(a), logits(b));
+}
+
+// qwen3_moe: the router (mlp.gate) and each expert's three matrices, stacked into llama.cpp's
+// 3-D expert tensors on load; the counts from num_experts / num_experts_per_tok.
+TEST(HfFamilies, Qwen3MoeDirectoryEqualsTheGguf) {
+  ModelInitSpec s;
+  s.arch = "qwen3moe", s.n_embd = 64, s.n_layer = 2, s.n_head = 4, s.n_head_kv = 2, s.head_dim = 24, s.n_ff = 96;
+  s.n_vocab = 320, s.seed = 7, s.rope_base = 1e6f, s.rms_eps = 1e-6f;
+  s.n_expert = 6, s.n_expert_used = 2, s.n_ff_exp = 32;
+  const ModelFile gguf = make_random_model(s);
+  test::ScratchDir dir;
+  const std::string config = R"({"model_type": "qwen3_moe", "architectures": ["Qwen3MoeForCausalLM"],
+      "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+      "head_dim": 24, "intermediate_size": 96, "max_position_embeddings": 2048, "vocab_size": 320,
+      "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "attention_bias": false, "tie_word_embeddings": false,
+      "num_experts": 6, "num_experts_per_tok": 2, "moe_intermediate_size": 32, "norm_topk_prob": true,
+      "decoder_sparse_step": 1, "mlp_only_layers": [], "output_router_logits": false, "router_aux_loss_coef": 0.001})";
+  write_hf_dir(gguf, dir.path().string(), config, 24, false);
+  const Model a = Model::from_file(ModelFile(gguf));
+  const Model b = Model::load(dir.path().string());
+  EXPECT_EQ(b.config.arch, "qwen3moe");
+  EXPECT_EQ(b.config.n_expert, 6);
+  EXPECT_EQ(b.config.n_expert_used, 2);
+  EXPECT_EQ(b.config.n_ff_exp, 32);
+  const TensorView* down = b.file.find("blk.1.ffn_down_exps.weight");
+  ASSERT_NE(down, nullptr);
+  EXPECT_EQ(down->ne, (std::array<int64_t, 4>{32, 64, 6, 1}));
+  EXPECT_EQ(logits(a), logits(b));
+  // `tenx convert` writes the stacked experts as llama.cpp's GGUF has them (Q8_0 here; router F32).
+  const std::string out = dir.path().string() + "/moe-q8_0.gguf";
+  const std::string cmd = std::string("'") + TENX_BINARY + "' convert '" + dir.path().string() + "' '" + out +
+                          "' --type q8_0 >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const Model c = Model::load(out);
+  EXPECT_EQ(dtype_name(c.file.find("blk.0.ffn_up_exps.weight")->type), "q8_0");
+  EXPECT_EQ(dtype_name(c.file.find("blk.0.ffn_gate_inp.weight")->type), "f32");
+  EXPECT_EQ(c.file.find("blk.0.ffn_up_exps.weight")->ne[2], 6);
+  // A directory missing one expert's matrix is an error naming it.
+  test::ScratchDir broken;
+  ModelFile fewer = gguf;
+  write_hf_dir(fewer, broken.path().string(), std::string(config).replace(config.find("\"num_experts\": 6"), 16,
+                                                                         "\"num_experts\": 7"), 24, false);
+  test::expect_error([&] { Model::load(broken.path().string()); }, {"lacks expert 6"});
 }
 
 TEST(HfFamilies, Llama3RopeScalingBecomesRopeFreqs) {
@@ -128,6 +186,15 @@ TEST(HfFamilies, ConfigReaderErrors) {
   test::expect_error([&] { parse(R"("model_type": "llama", "mlp_bias": true)"); }, {"'mlp_bias'"});
   test::expect_error([&] { parse(R"("model_type": "qwen3", "use_sliding_window": true, "sliding_window": 64)"); },
                      {"'use_sliding_window'"});
+  const std::string moe = R"("model_type": "qwen3_moe", "num_experts": 8, "num_experts_per_tok": 2,
+      "moe_intermediate_size": 32)";
+  EXPECT_EQ(parse(moe).n_expert, 8);
+  test::expect_error([&] { parse(moe + R"(, "norm_topk_prob": false)"); }, {"'norm_topk_prob': false"});
+  test::expect_error([&] { parse(moe + R"(, "decoder_sparse_step": 2)"); }, {"'decoder_sparse_step'"});
+  test::expect_error([&] { parse(moe + R"(, "mlp_only_layers": [1])"); }, {"'mlp_only_layers'"});
+  test::expect_error([&] { parse(R"("model_type": "qwen3_moe", "num_experts": 2, "num_experts_per_tok": 3,
+      "moe_intermediate_size": 32)"); }, {"num_experts_per_tok 3"});
+  test::expect_error([&] { parse(R"("model_type": "qwen3_moe", "num_experts": 2)"); }, {"'num_experts_per_tok'"});
   const ModelConfig linear = parse(R"("model_type": "llama", "rope_scaling": {"type": "linear", "factor": 4.0})");
   EXPECT_FLOAT_EQ(linear.rope_freq_scale, 0.25f);
   const ModelConfig q2 = parse(R"("architectures": ["Qwen2ForCausalLM"])");

@@ -20,6 +20,7 @@ struct LayerStorage {
   DType qk_norm = DType::F32;
   DType post_norm = DType::F32;  // gemma3's post_attention_norm and post_ffw_norm
   DType attn_gate = DType::F32;  // muse-glimmer's attn_gate matrix
+  DType router = DType::F32;     // moe: ffn_gate_inp (w_gate/w_up/w_down are then the expert tensors')
 };
 
 struct ModelSpec {
@@ -33,13 +34,20 @@ struct ModelSpec {
   static ModelSpec uniform(const ModelConfig& config, DType matrices);
   uint64_t weight_bytes() const;  // all tensors
   int64_t n_params() const;
+  // Parameters one token runs through: a mixture's n_expert_used of n_expert experts.
+  int64_t n_active_params() const;
 };
 
 // Counters of one Decoder::forward over tokens at the given positions (each
 // token attends to pos+1 keys), n_logits of them producing logits. n_embedded of
 // the tokens come with their input row (image patches): no embedding-table bytes.
+// Mixture-of-experts layers: every token runs n_expert_used experts, so the FLOPs do not depend
+// on the routing; the weight bytes do (each expert a forward runs is read once). experts_run,
+// one count per layer (Decoder::experts_run of the forward), gives them exactly; empty: the
+// expectation under uniform routing, E·(1 - (1 - k/E)^T) experts per layer, rounded (exact for
+// one token: k).
 Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positions, int64_t n_logits,
-                          Phase phase, int64_t n_embedded = 0);
+                          Phase phase, int64_t n_embedded = 0, std::span<const int64_t> experts_run = {});
 
 // Counters of VisionProjector::project over n_patches patches: the [patch_dim -> n_embd]
 // matmul (proj's bytes once), the bias add (its bytes once) and the position add (the rows read).

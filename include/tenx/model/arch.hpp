@@ -47,6 +47,9 @@ struct Family {
   // Layer count at which llama.cpp scales attention by 1/sqrt(n_embd / n_head) instead of
   // 1/sqrt(head size) (Gemma's 27B query_pre_attn_scalar; 0: never).
   int64_t wide_scale_layers = 0;
+  // Mixture-of-experts FFN on every layer (LayerConfig::moe): reads expert_count,
+  // expert_used_count and expert_feed_forward_length; feed_forward_length may be absent.
+  bool moe = false;
 };
 
 // nullptr when unknown.

@@ -39,6 +39,12 @@ struct LayerConfig {
   // FFN block: pre-norm (RMS, weights) -> SwiGLU, or GeGLU (gelu_tanh(gate) · up) when
   // gelu_ffn (Gemma) -> down -> residual add.
   bool gelu_ffn = false;
+  // moe (qwen3moe): the FFN is a mixture of experts instead: a router (ffn_gate_inp, [n_embd,
+  // n_expert]) scores every expert, softmax, the top n_expert_used are kept and their
+  // probabilities renormalised to sum 1 (llama.cpp's norm_w), and the block's output is the
+  // weighted sum of those experts' SwiGLU FFNs (ffn_{gate,up,down}_exps: 3-D, one n_ff_exp-wide
+  // FFN per expert). No shared expert.
+  bool moe = false;
 };
 
 struct ModelConfig {
@@ -84,6 +90,11 @@ struct ModelConfig {
   float final_softcap = 0.0f;
   // gemma2: attention scores (after scaling) soft-capped at attn_softcap (0 = none).
   float attn_softcap = 0.0f;
+  // Mixture of experts (layers with moe): expert_count, expert_used_count and each expert's
+  // FFN width (expert_feed_forward_length); 0 for dense models.
+  int64_t n_expert = 0;
+  int64_t n_expert_used = 0;
+  int64_t n_ff_exp = 0;
   std::vector<LayerConfig> layers;  // n_layer entries (describe() fills them)
 
   int64_t q_dim() const { return n_head * head_dim; }

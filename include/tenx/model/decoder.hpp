@@ -55,6 +55,12 @@ class Decoder {
   uint64_t kv_bytes_allocated() const;
   uint64_t kv_bytes_used() const;   // filled positions of all sequences
   uint64_t kv_bytes_peak() const { return kv_peak_; }
+  // Mixture of experts: the experts the router chose in `layer` during the last forward(), k
+  // per token in batch order (descending weight); empty for a dense layer.
+  std::span<const int32_t> routing(int64_t layer) const { return routing_.at(static_cast<size_t>(layer)); }
+  // Per layer, how many distinct experts the last forward() ran (0 for dense layers): what
+  // analytic_forward needs to reproduce its weight bytes exactly.
+  std::vector<int64_t> experts_run() const;
   uint64_t working_bytes() const;   // activation buffers (and the logits last returned)
   // Activation buffers a decoder of this model allocates for max_batch tokens.
   static uint64_t working_bytes_for(const ModelConfig& c, int64_t max_batch);
@@ -67,6 +73,7 @@ class Decoder {
   void embed_block(ExecContext& ctx, std::span<const BatchToken> batch);
   void attention_block(ExecContext& ctx, std::span<const BatchToken> batch, int64_t layer);
   void ffn_block(ExecContext& ctx, int64_t T, int64_t layer);
+  void moe_ffn(ExecContext& ctx, int64_t T, int64_t layer);  // ffn_block's mixture of experts
   std::span<const float> output_block(ExecContext& ctx, std::span<const BatchToken> batch, int64_t n_out);
 
   const Model& model_;
@@ -79,6 +86,12 @@ class Decoder {
   std::vector<float> att_gate_;  // muse-glimmer: W_gate h per token, [T, q_dim]
   std::vector<float> ones_;      // muse-glimmer: the embedding norm's (absent) weights
   std::vector<int32_t> ids_, pos_;
+  // Mixture of experts: router scores [T, E], the chosen experts and their weights [T, k], the
+  // (token, slot) pairs grouped by expert, one expert's gathered input and output rows, the sum.
+  std::vector<float> router_, route_w_, xe_, ye_, moe_out_;
+  std::vector<int32_t> route_e_, by_expert_;
+  std::vector<int64_t> expert_start_;
+  std::vector<std::vector<int32_t>> routing_;  // per layer, the last forward's route_e_
   std::vector<AttentionKeys> keys_;
 };
 

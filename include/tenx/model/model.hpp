@@ -22,9 +22,11 @@ struct LayerWeights {
   const TensorView* q_norm = nullptr;  // qwen3: [head_dim], applied to every q head
   const TensorView* k_norm = nullptr;
   const TensorView* ffn_norm = nullptr;
-  const TensorView* w_gate = nullptr;
+  const TensorView* w_gate = nullptr;  // moe: the 3-D expert tensors ffn_{gate,up,down}_exps
   const TensorView* w_up = nullptr;
   const TensorView* w_down = nullptr;
+  const TensorView* router = nullptr;  // moe: ffn_gate_inp, [n_embd, n_expert]
+  std::vector<TensorView> gate_exps, up_exps, down_exps;  // moe: expert e's 2-D slice of w_gate/up/down
   const TensorView* attn_gate = nullptr;  // muse-glimmer: [n_embd, q_dim], sigmoid output gate
   const TensorView* attn_post_norm = nullptr;  // gemma3: post_attention_norm, post_ffw_norm
   const TensorView* ffn_post_norm = nullptr;
@@ -50,6 +52,7 @@ struct Model {
   static Model from_file(ModelFile file);
 
   int64_t n_params() const;       // elements of all tensors
+  int64_t n_active_params() const;  // per token: a mixture's unchosen experts left out
   uint64_t weight_bytes() const;  // bytes of all tensors
 };
 

@@ -44,6 +44,11 @@ struct ModelInitSpec {
   float final_softcap = 0.0f;
   // gemma2: the attention soft-cap; 0 for either cap means llama.cpp's default (50, 30).
   float attn_softcap = 0.0f;
+  // qwen3moe: experts per layer, experts each token runs, and each expert's FFN width
+  // (0: n_ff / n_expert_used, as llama.cpp derives it).
+  int64_t n_expert = 0;
+  int64_t n_expert_used = 0;
+  int64_t n_ff_exp = 0;
   std::string name;  // general.name; default "tenx-random-<arch>"
 };
 

@@ -25,6 +25,11 @@ inline constexpr uint64_t kAdd = 1;          // residual add, bias add
 inline constexpr uint64_t kSoftmax = 3;      // per score: subtract max, exp, normalise
 inline constexpr uint64_t kScale = 1;        // attention score scaling, per score
 inline constexpr uint64_t kLogSoftmax = 3;   // per logit: subtract max, exp-accumulate, subtract lse
+// Mixture of experts: the router's softmax per expert score (kSoftmax), the renormalisation of
+// the chosen weights per chosen expert (sum, divide), and the weighted sum of the chosen experts'
+// outputs per element (multiply, add). Choosing the top k compares only: 0.
+inline constexpr uint64_t kMoeNorm = 2;
+inline constexpr uint64_t kMoeCombine = 2;
 }  // namespace flop_cost
 
 struct Counters {

@@ -104,6 +104,17 @@ struct AttentionKeys {
 void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys* keys, int64_t T,
                const AttentionShape& shape);
 
+// Mixture-of-experts routing of T tokens over E experts (llama.cpp's build_moe_ffn with a
+// softmax gate and norm_w): p = softmax(logits[t]) in float, the k largest (ties: the lower
+// expert) written to experts[t·k..] in descending order, and weights[t·k + j] = p_j / max(Σ
+// chosen p, 6.103515625e-5) (ggml's clamp against a zero sum). Counts kSoftmax per score and
+// kMoeNorm per chosen expert.
+void moe_route(ExecContext& ctx, int32_t* experts, float* weights, const float* logits, int64_t T, int64_t E,
+               int64_t k);
+
+// y[n] += w · x[n] (kMoeCombine per element): one chosen expert's output into a token's sum.
+void add_scaled(ExecContext& ctx, float* y, const float* x, float w, int64_t n);
+
 // out[n] = log_softmax(logits) in double precision (kLogSoftmax per element).
 void log_softmax(ExecContext& ctx, double* out, const float* logits, int64_t n);
 

@@ -57,5 +57,8 @@ void embed(ExecContext& ctx, float* y, const TensorView& table, const int32_t* i
 void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys* keys, int64_t T,
                const AttentionShape& shape);
 void log_softmax(ExecContext& ctx, double* out, const float* logits, int64_t n);
+void moe_route(ExecContext& ctx, int32_t* experts, float* weights, const float* logits, int64_t T, int64_t E,
+               int64_t k);
+void add_scaled(ExecContext& ctx, float* y, const float* x, float w, int64_t n);
 
 }  // namespace tenx::ref

@@ -8,6 +8,7 @@ namespace tenx::arch {
 extern const Family kLlama;
 extern const Family kQwen2;
 extern const Family kQwen3;
+extern const Family kQwen3Moe;
 extern const Family kGemma2;
 extern const Family kGemma3;
 extern const Family kMuseGlimmer;
