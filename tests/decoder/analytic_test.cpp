@@ -8,23 +8,10 @@
 #include "tenx/model/decoder.hpp"
 #include "tenx/model/generation.hpp"
 #include "test_models.hpp"
+#include "decoder_checks.hpp"
 
 namespace tenx {
 namespace {
-
-void expect_same(const Counters& counted, const Counters& analytic) {
-  for (int p = 0; p < kNumPhases; ++p) {
-    for (int c = 0; c < kNumOpClasses; ++c)
-      EXPECT_EQ(counted.flops[p][c], analytic.flops[p][c])
-          << phase_name(Phase(p)) << " " << op_class_name(OpClass(c)) << " FLOPs";
-    for (int t = 0; t < kNumDTypes; ++t)
-      EXPECT_EQ(counted.weight_bytes[p][t], analytic.weight_bytes[p][t])
-          << phase_name(Phase(p)) << " " << dtype_info_by_slot(t).name << " weight bytes";
-    EXPECT_EQ(counted.kv_bytes_read[p], analytic.kv_bytes_read[p]) << phase_name(Phase(p));
-    EXPECT_EQ(counted.kv_bytes_written[p], analytic.kv_bytes_written[p]) << phase_name(Phase(p));
-    EXPECT_EQ(counted.tokens[p], analytic.tokens[p]) << phase_name(Phase(p));
-  }
-}
 
 std::vector<test::TinySpec> specs() {
   std::vector<test::TinySpec> v;
@@ -74,7 +61,7 @@ TEST(Analytic, PrefillDecodeAndMixedBatchesMatchCounters) {
     dec.eval(ctx, prompt, 0);
     std::vector<int64_t> pos;
     for (int64_t i = 0; i < 9; ++i) pos.push_back(i);
-    expect_same(ctx.counters - before, analytic_forward(spec, pos, 1, Phase::Prefill));
+    test::expect_same_counters(ctx.counters - before, analytic_forward(spec, pos, 1, Phase::Prefill));
 
     // Three decode steps at positions 9, 10, 11.
     ctx.phase = Phase::Decode;
@@ -83,7 +70,7 @@ TEST(Analytic, PrefillDecodeAndMixedBatchesMatchCounters) {
       BatchToken t{7, p, 0, true};
       dec.forward(ctx, std::span<const BatchToken>(&t, 1));
       const int64_t at = p;
-      expect_same(ctx.counters - before, analytic_forward(spec, std::span<const int64_t>(&at, 1), 1, Phase::Decode));
+      test::expect_same_counters(ctx.counters - before, analytic_forward(spec, std::span<const int64_t>(&at, 1), 1, Phase::Decode));
     }
 
     // A batch mixing both sequences, logits for three of its tokens.
@@ -93,7 +80,7 @@ TEST(Analytic, PrefillDecodeAndMixedBatchesMatchCounters) {
                                      {4, 13, 0, true},  {5, 2, 1, true}};
     dec.forward(ctx, batch);
     const std::vector<int64_t> mixed = {12, 0, 1, 13, 2};
-    expect_same(ctx.counters - before, analytic_forward(spec, mixed, 3, Phase::Prefill));
+    test::expect_same_counters(ctx.counters - before, analytic_forward(spec, mixed, 3, Phase::Prefill));
 
     // A prompt longer than max_batch (16) runs as chunks of 16, 16 and 5 tokens:
     // FLOPs as one pass, weights read once per chunk.
@@ -107,7 +94,7 @@ TEST(Analytic, PrefillDecodeAndMixedBatchesMatchCounters) {
       for (int64_t i = start; i < std::min<int64_t>(37, start + 16); ++i) lp.push_back(i);
       chunks += analytic_forward(spec, lp, static_cast<int64_t>(lp.size()), Phase::Prefill);
     }
-    expect_same(ctx.counters - before, chunks);
+    test::expect_same_counters(ctx.counters - before, chunks);
   }
 }
 
@@ -121,7 +108,7 @@ TEST(Analytic, ScoringAddsTheLogSoftmax) {
   std::vector<int64_t> pos = {0, 1, 2, 3, 4, 5};
   Counters expected = analytic_forward(spec, pos, 6, Phase::Prefill);
   expected += analytic_log_softmax(m.config.n_vocab, 5, Phase::Prefill);  // rows 0..4 predict ids 1..5
-  expect_same(ctx.counters, expected);
+  test::expect_same_counters(ctx.counters, expected);
 }
 
 TEST(Analytic, StandardFormulaCrossCheck) {

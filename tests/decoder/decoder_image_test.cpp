@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "naive_forward.hpp"
+#include "decoder_checks.hpp"
 #include "tenx/model/analytic.hpp"
 #include "tenx/model/decoder.hpp"
 #include "tenx/model/generation.hpp"
@@ -34,12 +35,6 @@ ImagePrompt image_prompt(const Model& m) {
   return p;
 }
 
-double max_abs_diff_to_oracle(std::span<const float> a, const std::vector<double>& b) {
-  double m = 0;
-  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(static_cast<double>(a[i]) - b[i]));
-  return m;
-}
-
 TEST(DecoderImage, MatchesFloat64OracleFedTheSameRows) {
   for (DType type : {DType::F32, DType::F16}) {
     test::TinySpec spec;
@@ -50,7 +45,7 @@ TEST(DecoderImage, MatchesFloat64OracleFedTheSameRows) {
     Decoder dec(m, 32, 1, 5);  // max_batch 5: the image straddles chunks
     const auto logits = dec.eval(ctx, p.ids, 0, true, p.pointers);
     const auto ref = test::naive_logits(m, p.ids, p.pointers);
-    EXPECT_LT(max_abs_diff_to_oracle(logits, ref), 1e-4);
+    EXPECT_LT(test::max_abs_diff(logits, ref), 1e-4);
     // The rows matter: the text-only run differs after the image.
     const auto text_only = test::naive_logits(m, p.ids);
     double diff = 0;

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "naive_forward.hpp"
+#include "decoder_checks.hpp"
 #include "tenx/model/analytic.hpp"
 #include "tenx/model/arch.hpp"
 #include "tenx/model/decoder.hpp"
@@ -35,11 +36,7 @@ std::vector<int32_t> ids_of(int n, int64_t vocab) {
   return ids;
 }
 
-double max_abs_diff(std::span<const float> a, const std::vector<double>& b) {
-  double d = 0;
-  for (size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(static_cast<double>(a[i]) - b[i]));
-  return d;
-}
+using test::max_abs_diff;  // against the oracle (decoder_checks.hpp)
 
 TEST(Moe, DescriptionFromTheFile) {
   const Model m = moe_model(moe_spec());
@@ -141,16 +138,6 @@ TEST(Moe, RoutingKernelsMatchTheirReferences) {
   EXPECT_THROW(moe_route(a, nullptr, nullptr, x.data(), 1, 4, 5), Error);
 }
 
-void expect_same(const Counters& counted, const Counters& analytic) {
-  for (int p = 0; p < kNumPhases; ++p) {
-    for (int c = 0; c < kNumOpClasses; ++c) EXPECT_EQ(counted.flops[p][c], analytic.flops[p][c]) << p << " " << c;
-    for (int t = 0; t < kNumDTypes; ++t) EXPECT_EQ(counted.weight_bytes[p][t], analytic.weight_bytes[p][t]) << p << " " << t;
-    EXPECT_EQ(counted.kv_bytes_read[p], analytic.kv_bytes_read[p]);
-    EXPECT_EQ(counted.kv_bytes_written[p], analytic.kv_bytes_written[p]);
-    EXPECT_EQ(counted.tokens[p], analytic.tokens[p]);
-  }
-}
-
 // FLOPs are the chosen experts' (k per token, whatever the routing); the expert bytes are those of
 // the experts the forward ran, which the recorded routing gives exactly. Decode: always k.
 TEST(Moe, CountedEqualsAnalyticForTheRecordedRouting) {
@@ -174,7 +161,7 @@ TEST(Moe, CountedEqualsAnalyticForTheRecordedRouting) {
     }
     std::vector<int64_t> pos;
     for (int64_t p = 0; p < 9; ++p) pos.push_back(p);
-    expect_same(ctx.counters - before, analytic_forward(spec, pos, 1, Phase::Prefill, 0, run));
+    test::expect_same_counters(ctx.counters - before, analytic_forward(spec, pos, 1, Phase::Prefill, 0, run));
     // Without the routing: the same FLOPs; the bytes are the expectation's.
     const Counters expected = analytic_forward(spec, pos, 1, Phase::Prefill);
     EXPECT_EQ(expected.total_flops(), (ctx.counters - before).total_flops());
@@ -184,7 +171,7 @@ TEST(Moe, CountedEqualsAnalyticForTheRecordedRouting) {
       const int32_t id = ids[static_cast<size_t>(step)];
       dec.eval(ctx, std::span<const int32_t>(&id, 1), 0, false);
       const int64_t p = 9 + step;
-      expect_same(ctx.counters - before, analytic_forward(spec, std::span<const int64_t>(&p, 1), 1, Phase::Decode));
+      test::expect_same_counters(ctx.counters - before, analytic_forward(spec, std::span<const int64_t>(&p, 1), 1, Phase::Decode));
       for (int64_t r : dec.experts_run()) EXPECT_EQ(r, 3);
     }
   }

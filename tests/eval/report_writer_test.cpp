@@ -21,7 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
+std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -82,10 +82,10 @@ TEST(ReportWriters, HtmlFromTypedMetricsEqualsHtmlReRenderedFromReportJson) {
   o.verify = spec;
   const RunResult run = small_run();
   write_reports(run, dir / "typed", o);
-  const Json report = Json::parse(slurp(dir / "typed" / "report.json"));
+  const Json report = Json::parse(read_text(dir / "typed" / "report.json"));
   write_plots_and_html(report, dir / "reread");
   for (const char* f : {"report.html", "accuracy_flops.svg", "suite_accuracy.svg", "latency_cdf.svg"})
-    EXPECT_EQ(slurp(dir / "typed" / f), slurp(dir / "reread" / f)) << f;
+    EXPECT_EQ(read_text(dir / "typed" / f), read_text(dir / "reread" / f)) << f;
   fs::remove_all(dir);
 }
 

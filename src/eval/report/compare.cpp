@@ -1,6 +1,7 @@
 // The CI regression gate between two reports (include/tenx/eval/report/compare.hpp).
 #include "tenx/eval/report/compare.hpp"
 #include "tenx/eval/report/number_format.hpp"
+#include "tenx/eval/report/text_table.hpp"
 
 #include <fmt/format.h>
 
@@ -193,37 +194,44 @@ std::string comparison_markdown(const Comparison& c) {
                     "increase > {:.1f}% (counted, exact).\n\n",
                     c.old_subject, c.new_subject, o.alpha, 100.0 * o.max_accuracy_drop,
                     100.0 * o.max_latency_increase, 100.0 * o.max_flops_increase, 100.0 * o.max_memory_increase);
-  md += "| model | suite | items | accuracy old → new | Δ pts | McNemar p | p50 latency old → new | Δ | MWU p | "
-        "FLOPs/item old → new | Δ |\n";
-  md += "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
+  const auto right = [](const char* h) { return TableColumn{h, Align::right}; };
+  TextTable suites({{"model"}, {"suite"}, right("items"), right("accuracy old → new"), right("Δ pts"),
+                    right("McNemar p"), right("p50 latency old → new"), right("Δ"), right("MWU p"),
+                    right("FLOPs/item old → new"), right("Δ")});
   for (const SuiteChange& s : c.suites) {
     if (s.items == 0) {
-      md += fmt::format("| {} | {} | 0 | N/A | | | | | | | |\n", s.model, s.suite);
+      suites.add_row({s.model, s.suite, "0", "N/A", "", "", "", "", "", "", ""});
       continue;
     }
-    md += fmt::format("| {} | {} | {} | {:.1f}% → {:.1f}% | {}{} | {} | {} → {} ms | {}{} | {} | {} → {} | {}{} |\n",
-                      s.model, s.suite, s.items, 100.0 * s.old_accuracy, 100.0 * s.new_accuracy,
-                      pct_points(s.new_accuracy - s.old_accuracy), mark(s.accuracy_regression), pvalue(s.mcnemar_p),
-                      millis(s.old_p50_seconds), millis(s.new_p50_seconds), pct_change(s.latency_change),
-                      mark(s.latency_regression), pvalue(s.mann_whitney_p), si_value(s.old_flops),
-                      si_value(s.new_flops), pct_change(s.flops_change), mark(s.flops_regression));
+    suites.add_row({s.model, s.suite, std::to_string(s.items),
+                    fmt::format("{:.1f}% → {:.1f}%", 100.0 * s.old_accuracy, 100.0 * s.new_accuracy),
+                    pct_points(s.new_accuracy - s.old_accuracy) + mark(s.accuracy_regression), pvalue(s.mcnemar_p),
+                    fmt::format("{} → {} ms", millis(s.old_p50_seconds), millis(s.new_p50_seconds)),
+                    pct_change(s.latency_change) + mark(s.latency_regression), pvalue(s.mann_whitney_p),
+                    fmt::format("{} → {}", si_value(s.old_flops), si_value(s.new_flops)),
+                    pct_change(s.flops_change) + mark(s.flops_regression)});
   }
-  md += "\n| model | memory old → new (weights + KV + buffers) | Δ | peak RSS old → new |\n|---|--:|--:|--:|\n";
+  md += suites.markdown();
+  TextTable memory({{"model"}, right("memory old → new (weights + KV + buffers)"), right("Δ"),
+                    right("peak RSS old → new")});
+  const auto si_bytes = [](std::uint64_t b) { return si_value(static_cast<double>(b)) + "B"; };
   for (const MemoryChange& m : c.memory)
-    md += fmt::format("| {} | {}B → {}B | {}{} | {}B → {}B |\n", m.model, si_value(static_cast<double>(m.old_bytes)),
-                      si_value(static_cast<double>(m.new_bytes)), pct_change(m.change), mark(m.regression),
-                      si_value(static_cast<double>(m.old_peak_rss)), si_value(static_cast<double>(m.new_peak_rss)));
+    memory.add_row({m.model, si_bytes(m.old_bytes) + " → " + si_bytes(m.new_bytes),
+                    pct_change(m.change) + mark(m.regression),
+                    si_bytes(m.old_peak_rss) + " → " + si_bytes(m.new_peak_rss)});
+  md += "\n" + memory.markdown();
   if (!c.verdicts.empty()) {
     // The claims of both reports, side by side (information, not a check).
     md += fmt::format("\n**Verdicts** (report formats {} → {}; informative: the baseline beats its references, "
-                      "format 2 only)\n\n| candidate | suite | verdict old → new | informative old → new |\n"
-                      "|---|---|---|---|\n",
+                      "format 2 only)\n\n",
                       c.old_format, c.new_format);
     auto or_dash = [](const std::string& x) { return x.empty() ? std::string("–") : x; };
+    TextTable verdicts({{"candidate"}, {"suite"}, {"verdict old → new"}, {"informative old → new"}});
     for (const VerdictChange& v : c.verdicts)
-      md += fmt::format("| {} | {} | {} → {} | {} → {} |\n", v.candidate, v.suite.empty() ? "(overall)" : v.suite,
-                        or_dash(v.old_verdict), or_dash(v.new_verdict), or_dash(v.old_informative),
-                        or_dash(v.new_informative));
+      verdicts.add_row({v.candidate, v.suite.empty() ? "(overall)" : v.suite,
+                        or_dash(v.old_verdict) + " → " + or_dash(v.new_verdict),
+                        or_dash(v.old_informative) + " → " + or_dash(v.new_informative)});
+    md += verdicts.markdown();
   }
   return md;
 }
