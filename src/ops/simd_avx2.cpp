@@ -8,8 +8,14 @@
 #include "tenx/ops/quant.hpp"
 #include "tenx/tensor/half.hpp"
 
+// gcc scopes the target with push_options/target; clang with an attribute on every function
+// (it ignores #pragma GCC target, and its intrinsics then refuse to inline).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
+#endif
 
 namespace tenx::simd::avx2 {
 namespace {
@@ -125,7 +131,11 @@ inline __m256i qk_madd_acc(__m256i acc, __m256i p, __m256i s) { return _mm256_ad
 }  // namespace
 }  // namespace tenx::simd::avx2
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 namespace tenx::simd {
 const Kernels& avx2_kernels() {

@@ -12,8 +12,14 @@
 // (maybe-)uninitialized warnings once inlined; the values are fully written.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// gcc scopes the target with push_options/target; clang with an attribute on every function
+// (it ignores #pragma GCC target, and its intrinsics then refuse to inline).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")
+#endif
 
 namespace tenx::simd::avx512 {
 namespace {
@@ -30,7 +36,11 @@ namespace {
 }  // namespace
 }  // namespace tenx::simd::avx512
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 namespace tenx::simd {
 // Without VNNI the integer dot products are AVX2's (maddubs); with it, the whole

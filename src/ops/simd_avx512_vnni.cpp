@@ -13,8 +13,14 @@
 // See simd_avx512.cpp.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// gcc scopes the target with push_options/target; clang with an attribute on every function
+// (it ignores #pragma GCC target, and its intrinsics then refuse to inline).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")
+#endif
 
 namespace tenx::simd::avx512_vnni {
 namespace {
@@ -91,7 +97,11 @@ inline __m256i qk_madd_acc(__m256i acc, __m256i p, __m256i s) { return _mm256_dp
 }  // namespace
 }  // namespace tenx::simd::avx512_vnni
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 namespace tenx::simd {
 const Kernels& avx512_vnni_kernels() {
