@@ -78,6 +78,13 @@ std::size_t display_width(const std::string& s) {  // UTF-8 code points
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
   return n;
 }
+// Each column as wide as its widest cell, in code points (the ruled layouts).
+std::vector<std::size_t> column_widths(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width(rows.empty() ? 0 : rows[0].size(), 0);
+  for (const auto& r : rows)
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], display_width(r[i]));
+  return width;
+}
 }  // namespace
 
 std::vector<std::vector<std::string>> TextTable::header_and_rows() const {
@@ -90,9 +97,7 @@ std::vector<std::vector<std::string>> TextTable::header_and_rows() const {
 
 std::string TextTable::ruled() const {
   const auto rows = header_and_rows();
-  std::vector<std::size_t> width(columns_.size(), 0);
-  for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], display_width(r[i]));
+  const std::vector<std::size_t> width = column_widths(rows);
   std::string out;
   for (std::size_t k = 0; k < rows.size(); ++k) {
     std::string line;
@@ -116,9 +121,7 @@ std::string TextTable::ruled() const {
 
 std::string TextTable::markdown_ruled() const {
   const auto rows = header_and_rows();
-  std::vector<std::size_t> width(columns_.size(), 0);
-  for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], display_width(r[i]));
+  const std::vector<std::size_t> width = column_widths(rows);
   std::string out;
   for (std::size_t k = 0; k < rows.size(); ++k) {
     std::string line = "|";
