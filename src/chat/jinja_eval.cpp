@@ -6,6 +6,15 @@
 #include <fmt/format.h>
 
 namespace tenx::jinja::detail {
+namespace {
+
+// What a step costs is calibrated so that Limits::max_steps bounds the time of a render
+// (docs/reliability.md, "Templates"): a for-loop iteration builds a scope and the 12-entry `loop`
+// object, ~15x an expression's work; a string costs a step per 64 bytes built.
+constexpr std::uint64_t kLoopIterationSteps = 16;
+constexpr unsigned kBytesPerStep = 6;  // log2(64)
+
+}  // namespace
 
 const Value* Scope::find(const std::string& name) const {
   for (const Scope* s = this; s; s = s->parent) {
@@ -50,12 +59,12 @@ void Renderer::charge(std::uint64_t n) {
 void Renderer::check_size(std::size_t bytes) {
   if (bytes > limits_.max_output)
     fail("LimitError", fmt::format("a string of more than {} bytes", limits_.max_output));
-  charge(bytes >> 10);  // building a long string is work too
+  charge(bytes >> kBytesPerStep);  // building a long string is work too
 }
 
 void Renderer::check_items(std::size_t n) {
   if (n > limits_.max_items) fail("LimitError", fmt::format("a list of more than {} items", limits_.max_items));
-  charge(n >> 4);
+  charge(n);  // each element is copied (a Value holds shared pointers): one step each
 }
 
 void Renderer::emit(const std::string& s) {
@@ -190,6 +199,7 @@ Renderer::Flow Renderer::exec_for(const Stmt& s, Scope* scope) {
       return a.positional[static_cast<size_t>(k) % a.positional.size()];
     }));
     iter->vars["loop"] = Value::make_dict(std::move(loop));
+    charge(kLoopIterationSteps);
     const Flow f = exec(s.body, iter);
     release(m);
     if (f == Flow::Break) break;

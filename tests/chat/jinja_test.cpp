@@ -155,6 +155,43 @@ TEST(JinjaEngine, LimitsStopRunawayTemplates) {
   EXPECT_EQ(render("{% for i in range(10) %}x{% endfor %}", "{}", small), "xxxxxxxxxx");
 }
 
+// #20 §2: with the default limits, hostile templates end with an error that names the line,
+// whatever they try: 10^12 iterations, nested loops of 10^10, endless recursion, a gigabyte
+// string, quadratic list and string building, 10^5 nested brackets. (How fast they end is
+// measured, not asserted: docs/reliability.md, "Templates".)
+TEST(JinjaEngine, HostileTemplatesEndWithTheirLineNamed) {
+  const std::string deep = "\n{{ " + std::string(100000, '[') + std::string(100000, ']') + " }}";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"\n{% for i in range(1000000000000) %}{% endfor %}", "OverflowError"},
+      {"\n{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "LimitError"},
+      {"{% macro f() %}\n{{ f() }}{% endmacro %}{{ f() }}", "LimitError"},
+      {"\n{% set s = 'x' * 1000000000 %}{{ s }}", "LimitError"},
+      {"{% set ns = namespace(x=[]) %}\n{% for i in range(100000) %}{% set ns.x = ns.x + [i] %}{% endfor %}",
+       "LimitError"},
+      {"{% set ns = namespace(s='') %}\n{% for i in range(100000) %}{% for j in range(100000) %}"
+       "{% set ns.s = ns.s ~ 'abcdefgh' %}{% endfor %}{% endfor %}",
+       "LimitError"},
+      {"{% macro f(n) %}\n{% for i in range(100000) %}{{ f(n + 1) }}{% endfor %}{% endmacro %}{{ f(0) }}",
+       "LimitError"},
+  };
+  for (const auto& [tpl, type] : cases) {
+    try {
+      render(tpl);
+      ADD_FAILURE() << "rendered: " << tpl.substr(0, 80);
+    } catch (const jinja::RenderError& e) {
+      EXPECT_EQ(e.type(), type) << tpl.substr(0, 80) << ": " << e.what();
+      EXPECT_EQ(e.line(), 2) << tpl.substr(0, 80) << ": " << e.what();
+    }
+  }
+  try {
+    Template::parse(deep, "deep.jinja");
+    ADD_FAILURE() << "10^5 nested brackets parsed";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("deep.jinja:2:"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("nested too deeply"), std::string::npos) << e.what();
+  }
+}
+
 TEST(JinjaEngine, DictsKeepInsertionOrder) {
   // Python dicts (and so tojson) keep insertion order; JSON input arrives in file order.
   EXPECT_EQ(render("{{ d | tojson }} {{ {'z': 1, 'a': 2} | tojson }}", R"({"d": {"zeta": 1, "alpha": 2}})"),
