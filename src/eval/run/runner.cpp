@@ -70,6 +70,10 @@ void check_options(const RunOptions& o) {
   if (o.suites.empty()) throw Error("--suites", "give 'all' or a comma-separated list of suites");
   if (o.out_dir.empty()) throw Error("--out", "a run folder is needed");
   if (o.limit < 0) throw Error("--limit", "must be >= 0");
+  if ((o.shard_count != 0 || o.shard_index != 0) &&
+      (o.shard_count < 1 || o.shard_index < 1 || o.shard_index > o.shard_count))
+    throw Error("--shard", "expected I/N with 1 <= I <= N, got " + std::to_string(o.shard_index) + "/" +
+                               std::to_string(o.shard_count));
 }
 
 std::vector<LoadedSuite> load_suites(const RunOptions& o) {
@@ -105,6 +109,18 @@ void select(std::vector<LoadedSuite>& suites, RunManifest& m, const RunManifest*
       if (it == previous->selected_items.end())
         throw Error("run.json", "selected_items has no entry for suite '" + ls.ref.name + "'");
       ids = it->second;
+      if (previous->shard.count > 0) {
+        m.shard.selection_size[ls.ref.name] = previous->shard.selection_size.at(ls.ref.name);
+        m.shard.positions[ls.ref.name] = previous->shard.positions.at(ls.ref.name);
+      }
+    } else if (m.shard.count > 0) {
+      const std::vector<size_t> selection = select_items(items, m.limit, m.seed, ls.ref.name);
+      std::vector<int64_t>& positions = m.shard.positions[ls.ref.name];
+      for (size_t p : shard_positions(items, selection, m.shard.index, m.shard.count, m.seed, ls.ref.name)) {
+        ids.push_back(items[selection[p]].id);
+        positions.push_back(static_cast<int64_t>(p));
+      }
+      m.shard.selection_size[ls.ref.name] = static_cast<int64_t>(selection.size());
     } else {
       for (size_t i : select_items(items, m.limit, m.seed, ls.ref.name)) ids.push_back(items[i].id);
     }
@@ -146,9 +162,11 @@ void check_same_run(const RunManifest& was, const RunManifest& now, const fs::pa
   }
   if (was.limit != now.limit) differ("--limit", std::to_string(was.limit), std::to_string(now.limit));
   if (was.seed != now.seed) differ("--seed", std::to_string(was.seed), std::to_string(now.seed));
+  auto shard_text = [](const RunManifest& m) {
+    return m.shard.count > 0 ? std::to_string(m.shard.index) + "/" + std::to_string(m.shard.count) : "(none)";
+  };
+  if (shard_text(was) != shard_text(now)) differ("--shard", shard_text(was), shard_text(now));
 }
-
-std::string manifest_text(const RunManifest& m) { return to_json(m).dump(2) + "\n"; }
 
 struct ModelRun {
   Model model;
@@ -200,6 +218,8 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
   m.threads = options.threads;
   m.seed = options.seed;
   m.limit = options.limit;
+  m.shard.index = options.shard_index;
+  m.shard.count = options.shard_count;
   for (const ModelArg& arg : options.models) {
     ModelInfo info;
     info.name = arg.name;
@@ -212,7 +232,7 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
     // Keep what the earlier process learnt about the models it finished.
     for (size_t i = 0; i < m.models.size(); ++i) m.models[i] = previous->models[i];
   }
-  write_file_atomically(run_json, manifest_text(m));
+  write_file_atomically(run_json, detail::manifest_text(m));
 
   detail::Journal journal(dir / "journal.jsonl");
   Progress p;
@@ -227,7 +247,7 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
     const ModelArg& arg = options.models[mi];
     if (remote::is_endpoint(arg.path)) {
       detail::run_remote_model(options, mi, suite_items, journal, p, progress, t0, m.models[mi]);
-      write_file_atomically(run_json, manifest_text(m));
+      write_file_atomically(run_json, detail::manifest_text(m));
       continue;
     }
     auto done_with = [&](const LoadedSuite& ls, const suites::Item* item) {
@@ -270,7 +290,7 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
     info.working_bytes = runner.decoder().working_bytes();
     info.peak_rss_bytes = peak_rss_bytes();
     m.models[mi] = info;
-    write_file_atomically(run_json, manifest_text(m));
+    write_file_atomically(run_json, detail::manifest_text(m));
   }
 
   RunResult result;
@@ -280,13 +300,20 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
     for (const LoadedSuite& ls : suites)
       for (const suites::Item* item : ls.selected) {
         const ItemRecord& r = journal.done().at(RecordKey{arg.name, ls.ref.name, item->id});
-        lines += to_json(r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+        lines += detail::record_line(r);
         result.records.push_back(r);
       }
   write_file_atomically(dir / "items.jsonl", lines);
-  write_file_atomically(run_json, manifest_text(m));
+  write_file_atomically(run_json, detail::manifest_text(m));
   return result;
 }
+
+namespace detail {
+std::string manifest_text(const RunManifest& m) { return to_json(m).dump(2) + "\n"; }
+std::string record_line(const ItemRecord& r) {
+  return to_json(r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+}  // namespace detail
 
 RunResult read_run(const fs::path& run_dir) {
   RunResult r;
