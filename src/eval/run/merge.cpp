@@ -127,10 +127,17 @@ RunResult merge_shards(const std::vector<ShardRun>& shards, const fs::path& out_
   for (const ShardRun& s : shards)
     if (s.run.manifest.shard.count == 0)
       throw Error(s.dir.string(), "not a shard (its run.json has no \"shard\": it was run without --shard I/N)");
-  for (const ShardRun& s : shards)
-    for (const SuiteRef& suite : s.run.manifest.suites)
+  for (const ShardRun& s : shards) {
+    const std::string file = (s.dir / "run.json").string();
+    std::set<std::string> models, suites;
+    for (const ModelInfo& model : s.run.manifest.models)
+      if (!models.insert(model.name).second) throw Error(file, "the model '" + model.name + "' is listed twice");
+    for (const SuiteRef& suite : s.run.manifest.suites) {
+      if (!suites.insert(suite.name).second) throw Error(file, "the suite '" + suite.name + "' is listed twice");
       if (!s.run.manifest.selected_items.count(suite.name) || !s.run.manifest.shard.positions.count(suite.name))
-        throw Error((s.dir / "run.json").string(), "the suite '" + suite.name + "' has no selected_items or shard entry");
+        throw Error(file, "the suite '" + suite.name + "' has no selected_items or shard entry");
+    }
+  }
   const ShardRun& first = shards[0];
   for (size_t i = 1; i < shards.size(); ++i) check_same_run(first, shards[i]);
 
