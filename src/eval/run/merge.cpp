@@ -28,7 +28,7 @@ struct Comparer {
   }
 };
 
-void check_same_run(const ShardRun& first, const ShardRun& here) {
+void check_same_shards_run(const ShardRun& first, const ShardRun& here) {
   const RunManifest& a = first.run.manifest;
   const RunManifest& b = here.run.manifest;
   const Comparer c{first, here};
@@ -75,7 +75,7 @@ void check_same_run(const ShardRun& first, const ShardRun& here) {
 }
 
 // Each shard's records are exactly its models × its selected items, once each.
-std::map<RecordKey, const ItemRecord*> records_of(const ShardRun& s) {
+std::map<RecordKey, const ItemRecord*> shard_records(const ShardRun& s) {
   const std::string file = (s.dir / "items.jsonl").string();
   const RunManifest& m = s.run.manifest;
   std::set<RecordKey> expected;
@@ -139,7 +139,7 @@ RunResult merge_shards(const std::vector<ShardRun>& shards, const fs::path& out_
     }
   }
   const ShardRun& first = shards[0];
-  for (size_t i = 1; i < shards.size(); ++i) check_same_run(first, shards[i]);
+  for (size_t i = 1; i < shards.size(); ++i) check_same_shards_run(first, shards[i]);
 
   // Every index 1..N exactly once.
   const int n = first.run.manifest.shard.count;
@@ -220,7 +220,7 @@ RunResult merge_shards(const std::vector<ShardRun>& shards, const fs::path& out_
   // Records in the canonical order: models, suites, the selection.
   std::map<RecordKey, const ItemRecord*> all;
   for (const auto& [index, s] : by_index)
-    for (const auto& [key, record] : records_of(*s)) all.emplace(key, record);
+    for (const auto& [key, record] : shard_records(*s)) all.emplace(key, record);
   for (const ModelInfo& model : m.models)
     for (const SuiteRef& suite : m.suites)
       for (const std::string& id : selection.at(suite.name))
