@@ -34,9 +34,10 @@ std::string models() {
   const std::string dir = std::string(TENX_SOURCE_DIR) + "/data/models/";
   return "--model compact=" + dir + "compact.gguf --model baseline=" + dir + "baseline.gguf";
 }
-// Small enough for seconds: two suites, 24 items each.
-std::string run_args(const std::string& extra, int seed = 7) {
-  return "run " + models() + " --suites reasoning,health --limit 24 --seed " + std::to_string(seed) +
+// Small enough for seconds (~2 s for the whole run on 2 cores), and every kind of item: the four
+// shipped suites (choice, generate, agent, image items with their blind controls), 12 items each.
+std::string run_args(const std::string& extra, int seed = 7, const std::string& model_args = models()) {
+  return "run " + model_args + " --suites all --limit 12 --seed " + std::to_string(seed) +
          " --quiet --formats json " + extra;
 }
 
@@ -98,8 +99,9 @@ TEST_F(ShardMerge, ThreeShardsSplitTheSelectionDisjointlyAndByTask) {
     const Json shard = Json::parse(slurp(at(s) + "/run.json"));
     EXPECT_EQ(shard["shard"]["count"], 3);
     for (const auto& [suite, ids] : shard["selected_items"].items()) {
-      // 24 items per suite: 8 per shard (the deal continues across tasks).
-      EXPECT_EQ(ids.size(), 8u) << s << " " << suite;
+      // 12 items per suite: 4 per shard (the deal continues across tasks), but where blind
+      // controls follow their image items' shards.
+      if (suite != "multimodal") EXPECT_EQ(ids.size(), 4u) << s << " " << suite;
       for (const auto& id : ids) EXPECT_TRUE(seen[suite].insert(id.get<std::string>()).second) << id << " twice";
     }
   }
@@ -112,7 +114,7 @@ TEST_F(ShardMerge, ThreeShardsSplitTheSelectionDisjointlyAndByTask) {
   for (const char* s : {"s1", "s2", "s3"})
     for (const Json& r : records_without_timing(at(s) + "/items.jsonl"))
       if (r["model"] == "compact") ++per_task[r["task"].get<std::string>()][s];
-  ASSERT_GT(per_task.size(), 3u);
+  ASSERT_GT(per_task.size(), 8u);
   for (const auto& [task, counts] : per_task) {
     int lo = 1 << 30, hi = 0;
     for (const char* s : {"s1", "s2", "s3"}) {
@@ -130,7 +132,10 @@ TEST_F(ShardMerge, MergedShardsAreTheOneRunOutsideTiming) {
   ASSERT_EQ(m.code, 0) << m.err;
   const auto one = records_without_timing(at("one") + "/items.jsonl");
   const auto merged = records_without_timing(at("merged") + "/items.jsonl");
-  ASSERT_EQ(one.size(), 2u * 2u * 24u);  // models × suites × items
+  ASSERT_EQ(one.size(), 2u * 4u * 12u);  // models × suites × items
+  std::set<std::string> types;
+  for (const Json& r : one) types.insert(r["type"].get<std::string>());
+  EXPECT_EQ(types, (std::set<std::string>{"choice", "generate", "agent"}));
   ASSERT_EQ(merged.size(), one.size());
   for (size_t i = 0; i < one.size(); ++i) EXPECT_EQ(merged[i].dump(), one[i].dump()) << "record " << i;
   EXPECT_EQ(slurp(at("merged") + "/journal.jsonl"), slurp(at("merged") + "/items.jsonl"));
@@ -206,11 +211,8 @@ TEST_F(ShardMerge, AShardOfAnotherRunIsRefusedNamingWhatDiffers) {
       << r.err;
   // Another model under the same name: told apart by its SHA-256.
   const std::string dir = std::string(TENX_SOURCE_DIR) + "/data/models/";
-  ASSERT_EQ(run_tenx("run --model compact=" + dir + "baseline.gguf --model baseline=" + dir +
-                     "baseline.gguf --suites reasoning,health --limit 24 --seed 7 --quiet --formats json --shard 3/3 "
-                     "--out " + at("other_model"))
-                .code,
-            0);
+  const std::string swapped = "--model compact=" + dir + "baseline.gguf --model baseline=" + dir + "baseline.gguf";
+  ASSERT_EQ(run_tenx(run_args("--shard 3/3 --out " + at("other_model"), 7, swapped)).code, 0);
   r = run_tenx("merge " + at("s1") + " " + at("s2") + " " + at("other_model") + " --out " + at("bad_model"));
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find(at("other_model") + ": the model 'compact' (sha256) differs from " + at("s1")),
