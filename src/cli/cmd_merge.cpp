@@ -37,6 +37,17 @@ void merge(const MergeArgs& a) {
     shards.push_back({dir, eval::read_run(dir)});
   }
   const eval::RunResult merged = eval::merge_shards(shards, a.out);
+  // Machines of other SIMD flags run other kernels (docs/ci.md): the records are each machine's,
+  // equal to one run's only up to the last digits of a log-likelihood. Said, not refused: a CI
+  // matrix does not choose its machines.
+  for (const eval::ShardRun& s : shards)
+    if (s.run.manifest.cpu_flags != shards[0].run.manifest.cpu_flags) {
+      fmt::print(stderr,
+                 "tenx merge: warning: the shards ran on CPUs of different SIMD flags ({}: '{}'; {}: '{}'); their "
+                 "log-likelihoods may differ from one machine's in the last digits\n",
+                 shards[0].dir.string(), shards[0].run.manifest.cpu_flags, s.dir.string(), s.run.manifest.cpu_flags);
+      break;
+    }
   eval::write_merged_run(merged, a.out);
   eval::write_reports(merged, a.out, report_options);
   if (!a.quiet)

@@ -4,6 +4,7 @@
 // refused with exit 2, naming the folder and what differs.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -230,6 +231,24 @@ TEST_F(ShardMerge, AShardOfAnotherRunIsRefusedNamingWhatDiffers) {
   r = run_tenx("merge " + at("one") + " " + at("s2") + " --out " + at("not_shard"));
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find(at("one") + ": not a shard"), std::string::npos) << r.err;
+}
+
+TEST_F(ShardMerge, ShardsOfOtherCpuFlagsAreMergedWithAWarning) {
+  // Shard 3 as if run on a machine without AVX-512: its run.json says so.
+  const std::filesystem::path other = at("s3_avx2");
+  std::filesystem::copy(at("s3"), other, std::filesystem::copy_options::recursive);
+  Json m = Json::parse(slurp(other / "run.json"));
+  const std::string flags = m["cpu_flags"].get<std::string>();
+  m["cpu_flags"] = "fma avx2";
+  std::ofstream(other / "run.json") << m.dump(2) << "\n";
+  const CliResult r = run_tenx("merge " + at("s1") + " " + at("s2") + " " + other.string() +
+                               " --quiet --formats json --out " + at("mixed"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("tenx merge: warning: the shards ran on CPUs of different SIMD flags (" + at("s1") + ": '" +
+                       flags + "'; " + other.string() + ": 'fma avx2')"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(Json::parse(slurp(at("mixed") + "/run.json"))["cpu_flags"], flags + " | fma avx2");
 }
 
 TEST(ShardOption, ABadShardIsExitTwoBeforeAnyWork) {
