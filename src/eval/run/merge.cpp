@@ -164,6 +164,11 @@ RunResult merge_shards(const std::vector<ShardRun>& shards, const fs::path& out_
   std::map<std::string, std::vector<std::string>> selection;
   for (const SuiteRef& suite : m0.suites) {
     const auto size = static_cast<size_t>(m0.shard.selection_size.at(suite.name));
+    size_t held = 0;  // checked before the selection is allocated: its size is read from a file
+    for (const auto& [index, s] : by_index) held += s->run.manifest.shard.positions.at(suite.name).size();
+    if (held != size)
+      throw Error("tenx merge", "the shards hold " + std::to_string(held) + " items of suite '" + suite.name +
+                                    "', its selection has " + std::to_string(size) + " (given: " + given + ")");
     std::vector<std::string>& ids = selection[suite.name];
     ids.assign(size, "");
     std::vector<const ShardRun*> owner(size, nullptr);
