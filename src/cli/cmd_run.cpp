@@ -1,5 +1,5 @@
 // tenx run --model NAME=PATH [--model ...] --suites all|LIST [--split test] [--limit N --seed S]
-//          [--threads T] [--out DIR | --resume DIR] [--quiet] [--formats json,csv,md,svg,html,console]
+//          [--shard I/N] [--threads T] [--out DIR | --resume DIR] [--quiet] [--formats json,csv,md,svg,html,console]
 // Every model on the same items (eval/runner.hpp), then the reports (eval/report.hpp) and a short
 // accuracy table on stdout (the console writer, report_writer.hpp). Progress goes to stderr: a redrawn bar on a terminal, one line per
 // model × suite otherwise, nothing with --quiet.
@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 #include "command.hpp"
 #include "common.hpp"
@@ -30,6 +32,7 @@ struct RunArgs {
   std::string split = "test";
   int64_t limit = 0;
   uint64_t seed = 0;
+  std::string shard;  // I/N
   int threads = 1;
   std::string out, resume;
   bool quiet = false;
@@ -51,10 +54,26 @@ std::vector<std::string> command_line(const RunArgs& a) {
   for (const auto& m : a.models) v.insert(v.end(), {"--model", m});
   v.insert(v.end(), {"--suites", a.suites, "--split", a.split, "--limit", std::to_string(a.limit), "--seed",
                      std::to_string(a.seed), "--threads", std::to_string(a.threads)});
+  if (!a.shard.empty()) v.insert(v.end(), {"--shard", a.shard});
   if (!a.suites_dir.empty()) v.insert(v.end(), {"--suites-dir", a.suites_dir});
   if (!a.out.empty()) v.insert(v.end(), {"--out", a.out});
   if (!a.resume.empty()) v.insert(v.end(), {"--resume", a.resume});
   return v;
+}
+
+// --shard I/N: 1 <= I <= N, both plain decimal numbers (a 0-based index from a scheduler is
+// written $((INDEX + 1))/N; docs/ci.md).
+std::pair<int, int> parse_shard(const std::string& text) {
+  const auto bad = [&] { return Error("--shard", fmt::format("expected I/N with 1 <= I <= N, got '{}'", text)); };
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) throw bad();
+  auto number = [&](const std::string& part) {
+    if (part.empty() || part.size() > 9 || part.find_first_not_of("0123456789") != std::string::npos) throw bad();
+    return std::stoi(part);
+  };
+  const int index = number(text.substr(0, slash)), count = number(text.substr(slash + 1));
+  if (count < 1 || index < 1 || index > count) throw bad();
+  return {index, count};
 }
 
 void run(const RunArgs& a) {
@@ -71,6 +90,7 @@ void run(const RunArgs& a) {
   o.split = a.split;
   o.limit = a.limit;
   o.seed = a.seed;
+  if (!a.shard.empty()) std::tie(o.shard_index, o.shard_count) = parse_shard(a.shard);
   o.threads = a.threads;
   o.resume = !a.resume.empty();
   o.out_dir = o.resume ? fs::path(a.resume) : (a.out.empty() ? default_run_dir("run") : fs::path(a.out));
@@ -94,6 +114,9 @@ const Registrar run_command{"run", [](CLI::App& app) {
   sub->add_option("--limit", args->limit, "Evaluate a seeded subset of N items per suite, stratified by task (0: all)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   sub->add_option("--seed", args->seed, "Seed of the --limit subset")->capture_default_str();
+  sub->add_option("--shard", args->shard,
+                  "I/N: evaluate part I (1-based) of N of the items, stratified by task like --limit; join the N "
+                  "run folders with tenx merge (docs/ci.md)");
   add_threads_option(sub, args->threads);
   sub->add_option("--out", args->out, "Run folder (default: tenx-runs/run-<UTC time>); must be new or empty");
   sub->add_option("--resume", args->resume, "Continue the run in this folder after an interruption");

@@ -153,3 +153,56 @@ for k, (name, text) in enumerate(sorted(texts.items())):
     for vocab in range(5):
         put("tokenizer", f"{name}_{vocab}", bytes([vocab | (0x30 if k % 2 else 0x40)]) + text.encode())
 put("tokenizer", "invalid_utf8", bytes([0x21]) + b"\xff\xfe\xc0\x80\xed\xa0\x80 abc \xe2\x82")
+
+# ---- shard_merge: run.json + items.jsonl per shard (tenx run --shard I/N), parts in that order.
+# A 4-item selection of one suite, one model, dealt as tenx deals it into 3 shards (positions
+# [0, 3], [1], [2]); then shards given twice, a missing one and one of another seed.
+SHARD_IDS = ["r-a-0", "r-b-1", "r-a-2", "r-b-3"]
+SHARD_OF = {1: [0, 3], 2: [1], 3: [2]}
+
+
+def shard_manifest(index, count=3, seed=1):
+    positions = SHARD_OF[index] if count == 3 else list(range(4))
+    model = {"name": "m", "path": "m.gguf", "sha256": "ab" * 32, "projector_path": "", "projector_sha256": "",
+             "architecture": "llama", "n_params": 100, "n_embd": 8, "n_layer": 1, "n_head": 2, "n_head_kv": 1,
+             "n_ff": 16, "n_vocab": 32, "n_ctx": 64, "weight_bytes_by_type": {"F32": 400}, "weight_bytes": 400,
+             "kv_bytes_peak": 512 * index, "working_bytes": 1024, "peak_rss_bytes": 4096 + index,
+             "flops_per_token": 200, "training_flops": None, "training_tokens": None, "training_seconds": None,
+             "training_flops_estimated": False}
+    return {"format": 1, "tenx_version": "0.1.0", "git_commit": "", "compiler": "gcc 12.2.0", "cpu_model": "cpu",
+            "cpu_flags": "avx2", "date": f"2026-12-07T12:0{index}:00Z",
+            "argv": ["tenx", "run", "--model", "m=m.gguf", "--shard", f"{index}/{count}", "--out", f"s{index}"],
+            "threads": 1, "seed": seed, "limit": 4, "models": [model],
+            "suites": [{"name": "r", "path": "/r", "version": "1", "split": "test", "sha256": "cd" * 32,
+                        "items_total": 9, "items_selected": len(positions)}],
+            "selected_items": {"r": [SHARD_IDS[p] for p in positions]},
+            "shard": {"index": index, "count": count,
+                      "suites": {"r": {"selection_size": 4, "positions": positions}}}}
+
+
+def shard_items(index, count=3):
+    lines = []
+    for p in (SHARD_OF[index] if count == 3 else range(4)):
+        r = {"model": "m", "suite": "r", "item": SHARD_IDS[p], "task": SHARD_IDS[p][2], "type": "choice",
+             "applicable": True, "error": "", "correct": p % 2 == 0, "correct_norm": False, "score": float(p % 2 == 0),
+             "loglik": [-1.5, None], "choice_bytes": [2, 3], "predicted": 0, "gold": p % 2, "output": "", "steps": 0,
+             "calls": 0, "valid_calls": 0, "call_match": 0.0, "stop_reason": "", "tokens_in": 5, "tokens_out": 0,
+             "flops": 1000, "flops_naive": 1500, "bytes_read": 800, "image_positions": 0, "seconds": 0.001,
+             "time_to_first_token": 0.0, "decode_seconds_per_token": 0.0}
+        lines.append(json.dumps(r, separators=(",", ":")) + "\n")
+    return "".join(lines)
+
+
+def shard_parts(*shards):
+    parts = []
+    for index, kwargs in shards:
+        parts += [json.dumps(shard_manifest(index, **kwargs), indent=1), shard_items(index, kwargs.get("count", 3))]
+    return SEP.join(p.encode() for p in parts)
+
+
+put("shard_merge", "three_shards", shard_parts((1, {}), (2, {}), (3, {})))
+put("shard_merge", "three_shards_shuffled", shard_parts((3, {}), (1, {}), (2, {})))
+put("shard_merge", "one_of_one", shard_parts((1, {"count": 1})))
+put("shard_merge", "overlapping", shard_parts((1, {}), (2, {}), (2, {}), (3, {})))
+put("shard_merge", "missing", shard_parts((1, {}), (3, {})))
+put("shard_merge", "other_seed", shard_parts((1, {}), (2, {}), (3, {"seed": 2})))

@@ -273,8 +273,78 @@ Json to_json(const RunManifest& m) {
   Json selected = Json::object();
   for (const auto& [suite, ids] : m.selected_items) selected[suite] = ids;
   j["selected_items"] = selected;
+  if (m.shard.count > 0) {  // only a shard carries it: a whole run's run.json is as before
+    Json suites_part = Json::object();
+    for (const auto& [suite, size] : m.shard.selection_size) {
+      auto it = m.shard.positions.find(suite);
+      suites_part[suite] = {{"selection_size", size},
+                            {"positions", it == m.shard.positions.end() ? std::vector<int64_t>{} : it->second}};
+    }
+    j["shard"] = {{"index", m.shard.index}, {"count", m.shard.count}, {"suites", suites_part}};
+  }
+  if (!m.merged_from.empty()) {
+    Json parts = Json::array();
+    for (const ShardOrigin& o : m.merged_from)
+      parts.push_back({{"run_dir", o.run_dir}, {"index", o.index}, {"count", o.count}, {"date", o.date},
+                       {"cpu_model", o.cpu_model}});
+    j["merged_from"] = parts;
+  }
   return j;
 }
+
+namespace {
+
+// run.json "shard" (written only by a shard): I/N in range, and per suite the selection's size and
+// this shard's positions in it, ascending, in range and as many as its selected items.
+ShardInfo shard_info_at(const Json& j, const std::string& subject, const RunManifest& m) {
+  Fields f(j, subject, "shard");
+  ShardInfo s;
+  s.index = f.i32("index");
+  s.count = f.i32("count");
+  if (s.count < 1 || s.index < 1 || s.index > s.count)
+    f.fail(f.field("index"), "expected shard I of N with 1 <= I <= N, got " + std::to_string(s.index) + "/" +
+                                 std::to_string(s.count));
+  const Json& suites = f.object("suites");
+  for (auto it = suites.begin(); it != suites.end(); ++it) {
+    Fields sf(*it, subject, f.field("suites") + "." + it.key());
+    const int64_t size = sf.i64("selection_size");
+    if (size < 0) sf.fail(sf.field("selection_size"), "must be >= 0");
+    const Json& list = sf.list("positions");
+    std::vector<int64_t> positions;
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (!list[i].is_number_integer()) sf.wrong(sf.element("positions", i), "an integer", list[i]);
+      const auto p = list[i].get<int64_t>();
+      if (p < 0 || p >= size)
+        sf.fail(sf.element("positions", i), "position " + std::to_string(p) + " is outside the selection of " +
+                                                std::to_string(size) + " items");
+      if (!positions.empty() && p <= positions.back())
+        sf.fail(sf.element("positions", i), "positions must be ascending and distinct");
+      positions.push_back(p);
+    }
+    auto sel = m.selected_items.find(it.key());
+    if (sel == m.selected_items.end()) sf.fail(sf.field("positions"), "selected_items has no suite '" + it.key() + "'");
+    if (sel->second.size() != positions.size())
+      sf.fail(sf.field("positions"), std::to_string(positions.size()) + " positions for " +
+                                         std::to_string(sel->second.size()) + " selected items");
+    s.selection_size[it.key()] = size;
+    s.positions[it.key()] = std::move(positions);
+  }
+  for (const auto& [suite, ids] : m.selected_items)
+    if (!s.positions.count(suite)) f.fail(f.field("suites"), "no entry for the selected suite '" + suite + "'");
+  return s;
+}
+
+std::vector<ShardOrigin> merged_from_at(const Json& j, const std::string& subject) {
+  if (!j.is_array()) Fields(Json::object(), subject).wrong("merged_from", "a list", j);
+  std::vector<ShardOrigin> out;
+  for (size_t i = 0; i < j.size(); ++i) {
+    Fields f(j[i], subject, "merged_from[" + std::to_string(i) + "]");
+    out.push_back({f.str("run_dir"), f.i32("index"), f.i32("count"), f.str("date"), f.str("cpu_model")});
+  }
+  return out;
+}
+
+}  // namespace
 
 RunManifest run_manifest_from_json(const Json& j, const std::string& subject) {
   Fields f(j, subject);
@@ -311,6 +381,8 @@ RunManifest run_manifest_from_json(const Json& j, const std::string& subject) {
     Fields holder(selected, subject, "selected_items");
     m.selected_items[it.key()] = holder.strings(it.key());
   }
+  if (j.contains("shard")) m.shard = shard_info_at(j["shard"], subject, m);
+  if (j.contains("merged_from")) m.merged_from = merged_from_at(j["merged_from"], subject);
   return m;
 }
 

@@ -70,6 +70,10 @@ void check_options(const RunOptions& o) {
   if (o.suites.empty()) throw Error("--suites", "give 'all' or a comma-separated list of suites");
   if (o.out_dir.empty()) throw Error("--out", "a run folder is needed");
   if (o.limit < 0) throw Error("--limit", "must be >= 0");
+  if ((o.shard_count != 0 || o.shard_index != 0) &&
+      (o.shard_count < 1 || o.shard_index < 1 || o.shard_index > o.shard_count))
+    throw Error("--shard", "expected I/N with 1 <= I <= N, got " + std::to_string(o.shard_index) + "/" +
+                               std::to_string(o.shard_count));
 }
 
 std::vector<LoadedSuite> load_suites(const RunOptions& o) {
@@ -105,6 +109,18 @@ void select(std::vector<LoadedSuite>& suites, RunManifest& m, const RunManifest*
       if (it == previous->selected_items.end())
         throw Error("run.json", "selected_items has no entry for suite '" + ls.ref.name + "'");
       ids = it->second;
+      if (previous->shard.count > 0) {
+        m.shard.selection_size[ls.ref.name] = previous->shard.selection_size.at(ls.ref.name);
+        m.shard.positions[ls.ref.name] = previous->shard.positions.at(ls.ref.name);
+      }
+    } else if (m.shard.count > 0) {
+      const std::vector<size_t> selection = select_items(items, m.limit, m.seed, ls.ref.name);
+      std::vector<int64_t>& positions = m.shard.positions[ls.ref.name];
+      for (size_t p : shard_positions(items, selection, m.shard.index, m.shard.count, m.seed, ls.ref.name)) {
+        ids.push_back(items[selection[p]].id);
+        positions.push_back(static_cast<int64_t>(p));
+      }
+      m.shard.selection_size[ls.ref.name] = static_cast<int64_t>(selection.size());
     } else {
       for (size_t i : select_items(items, m.limit, m.seed, ls.ref.name)) ids.push_back(items[i].id);
     }
@@ -146,9 +162,11 @@ void check_same_run(const RunManifest& was, const RunManifest& now, const fs::pa
   }
   if (was.limit != now.limit) differ("--limit", std::to_string(was.limit), std::to_string(now.limit));
   if (was.seed != now.seed) differ("--seed", std::to_string(was.seed), std::to_string(now.seed));
+  auto shard_text = [](const RunManifest& m) {
+    return m.shard.count > 0 ? std::to_string(m.shard.index) + "/" + std::to_string(m.shard.count) : "(none)";
+  };
+  if (shard_text(was) != shard_text(now)) differ("--shard", shard_text(was), shard_text(now));
 }
-
-std::string manifest_text(const RunManifest& m) { return to_json(m).dump(2) + "\n"; }
 
 struct ModelRun {
   Model model;
@@ -200,6 +218,8 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
   m.threads = options.threads;
   m.seed = options.seed;
   m.limit = options.limit;
+  m.shard.index = options.shard_index;
+  m.shard.count = options.shard_count;
   for (const ModelArg& arg : options.models) {
     ModelInfo info;
     info.name = arg.name;
@@ -212,7 +232,7 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
     // Keep what the earlier process learnt about the models it finished.
     for (size_t i = 0; i < m.models.size(); ++i) m.models[i] = previous->models[i];
   }
-  write_file_atomically(run_json, manifest_text(m));
+  write_file_atomically(run_json, detail::manifest_text(m));
 
   detail::Journal journal(dir / "journal.jsonl");
   Progress p;
@@ -227,7 +247,7 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
     const ModelArg& arg = options.models[mi];
     if (remote::is_endpoint(arg.path)) {
       detail::run_remote_model(options, mi, suite_items, journal, p, progress, t0, m.models[mi]);
-      write_file_atomically(run_json, manifest_text(m));
+      write_file_atomically(run_json, detail::manifest_text(m));
       continue;
     }
     auto done_with = [&](const LoadedSuite& ls, const suites::Item* item) {
@@ -270,7 +290,7 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
     info.working_bytes = runner.decoder().working_bytes();
     info.peak_rss_bytes = peak_rss_bytes();
     m.models[mi] = info;
-    write_file_atomically(run_json, manifest_text(m));
+    write_file_atomically(run_json, detail::manifest_text(m));
   }
 
   RunResult result;
@@ -280,36 +300,12 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
     for (const LoadedSuite& ls : suites)
       for (const suites::Item* item : ls.selected) {
         const ItemRecord& r = journal.done().at(RecordKey{arg.name, ls.ref.name, item->id});
-        lines += to_json(r).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+        lines += detail::record_line(r);
         result.records.push_back(r);
       }
   write_file_atomically(dir / "items.jsonl", lines);
-  write_file_atomically(run_json, manifest_text(m));
+  write_file_atomically(run_json, detail::manifest_text(m));
   return result;
-}
-
-RunResult read_run(const fs::path& run_dir) {
-  RunResult r;
-  const fs::path run_json = run_dir / "run.json";
-  if (!fs::exists(run_json)) throw Error(run_json.string(), "missing (not a tenx run folder)");
-  Json j = Json::parse(read_file(run_json, "the run manifest"), nullptr, false);
-  if (j.is_discarded()) throw Error(run_json.string(), "not valid JSON");
-  r.manifest = run_manifest_from_json(j, run_json.string());
-  const fs::path items = run_dir / "items.jsonl";
-  if (!fs::exists(items))
-    throw Error(items.string(), "missing (the run has not finished; continue it with tenx run --resume)");
-  std::istringstream in(read_file(items, "the run's items"));
-  std::string line;
-  size_t line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty()) continue;
-    const std::string subject = items.string() + ":" + std::to_string(line_no);
-    Json rec = Json::parse(line, nullptr, false);
-    if (rec.is_discarded()) throw Error(subject, "not valid JSON");
-    r.records.push_back(item_record_from_json(rec, subject));
-  }
-  return r;
 }
 
 }  // namespace tenx::eval

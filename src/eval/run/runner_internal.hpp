@@ -62,6 +62,10 @@ struct SuiteItems {
 void run_remote_model(const RunOptions& options, size_t model_index, const std::vector<SuiteItems>& suites,
                       Journal& journal, Progress& progress, const ProgressFn& report, double t0, ModelInfo& info);
 
+// run.json's text, and one line of journal.jsonl / items.jsonl (the runner's and tenx merge's).
+std::string manifest_text(const RunManifest& m);
+std::string record_line(const ItemRecord& r);
+
 // tenx version, git commit, compiler, CPU model and SIMD flags, the UTC date.
 void fill_environment(RunManifest& m);
 

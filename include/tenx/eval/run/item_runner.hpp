@@ -67,6 +67,15 @@ AgentOutcome run_agent_loop(const suites::Item& item, const TurnWriter& write_tu
 std::vector<size_t> select_items(const std::vector<suites::Item>& items, int64_t limit, uint64_t seed,
                                  const std::string& suite_name);
 
+// `tenx run --shard I/N` (1 <= I <= N, 1-based like Jest's and Playwright's --shard): the positions
+// (ascending) in `selection` (select_items' result) that shard I evaluates. The same strata as
+// select_items; each task's items in an order drawn from Rng::derive(seed, "<suite>/<task>/shard"),
+// dealt round robin with the deal continuing across tasks, so every shard gets each task's items
+// in proportion and the N shards are disjoint and together the whole selection. Throws
+// tenx::Error("--shard", ...) for I or N out of range.
+std::vector<size_t> shard_positions(const std::vector<suites::Item>& items, const std::vector<size_t>& selection,
+                                    int shard_index, int shard_count, uint64_t seed, const std::string& suite_name);
+
 // ---- one model, many items -------------------------------------------------------------------
 
 class ItemRunner {

@@ -116,6 +116,24 @@ struct SuiteRef {
   int64_t items_selected = 0;  // after --limit
 };
 
+// `tenx run --shard I/N` (docs/ci.md): the run evaluated part I of N of the selection; `tenx merge`
+// puts the N parts back together. Absent from run.json (count 0) for a whole run.
+struct ShardInfo {
+  int index = 0;  // I, 1-based
+  int count = 0;  // N; 0: not a shard
+  // Per suite: the items all N shards evaluate together (the --limit selection), and this shard's
+  // items as positions in it (ascending, parallel to RunManifest::selected_items).
+  std::map<std::string, int64_t> selection_size;
+  std::map<std::string, std::vector<int64_t>> positions;
+};
+
+// A merged run's parts (run.json "merged_from"): where each shard ran, for the reader of the report.
+struct ShardOrigin {
+  std::string run_dir;
+  int index = 0, count = 0;
+  std::string date, cpu_model;
+};
+
 // run.json: what the run is. The item selection is stored, so --resume and every model use the same.
 struct RunManifest {
   int format = kRecordFormat;
@@ -127,6 +145,8 @@ struct RunManifest {
   std::vector<ModelInfo> models;
   std::vector<SuiteRef> suites;
   std::map<std::string, std::vector<std::string>> selected_items;  // suite -> item ids, in run order
+  ShardInfo shard;                       // --shard I/N; count 0: the whole selection
+  std::vector<ShardOrigin> merged_from;  // `tenx merge`: the shards; empty: evaluated in one run
 };
 
 Json to_json(const RunManifest& m);

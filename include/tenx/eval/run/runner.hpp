@@ -30,6 +30,9 @@ struct RunOptions {
   std::string split = "test";
   int64_t limit = 0;                // 0: every item; else a seeded subset stratified by task, the same for every model
   uint64_t seed = 0;
+  // --shard I/N (docs/ci.md): evaluate part I (1-based) of N of the selection (shard_positions in
+  // item_runner.hpp); 0/0: all of it. `tenx merge` joins the N run folders into one.
+  int shard_index = 0, shard_count = 0;
   int threads = 1;
   std::filesystem::path out_dir;    // the run folder
   bool resume = false;              // continue the run in out_dir (its run.json fixes the items)
