@@ -43,6 +43,7 @@ RunResult rich_run() {
       if (i == 4) {
         r.type = "generate";
         r.output = "a, \"quoted\"\nsecond line";
+        r.extracted = "a, \"quoted\"";
         r.tokens_out = 3;
         r.time_to_first_token = 0.1;
         r.decode_seconds_per_token = 0.02;
@@ -210,6 +211,7 @@ TEST(Report, ItemsCsvParsesBack) {
     EXPECT_EQ(rows[i + 1][col("model")], r.model);
     EXPECT_EQ(rows[i + 1][col("item")], r.item);
     EXPECT_EQ(rows[i + 1][col("output")], r.output);  // commas, quotes and newlines survive
+    EXPECT_EQ(rows[i + 1][col("extracted")], r.extracted.value_or(""));
     EXPECT_EQ(rows[i + 1][col("applicable")], r.applicable ? "true" : "false");
     EXPECT_EQ(std::stoull(rows[i + 1][col("flops")]), r.flops);
     EXPECT_DOUBLE_EQ(std::stod(rows[i + 1][col("seconds")]), r.seconds);
