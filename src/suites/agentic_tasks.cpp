@@ -75,25 +75,35 @@ Item multiple_task(Rng& rng, const PatientPools& pools, Split split) {
     case 0: {
       std::string field = rng.pick(env_fields(table));
       auto id = patient_id(*rng.pick(rows));
-      EpisodeBuilder ep(table, rows, pick_fields(rng, table, {field}, 4), tool_names(rng, {"lookup"}, 3));
+      // Tools first, then fields: the order gcc evaluated these two arguments in when the shipped
+      // files were built (argument order is unspecified; clang evaluates left to right).
+      auto tools = tool_names(rng, {"lookup"}, 3);
+      auto fields = pick_fields(rng, table, {field}, 4);
+      EpisodeBuilder ep(table, rows, std::move(fields), std::move(tools));
       auto r = ep.step({lookup_call(id, field)});
       return ep.finish(fmt::format("What is the {} of patient {}?", field, id), r[0]);
     }
     case 1: {
       std::string kind = rng.pick(category_fields());
       std::string value = shown_value(rng, pools, split, kind);
-      EpisodeBuilder ep(table, rows, pick_fields(rng, table, {}, 4), tool_names(rng, {"category"}, 3));
+      auto tools = tool_names(rng, {"category"}, 3);  // before the fields, as above
+      auto fields = pick_fields(rng, table, {}, 4);
+      EpisodeBuilder ep(table, rows, std::move(fields), std::move(tools));
       auto r = ep.step({category_call(kind, number_value(value))});
       return ep.finish(fmt::format("What is the category for {} {}?", kind, value), r[0]);
     }
     case 2: {
       auto q = arith_question(rng);
-      EpisodeBuilder ep(table, rows, pick_fields(rng, table, {}, 4), tool_names(rng, {q.call.name}, 3));
+      auto tools = tool_names(rng, {q.call.name}, 3);  // before the fields, as above
+      auto fields = pick_fields(rng, table, {}, 4);
+      EpisodeBuilder ep(table, rows, std::move(fields), std::move(tools));
       auto r = ep.step({q.call});
       return ep.finish(fmt::format("What is {}?", q.text), r[0]);
     }
     default: {
-      EpisodeBuilder ep(table, rows, pick_fields(rng, table, {}, 4), tool_names(rng, {"list_patients"}, 3));
+      auto tools = tool_names(rng, {"list_patients"}, 3);  // before the fields, as above
+      auto fields = pick_fields(rng, table, {}, 4);
+      EpisodeBuilder ep(table, rows, std::move(fields), std::move(tools));
       auto r = ep.step({list_patients_call()});
       return ep.finish("Which patient ids are in the records?", r[0]);
     }
@@ -145,8 +155,9 @@ Item parallel_multiple_task(Rng& rng, const PatientPools& pools, Split split) {
     other = q.call;
     second = q.text;
   }
-  EpisodeBuilder ep(table, rows, pick_fields(rng, table, {field}, 4),
-                    tool_names(rng, {"lookup", other.name}, 2));
+  auto tools = tool_names(rng, {"lookup", other.name}, 2);  // before the fields, as above
+  auto fields = pick_fields(rng, table, {field}, 4);
+  EpisodeBuilder ep(table, rows, std::move(fields), std::move(tools));
   bool lookup_first = rng.chance(1, 2);
   std::vector<agent::ToolCall> calls = {lookup_call(id, field), other};
   if (!lookup_first) std::swap(calls[0], calls[1]);
@@ -174,8 +185,9 @@ Item irrelevance_task(Rng& rng, const PatientPools& pools, Split split) {
       fmt::format("Translate \"{}\" into French.", rng.pick(words)),
   };
   // No tool fits: nothing to call, so the episode is the answer alone.
-  EpisodeBuilder ep(table, rows, pick_fields(rng, table, {}, 4),
-                    tool_names(rng, {}, static_cast<int>(rng.range(2, 4))));
+  auto tools = tool_names(rng, {}, static_cast<int>(rng.range(2, 4)));  // before the fields, as above
+  auto fields = pick_fields(rng, table, {}, 4);
+  EpisodeBuilder ep(table, rows, std::move(fields), std::move(tools));
   return ep.finish(rng.pick(requests), kNoAnswer);
 }
 
@@ -185,8 +197,9 @@ Item multi_step_task(Rng& rng, const PatientPools& pools, Split split) {
     std::string kind = rng.pick(category_fields());
     auto rows = pick_rows(rng, pools.of("diabetes", split), static_cast<int>(rng.range(3, 5)));
     auto id = patient_id(*rng.pick(rows));
-    EpisodeBuilder ep("diabetes", rows, pick_fields(rng, "diabetes", {kind}, 4),
-                      tool_names(rng, {"lookup", "category"}, 2));
+    auto tools = tool_names(rng, {"lookup", "category"}, 2);  // before the fields, as above
+    auto fields = pick_fields(rng, "diabetes", {kind}, 4);
+    EpisodeBuilder ep("diabetes", rows, std::move(fields), std::move(tools));
     auto r = ep.step({lookup_call(id, kind)});
     auto c = ep.step({category_call(kind, number_value(r[0]))});
     return ep.finish(fmt::format("What is the {} category of patient {}?", kind, id), c[0]);
@@ -197,8 +210,9 @@ Item multi_step_task(Rng& rng, const PatientPools& pools, Split split) {
   auto rows = pick_rows(rng, pools.of(table, split), static_cast<int>(rng.range(3, 5)));
   auto two = rng.sample(rows.size(), 2);
   auto a = patient_id(*rows[two[0]]), b = patient_id(*rows[two[1]]);
-  EpisodeBuilder ep(table, rows, pick_fields(rng, table, {field}, 4),
-                    tool_names(rng, {"lookup", "subtract"}, 2));
+  auto tools = tool_names(rng, {"lookup", "subtract"}, 2);  // before the fields, as above
+  auto fields = pick_fields(rng, table, {field}, 4);
+  EpisodeBuilder ep(table, rows, std::move(fields), std::move(tools));
   auto r = ep.step({lookup_call(a, field), lookup_call(b, field)});
   auto d = ep.step({binary_call("subtract", number_value(r[0]), number_value(r[1]))});
   return ep.finish(fmt::format("What is the {} of patient {} minus that of patient {}?", field, a, b), d[0]);
@@ -212,8 +226,9 @@ Item multi_step_long_task(Rng& rng, const PatientPools& pools, Split split) {
     for (int attempt = 0; attempt < 1000; ++attempt) {
       auto rows = pick_rows(rng, pools.of(table, split), static_cast<int>(rng.range(3, 4)));
       bool highest = rng.chance(1, 2);
-      EpisodeBuilder ep(table, rows, pick_fields(rng, table, {field}, 4),
-                        tool_names(rng, {"list_patients", "lookup"}, 1));
+      auto tools = tool_names(rng, {"list_patients", "lookup"}, 1);  // before the fields, as above
+      auto fields = pick_fields(rng, table, {field}, 4);
+      EpisodeBuilder ep(table, rows, std::move(fields), std::move(tools));
       auto listed = ep.step({list_patients_call()});
       std::vector<std::int64_t> ids;
       for (const auto* row : rows) ids.push_back(patient_id(*row));
@@ -243,8 +258,9 @@ Item multi_step_long_task(Rng& rng, const PatientPools& pools, Split split) {
   auto rows = pick_rows(rng, pools.of(table, split), static_cast<int>(rng.range(3, 5)));
   auto two = rng.sample(rows.size(), 2);
   auto a = patient_id(*rows[two[0]]), b = patient_id(*rows[two[1]]);
-  EpisodeBuilder ep(table, rows, pick_fields(rng, table, {field}, 4),
-                    tool_names(rng, {"lookup", "add", "divide"}, 1));
+  auto tools = tool_names(rng, {"lookup", "add", "divide"}, 1);  // before the fields, as above
+  auto fields = pick_fields(rng, table, {field}, 4);
+  EpisodeBuilder ep(table, rows, std::move(fields), std::move(tools));
   auto r = ep.step({lookup_call(a, field), lookup_call(b, field)});
   auto s = ep.step({binary_call("add", number_value(r[0]), number_value(r[1]))});
   auto m = ep.step({binary_call("divide", number_value(s[0]), agent::Value{std::int64_t{2}})});
