@@ -6,6 +6,9 @@
 #                                                    P targets at a time (default 1; each is one process);
 #                                                    --seed S fixes libFuzzer's mutation seed (CI uses 1,
 #                                                    so a green CI stays green; exploration runs omit it)
+#   bash scripts/fuzz.sh --reuse-build DIR ...        build the targets in DIR, an existing clang build
+#                                                    configured with -DTENX_FUZZ=ON (.ci/run's sanitizer
+#                                                    build), instead of configuring build-fuzz
 #   bash scripts/fuzz.sh --check-deps                 exit 0 when clang + libFuzzer are (or could be) installed
 #   bash scripts/fuzz.sh --list                       the targets
 #
@@ -26,6 +29,7 @@ seed=""
 parallel="${TENX_FUZZ_PARALLEL:-1}"
 targets=()
 mode=run
+reuse=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
@@ -34,9 +38,11 @@ while [ $# -gt 0 ]; do
     --parallel=*) parallel="${1#*=}"; shift ;;
     --seed) seed="$2"; shift 2 ;;
     --seed=*) seed="${1#*=}"; shift ;;
+    --reuse-build) reuse="$2"; shift 2 ;;
+    --reuse-build=*) reuse="${1#*=}"; shift ;;
     --check-deps) mode=check; shift ;;
     --list) mode=list; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -74,11 +80,18 @@ if [ "$mode" = check ]; then install_deps; exit $?; fi
 install_deps || exit 1
 bash "$root/scripts/deps.sh"  # the libraries tenx itself needs
 
-build="${TENX_FUZZ_BUILD_DIR:-$root/build-fuzz}"
 jobs="${TENX_FUZZ_JOBS:-$(nproc)}"
-echo "== fuzz: configure and build $build (clang, -j$jobs)"
-CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
-  -DTENX_FUZZ=ON -DTENX_BUILD_TESTS=OFF -DTENX_BUILD_BENCHMARKS=OFF >/dev/null
+if [ -n "$reuse" ]; then
+  build="$(cd "$reuse" 2>/dev/null && pwd)" || { echo "fuzz.sh: --reuse-build: no folder '$reuse'" >&2; exit 2; }
+  grep -q '^TENX_FUZZ:BOOL=ON$' "$build/CMakeCache.txt" 2>/dev/null || {
+    echo "fuzz.sh: --reuse-build: $build is not a build configured with -DTENX_FUZZ=ON (clang)" >&2; exit 2; }
+  echo "== fuzz: build the targets in $build (reused, -j$jobs)"
+else
+  build="${TENX_FUZZ_BUILD_DIR:-$root/build-fuzz}"
+  echo "== fuzz: configure and build $build (clang, -j$jobs)"
+  CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
+    -DTENX_FUZZ=ON -DTENX_BUILD_TESTS=OFF -DTENX_BUILD_BENCHMARKS=OFF >/dev/null
+fi
 build_args=()
 for t in "${targets[@]}"; do build_args+=(--target "tenx_fuzz_$t"); done
 cmake --build "$build" -j"$jobs" "${build_args[@]}"
