@@ -7,7 +7,12 @@
 //
 //   node benchmarks/peer/compare.mjs --build BUILD_DIR [--models-dir DIR] [--sizes 2m,25m,134m]
 //        [--types f32,q8_0,q4_0,q4_k] [--threads 1,2] [--rounds 3] [--reps 3] [--pp 512] [--tg 128]
-//        [--json OUT.json] [--md OUT.md]
+//        [--json OUT.json] [--md OUT.md] [--native [--native-dir BIN_DIR]]
+//
+// --native: the llama.cpp side is llama-bench built for this machine from the source node-llama-cpp
+// ships (benchmarks/peer/native.sh; BIN_DIR default build/peer-native/build/bin), run as a process
+// exactly as tenx bench is (`-p PP -n TG -r REPS -t T,... -o json`, the same JSON fields), instead of
+// the prebuilt Node addon. llama-bench's own token stream and warm-up are used on its side.
 //
 // Models: the e2e benchmark's deterministic random models (BUILD_DIR/benchmarks/e2e_bench
 // --make_models writes any that are missing and lists them), or any GGUF files given with
@@ -33,14 +38,14 @@ function usage(message) {
     process.stderr.write(`compare: ${message}\n` +
         "usage: node benchmarks/peer/compare.mjs --build BUILD_DIR [--models-dir DIR] [--model PATH]... " +
         "[--sizes 2m,25m,134m] [--types f32,q8_0,q4_0,q4_k] [--threads 1,2] [--rounds 3] [--reps 3] " +
-        "[--pp 512] [--tg 128] [--json OUT.json] [--md OUT.md]\n");
+        "[--pp 512] [--tg 128] [--json OUT.json] [--md OUT.md] [--native [--native-dir BIN_DIR]]\n");
     process.exit(2);
 }
 
 function parseArgs(argv) {
     const o = {build: process.env.BUILD_DIR ?? path.join(repo, "build"), modelsDir: null, models: [],
         sizes: ["2m", "25m", "134m"], types: ["f32", "q8_0", "q4_0", "q4_k"], threads: [1, 2], rounds: 3, reps: 3,
-        pp: 512, tg: 128, json: null, md: null};
+        pp: 512, tg: 128, json: null, md: null, native: false, nativeDir: null};
     const list = (s) => s.split(",").filter((x) => x.length > 0);
     const int = (name, s) => {
         const n = Number(s);
@@ -65,11 +70,18 @@ function parseArgs(argv) {
         else if (arg === "--tg") o.tg = int(arg, value());
         else if (arg === "--json") o.json = value();
         else if (arg === "--md") o.md = value();
+        else if (arg === "--native") o.native = true;
+        else if (arg === "--native-dir") o.nativeDir = value();
         else usage(`unknown argument ${arg}`);
     }
     o.build = path.resolve(o.build);
     o.tenx = path.join(o.build, "tenx");
     if (!existsSync(o.tenx)) usage(`${o.tenx} does not exist (build the 'tenx' target, or pass --build)`);
+    if (o.native) {
+        o.llamaBench = path.join(path.resolve(o.nativeDir ?? path.join(repo, "build", "peer-native", "build", "bin")),
+            "llama-bench");
+        if (!existsSync(o.llamaBench)) usage(`${o.llamaBench} does not exist (run bash benchmarks/peer/native.sh)`);
+    }
     return o;
 }
 
@@ -107,9 +119,11 @@ function median(v) {
 }
 const nowSeconds = () => Number(process.hrtime.bigint()) / 1e9;
 
-// One tenx bench process: {"pp512/t1": t/s, ...}, each the mean of its repetitions.
-function runTenx(o, model) {
-    const out = execFileSync(o.tenx, ["bench", model.path, "-p", String(o.pp), "-n", String(o.tg), "-r", String(o.reps),
+// One tenx bench (or, with --native, llama-bench) process: {"pp512/t1": t/s, ...}, each the mean
+// of its repetitions. Both print llama-bench's JSON fields.
+function runTenx(o, model, binary = o.tenx) {
+    const args = binary === o.tenx ? ["bench"] : ["-m"];
+    const out = execFileSync(binary, [...args, model.path, "-p", String(o.pp), "-n", String(o.tg), "-r", String(o.reps),
         "-t", o.threads.join(","), "-o", "json"], {encoding: "utf8", stdio: ["ignore", "pipe", "inherit"],
         maxBuffer: 64 << 20});
     const result = {};
@@ -175,7 +189,7 @@ function fmt(x) {
 
 function markdown(o, rows, meta) {
     const lines = [];
-    lines.push(`tenx vs llama.cpp (node-llama-cpp ${meta.node_llama_cpp}, llama.cpp ${meta.llama_cpp_tag}), ` +
+    lines.push(`tenx vs llama.cpp (${meta.engine}, llama.cpp ${meta.llama_cpp_tag}), ` +
         `${meta.cpu}; medians of ${o.rounds} alternating rounds, each the mean of ${o.reps} repetitions. ` +
         "ratio = tenx / llama.cpp at its best thread count.");
     lines.push("");
@@ -193,16 +207,27 @@ async function main() {
     const o = parseArgs(process.argv.slice(2));
     const models = modelList(o);
     if (models.length === 0) usage("no model matches --sizes/--types");
-    const entry = path.join(peerDir, "node_modules", "node-llama-cpp", "dist", "index.js");
-    if (!existsSync(entry)) usage(`${entry} is missing: run tests/peer/install.sh first`);
-    const {getLlama, LlamaLogLevel} = await import(pathToFileURL(entry).href);
-    const pkg = JSON.parse(readFileSync(path.join(peerDir, "node_modules", "node-llama-cpp", "package.json"), "utf8"));
-    // The prebuilt CPU binary as shipped: never build llama.cpp, never download.
-    const llama = await getLlama({gpu: false, build: "never", skipDownload: true, progressLogs: false,
-        maxThreads: Math.max(...o.threads), logLevel: LlamaLogLevel.error});
     const cpu = (readFileSync("/proc/cpuinfo", "utf8").match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? "unknown CPU";
-    const meta = {node_llama_cpp: pkg.version, llama_cpp_tag: llama.llamaCppRelease.release, cpu,
-        rounds: o.rounds, reps: o.reps, threads: o.threads, date: new Date().toISOString()};
+    const pkgDir = path.join(peerDir, "node_modules", "node-llama-cpp");
+    let llama = null;
+    let meta;
+    if (o.native) {
+        const info = path.join(pkgDir, "llama", "llama.cpp.info.json");
+        const tag = existsSync(info) ? JSON.parse(readFileSync(info, "utf8")).tag : "unknown";
+        meta = {engine: "native llama-bench, GGML_NATIVE", llama_cpp_tag: tag, cpu, rounds: o.rounds, reps: o.reps,
+            threads: o.threads, date: new Date().toISOString()};
+    } else {
+        const entry = path.join(pkgDir, "dist", "index.js");
+        if (!existsSync(entry)) usage(`${entry} is missing: run tests/peer/install.sh first`);
+        const {getLlama, LlamaLogLevel} = await import(pathToFileURL(entry).href);
+        const pkg = JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "utf8"));
+        // The prebuilt CPU binary as shipped: never build llama.cpp, never download.
+        llama = await getLlama({gpu: false, build: "never", skipDownload: true, progressLogs: false,
+            maxThreads: Math.max(...o.threads), logLevel: LlamaLogLevel.error});
+        meta = {engine: `node-llama-cpp ${pkg.version}`, node_llama_cpp: pkg.version,
+            llama_cpp_tag: llama.llamaCppRelease.release, cpu, rounds: o.rounds, reps: o.reps, threads: o.threads,
+            date: new Date().toISOString()};
+    }
 
     // samples[model index][engine][test/tN] = per-round values
     const samples = models.map(() => ({tenx: {}, llama: {}}));
@@ -211,17 +236,21 @@ async function main() {
     };
     for (const [i, m] of models.entries()) {
         process.stderr.write(`compare: ${path.basename(m.path)}\n`);
-        const model = await llama.loadModel({modelPath: m.path, gpuLayers: 0, useMmap: true});
-        const vocab = model.fileInfo.metadata?.tokenizer?.ggml?.tokens?.length;
-        if (!Number.isInteger(vocab)) throw new Error(`${m.path}: no tokenizer.ggml.tokens in the file`);
-        const loaded = {model, ids: benchTokens(Math.max(o.pp, 1), vocab)};
+        let loaded = null;
+        if (!o.native) {
+            const model = await llama.loadModel({modelPath: m.path, gpuLayers: 0, useMmap: true});
+            const vocab = model.fileInfo.metadata?.tokenizer?.ggml?.tokens?.length;
+            if (!Number.isInteger(vocab)) throw new Error(`${m.path}: no tokenizer.ggml.tokens in the file`);
+            loaded = {model, ids: benchTokens(Math.max(o.pp, 1), vocab)};
+        }
+        const runPeer = async () => (o.native ? runTenx(o, m, o.llamaBench) : await runLlama(o, loaded));
         try {
             for (let r = 0; r < o.rounds; r++) {
                 const t0 = nowSeconds();
                 const tenxFirst = r % 2 === 0;
                 let tenx = null;
                 if (tenxFirst) tenx = runTenx(o, m);
-                const llamaResult = await runLlama(o, loaded);
+                const llamaResult = await runPeer();
                 if (!tenxFirst) tenx = runTenx(o, m);
                 add(samples[i].tenx, tenx);
                 add(samples[i].llama, llamaResult);
@@ -231,10 +260,10 @@ async function main() {
                     `tenx ${show(tenx)} | llama.cpp ${show(llamaResult)}\n`);
             }
         } finally {
-            await model.dispose();
+            if (loaded) await loaded.model.dispose();
         }
     }
-    await llama.dispose();
+    if (llama) await llama.dispose();
 
     const rows = [];
     for (const [i, m] of models.entries()) {
