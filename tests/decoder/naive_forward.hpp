@@ -45,14 +45,20 @@ inline Mat rms(const Mat& x, const Mat& w, int64_t T, int64_t C, double eps) {
 
 // Scaled RoPE: the angle of pair i is divided by factors[i] (rope_freqs; empty = 1) and
 // multiplied by scale (linear scaling), as Llama 3.1's inverse frequencies are.
+// float_angles: the angle as float32 computes it (pos · base^(-2i/n) in float, as tenx's kernel):
+// at positions in the thousands its rounding (an ulp of 8192 is 1e-3 rad) dominates the
+// difference from the exact angle, so a test can tell that rounding from a real error.
 inline void rotate(Mat& x, int64_t T, int64_t heads, int64_t hd, int64_t n_rot, double base, bool neox,
-                   const std::vector<float>& factors = {}, double scale = 1.0) {
+                   const std::vector<float>& factors = {}, double scale = 1.0, bool float_angles = false) {
   for (int64_t t = 0; t < T; ++t)
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t i = 0; i < n_rot / 2; ++i) {
         const double f = factors.empty() ? 1.0 : static_cast<double>(factors[static_cast<size_t>(i)]);
-        const double theta = static_cast<double>(t) * scale / f *
-                             std::pow(base, -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
+        const double theta =
+            float_angles ? static_cast<double>(static_cast<float>(t) * std::pow(static_cast<float>(base),
+                                                                                 -2.0f * static_cast<float>(i) / static_cast<float>(n_rot)))
+                         : static_cast<double>(t) * scale / f *
+                               std::pow(base, -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
         const int64_t a = neox ? i : 2 * i, b = neox ? i + n_rot / 2 : 2 * i + 1;
         double& x0 = x[(t * heads + h) * hd + a];
         double& x1 = x[(t * heads + h) * hd + b];
@@ -170,6 +176,7 @@ inline Mat llama4_moe_ffn(const Model& m, int64_t l, const Mat& h, int64_t T) {
 struct Llama4Constants {
   int64_t chunk = 8192;
   int64_t temp_floor = 8192;
+  bool float_rope_angles = false;  // rotate()'s float_angles (plain RoPE only: no factors, no scaling)
 };
 
 // Logits [T, n_vocab] for ids at positions 0..T-1. rows (empty, or one per id): an
@@ -255,8 +262,8 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
                         : local ? base_swa : c.rope_base;
     if (local && !gemma2) scale = 1.0;
     if ((!muse || local) && !l4_nope) {  // muse-glimmer's global layers are NoPE
-      rotate(Q, T, c.n_head, hd, c.n_rot, base, neox, factors, scale);
-      rotate(K, T, c.n_head_kv, hd, c.n_rot, base, neox, factors, scale);
+      rotate(Q, T, c.n_head, hd, c.n_rot, base, neox, factors, scale, l4.float_rope_angles);
+      rotate(K, T, c.n_head_kv, hd, c.n_rot, base, neox, factors, scale, l4.float_rope_angles);
     }
     if (l4_nope) {  // attention temperature: log(floor((pos + 1) / floor_scale) + 1) · 0.1 + 1
       for (int64_t t = 0; t < T; ++t) {
