@@ -240,7 +240,6 @@ ModelConfig config_from_metadata(const Metadata& meta, const std::string& subjec
   // it only when expert_feed_forward_length is absent).
   c.n_ff = fam.moe && !k.has("feed_forward_length") ? 0 : k.uniform("feed_forward_length", c.n_layer);
   if (fam.moe) read_experts(k, c, subject);
-  if (fam.llama4) read_llama4(k, c, subject);
   c.n_head = k.uniform("attention.head_count", c.n_layer);
   c.n_head_kv = k.has("attention.head_count_kv") ? k.uniform("attention.head_count_kv", c.n_layer) : c.n_head;
   c.n_ctx_train = k.uint_or("context_length", 2048);
@@ -271,6 +270,7 @@ ModelConfig config_from_metadata(const Metadata& meta, const std::string& subjec
   if (!(c.rope_base > 0)) throw Error(subject, "rope.freq_base must be positive");
   if (!(c.rms_eps > 0)) throw Error(subject, "attention.layer_norm_rms_epsilon must be positive");
   read_rope_scaling(k, c, subject);
+  if (fam.llama4) read_llama4(k, c, subject);  // after rope.freq_base: the chunked layers' default base
   if (fam.sliding_window) read_sliding_window(k, c, fam, subject);
   if (fam.logit_scale) read_logit_scaling(k, c, subject);
   if (fam.softcaps) read_softcaps(k, c, subject);

@@ -26,7 +26,7 @@ ModelInitSpec llama4_spec(DType type = DType::F32, int64_t dim = 64, int64_t ffn
   ModelInitSpec s;
   s.arch = "llama4";
   s.n_embd = dim, s.n_layer = 4, s.n_head = 4, s.n_head_kv = 2, s.n_ff = 96, s.n_vocab = 300;
-  s.seed = 9, s.type = type;
+  s.seed = 9, s.type = type, s.rope_base = 5e5f;  // not 10000: the chunked layers must take the file's base
   s.n_expert = 4, s.n_expert_used = 1, s.n_ff_exp = ffn_exp, s.moe_layer_step = 2;
   return s;
 }
@@ -62,6 +62,7 @@ TEST(Llama4, DescriptionFromTheFile) {
     EXPECT_EQ(lc.qk_l2_norm, l != 3);
     EXPECT_EQ(lc.attn_chunk, l != 3 ? 8192 : 0);
     EXPECT_EQ(lc.rope_style, RopeStyle::Normal);
+    EXPECT_EQ(lc.rope_base, 5e5f);  // no rope.freq_base_swa: llama.cpp's chunked layers use rope.freq_base
     EXPECT_FALSE(lc.qk_norm);
   }
   EXPECT_NE(m.layers[1].gate_shexp, nullptr);
