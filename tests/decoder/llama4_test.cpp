@@ -154,9 +154,11 @@ TEST(Llama4, LongSequenceMatchesFloat64OracleWithLlamaCppConstants) {
 }
 
 // Prefill (experts grouped, chunks read from the cache) and token-by-token decode agree across
-// chunk boundaries; every token of a mixture layer runs exactly one routed expert.
+// chunk boundaries, with two experts per token (decode gives each its own input row).
 TEST(Llama4, PrefillAndTokenByTokenDecodeAgreeAcrossChunks) {
-  Model m = llama4_model(llama4_spec());
+  ModelInitSpec spec = llama4_spec();
+  spec.n_expert_used = 2;  // decode: two experts, each on its own weighted copy of the row
+  Model m = llama4_model(spec);
   shrink_constants(m, 4);
   const auto ids = llama4_ids(14, m.config.n_vocab);
   const int64_t V = m.config.n_vocab;
@@ -164,7 +166,7 @@ TEST(Llama4, PrefillAndTokenByTokenDecodeAgreeAcrossChunks) {
   Decoder whole(m, 16, 1, 64);
   const auto a = whole.eval(ctx, ids, 0, true);
   const std::vector<float> all(a.begin(), a.end());
-  EXPECT_EQ(whole.routing(1).size(), ids.size());
+  EXPECT_EQ(whole.routing(1).size(), 2 * ids.size());
   EXPECT_TRUE(whole.routing(0).empty());
   Decoder step(m, 16, 1, 1);
   double worst = 0;
@@ -201,9 +203,11 @@ TEST(Llama4, SigmoidRoutingMatchesItsReference) {
 // Prefill with the recorded routing and decode (one routed expert per token) count exactly what
 // the analytic model says, chunked layers reading only their chunk's keys.
 TEST(Llama4, CountedEqualsAnalytic) {
-  for (DType type : {DType::F32, DType::Q8_0}) {
-    SCOPED_TRACE(dtype_name(type));
-    Model m = llama4_model(llama4_spec(type));
+  for (const auto& [type, used] : {std::pair{DType::F32, 1}, {DType::Q8_0, 1}, {DType::F32, 2}}) {
+    SCOPED_TRACE(::testing::Message() << dtype_name(type) << ", " << used << " experts per token");
+    ModelInitSpec init = llama4_spec(type);
+    init.n_expert_used = used;
+    Model m = llama4_model(init);
     shrink_constants(m, 4);
     const ModelSpec spec = ModelSpec::of(m);
     EXPECT_EQ(spec.layers[1].shexp, type);
