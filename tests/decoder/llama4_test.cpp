@@ -105,6 +105,21 @@ TEST(Llama4, MatchesFloat64OracleOnEveryPosition) {
     Decoder dec(m, 32);
     EXPECT_LT(test::max_abs_diff(dec.eval(ctx, long_ids, 0, true), chunked), tol);
   }
+  // RoPE scaling on every RoPE layer, chunked ones included (llama.cpp's rope_freq_scale_train_swa
+  // = rope_freq_scale_train): linear, and Llama 3.1's per-pair factors as a rope_freqs tensor.
+  for (const char* scaling : {"linear", "llama3"}) {
+    SCOPED_TRACE(scaling);
+    ModelInitSpec spec = llama4_spec();
+    spec.rope_scaling = scaling, spec.rope_factor = 4.0, spec.rope_orig_ctx = 16.0;
+    Model m = llama4_model(spec);
+    EXPECT_EQ(m.rope_freqs != nullptr, std::string(scaling) == "llama3");
+    shrink_constants(m, 5);
+    const auto ids = llama4_ids(17, m.config.n_vocab);
+    ExecContext ctx(2);
+    Decoder dec(m, 32);
+    EXPECT_LT(test::max_abs_diff(dec.eval(ctx, ids, 0, true), test::naive_logits(m, ids, {}, test::Llama4Constants{5, 5})),
+              1e-4);
+  }
   const Model m = llama4_model(llama4_spec(DType::Q4_K, 256, 256));  // K-quants: rows of 256
   const auto ids = llama4_ids(7, m.config.n_vocab);
   ExecContext ctx(2);
