@@ -76,6 +76,11 @@ TEST(Llama4, DescriptionFromTheFile) {
   EXPECT_EQ(spec.n_params(), m.n_params());
   EXPECT_EQ(spec.n_active_params(), m.n_active_params());
   EXPECT_EQ(spec.weight_bytes(), m.weight_bytes());
+  // 128 experts (Maverick): llama.cpp's use_kq_norm = type != 17B_128E, so no L2 q/k norms.
+  ModelInitSpec maverick = llama4_spec();
+  maverick.n_expert = 128, maverick.n_ff_exp = 8;
+  const Model m128 = llama4_model(maverick);
+  for (const LayerConfig& lc : m128.config.layers) EXPECT_FALSE(lc.qk_l2_norm);
   // The temperature, as llama.cpp's llm_graph_input_attn_temp: 1 until position 8190, then
   // log(2) · 0.1 + 1 from 8191 (floor((p + 1) / 8192) = 1).
   EXPECT_EQ(attention_temperature(c, 0), 1.0f);
