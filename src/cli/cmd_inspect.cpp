@@ -1,5 +1,6 @@
-// tenx inspect MODEL: metadata, architecture, parameters, size, bits per weight,
-// FLOPs per token and memory at a given context.
+// tenx inspect MODEL...: metadata, architecture, parameters, size, bits per weight,
+// FLOPs per token and memory at a given context; from a config.json alone, or several models side
+// by side (inspect_analytic.hpp).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 
 #include "command.hpp"
 #include "common.hpp"
+#include "inspect_analytic.hpp"
 #include "tenx/model/analytic.hpp"
 #include "tenx/model/decoder.hpp"
 
@@ -14,7 +16,9 @@ namespace tenx::cli {
 namespace {
 
 struct InspectArgs {
+  std::vector<std::string> models;
   std::string model;
+  std::string dtype;
   int64_t ctx = 0;
   bool json = false;
   bool all_keys = false;
@@ -42,7 +46,30 @@ nlohmann::ordered_json value_json(const GgufValue& v) {
   }
 }
 
-void run(const InspectArgs& a) {
+void run_file(const InspectArgs& a);
+
+void run(InspectArgs a) {
+  std::optional<DType> matrices;
+  if (!a.dtype.empty()) {
+    matrices = dtype_from_name(a.dtype);
+    if (!matrices) throw Error("--dtype", fmt::format("unknown storage type '{}' (f32, f16, bf16, q8_0, q4_0, q4_k, q6_k)", a.dtype));
+  }
+  if (a.models.size() > 1) {
+    std::vector<InspectEntry> entries;
+    for (const std::string& m : a.models) entries.push_back(inspect_entry(m, matrices));
+    print_side_by_side(entries, a.ctx, a.json);
+    return;
+  }
+  a.model = a.models.front();
+  if (is_config_only(a.model)) {
+    print_analytic(inspect_entry(a.model, matrices), a.ctx, a.json);
+    return;
+  }
+  if (matrices) throw Error(a.model, "--dtype applies to a config.json; a model's storage types are its own");
+  run_file(a);
+}
+
+void run_file(const InspectArgs& a) {
   auto lm = load_model_with_tokenizer(a.model);
   const Model& m = lm->model;
   const ModelConfig& c = m.config;
@@ -173,8 +200,11 @@ void run(const InspectArgs& a) {
 const Registrar inspect_command{"inspect", [](CLI::App& app) {
   auto args = std::make_shared<InspectArgs>();
   auto* sub = app.add_subcommand("inspect", "Show a model's architecture, size, FLOPs per token and memory");
-  sub->add_option("model", args->model, "GGUF file or Hugging Face directory")->required();
-  sub->add_option("--ctx", args->ctx, "Context length for FLOPs and memory (default: the model's)")
+  sub->add_option("models", args->models,
+                  "GGUF file, Hugging Face directory or config.json (weights not needed); several: side by side")
+      ->required();
+  sub->add_option("--dtype", args->dtype, "Storage type of a config.json's matrices (default: its torch_dtype)");
+  sub->add_option("--ctx", args->ctx, "Context length for FLOPs and memory (default: the model's; 4096 side by side)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
   sub->add_flag("--keys", args->all_keys, "Also list every metadata key");
   sub->add_flag("--json", args->json, "Print JSON");

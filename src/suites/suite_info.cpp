@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "json_fields.hpp"
+#include "tenx/suites/answer.hpp"
 #include "tenx/suites/suite_io.hpp"
 #include "tenx/util/error.hpp"
 
@@ -97,7 +98,24 @@ std::optional<SuiteInfo> parse_suite_info(const Json& j, std::vector<FieldError>
           task.references.push_back(std::move(ref));
         }
       }
-      r.no_unknown_keys(t, at, {"name", "type", "metric", "description", "chance", "references"});
+      if (const Json* ex = r.object(t, at, "extract", false)) {
+        const std::string eat = at + "/extract";
+        if (task.type != ItemType::generate) r.fail(eat, "answer extraction applies to generate tasks only");
+        if (auto v = r.string(*ex, eat, "rule", true, true)) {
+          if (auto rule = parse_extract_rule(*v)) task.extract.rule = *rule;
+          else r.fail(eat + "/rule", "unknown rule \"" + *v + "\" (exact, first_line, last_number, regex, choice_letter)");
+        }
+        if (auto v = r.string(*ex, eat, "pattern", false)) task.extract.pattern = *v;
+        if (task.extract.rule == ExtractRule::regex) {
+          if (const std::string why = check_extract_pattern(task.extract.pattern); !why.empty())
+            r.fail(eat + "/pattern", why);
+        } else if (ex->contains("pattern")) {
+          r.fail(eat + "/pattern", "only the regex rule takes a pattern");
+        }
+        if (auto v = r.boolean(*ex, eat, "strip_reasoning", false)) task.extract.strip_reasoning = *v;
+        r.no_unknown_keys(*ex, eat, {"rule", "pattern", "strip_reasoning"});
+      }
+      r.no_unknown_keys(t, at, {"name", "type", "metric", "description", "chance", "references", "extract"});
       info.tasks.push_back(std::move(task));
     }
   }
@@ -182,6 +200,14 @@ Json suite_info_to_json(const SuiteInfo& info) {
       refs.push_back(std::move(jr));
     }
     jt["references"] = std::move(refs);
+    // Written only when declared, so suites without it keep their bytes (and SHA-256).
+    if (!t.extract.is_default()) {
+      Json ex;
+      ex["rule"] = std::string(extract_rule_name(t.extract.rule));
+      if (t.extract.rule == ExtractRule::regex) ex["pattern"] = t.extract.pattern;
+      ex["strip_reasoning"] = t.extract.strip_reasoning;
+      jt["extract"] = std::move(ex);
+    }
     tasks.push_back(std::move(jt));
   }
   j["tasks"] = std::move(tasks);

@@ -82,7 +82,12 @@ void scan_split(Scan& scan, const SplitInfo& split, std::set<std::string>& seen_
     if (item && !seen_ids.insert(item->id).second)
       errors.push_back({"id", "duplicate id \"" + item->id + "\" (ids are unique across all splits)"});
     for (auto& e : errors) scan.problems.push_back({shown, static_cast<int>(line_no), e.field, e.message});
-    if (item && errors.empty()) items.push_back(std::move(*item));
+    if (item && errors.empty()) {
+      // The task's answer extraction travels with each of its generate items.
+      if (item->type() == ItemType::generate)
+        if (const TaskInfo* task = scan.info->find_task(item->task)) item->generate().extract = task->extract;
+      items.push_back(std::move(*item));
+    }
   }
   // The recorded count is only comparable when every line parsed.
   if (split.items >= 0 && scan.problems.size() == problems_before) {

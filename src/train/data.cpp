@@ -126,7 +126,10 @@ std::vector<SuiteDocs> tokenize_suites(ExecContext& ctx, const std::vector<Suite
     SuiteDocs sd;
     sd.name = st.name;
     sd.weight = st.weight;
-    for (auto [src, dst] : {std::pair{&st.train, &sd.train}, {&st.dev, &sd.dev}}) {
+    for (auto split : {std::pair{&st.train, &sd.train}, {&st.dev, &sd.dev}}) {
+      // Named members, not a structured binding: clang 14 cannot capture bindings in the lambda.
+      const auto* src = split.first;
+      auto* dst = split.second;
       dst->resize(src->size());
       ctx.pool.parallel_for(static_cast<int64_t>(src->size()),
                             [&](int64_t i, int) { (*dst)[static_cast<size_t>(i)] = encode((*src)[static_cast<size_t>(i)], st.name); });

@@ -3,7 +3,10 @@
 // bad input giving exit code 2 with `tenx: error: SUBJECT: ...`.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "run_cli.hpp"
@@ -162,6 +165,102 @@ TEST_F(Cli, BenchPrintsLlamaBenchFields) {
     EXPECT_NE(o.out.find("8"), std::string::npos);
   }
   EXPECT_EQ(run_tenx("bench " + model() + " -o xml").code, 2);
+}
+
+}  // namespace
+}  // namespace tenx
+
+namespace tenx {
+namespace {
+
+using test::run_tenx;
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// The config.json fields that `model init` chose and `inspect --json` reports.
+std::string fields_of(const nlohmann::json& inspected) {
+  return ", \"tie_word_embeddings\": " + inspected["config"]["tied_output"].dump() +
+         ", \"max_position_embeddings\": " + inspected["config"]["n_ctx_train"].dump();
+}
+
+// #14 §5: a config.json alone must give the figures of the model file it describes: the GGUF
+// side counts its actual tensors (ModelSpec::of), the config side derives them from the
+// hyper-parameters (ModelSpec::uniform), so agreement checks one against the other. The MoE case
+// also checks active parameters against the formula (k of E experts).
+TEST(InspectCli, ConfigAloneGivesTheFiguresOfTheModelFile) {
+  test::TempDir dir;
+  struct Case {
+    std::string init, config;
+    int64_t active_expected;  // -1: equal to n_params
+  };
+  // qwen3moe, d 32, 2 layers, 4 heads of 8 (kv 2), 8 experts of 24, 2 used, vocab 300.
+  const int64_t d = 32, L = 2, q = 32, kv = 16, V = 300, E = 8, k = 2, ffe = 24;
+  const int64_t expert = 3 * d * ffe;
+  const int64_t attn = d * q + 2 * d * kv + q * d + 2 * 8;  // + q/k norm weights (head size 8)
+  const int64_t moe_active = L * (2 * d + attn + d * E + k * expert) + d + 2 * d * V;
+  const std::vector<Case> cases{
+      {"--arch llama --dim 64 --layers 2 --heads 4 --kv-heads 2 --ffn 96 --vocab 300",
+       R"({"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 64,
+           "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+           "intermediate_size": 96, "vocab_size": 300, "torch_dtype": "float32")",
+       -1},
+      {"--arch qwen3moe --dim 32 --layers 2 --heads 4 --kv-heads 2 --ffn 24 --experts 8 --experts-used 2 "
+       "--expert-ffn 24 --vocab 300",
+       R"({"model_type": "qwen3_moe", "architectures": ["Qwen3MoeForCausalLM"], "hidden_size": 32,
+           "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 8,
+           "intermediate_size": 24, "num_experts": 8, "num_experts_per_tok": 2, "moe_intermediate_size": 24,
+           "vocab_size": 300, "torch_dtype": "float32")",
+       moe_active},
+  };
+  int n = 0;
+  int64_t llama_f32_bytes = 0;
+  for (const Case& c : cases) {
+    const std::string gguf = dir / ("m" + std::to_string(n) + ".gguf");
+    const std::string cfg = dir / ("config" + std::to_string(n++) + ".json");
+    const auto init = run_tenx("model init " + c.init + " --seed 1 " + gguf);
+    ASSERT_EQ(init.code, 0) << init.err;
+    const auto from_file = nlohmann::json::parse(run_tenx("inspect " + gguf + " --json --ctx 100").out);
+    // The rest of the config as the file has it (tied output, trained context, rope base).
+    write_text(cfg, c.config + fields_of(from_file) + "}");
+    const auto r = run_tenx("inspect " + cfg + " --json --ctx 100");
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto from_config = nlohmann::json::parse(r.out);
+    EXPECT_EQ(from_config["source"], "config.json");
+    for (const char* key : {"n_params", "n_active_params", "weight_bytes", "flops_per_token"})
+      EXPECT_EQ(from_config[key], from_file[key]) << c.init << ": " << key;
+    EXPECT_EQ(from_config["memory"]["kv_cache"], from_file["memory"]["kv_cache"]) << c.init;
+    EXPECT_EQ(from_config["flops_per_token_detail"], from_file["flops_per_token_detail"]) << c.init;
+    if (n == 1) llama_f32_bytes = from_config["weight_bytes"].get<int64_t>();
+    if (c.active_expected >= 0) EXPECT_EQ(from_config["n_active_params"].get<int64_t>(), c.active_expected);
+    else EXPECT_EQ(from_config["n_active_params"], from_config["n_params"]);
+  }
+  // Side by side: one column per model, ratios against the first; JSON an array in order.
+  const auto both = run_tenx("inspect " + (dir / "config0.json") + " " + (dir / "m1.gguf") + " --json --ctx 64");
+  ASSERT_EQ(both.code, 0) << both.err;
+  const auto arr = nlohmann::json::parse(both.out);
+  ASSERT_EQ(arr.size(), 2u);
+  EXPECT_EQ(arr[0]["architecture"], "llama");
+  EXPECT_EQ(arr[1]["architecture"], "qwen3moe");
+  EXPECT_EQ(arr[1]["context"], 64);
+  const auto table = run_tenx("inspect " + (dir / "config0.json") + " " + (dir / "m1.gguf") + " --ctx 64");
+  ASSERT_EQ(table.code, 0) << table.err;
+  const double ratio = arr[1]["flops_per_token"].get<double>() / arr[0]["flops_per_token"].get<double>();
+  EXPECT_NE(table.out.find(fmt::format("({:.2f}x)", ratio)), std::string::npos) << table.out;
+  // --dtype sets a config's matrices: q8_0 is 34 bytes per 32 weights.
+  const auto q8 = nlohmann::json::parse(run_tenx("inspect " + (dir / "config0.json") + " --json --dtype q8_0").out);
+  EXPECT_EQ(q8["matrices"], "q8_0");
+  EXPECT_LT(q8["weight_bytes"].get<int64_t>(), llama_f32_bytes / 3);
+  // Bad input: a config of an unknown family, and --dtype on a GGUF, exit 2 naming the file.
+  write_text(dir / "bad.json", R"({"model_type": "gpt2", "hidden_size": 8})");
+  const auto bad = run_tenx("inspect " + (dir / "bad.json"));
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("bad.json"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("unsupported architecture"), std::string::npos) << bad.err;
+  const auto dtype_on_gguf = run_tenx("inspect " + (dir / "m1.gguf") + " --dtype q8_0");
+  EXPECT_EQ(dtype_on_gguf.code, 2);
+  EXPECT_NE(dtype_on_gguf.err.find("m1.gguf"), std::string::npos) << dtype_on_gguf.err;
 }
 
 }  // namespace

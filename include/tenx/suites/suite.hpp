@@ -59,6 +59,22 @@ struct ChoiceBody {
 
 // ---- generate -----------------------------------------------------------------------------
 enum class MatchKind { exact, numeric };
+// How the answer is taken out of a generation before it is matched (docs/suite-format.md,
+// "Answer extraction"): declared per task in suite.json, copied into each of its items.
+enum class ExtractRule {
+  exact,          // the whole output (cut at the stop strings): the shipped suites' rule
+  first_line,     // the first non-blank line
+  last_number,    // the last number in the output ("1,234" read as 1234)
+  regex,          // the first match of `pattern` (ECMAScript): its first group, else the whole match
+  choice_letter,  // a standalone capital letter: "answer is (B)", "B)", "B." or "B" alone
+};
+struct AnswerExtraction {
+  ExtractRule rule = ExtractRule::exact;
+  std::string pattern;           // regex only
+  bool strip_reasoning = false;  // first drop <think>…</think> and a harmony analysis channel
+  bool is_default() const { return rule == ExtractRule::exact && pattern.empty() && !strip_reasoning; }
+};
+
 struct GenerateBody {
   std::string prompt;
   std::vector<std::string> targets;  // accepted answers (at least one)
@@ -66,6 +82,7 @@ struct GenerateBody {
   int max_tokens = 16;
   MatchKind match = MatchKind::exact;
   double tolerance = 0.0;  // numeric: |x - target| <= tolerance (absolute)
+  AnswerExtraction extract;  // the task's (suite.json), not an item field
 };
 
 // ---- agent --------------------------------------------------------------------------------
@@ -144,6 +161,7 @@ struct TaskInfo {
   std::string description;
   double chance = 0.0;       // expected score of random guessing (1/k for k choices, 0 if open)
   std::vector<Reference> references;
+  AnswerExtraction extract;  // generate tasks only
 };
 
 struct SplitInfo {

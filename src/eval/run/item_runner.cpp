@@ -249,6 +249,7 @@ void ItemRunner::run_generate(const suites::Item& item, ItemRecord& r) {
   r.tokens_out = g.tokens;
   r.output = suites::cut_at_stop(g.text, body.stop);
   r.stop_reason = g.eos ? "eos" : (r.output.size() < g.text.size() ? "stop" : (g.context_full ? "context" : "max_tokens"));
+  r.extracted = suites::extracted_answer(body, r.output);
   r.correct = suites::generate_matches(body, r.output);
 }
 

@@ -41,6 +41,9 @@ class Fields {
   }
   uint64_t u64(const std::string& key) const { return *fields_.unsigned_integer(j_, path_, key, kRequired); }
   double num(const std::string& key) const { return *fields_.number(j_, path_, key, kRequired); }
+  std::optional<std::string> opt_str(const std::string& key) const {
+    return fields_.string(j_, path_, key, JsonFields::Need::nullable);
+  }
   std::optional<double> opt_num(const std::string& key) const {
     return fields_.number(j_, path_, key, JsonFields::Need::nullable);
   }
@@ -89,6 +92,7 @@ Json to_json(const ItemRecord& r) {
   j["predicted"] = r.predicted;
   j["gold"] = r.gold;
   j["output"] = r.output;
+  if (r.type == "generate") j["extracted"] = r.extracted ? Json(*r.extracted) : Json(nullptr);
   j["steps"] = r.steps;
   j["calls"] = r.calls;
   j["valid_calls"] = r.valid_calls;
@@ -136,6 +140,7 @@ ItemRecord item_record_from_json(const Json& j, const std::string& subject) {
   r.predicted = f.i32("predicted");
   r.gold = f.i32("gold");
   r.output = f.str("output");
+  if (r.type == "generate") r.extracted = f.opt_str("extracted");  // absent in runs before it existed
   r.steps = f.i32("steps");
   r.calls = f.i32("calls");
   r.valid_calls = f.i32("valid_calls");

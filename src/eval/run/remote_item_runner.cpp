@@ -171,6 +171,7 @@ void RemoteItemRunner::run_generate(const suites::Item& item, ItemRecord& r) {
   r.output = suites::cut_at_stop(c.text, body.stop);
   // The API does not tell a stop string from an end-of-text token: both are "stop".
   r.stop_reason = c.finish_reason == "length" ? "max_tokens" : "stop";
+  r.extracted = suites::extracted_answer(body, r.output);
   r.correct = suites::generate_matches(body, r.output);
 }
 

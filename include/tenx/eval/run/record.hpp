@@ -45,6 +45,9 @@ struct ItemRecord {
 
   // generate / agent: what the model wrote (agent: the whole transcript after the prompt)
   std::string output;
+  // generate: the answer the task's extraction took from `output` (docs/suite-format.md, "Answer
+  // extraction"); nullopt when it found none. Written for generate items only.
+  std::optional<std::string> extracted;
 
   // agent
   int steps = 0;            // model turns
