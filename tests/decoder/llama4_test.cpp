@@ -5,6 +5,8 @@
 // routing kernel against its reference, and the loader's refusals.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <cmath>
 #include <functional>
 #include <random>
@@ -142,6 +144,9 @@ TEST(Llama4, MatchesFloat64OracleOnEveryPosition) {
 // (chunks, temperature, experts) is exact; llama.cpp rounds its angles differently again
 // (repeated multiplication), docs/architectures.md.
 TEST(Llama4, LongSequenceMatchesFloat64OracleWithLlamaCppConstants) {
+  // 8216 positions through the float64 oracle take minutes under ASan; the Release run covers it,
+  // and the shrunk-constants test above covers the same code paths in the sanitizer build.
+  if (std::getenv("TENX_SANITIZER_BUILD")) GTEST_SKIP() << "8216-position oracle: Release build only (sanitizer build)";
   ModelInitSpec s = llama4_spec();
   s.n_head = 2, s.n_head_kv = 1, s.head_dim = 32, s.n_ctx = 16384;
   Model m = llama4_model(s);

@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <string>
@@ -587,7 +589,10 @@ TEST(PeerParity, Llama4ChunkedAttentionAndExpertsAgree) {
   std::vector<std::string> small = l4, wide = l4;
   small.insert(small.end(), {"--expert-ffn", "64"});
   wide.insert(wide.end(), {"--expert-ffn", "256"});
-  for (const int len : {24, n}) {
+  // The 8216-token pass runs in the Release build only: under ASan it takes many minutes.
+  const bool sanitizer = std::getenv("TENX_SANITIZER_BUILD") != nullptr;
+  if (sanitizer) std::printf("[ note ] sanitizer build: the 8216-token llama4 pass is left to the Release run\n");
+  for (const int len : sanitizer ? std::vector<int>{24} : std::vector<int>{24, n}) {
     const std::string tag = len == n ? "-long" : "";
     for (const char* type : {"f32", "q8_0", "q4_0"}) s.add_random("llama4", type, 64, 2, 1, 128, 300, 61, len, small, tag);
     for (const char* type : {"q4_k", "q6_k"}) s.add_random("llama4", type, 256, 2, 1, 256, 300, 62, len, wide, tag);
