@@ -80,7 +80,7 @@ class NormalClient(threading.Thread):
         super().__init__(daemon=True)
         self.t, self.timeout = target, timeout
         self.phase = "quiet"
-        self.lat = {"quiet": [], "attack": []}
+        self.lat = {"quiet": [], "attack": [], "after": []}
         self.errors = []
         self.stop = threading.Event()
 
@@ -194,11 +194,14 @@ def over_the_cap(target, source, n):
     return held, refused
 
 
-def oversized_heads(target, source, n):
+def oversized_heads(target, source, n, give_up):
     statuses = {}
-    for _ in range(n):
+    for i in range(n):
+        if time.monotonic() > give_up:
+            statuses["not tried (out of time)"] = n - i
+            break
         try:
-            s = target.connect(source)
+            s = target.connect(source, timeout=3)
             s.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (256 << 10) + b"\r\n\r\n")
             data = s.recv(4096)
             key = data.split(b"\r\n", 1)[0].decode(errors="replace") or "closed"
@@ -212,18 +215,24 @@ def oversized_heads(target, source, n):
     return statuses
 
 
-def burst(target, sources, total, concurrency):
+def burst(target, sources, total, concurrency, seconds):
+    """total requests, concurrency at a time; what is not sent within seconds is counted "not sent"."""
     counts, lock = {}, threading.Lock()
     left = [total]
+    give_up = time.monotonic() + seconds
 
     def worker(w):
         while True:
             with lock:
                 if left[0] == 0:
                     return
+                if time.monotonic() > give_up:
+                    counts["not sent"] = counts.get("not sent", 0) + left[0]
+                    left[0] = 0
+                    return
                 left[0] -= 1
             try:
-                conn = http.client.HTTPConnection(target.host, target.port, timeout=30,
+                conn = http.client.HTTPConnection(target.host, target.port, timeout=10,
                                                   source_address=(sources[w % len(sources)], 0))
                 conn.request("GET", "/v1/models", headers=target.headers())
                 key = conn.getresponse().status
@@ -241,7 +250,7 @@ def burst(target, sources, total, concurrency):
     return counts
 
 
-def walk_aways(target, sources, n):
+def walk_aways(target, sources, n, give_up):
     """Completion requests abandoned before the answer (half) or after its first bytes."""
     body = json.dumps({"model": target.model, "prompt": "Once upon a time", "max_tokens": 32}).encode()
     head = f"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
@@ -250,8 +259,10 @@ def walk_aways(target, sources, n):
     head += "Content-Type: application/json\r\n\r\n"
     done = 0
     for i in range(n):
+        if time.monotonic() > give_up:
+            break
         try:
-            s = target.connect(sources[i % len(sources)])
+            s = target.connect(sources[i % len(sources)], timeout=3)
             s.sendall(head.encode() + body)
             if i % 2:
                 s.recv(16)  # the first bytes of the answer, then gone
@@ -281,6 +292,7 @@ def main():
     ap.add_argument("--settle-seconds", type=float, default=35,
                     help="after the attack, time for the deadlines to close what is left")
     ap.add_argument("--timeout", type=float, default=30, help="the normal client's timeout per request")
+    ap.add_argument("--rounds", type=int, default=1, help="attack and settle this many times (RSS after each)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
 
@@ -322,34 +334,54 @@ def main():
     samples = []
 
     def sampler():
-        while not stop.is_set():
+        while not normal.stop.is_set():
             s = proc_sample(pid) if pid else None
             if s:
                 samples.append(s)
             time.sleep(0.5)
 
     threading.Thread(target=sampler, daemon=True).start()
-    normal.phase = "attack"
-    header_srcs = [f"127.0.1.{i}" for i in range(1, 21)]  # 50 each with the defaults: under the cap
-    body_srcs = [f"127.0.2.{i}" for i in range(1, 5)]
-    slow_h = SlowClients(t, a.slow_headers, header_srcs, a.trickle, False, stop)
-    slow_b = SlowClients(t, a.slow_bodies, body_srcs, a.trickle, True, stop)
-    attack_start = time.monotonic()
-    slow_h.start()
-    slow_b.start()
-    time.sleep(2)
-    cap_held, cap_refused = over_the_cap(t, "127.0.3.1", 150)
-    big = oversized_heads(t, "127.0.3.2", 50)
-    burst_counts = burst(t, [f"127.0.4.{i}" for i in range(1, 17)], a.burst, 64)
-    walked = walk_aways(t, [f"127.0.5.{i}" for i in range(1, 9)], 400)
-    time.sleep(max(0.0, a.attack_seconds - (time.monotonic() - attack_start)))
+    rounds = []
+    for _ in range(a.rounds):
+        normal.phase = "attack"
+        stop.clear()
+        header_srcs = [f"127.0.1.{i}" for i in range(1, 21)]  # 50 each with the defaults: under the cap
+        body_srcs = [f"127.0.2.{i}" for i in range(1, 5)]
+        slow_h = SlowClients(t, a.slow_headers, header_srcs, a.trickle, False, stop)
+        slow_b = SlowClients(t, a.slow_bodies, body_srcs, a.trickle, True, stop)
+        attack_start = time.monotonic()
+        slow_h.start()
+        slow_b.start()
+        time.sleep(2)
+        # The rest run one after the other, each given the attack's time at most (a server that
+        # does not answer would otherwise hold them for their timeouts many times over).
+        cap_held, cap_refused = over_the_cap(t, "127.0.3.1", 150)
+        big = oversized_heads(t, "127.0.3.2", 50, time.monotonic() + a.attack_seconds / 4)
+        burst_counts = burst(t, [f"127.0.4.{i}" for i in range(1, 17)], a.burst, 64, a.attack_seconds / 2)
+        walked = walk_aways(t, [f"127.0.5.{i}" for i in range(1, 9)], 400, time.monotonic() + a.attack_seconds / 4)
+        time.sleep(max(0.0, a.attack_seconds - (time.monotonic() - attack_start)))
+        stop.set()
+        slow_h.join()
+        slow_b.join()
+        normal.phase = "after"  # not counted as under attack
+        attack_seconds = time.monotonic() - attack_start
+        time.sleep(a.settle_seconds)
+        after = proc_sample(pid) if pid else None
+        rounds.append({
+            "slow_headers": {"connections": a.slow_headers, "opened": slow_h.opened, "held_max": slow_h.held_max,
+                             "closed_by_server": slow_h.closed_by_server, "refused_503": slow_h.refused,
+                             "connect_errors": slow_h.connect_errors},
+            "slow_bodies": {"connections": a.slow_bodies, "opened": slow_b.opened, "held_max": slow_b.held_max,
+                            "closed_by_server": slow_b.closed_by_server, "refused_503": slow_b.refused,
+                            "connect_errors": slow_b.connect_errors},
+            "one_address_150_connections": {"held": cap_held, "refused_503": cap_refused},
+            "oversized_heads_256KiB": big,
+            "burst": burst_counts,
+            "walked_away": walked,
+            "attack_seconds": round(attack_seconds, 1),
+            "after_rss_kib": after[0] if after else None, "after_fds": after[1] if after else None,
+        })
     stop.set()
-    slow_h.join()
-    slow_b.join()
-    normal.phase = "quiet"  # requests from here on are not counted as under attack
-    attack_end = time.monotonic()
-    time.sleep(a.settle_seconds)
-    after = proc_sample(pid) if pid else None
     normal.stop.set()
     normal.join()
 
@@ -364,22 +396,12 @@ def main():
             "p99_ratio": round(u99 / q99, 2) if q99 > 0 else None,
             "errors": len(normal.errors), "first_errors": normal.errors[:5],
         },
-        "slow_headers": {"connections": a.slow_headers, "opened": slow_h.opened, "held_max": slow_h.held_max,
-                         "closed_by_server": slow_h.closed_by_server, "refused_503": slow_h.refused,
-                         "connect_errors": slow_h.connect_errors},
-        "slow_bodies": {"connections": a.slow_bodies, "opened": slow_b.opened, "held_max": slow_b.held_max,
-                        "closed_by_server": slow_b.closed_by_server, "refused_503": slow_b.refused,
-                        "connect_errors": slow_b.connect_errors},
-        "one_address_150_connections": {"held": cap_held, "refused_503": cap_refused},
-        "oversized_heads_256KiB": big,
-        "burst": burst_counts,
-        "walked_away": walked,
-        "attack_seconds": round(attack_end - attack_start, 1),
+        "rounds": rounds,
         "server": {"before_rss_kib": before[0] if before else None, "before_fds": before[1] if before else None,
                    "max_rss_kib": max((s[0] for s in samples), default=None),
-                   "max_fds": max((s[1] for s in samples), default=None),
-                   "after_rss_kib": after[0] if after else None, "after_fds": after[1] if after else None},
+                   "max_fds": max((s[1] for s in samples), default=None)},
     }
+    after = (rounds[-1]["after_rss_kib"], rounds[-1]["after_fds"]) if rounds and pid else None
     ok = not normal.errors and (not before or not after or after[1] <= before[1])
     if server:
         server.send_signal(signal.SIGTERM)

@@ -25,9 +25,8 @@ namespace {
 
 constexpr const char* kJson = "application/json";
 constexpr size_t kMaxBodyBytes = 16u << 20;
-// Memory for one connection's request head and buffers: a head larger than about half of it is
-// answered 431 by libmicrohttpd. Above 32 KiB its pools are mmap'ed, so they go back to the
-// system when the connection closes (RSS returns after a flood).
+// Memory for one connection's request head and buffers: a head that does not fit (measured: from
+// 64 KiB on) is answered 431 by libmicrohttpd and the connection closed.
 constexpr size_t kConnectionMemory = 64u << 10;
 
 enum class Route { health, models, completions, unknown };
