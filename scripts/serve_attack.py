@@ -367,6 +367,8 @@ def main():
         attack_seconds = time.monotonic() - attack_start
         time.sleep(a.settle_seconds)
         after = proc_sample(pid) if pid else None
+        # The slow-header addresses are counted down to nothing: one of them gets its full share again.
+        recheck_held, recheck_refused = over_the_cap(t, header_srcs[0], 64)
         rounds.append({
             "slow_headers": {"connections": a.slow_headers, "opened": slow_h.opened, "held_max": slow_h.held_max,
                              "closed_by_server": slow_h.closed_by_server, "refused_503": slow_h.refused,
@@ -380,6 +382,7 @@ def main():
             "walked_away": walked,
             "attack_seconds": round(attack_seconds, 1),
             "after_rss_kib": after[0] if after else None, "after_fds": after[1] if after else None,
+            "after_64_from_a_slow_header_address": {"held": recheck_held, "refused_503": recheck_refused},
         })
     stop.set()
     normal.stop.set()

@@ -1,11 +1,11 @@
 #pragma once
 // Continuous batching for `tenx serve` (docs/serve.md). One scheduler thread owns the Decoder
 // (K sequence slots) and the ExecContext. Callers (the HTTP server) submit a request and wait on
-// a future or are called back when it is ready. Every iteration runs ONE Decoder::forward over all active slots: the next
-// prompt chunk of each sequence still reading its prompt and one token of each generating
-// sequence. A slot that finishes is given to the next waiting sequence at the next iteration.
-// Each sequence's result does not depend on what it was batched with (up to the summation
-// order of the batched matmul: |Δ log p| ~1e-6, tests/serve/scheduler_test.cpp).
+// a future or are called back when it is ready. Every iteration runs ONE Decoder::forward over
+// all active slots: the next prompt chunk of each sequence still reading its prompt and one token
+// of each generating sequence. A slot that finishes is given to the next waiting sequence at the
+// next iteration. Each sequence's result does not depend on what it was batched with (up to the
+// summation order of the batched matmul: |Δ log p| ~1e-6, tests/serve/scheduler_test.cpp).
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
