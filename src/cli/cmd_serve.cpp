@@ -92,7 +92,9 @@ void run(ServeArgs a) {
   }
   serve::Server server(lm->model, *lm->tokenizer, o);
   const int port = server.start();
-  fmt::print(stderr, "tenx serve: listening on http://{}:{}/v1 (model {})\n", a.host, port, o.model_id);
+  const bool ipv6 = a.host.find(':') != std::string::npos;  // a URL brackets an IPv6 address
+  fmt::print(stderr, "tenx serve: listening on http://{}{}{}:{}/v1 (model {})\n", ipv6 ? "[" : "", a.host,
+             ipv6 ? "]" : "", port, o.model_id);
   fmt::print(stderr, "tenx serve: {} slots of {} tokens, {} threads, queue {}\n", a.parallel,
              server.scheduler().n_ctx(), a.threads, a.max_queue);
   fmt::print(stderr, "tenx serve: at most {} connections, {} per client address; {}\n", o.max_connections,
