@@ -198,6 +198,56 @@ TEST(ServeLimits, ApiKeyIsRequiredAndAnswered401InOpenAIsShape) {
   EXPECT_EQ(server->counts().unauthorized, 5u);
 }
 
+// A client that leaves while its completion waits (its connection suspended) costs the server
+// nothing more: the completion runs, the answer has nowhere to go, the next client is served.
+TEST(ServeLimits, ClientsLeavingMidRequestDoNotDisturbTheServer) {
+  auto server = make_server(ServerOptions{});
+  const int port = server->start();
+  const std::string body = R"({"model":"tiny","prompt":"Once upon a time","max_tokens":8})";
+  const std::string request = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  server->scheduler().set_paused(true);  // so that every request is still waiting when its client goes
+  for (int i = 0; i < 20; ++i) {
+    Socket s("127.0.10.1", port);
+    s.send_text(request);
+  }
+  // Bounded waits: a failure here is a finding, not a hang.
+  auto wait_for = [](auto done) {
+    const auto until = Clock::now() + std::chrono::seconds(10);
+    while (!done() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return done();
+  };
+  ASSERT_TRUE(wait_for([&] { return server->scheduler().stats().waiting_requests == 20; }));
+  server->scheduler().set_paused(false);
+  ASSERT_TRUE(wait_for([&] { return server->scheduler().stats().requests == 20; }));
+  auto r = complete(port);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  const auto closing = Clock::now();
+  while (server->counts().open_connections > 0 && Clock::now() - closing < std::chrono::seconds(5))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(server->counts().open_connections, 0u);
+}
+
+// Stopping answers the requests still waiting for a slot with 503 before the connections close.
+TEST(ServeLimits, StopAnswersWaitingRequests503) {
+  auto server = make_server(ServerOptions{});
+  const int port = server->start();
+  server->scheduler().set_paused(true);
+  int status = 0;
+  std::string answer;
+  std::thread client([&] {
+    auto r = complete(port);
+    status = r ? r->status : -1;
+    if (r) answer = r->body;
+  });
+  while (server->scheduler().stats().waiting_requests < 1) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  server->stop();
+  client.join();
+  ASSERT_EQ(status, 503) << answer;
+  EXPECT_EQ(json::parse(answer)["error"]["code"], "shutting_down");
+}
+
 TEST(ServeAccess, ConstantTimeEqualAndBearer) {
   EXPECT_TRUE(constant_time_equal("abc", "abc"));
   EXPECT_TRUE(constant_time_equal("", ""));
