@@ -23,7 +23,8 @@ new connections are accepted during the flood. Every one of its requests must su
 its p50/p99 latency quiet and under attack and their ratio, what each attack got, and the
 server's RSS (VmRSS) and open descriptors (/proc/PID) before, at most during, and after the
 attack once the deadlines have closed the slow connections. Exit 0 when the normal client had no
-error and the descriptors came back to their level, 1 otherwise.
+error, the descriptors came back to their level (+1 for the normal client's own connection) and
+the server exited 0 on SIGTERM, 1 otherwise; the 3x latency target is reported, not enforced.
 
   python3 scripts/serve_attack.py --tenx build/tenx --model data/models/compact.gguf
 """
@@ -397,6 +398,7 @@ def main():
             "attack_requests": len(under), "attack_p50_ms": round(percentile(under, 50) * 1e3, 1),
             "attack_p99_ms": round(u99 * 1e3, 1), "attack_max_ms": round(max(under, default=0) * 1e3, 1),
             "p99_ratio": round(u99 / q99, 2) if q99 > 0 else None,
+            "p99_within_3x": u99 <= 3 * q99,  # the target; reported, not enforced (shared machines are noisy)
             "errors": len(normal.errors), "first_errors": normal.errors[:5],
         },
         "rounds": rounds,
@@ -405,7 +407,8 @@ def main():
                    "max_fds": max((s[1] for s in samples), default=None)},
     }
     after = (rounds[-1]["after_rss_kib"], rounds[-1]["after_fds"]) if rounds and pid else None
-    ok = not normal.errors and (not before or not after or after[1] <= before[1])
+    # +1: the normal client's own connection may be open at the moment the descriptors are read.
+    ok = not normal.errors and (not before or not after or after[1] <= before[1] + 1)
     if server:
         server.send_signal(signal.SIGTERM)
         try:
