@@ -4,7 +4,7 @@
 # Optional, for fuzzing only: clang and libclang-rt-14-dev, checked and installed by scripts/fuzz.sh.
 set -euo pipefail
 PACKAGES=(build-essential cmake pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev
-          libbenchmark-dev libgtest-dev libicu-dev libstb-dev libcpp-httplib-dev libssl-dev chromium python3-jsonschema
+          libbenchmark-dev libgtest-dev libicu-dev libstb-dev libcpp-httplib-dev libmicrohttpd-dev libssl-dev chromium python3-jsonschema
           python3-jinja2)
 missing=()
 for p in "${PACKAGES[@]}"; do

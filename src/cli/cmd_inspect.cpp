@@ -156,11 +156,20 @@ void run_file(const InspectArgs& a) {
                c.attn_softcap > 0 ? fmt::format("capped at {}", c.attn_softcap) : "uncapped", c.logit_scale,
                c.final_softcap > 0 ? fmt::format("{}", c.final_softcap) : "none",
                c.embd_norm ? "; embeddings RMS-normed" : "", l0.attn_gate ? "; sigmoid attention output gate" : "");
-  if (c.n_expert > 0)
-    fmt::print("experts        {} per layer, {} per token (softmax router, top-k renormalised), expert ffn {}; "
-               "{} of {} parameters active per token\n",
-               c.n_expert, c.n_expert_used, c.n_ff_exp, human_count(static_cast<double>(m.n_active_params())),
-               human_count(static_cast<double>(n_params)));
+  if (c.n_expert > 0) {
+    int64_t moe_layers = 0, chunked = 0;
+    for (const LayerConfig& lc : c.layers) moe_layers += lc.moe, chunked += lc.attn_chunk > 0;
+    const bool l4 = c.moe_layer_step > 0;  // llama4: sigmoid gate on the input, shared expert, interleaved
+    fmt::print("experts        {} per layer, {} per token ({}), expert ffn {}; {} of {} parameters active per token{}\n",
+               c.n_expert, c.n_expert_used,
+               l4 ? "top-k by score, sigmoid weight times the expert input, plus a shared expert"
+                  : "softmax router, top-k renormalised",
+               c.n_ff_exp, human_count(static_cast<double>(m.n_active_params())),
+               human_count(static_cast<double>(n_params)),
+               l4 ? fmt::format("; {} of {} layers are experts, {} chunked (chunk {})", moe_layers, c.n_layer, chunked,
+                                c.attn_chunk)
+                  : "");
+  }
   fmt::print("output         {}{}{}\n", c.tied_output ? "tied to token_embd" : "separate output.weight",
              c.qkv_bias ? ", q/k/v biases" : "", l0.qk_norm ? ", q/k RMS norms" : "");
   fmt::print("parameters     {} ({})\n", n_params, human_count(static_cast<double>(n_params)));

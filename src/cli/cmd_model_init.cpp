@@ -102,12 +102,14 @@ const Registrar model_init_command{"model", [](CLI::App& app) {
                   "muse-glimmer, gemma2: tanh soft-cap of the logits (0: none; gemma2: 30)")->capture_default_str();
   sub->add_option("--attn-softcap", s.attn_softcap, "gemma2: tanh soft-cap of the attention scores (0: 50)")
       ->capture_default_str();
-  sub->add_option("--experts", s.n_expert, "qwen3moe: experts per layer (expert_count)")
+  sub->add_option("--experts", s.n_expert, "qwen3moe, llama4: experts per layer (expert_count)")
       ->check(CLI::Range(int64_t{1}, int64_t{4096}));
-  sub->add_option("--experts-used", s.n_expert_used, "qwen3moe: experts each token runs (expert_used_count)")
+  sub->add_option("--experts-used", s.n_expert_used, "qwen3moe, llama4: experts each token runs (expert_used_count)")
       ->check(CLI::Range(int64_t{1}, int64_t{4096}));
   sub->add_option("--expert-ffn", s.n_ff_exp, "qwen3moe: each expert's FFN size (default: ffn / experts-used)")
       ->check(size);
+  sub->add_option("--moe-step", s.moe_layer_step, "llama4: every N-th layer is a mixture of experts, the others dense "
+                  "(interleave_moe_layer_step)")->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
   sub->add_option("--init-scale", s.init_scale, "Weight matrices ~ N(0, (scale/sqrt(fan_in))^2)")
       ->capture_default_str()->check(CLI::Range(1e-6, 1e3));
   sub->add_option("--name", s.name, "general.name");

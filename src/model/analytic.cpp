@@ -37,6 +37,7 @@ ModelSpec ModelSpec::of(const Model& m) {
     t.post_norm = L.attn_post_norm ? L.attn_post_norm->type : DType::F32;
     t.attn_gate = L.attn_gate ? L.attn_gate->type : DType::F32;
     t.router = L.router ? L.router->type : DType::F32;
+    t.shexp = L.gate_shexp ? L.gate_shexp->type : DType::F32;
     s.layers.push_back(t);
   }
   return s;
@@ -49,7 +50,7 @@ ModelSpec ModelSpec::uniform(const ModelConfig& config, DType matrices) {
   s.token_embd = matrices;
   s.output = matrices;
   LayerStorage t;
-  t.wq = t.wk = t.wv = t.wo = t.w_gate = t.w_up = t.w_down = t.attn_gate = matrices;
+  t.wq = t.wk = t.wv = t.wo = t.w_gate = t.w_up = t.w_down = t.attn_gate = t.shexp = matrices;
   s.layers.assign(static_cast<size_t>(config.n_layer), t);
   return s;
 }
@@ -69,6 +70,7 @@ uint64_t ModelSpec::weight_bytes() const {
       const int64_t fe = c.n_ff_exp, E = c.n_expert;
       n += bytes_of(L.router, d, E) + bytes_of(L.w_gate, d, fe * E) + bytes_of(L.w_up, d, fe * E) +
            bytes_of(L.w_down, fe, d * E);
+      if (lc.shared_expert) n += 2 * bytes_of(L.shexp, d, fe) + bytes_of(L.shexp, fe, d);
     } else {
       n += bytes_of(L.w_gate, d, ff) + bytes_of(L.w_up, d, ff) + bytes_of(L.w_down, ff, d);
     }
@@ -88,7 +90,7 @@ int64_t ModelSpec::n_params() const {
   for (const LayerConfig& lc : c.layers)
     n += 2 * d + d * q + 2 * d * kv + q * d + (lc.moe ? d * c.n_expert + 3 * d * c.n_ff_exp * c.n_expert : 3 * d * ff) +
          (lc.qkv_bias ? q + 2 * kv : 0) + (lc.qk_norm ? 2 * c.head_dim : 0) + (lc.sandwich_norm ? 2 * d : 0) +
-         (lc.attn_gate ? d * q : 0);
+         (lc.attn_gate ? d * q : 0) + (lc.shared_expert ? 3 * d * c.n_ff_exp : 0);
   return n;
 }
 
@@ -117,7 +119,9 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
   auto keys_of = [&](const LayerConfig& lc) {
     uint64_t keys = 0;
     for (int64_t pos : positions)
-      keys += static_cast<uint64_t>(lc.sliding_window > 0 ? std::min(pos + 1, lc.sliding_window) : pos + 1);
+      keys += static_cast<uint64_t>(lc.sliding_window > 0 ? std::min(pos + 1, lc.sliding_window)
+                                    : lc.attn_chunk > 0 ? pos % lc.attn_chunk + 1  // its own chunk
+                                                        : pos + 1);
     return keys;
   };
   uint64_t all_keys = 0;  // over all layers
@@ -128,7 +132,8 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
   uint64_t macs = 0;  // per token, over all layers (muse-glimmer's gate is a fifth d x q matrix)
   const uint64_t E = c.n_expert, K = c.n_expert_used, fe = c.n_ff_exp;
   for (const LayerConfig& lc : c.layers)
-    macs += d * q + 2 * d * kv + q * d + (lc.moe ? d * E + 3 * d * fe * K : 3 * d * ff) + (lc.attn_gate ? d * q : 0);
+    macs += d * q + 2 * d * kv + q * d + (lc.moe ? d * E + 3 * d * fe * K : 3 * d * ff) + (lc.attn_gate ? d * q : 0) +
+            (lc.shared_expert ? 3 * d * fe : 0);
   r.flops[p][int(OpClass::Matmul)] = 2 * T * macs + 2 * static_cast<uint64_t>(n_logits) * d * c.n_vocab;
   // Attention: Q·Kᵀ and softmax·V, 4·(pos+1)·head_dim per query head per layer.
   r.flops[p][int(OpClass::Attention)] = 4 * all_keys * hd * H;
@@ -144,12 +149,17 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
   for (const LayerConfig& lc : c.layers) {
     other += 2 * kRmsNorm * T * d + (lc.rope ? kRope * T * (c.n_head + c.n_head_kv) * c.n_rot : 0) +
              (kScale + kSoftmax) * keys_of(lc) * H + 2 * kAdd * T * d;
-    if (lc.moe) other += kSoftmax * T * E + kMoeNorm * T * K + kSiluMul * T * K * fe + kMoeCombine * T * K * d;
+    if (lc.moe && lc.moe_sigmoid_input)  // gate per chosen expert, its input scaled, its output added
+      other += kMoeSigmoid * T * K + kScale * T * K * d + kSiluMul * T * K * fe + kAdd * T * K * d;
+    else if (lc.moe) other += kSoftmax * T * E + kMoeNorm * T * K + kSiluMul * T * K * fe + kMoeCombine * T * K * d;
     else other += (lc.gelu_ffn ? kGeluMul : kSiluMul) * T * ff;
     if (lc.qkv_bias) other += kAdd * T * (q + 2 * kv);
     if (lc.qk_norm) other += kRmsNorm * T * (q + kv);
     if (lc.sandwich_norm) other += 2 * kRmsNorm * T * d;
     if (lc.attn_gate) other += kSigmoidMul * T * q;
+    if (lc.shared_expert) other += kSiluMul * T * fe + kAdd * T * d;
+    if (lc.attn_temperature) other += kScale * T * q;
+    if (lc.qk_l2_norm) other += kRmsNorm * T * (q + kv);
     if (c.attn_softcap > 0) other += kSoftcap * keys_of(lc) * H;
   }
   r.flops[p][int(OpClass::Other)] = other;
@@ -179,6 +189,8 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
       add(S.w_gate, run * bytes_of(S.w_gate, c.n_embd, c.n_ff_exp));
       add(S.w_up, run * bytes_of(S.w_up, c.n_embd, c.n_ff_exp));
       add(S.w_down, run * bytes_of(S.w_down, c.n_ff_exp, c.n_embd));
+      if (lc.shared_expert)
+        add(S.shexp, 2 * bytes_of(S.shexp, c.n_embd, c.n_ff_exp) + bytes_of(S.shexp, c.n_ff_exp, c.n_embd));
     } else {
       add(S.w_gate, bytes_of(S.w_gate, c.n_embd, c.n_ff));
       add(S.w_up, bytes_of(S.w_up, c.n_embd, c.n_ff));

@@ -151,6 +151,46 @@ void read_experts(KeyReader& k, ModelConfig& c, const std::string& subject) {
   if (c.n_ff_exp <= 0) throw Error(subject, fmt::format("{}: expert_feed_forward_length must be positive", c.arch));
 }
 
+// llama4 (llama.cpp's llama_model_llama4::load_arch_hparams): interleave_moe_layer_step and
+// expert_feed_forward_length are required; with no attention.sliding_window key the model is
+// chunked (8192 positions) on the local layers of the period attention.sliding_window_pattern
+// (default 4), every 4th layer NoPE with temperature tuning (floor 8192, scale 0.1, offset 1),
+// all constants llama.cpp sets rather than reads. A window of 0 makes llama.cpp abort (it
+// builds the temperature input without its constants) and any other value is ignored by it
+// (replaced by 8192): both are refused rather than guessed.
+void read_llama4(KeyReader& k, ModelConfig& c, const std::string& subject) {
+  c.moe_layer_step = k.uint("interleave_moe_layer_step");
+  if (c.moe_layer_step <= 0 || c.moe_layer_step > c.n_layer)
+    throw Error(subject, fmt::format("llama4: interleave_moe_layer_step {} must be in [1, block_count {}]",
+                                     c.moe_layer_step, c.n_layer));
+  if (!k.has("expert_feed_forward_length")) throw Error(subject, "missing metadata key 'llama4.expert_feed_forward_length'");
+  if (const auto w = k.uint_or("attention.sliding_window", 8192); w != 8192)
+    throw Error(subject, fmt::format("llama4: attention.sliding_window {} is not supported (llama.cpp runs llama4 only "
+                                     "with its chunk of 8192: it aborts on 0 and ignores other values)", w));
+  c.swa_period = k.uint_or("attention.sliding_window_pattern", 4);
+  c.rope_base_swa = c.rope_base;
+  if (auto v = k.real("rope.freq_base_swa")) c.rope_base_swa = static_cast<float>(*v);
+  if (!(c.rope_base_swa > 0)) throw Error(subject, "rope.freq_base_swa must be positive");
+  for (int64_t l = 0; l < c.n_layer; ++l)
+    if ((l + 1) % c.moe_layer_step != 0 && c.n_ff <= 0)
+      throw Error(subject, fmt::format("llama4: layer {} is dense (interleave_moe_layer_step {}) and needs a positive "
+                                       "feed_forward_length", l, c.moe_layer_step));
+}
+
+// llama4's layers: which are experts, chunked, NoPE (llama.cpp's llama4.cpp).
+void describe_llama4_layer(const ModelConfig& c, int64_t l, LayerConfig& lc) {
+  const int64_t p = c.swa_period;
+  lc.moe = (l + 1) % c.moe_layer_step == 0;
+  lc.shared_expert = lc.moe_sigmoid_input = lc.moe;
+  lc.rope = (l + 1) % c.nope_layer_step != 0;
+  lc.attn_temperature = !lc.rope;
+  lc.qk_l2_norm = lc.rope && c.n_expert != 128;  // llama.cpp: use_kq_norm = type != 17B_128E
+  if (p == 0 || l % p < p - 1) {                 // llama.cpp's set_swa_pattern(period)
+    lc.attn_chunk = c.attn_chunk;
+    lc.rope_base = c.rope_base_swa;  // the model's rope scaling stays (rope_freq_scale_train_swa)
+  }
+}
+
 }  // namespace
 
 void describe_layers(ModelConfig& c) {
@@ -163,6 +203,11 @@ void describe_layers(ModelConfig& c) {
   c.embd_norm = f && f->embd_norm;
   c.layers.assign(static_cast<size_t>(std::max<int64_t>(c.n_layer, 0)), layer);
   const bool nope_global = f && f->muse_swa;  // muse-glimmer rotates on its local layers only
+  if (f && f->llama4) {  // llama.cpp's constants for every llama4 file (no keys)
+    c.attn_chunk = 8192, c.nope_layer_step = 4;
+    c.attn_temp_floor = 8192, c.attn_temp_scale = 0.1f, c.attn_temp_offset = 1.0f;
+    if (c.moe_layer_step <= 0) c.moe_layer_step = 1;
+  }
   for (int64_t l = 0; l < c.n_layer; ++l) {
     LayerConfig& lc = c.layers[static_cast<size_t>(l)];
     // llama.cpp's set_swa_pattern(period): every period-th layer is global, the others local.
@@ -171,6 +216,7 @@ void describe_layers(ModelConfig& c) {
     const bool local = c.sliding_window > 0 && (c.swa_layers.empty() ? p == 0 || (p > 0 && l % p < p - 1)
                                                                      : c.swa_layers[static_cast<size_t>(l)] != 0);
     if (nope_global) lc.rope = local;
+    if (f && f->llama4) describe_llama4_layer(c, l, lc);
     if (!local) continue;
     lc.sliding_window = c.sliding_window;
     lc.rope_base = c.rope_base_swa;
@@ -224,6 +270,7 @@ ModelConfig config_from_metadata(const Metadata& meta, const std::string& subjec
   if (!(c.rope_base > 0)) throw Error(subject, "rope.freq_base must be positive");
   if (!(c.rms_eps > 0)) throw Error(subject, "attention.layer_norm_rms_epsilon must be positive");
   read_rope_scaling(k, c, subject);
+  if (fam.llama4) read_llama4(k, c, subject);  // after rope.freq_base: the chunked layers' default base
   if (fam.sliding_window) read_sliding_window(k, c, fam, subject);
   if (fam.logit_scale) read_logit_scaling(k, c, subject);
   if (fam.softcaps) read_softcaps(k, c, subject);
@@ -274,6 +321,11 @@ void set_hparams(Metadata& m, const ModelConfig& c) {
     m.set(a + ".expert_count", u32(c.n_expert));
     m.set(a + ".expert_used_count", u32(c.n_expert_used));
     m.set(a + ".expert_feed_forward_length", u32(c.n_ff_exp));
+  }
+  if (f && f->llama4) {  // no attention.sliding_window: chunked, as every Llama 4 file
+    m.set(a + ".interleave_moe_layer_step", u32(c.moe_layer_step));
+    m.set(a + ".attention.sliding_window_pattern", u32(c.swa_period));
+    if (c.rope_base_swa != c.rope_base) m.set(a + ".rope.freq_base_swa", GgufValue::f32(c.rope_base_swa));
   }
   if (f && f->softcaps) {
     m.set(a + ".attn_logit_softcapping", GgufValue::f32(c.attn_softcap));

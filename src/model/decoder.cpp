@@ -22,6 +22,14 @@ uint64_t ffn_floats(const ModelConfig& c, int64_t max_batch) {
 
 }  // namespace
 
+float attention_temperature(const ModelConfig& c, int64_t pos) {
+  // As llama.cpp's llm_graph_input_attn_temp: the position in float, the floor in float, the
+  // logarithm in double, the factor stored as float.
+  const float p = static_cast<float>(pos);
+  const float floor_pos = std::floor((p + c.attn_temp_offset) / static_cast<float>(c.attn_temp_floor));
+  return static_cast<float>(std::log(floor_pos + 1.0) * c.attn_temp_scale + 1.0);
+}
+
 Decoder::Decoder(const Model& model, int64_t n_ctx, int64_t n_seq, int64_t max_batch)
     : model_(model), n_ctx_(n_ctx), n_seq_(n_seq), max_batch_(max_batch) {
   const ModelConfig& c = model.config;
@@ -39,7 +47,9 @@ Decoder::Decoder(const Model& model, int64_t n_ctx, int64_t n_seq, int64_t max_b
   bool gated = false;
   for (const LayerConfig& lc : c.layers) gated = gated || lc.attn_gate;
   if (gated) att_gate_.resize(B * c.q_dim());
-  if (c.embd_norm) ones_.assign(static_cast<size_t>(c.n_embd), 1.0f);
+  bool l2 = false;
+  for (const LayerConfig& lc : c.layers) l2 = l2 || lc.qk_l2_norm;
+  if (c.embd_norm || l2) ones_.assign(static_cast<size_t>(std::max(c.n_embd, c.head_dim)), 1.0f);
   gate_.resize(ffn_floats(c, max_batch));
   up_.resize(ffn_floats(c, max_batch));
   routing_.resize(static_cast<size_t>(c.n_layer));
@@ -49,7 +59,7 @@ Decoder::Decoder(const Model& model, int64_t n_ctx, int64_t n_seq, int64_t max_b
     route_e_.resize(B * c.n_expert_used);
     by_expert_.resize(B * c.n_expert_used);
     expert_start_.resize(static_cast<size_t>(c.n_expert + 1));
-    xe_.resize(B * c.n_embd);
+    xe_.resize(std::max<size_t>(B, static_cast<size_t>(c.n_expert_used)) * c.n_embd);  // decode: k rows
     ye_.resize(B * c.n_embd);
     moe_out_.resize(B * c.n_embd);
   }
@@ -79,7 +89,7 @@ uint64_t Decoder::working_bytes_for(const ModelConfig& c, int64_t max_batch) {
                                2 * c.kv_dim()) + 2 * ffn_floats(c, max_batch);
   uint64_t moe = 0;  // router scores, weights, expert ids, grouping, gathered/output/sum rows
   if (c.n_expert > 0)
-    moe = B * (c.n_expert + c.n_expert_used + 3 * c.n_embd) * sizeof(float) +
+    moe = (B * (c.n_expert + c.n_expert_used + 2 * c.n_embd) + std::max<uint64_t>(B, c.n_expert_used) * c.n_embd) * sizeof(float) +
           B * 2 * c.n_expert_used * sizeof(int32_t) + static_cast<uint64_t>(c.n_expert + 1) * sizeof(int64_t);
   return floats * sizeof(float) + moe + B * (2 * sizeof(int32_t) + sizeof(AttentionKeys));
 }
@@ -195,6 +205,12 @@ void Decoder::attention_block(ExecContext& ctx, std::span<const BatchToken> batc
     rope(ctx, k_.data(), T, c.n_head_kv, c.head_dim, c.n_rot, pos_.data(), lc.rope_base, lc.rope_style, factors,
          lc.rope_freq_scale);
   }
+  if (lc.attn_temperature)  // llama4's NoPE layers: q times a factor of its position
+    for (int64_t t = 0; t < T; ++t) scale_rows(ctx, q_.data() + t * qd, qd, attention_temperature(c, pos_[static_cast<size_t>(t)]));
+  if (lc.qk_l2_norm) {  // llama4: per head, after RoPE, no weights (a weight of 1 is exact)
+    rmsnorm(ctx, q_.data(), q_.data(), ones_.data(), T * c.n_head, c.head_dim, c.rms_eps);
+    rmsnorm(ctx, k_.data(), k_.data(), ones_.data(), T * c.n_head_kv, c.head_dim, c.rms_eps);
+  }
   // Append K/V to the caches first, so a token attends to the earlier tokens of its own batch
   // too (causality comes from n_keys = pos + 1).
   for (int64_t t = 0; t < T; ++t) {
@@ -202,7 +218,10 @@ void Decoder::attention_block(ExecContext& ctx, std::span<const BatchToken> batc
     std::memcpy(k_cache(b.seq, l) + b.pos * kvd, k_.data() + t * kvd, static_cast<size_t>(kvd) * sizeof(float));
     std::memcpy(v_cache(b.seq, l) + b.pos * kvd, v_.data() + t * kvd, static_cast<size_t>(kvd) * sizeof(float));
     // A local layer's query sees the last sliding_window positions only (itself included).
-    const int64_t first = lc.sliding_window > 0 ? std::max<int64_t>(0, b.pos + 1 - lc.sliding_window) : 0;
+    // A chunked layer's query sees its own chunk of positions only (llama4).
+    const int64_t first = lc.sliding_window > 0 ? std::max<int64_t>(0, b.pos + 1 - lc.sliding_window)
+                          : lc.attn_chunk > 0 ? b.pos / lc.attn_chunk * lc.attn_chunk
+                                              : 0;
     keys_[static_cast<size_t>(t)] = {k_cache(b.seq, l) + first * kvd, v_cache(b.seq, l) + first * kvd,
                                      b.pos + 1 - first};
   }
@@ -238,7 +257,9 @@ void Decoder::moe_ffn(ExecContext& ctx, int64_t T, int64_t l) {
   const LayerWeights& L = model_.layers[static_cast<size_t>(l)];
   const int64_t d = c.n_embd, E = c.n_expert, K = c.n_expert_used, fe = c.n_ff_exp;
   matmul(ctx, router_.data(), h_.data(), *L.router, T);
-  moe_route(ctx, route_e_.data(), route_w_.data(), router_.data(), T, E, K);
+  const LayerConfig& lc = c.layer(l);
+  moe_route(ctx, route_e_.data(), route_w_.data(), router_.data(), T, E, K,
+            lc.moe_sigmoid_input ? MoeGating::Sigmoid : MoeGating::SoftmaxNormalized);
   routing_[static_cast<size_t>(l)].assign(route_e_.begin(), route_e_.begin() + T * K);
   if (T == 1) {  // decode: the k experts share the one input row, so their 2k gate/up matmuls go
                  // to the pool in one dispatch (same values and counts as k separate calls)
@@ -248,13 +269,23 @@ void Decoder::moe_ffn(ExecContext& ctx, int64_t T, int64_t l) {
       gate_up.push_back({gate_.data() + j * fe, &L.gate_exps[e]});
       gate_up.push_back({up_.data() + j * fe, &L.up_exps[e]});
     }
-    matmul_shared_input(ctx, h_.data(), 1, gate_up);
+    if (lc.moe_sigmoid_input) {  // llama4: expert j reads h · w_j, so each pair has its own input
+      for (int64_t j = 0; j < K; ++j) {
+        std::memcpy(xe_.data() + j * d, h_.data(), static_cast<size_t>(d) * sizeof(float));
+        scale_rows(ctx, xe_.data() + j * d, d, route_w_[static_cast<size_t>(j)]);
+        matmul_shared_input(ctx, xe_.data() + j * d, 1, std::span<const MatmulOutput>(gate_up.data() + 2 * j, 2));
+      }
+    } else {
+      matmul_shared_input(ctx, h_.data(), 1, gate_up);
+    }
     silu_mul(ctx, gate_.data(), up_.data(), K * fe);
     std::fill(moe_out_.begin(), moe_out_.begin() + d, 0.0f);
     for (int64_t j = 0; j < K; ++j) {
       matmul(ctx, ye_.data(), gate_.data() + j * fe, L.down_exps[static_cast<size_t>(route_e_[static_cast<size_t>(j)])], 1);
-      add_scaled(ctx, moe_out_.data(), ye_.data(), route_w_[static_cast<size_t>(j)], d);
+      if (lc.moe_sigmoid_input) add_inplace(ctx, moe_out_.data(), ye_.data(), d);
+      else add_scaled(ctx, moe_out_.data(), ye_.data(), route_w_[static_cast<size_t>(j)], d);
     }
+    shared_expert(ctx, 1, l);
     add_inplace(ctx, x_.data(), moe_out_.data(), d);
     return;
   }
@@ -269,9 +300,11 @@ void Decoder::moe_ffn(ExecContext& ctx, int64_t T, int64_t l) {
   for (int64_t e = 0; e < E; ++e) {
     const int64_t first = expert_start_[static_cast<size_t>(e)], n = expert_start_[static_cast<size_t>(e + 1)] - first;
     if (n == 0) continue;
-    for (int64_t i = 0; i < n; ++i)
-      std::memcpy(xe_.data() + i * d, h_.data() + (by_expert_[static_cast<size_t>(first + i)] / K) * d,
-                  static_cast<size_t>(d) * sizeof(float));
+    for (int64_t i = 0; i < n; ++i) {
+      const int32_t slot = by_expert_[static_cast<size_t>(first + i)];
+      std::memcpy(xe_.data() + i * d, h_.data() + (slot / K) * d, static_cast<size_t>(d) * sizeof(float));
+      if (lc.moe_sigmoid_input) scale_rows(ctx, xe_.data() + i * d, d, route_w_[static_cast<size_t>(slot)]);
+    }
     const MatmulOutput gate_up[] = {{gate_.data(), &L.gate_exps[static_cast<size_t>(e)]},
                                     {up_.data(), &L.up_exps[static_cast<size_t>(e)]}};
     matmul_shared_input(ctx, xe_.data(), n, gate_up);
@@ -279,10 +312,25 @@ void Decoder::moe_ffn(ExecContext& ctx, int64_t T, int64_t l) {
     matmul(ctx, ye_.data(), gate_.data(), L.down_exps[static_cast<size_t>(e)], n);
     for (int64_t i = 0; i < n; ++i) {
       const int32_t slot = by_expert_[static_cast<size_t>(first + i)];
-      add_scaled(ctx, moe_out_.data() + (slot / K) * d, ye_.data() + i * d, route_w_[static_cast<size_t>(slot)], d);
+      if (lc.moe_sigmoid_input) add_inplace(ctx, moe_out_.data() + (slot / K) * d, ye_.data() + i * d, d);
+      else add_scaled(ctx, moe_out_.data() + (slot / K) * d, ye_.data() + i * d, route_w_[static_cast<size_t>(slot)], d);
     }
   }
+  shared_expert(ctx, T, l);
   add_inplace(ctx, x_.data(), moe_out_.data(), T * d);
+}
+
+// llama4: moe_out += W_down,sh (silu(W_gate,sh h) * W_up,sh h) over every token, h = rms(x) (in
+// h_), so the block adds (routed + shared) to x as llama.cpp's ffn_moe_out_merged does.
+void Decoder::shared_expert(ExecContext& ctx, int64_t T, int64_t l) {
+  const LayerWeights& L = model_.layers[static_cast<size_t>(l)];
+  if (!model_.config.layer(l).shared_expert) return;
+  const int64_t d = model_.config.n_embd, fe = model_.config.n_ff_exp;
+  const MatmulOutput gate_up[] = {{gate_.data(), L.gate_shexp}, {up_.data(), L.up_shexp}};
+  matmul_shared_input(ctx, h_.data(), T, gate_up);
+  silu_mul(ctx, gate_.data(), up_.data(), T * fe);
+  matmul(ctx, ye_.data(), gate_.data(), *L.down_shexp, T);
+  add_inplace(ctx, moe_out_.data(), ye_.data(), T * d);
 }
 
 // x += [post_norm] W_down (act(W_gate h) * W_up h), h = rms(x): SwiGLU, or GeGLU (Gemma); or a

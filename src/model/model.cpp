@@ -144,6 +144,11 @@ Model Model::from_file(ModelFile file) {
       L.gate_exps = expert_views(*L.w_gate);
       L.up_exps = expert_views(*L.w_up);
       L.down_exps = expert_views(*L.w_down);
+      if (lc.shared_expert) {
+        L.gate_shexp = take.require(p + "ffn_gate_shexp.weight", d, fe);
+        L.up_shexp = take.require(p + "ffn_up_shexp.weight", d, fe);
+        L.down_shexp = take.require(p + "ffn_down_shexp.weight", fe, d);
+      }
     } else {
       L.w_gate = take.require(p + "ffn_gate.weight", d, ff);
       L.w_up = take.require(p + "ffn_up.weight", d, ff);

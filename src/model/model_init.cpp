@@ -281,7 +281,16 @@ ModelConfig init_config(const ModelInitSpec& s) {
       throw Error(kSubject, fmt::format("{} needs --experts E (1..4096), --experts-used K (1..E) and a positive "
                                         "--expert-ffn", c.arch));
   } else if (s.n_expert != 0 || s.n_expert_used != 0 || s.n_ff_exp != 0) {
-    throw Error(kSubject, fmt::format("{} has no experts (qwen3moe has)", c.arch));
+    throw Error(kSubject, fmt::format("{} has no experts (qwen3moe and llama4 have)", c.arch));
+  }
+  if (fam->llama4) {
+    if (s.moe_layer_step <= 0 || s.moe_layer_step > s.n_layer)
+      throw Error(kSubject, fmt::format("--moe-step {} must be in [1, layers {}]", s.moe_layer_step, s.n_layer));
+    c.moe_layer_step = s.moe_layer_step;
+    c.swa_period = fam->swa_period;
+    c.rope_base_swa = c.rope_base;
+  } else if (s.moe_layer_step != 1) {
+    throw Error(kSubject, fmt::format("{} has no interleaved expert layers (llama4 has)", c.arch));
   }
   describe_layers(c);
   return c;
@@ -352,6 +361,11 @@ ModelFile make_random_model(const ModelInitSpec& spec) {
       specs.push_back({b + "ffn_gate_exps.weight", {s.n_embd, fe, E}, Init::Matrix});
       specs.push_back({b + "ffn_down_exps.weight", {fe, s.n_embd, E}, Init::Matrix});
       specs.push_back({b + "ffn_up_exps.weight", {s.n_embd, fe, E}, Init::Matrix});
+      if (lc.shared_expert) {
+        specs.push_back({b + "ffn_gate_shexp.weight", {s.n_embd, fe}, Init::Matrix});
+        specs.push_back({b + "ffn_down_shexp.weight", {fe, s.n_embd}, Init::Matrix});
+        specs.push_back({b + "ffn_up_shexp.weight", {s.n_embd, fe}, Init::Matrix});
+      }
     } else {
       specs.push_back({b + "ffn_gate.weight", {s.n_embd, s.n_ff}, Init::Matrix});
       specs.push_back({b + "ffn_up.weight", {s.n_embd, s.n_ff}, Init::Matrix});

@@ -13,10 +13,25 @@ namespace tenx {
 namespace kc = kernel_contract;
 
 void moe_route(ExecContext& ctx, int32_t* experts, float* weights, const float* logits, int64_t T, int64_t E,
-               int64_t k) {
+               int64_t k, MoeGating gating) {
   if (E <= 0 || k <= 0 || k > E) throw Error("moe_route", "need 1 <= k <= E experts");
   std::vector<float> p(static_cast<size_t>(E));
   std::vector<int32_t> order(static_cast<size_t>(E));
+  if (gating == MoeGating::Sigmoid) {  // llama.cpp selects llama4's experts on the raw scores
+    for (int64_t t = 0; t < T; ++t) {
+      const float* l = logits + t * E;
+      for (int64_t e = 0; e < E; ++e) order[static_cast<size_t>(e)] = static_cast<int32_t>(e);
+      std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                        [&](int32_t a, int32_t b) { return l[a] > l[b] || (l[a] == l[b] && a < b); });
+      for (int64_t j = 0; j < k; ++j) {
+        const int32_t e = order[static_cast<size_t>(j)];
+        experts[t * k + j] = e;
+        weights[t * k + j] = 1.0f / (1.0f + std::exp(-l[e]));
+      }
+    }
+    kc::count_other(ctx, flop_cost::kMoeSigmoid, T * k);
+    return;
+  }
   for (int64_t t = 0; t < T; ++t) {
     const float* l = logits + t * E;
     // softmax as ggml_soft_max: float exps of x - max, summed in double, times 1/sum.

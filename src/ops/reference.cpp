@@ -328,8 +328,23 @@ namespace kc = kernel_contract;
 // The definition: softmax in double, the k largest by a stable sort (ties: the lower expert),
 // their probabilities divided by their (clamped) sum.
 void moe_route(ExecContext& ctx, int32_t* experts, float* weights, const float* logits, int64_t T, int64_t E,
-               int64_t k) {
+               int64_t k, MoeGating gating) {
   if (E <= 0 || k <= 0 || k > E) throw Error("moe_route", "need 1 <= k <= E experts");
+  if (gating == MoeGating::Sigmoid) {  // top k by raw score (stable: ties keep the lower expert)
+    for (int64_t t = 0; t < T; ++t) {
+      const float* l = logits + t * E;
+      std::vector<int32_t> order(static_cast<size_t>(E));
+      for (int64_t e = 0; e < E; ++e) order[static_cast<size_t>(e)] = static_cast<int32_t>(e);
+      std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return l[a] > l[b]; });
+      for (int64_t j = 0; j < k; ++j) {
+        const int32_t e = order[static_cast<size_t>(j)];
+        experts[t * k + j] = e;
+        weights[t * k + j] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(l[e]))));
+      }
+    }
+    kc::count_other(ctx, flop_cost::kMoeSigmoid, T * k);
+    return;
+  }
   for (int64_t t = 0; t < T; ++t) {
     const float* l = logits + t * E;
     double mx = l[0], sum = 0.0;

@@ -86,6 +86,7 @@ void require_off(const json& v, const std::string& field, double off) {
 std::string ApiError::type() const {
   switch (status_) {
     case 400: return "invalid_request_error";
+    case 401: return "invalid_request_error";
     case 404: return "not_found_error";
     case 413: return "invalid_request_error";
     case 429: return "rate_limit_error";

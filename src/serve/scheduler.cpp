@@ -25,6 +25,10 @@ struct Scheduler::Job {
   size_t unadmitted = 0;  // sequences still waiting for a slot
   bool failed = false;    // the promise holds an error; drop its sequences
   std::promise<std::vector<SequenceResult>> promise;
+  std::function<void()> on_done;  // after the promise is settled (the server resumes its connection)
+  void notify() const {
+    if (on_done) on_done();
+  }
 };
 
 struct Scheduler::Slot {
@@ -96,9 +100,11 @@ std::vector<int32_t> Scheduler::encode_prompt(const std::string& text) const {
   return ids;
 }
 
-std::future<std::vector<SequenceResult>> Scheduler::submit(const CompletionRequest& request) {
+std::future<std::vector<SequenceResult>> Scheduler::submit(const CompletionRequest& request,
+                                                           std::function<void()> on_done) {
   auto job = std::make_shared<Job>();
   job->request = request;
+  job->on_done = std::move(on_done);
   for (size_t i = 0; i < request.prompts.size(); ++i) {
     std::vector<int32_t> ids = encode_prompt(request.prompts[i]);
     const std::string which = request.prompts.size() > 1 ? fmt::format("prompt[{}]", i) : "prompt";
@@ -114,6 +120,7 @@ std::future<std::vector<SequenceResult>> Scheduler::submit(const CompletionReque
   auto future = job->promise.get_future();
   if (job->ids.empty()) {
     job->promise.set_value({});
+    job->notify();
     return future;
   }
   {
@@ -166,13 +173,19 @@ void Scheduler::loop() {
       cv_.wait(lock, [&] { return stopping_ || any_active() || (!paused_ && !waiting_.empty() && any_free()); });
       if (stopping_) {
         const ApiError gone(503, "shutting_down", "the server is shutting down");
+        std::vector<std::shared_ptr<Job>> failed;
         for (Waiting& w : waiting_)
           if (!w.job->failed) {
             w.job->failed = true;
             w.job->promise.set_exception(std::make_exception_ptr(gone));
+            failed.push_back(w.job);
           }
         waiting_.clear();
         waiting_jobs_ = 0;
+        // Their callers are told outside the lock (a callback may submit or read stats).
+        lock.unlock();
+        for (const auto& job : failed) job->notify();
+        lock.lock();
         if (!any_active()) return;
       }
       admit(lock);
@@ -405,7 +418,10 @@ void Scheduler::finish(Slot& s) {
     ++stats_.sequences;
     stats_.requests += request_done ? 1 : 0;
   }
-  if (request_done) job.promise.set_value(std::move(job.results));
+  if (request_done) {
+    job.promise.set_value(std::move(job.results));
+    job.notify();
+  }
   const int32_t seq = s.seq;
   dec_.truncate(seq, 0);
   slots_[static_cast<size_t>(seq)].reset();  // destroys s
@@ -417,6 +433,7 @@ void Scheduler::fail_active(const ApiError& e) {
     if (!slot->job->failed) {
       slot->job->failed = true;
       slot->job->promise.set_exception(std::make_exception_ptr(e));
+      slot->job->notify();
     }
     dec_.truncate(slot->seq, 0);
     slot.reset();

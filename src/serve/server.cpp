@@ -1,37 +1,213 @@
-// cpp-httplib glue for `tenx serve`: routes, status codes and the handler-thread pool.
+// libmicrohttpd glue for `tenx serve`: routes, status codes, the suspended completion requests,
+// and the caps and deadlines of connection_guard.hpp. Why libmicrohttpd and not cpp-httplib:
+// cpp-httplib serves each connection on a pool thread that blocks in read(2), so a few hundred
+// clients that send one header line and wait take every thread (measured in docs/serve.md);
+// here one epoll thread serves every connection and never waits on a socket or on the model.
 #include "tenx/serve/server.hpp"
 
-#include <httplib.h>
-#include <sys/socket.h>
+#include <microhttpd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <fmt/format.h>
+#include <mutex>
 #include <thread>
 
+#include "connection_guard.hpp"
+#include "listener.hpp"
+#include "tenx/serve/access.hpp"
 #include "tenx/util/error.hpp"
 
 namespace tenx::serve {
-
-struct Server::Impl {
-  httplib::Server http;
-  std::thread listener;
-  std::atomic<uint64_t> next_id{1};
-  bool started = false, stopped = false;
-  ModelInfo info;
-  int listen_fd = -1;  // the listening socket, seen in the socket-options hook
-};
 
 namespace {
 
 constexpr const char* kJson = "application/json";
 constexpr size_t kMaxBodyBytes = 16u << 20;
+// Memory for one connection's request head and buffers: a head that does not fit (measured: from
+// 64 KiB on) is answered 431 by libmicrohttpd and the connection closed.
+constexpr size_t kConnectionMemory = 64u << 10;
 
-void answer_error(httplib::Response& res, const ApiError& e) {
-  res.status = e.status();
-  if (e.status() == 429) res.set_header("Retry-After", "1");
-  res.set_content(error_body(e), kJson);
+enum class Route { health, models, completions, unknown };
+
+Route route_of(const char* method, const char* url) {
+  const std::string_view m(method), u(url);
+  if (m == "GET" && u == "/health") return Route::health;
+  if (m == "GET" && u == "/v1/models") return Route::models;
+  if (m == "POST" && u == "/v1/completions") return Route::completions;
+  return Route::unknown;
+}
+
+// One request's state, from its head to its response. Shared with the scheduler's callback.
+struct RequestState {
+  Route route = Route::unknown;
+  MHD_Connection* connection = nullptr;
+  std::string body;
+  bool too_large = false;
+  bool submitted = false;
+  std::future<std::vector<SequenceResult>> result;
+  std::mutex mu;  // done/suspended: the scheduler thread vs the event thread
+  bool done = false, suspended = false;
+};
+
+using RequestHandle = std::shared_ptr<RequestState>;
+
+MHD_Result queue(MHD_Connection* c, int status, const std::string& body, bool retry_after = false,
+                 bool bearer_challenge = false) {
+  MHD_Response* r = MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()),
+                                                    MHD_RESPMEM_MUST_COPY);
+  if (r == nullptr) return MHD_NO;
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, kJson);
+  if (retry_after) MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+  if (bearer_challenge) MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+  const MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(status), r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
+MHD_Result queue_error(MHD_Connection* c, const ApiError& e) {
+  return queue(c, e.status(), error_body(e), e.status() == 429 || e.status() == 503, e.status() == 401);
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Server* server = nullptr;
+  ConnectionGuard guard;
+  std::unique_ptr<Listener> listener;
+  MHD_Daemon* daemon = nullptr;
+  std::atomic<uint64_t> next_id{1};
+  std::atomic<uint64_t> unauthorized{0};
+  std::atomic<int64_t> in_flight{0};  // completions submitted and not yet answered
+  bool stopped = false;
+  ModelInfo info;
+
+  explicit Impl(const ServerOptions& o)
+      : guard(ConnectionLimits{o.max_connections, o.max_connections_per_client,
+                               std::chrono::milliseconds(static_cast<int64_t>(o.header_timeout_s * 1000)),
+                               std::chrono::milliseconds(static_cast<int64_t>(o.body_timeout_s * 1000))}) {}
+
+  MHD_Result handle(MHD_Connection* c, const char* url, const char* method, const char* upload, size_t* upload_size,
+                    void** request_slot);
+  MHD_Result answer_completion(const RequestHandle& st);
+};
+
+MHD_Result Server::Impl::handle(MHD_Connection* c, const char* url, const char* method, const char* upload,
+                                size_t* upload_size, void** request_slot) {
+  const ServerOptions& o = server->options_;
+  if (*request_slot == nullptr) {  // the head is complete: route, authorize, then read the body
+    guard.head_received(c);
+    auto st = std::make_shared<RequestState>();
+    st->route = route_of(method, url);
+    st->connection = c;
+    *request_slot = new RequestHandle(st);
+    if (st->route != Route::health && !o.api_key.empty() &&
+        !bearer_matches(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), o.api_key)) {
+      ++unauthorized;
+      return queue_error(c, ApiError(401, "invalid_api_key",
+                                     "missing or incorrect API key: send the header 'Authorization: Bearer KEY' "
+                                     "with the key the server was started with (--api-key / TENX_API_KEY)"));
+    }
+    if (st->route == Route::unknown)
+      return queue_error(c, ApiError(404, "not_found", fmt::format("no endpoint {} {}", method, url)));
+    if (st->route == Route::completions) {
+      const char* length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+      if (length != nullptr && std::strtoull(length, nullptr, 10) > kMaxBodyBytes)
+        return queue_error(c, ApiError(413, "body_too_large", "the request body is over 16 MiB"));
+      return MHD_YES;  // the body follows
+    }
+    guard.body_received(c);
+    if (st->route == Route::health) return queue(c, 200, R"({"status":"ok"})");
+    return queue(c, 200, models_body(info));
+  }
+  const RequestHandle& st = *static_cast<RequestHandle*>(*request_slot);
+  if (*upload_size != 0) {  // a piece of the body
+    if (st->body.size() + *upload_size > kMaxBodyBytes) st->too_large = true;  // read on, keep nothing
+    if (!st->too_large) st->body.append(upload, *upload_size);
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  if (!st->submitted) guard.body_received(c);
+  return answer_completion(st);
+}
+
+MHD_Result Server::Impl::answer_completion(const RequestHandle& st) {
+  const ServerOptions& o = server->options_;
+  MHD_Connection* c = st->connection;
+  if (st->too_large) return queue_error(c, ApiError(413, "body_too_large", "the request body is over 16 MiB"));
+  if (!st->submitted) {
+    try {
+      const CompletionRequest r = parse_completion_request(st->body, o.max_tokens_limit);
+      if (r.model != o.model_id)
+        throw ApiError(404, "model_not_found",
+                       fmt::format("model '{}' is not served here (this server has '{}')", r.model, o.model_id),
+                       "model");
+      st->body = std::string();
+      // The callback runs on the scheduler thread: it only flags the request and wakes the
+      // connection; this thread builds the response when the event loop calls back in.
+      st->result = server->scheduler_->submit(r, [st] {
+        std::lock_guard<std::mutex> lock(st->mu);
+        st->done = true;
+        if (st->suspended) {
+          st->suspended = false;
+          MHD_resume_connection(st->connection);
+        }
+      });
+      st->submitted = true;
+      ++in_flight;
+    } catch (const ApiError& e) {
+      return queue_error(c, e);
+    } catch (const std::exception& e) {
+      return queue_error(c, ApiError(500, "internal_error", std::string("internal error: ") + e.what()));
+    }
+    std::lock_guard<std::mutex> lock(st->mu);
+    if (!st->done) {
+      MHD_suspend_connection(c);
+      st->suspended = true;
+      return MHD_YES;
+    }
+  }
+  try {
+    std::vector<SequenceResult> choices = st->result.get();
+    const auto created = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+    return queue(c, 200, completion_body(fmt::format("cmpl-{}", next_id++), created, o.model_id, choices));
+  } catch (const ApiError& e) {
+    return queue_error(c, e);
+  } catch (const std::exception& e) {
+    return queue_error(c, ApiError(500, "internal_error", std::string("internal error: ") + e.what()));
+  }
+}
+
+namespace {
+
+MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char* method, const char* /*version*/,
+                      const char* upload, size_t* upload_size, void** request_slot) {
+  return static_cast<Server::Impl*>(cls)->handle(c, url, method, upload, upload_size, request_slot);
+}
+
+void on_request_done(void* cls, MHD_Connection* c, void** request_slot, MHD_RequestTerminationCode) {
+  auto* impl = static_cast<Server::Impl*>(cls);
+  auto* handle = static_cast<RequestHandle*>(*request_slot);
+  if (handle == nullptr) return;
+  if ((*handle)->submitted) --impl->in_flight;
+  delete handle;
+  *request_slot = nullptr;
+  impl->guard.response_sent(c);
+}
+
+void on_connection(void* cls, MHD_Connection* c, void** /*socket_context*/, MHD_ConnectionNotificationCode code) {
+  auto* impl = static_cast<Server::Impl*>(cls);
+  if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+    impl->guard.closed(c);
+    return;
+  }
+  const MHD_ConnectionInfo* fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+  const MHD_ConnectionInfo* addr = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  impl->guard.started(c, fd != nullptr ? fd->connect_fd : -1,
+                      addr != nullptr && addr->client_addr != nullptr ? client_address(addr->client_addr) : "?");
 }
 
 }  // namespace
@@ -39,92 +215,60 @@ void answer_error(httplib::Response& res, const ApiError& e) {
 Server::Server(const Model& model, const Tokenizer& tokenizer, ServerOptions options)
     : options_(std::move(options)),
       scheduler_(std::make_unique<Scheduler>(model, tokenizer, options_.scheduler)),
-      impl_(std::make_unique<Impl>()) {
+      impl_(std::make_unique<Impl>(options_)) {
+  if (options_.max_connections < 1) throw Error("--max-connections", "must be at least 1");
+  if (options_.max_connections_per_client < 1) throw Error("--max-connections-per-client", "must be at least 1");
+  impl_->server = this;
   impl_->info = {options_.model_id, model.n_params(), scheduler_->n_ctx(), model.config.n_vocab};
-  httplib::Server& http = impl_->http;
-  // Handler threads mostly wait on the scheduler: enough for every slot and queue place.
-  const size_t handlers = static_cast<size_t>(
-      std::clamp(options_.scheduler.parallel + options_.scheduler.max_queue + 4, 8, 256));
-  http.new_task_queue = [handlers] { return new httplib::ThreadPool(handlers); };
-  http.set_payload_max_length(kMaxBodyBytes);
-  http.set_tcp_nodelay(true);
-  http.set_socket_options([this](socket_t sock) {
-    httplib::default_socket_options(sock);
-    impl_->listen_fd = static_cast<int>(sock);
-  });
-
-  http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(R"({"status":"ok"})", kJson);
-  });
-  http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(models_body(impl_->info), kJson);
-  });
-  http.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
-    try {
-      const CompletionRequest r = parse_completion_request(req.body, options_.max_tokens_limit);
-      if (r.model != options_.model_id)
-        throw ApiError(404, "model_not_found",
-                       fmt::format("model '{}' is not served here (this server has '{}')", r.model, options_.model_id),
-                       "model");
-      std::vector<SequenceResult> choices = scheduler_->submit(r).get();
-      const auto created = std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch()).count();
-      res.set_content(completion_body(fmt::format("cmpl-{}", impl_->next_id++), created, options_.model_id, choices),
-                      kJson);
-    } catch (const ApiError& e) {
-      answer_error(res, e);
-    } catch (const std::exception& e) {
-      answer_error(res, ApiError(500, "internal_error", std::string("internal error: ") + e.what()));
-    }
-  });
-  http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    answer_error(res, ApiError(500, "internal_error", "internal error: " + what));
-  });
-  http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    // Routing and transport errors httplib answers itself (404 path, 413 body too large, ...).
-    if (!res.body.empty()) return;
-    const std::string code = res.status == 404 ? "not_found" : res.status == 413 ? "body_too_large" : "http_error";
-    res.set_content(error_body(ApiError(res.status, code, fmt::format("HTTP {}", res.status))), kJson);
-  });
 }
 
 Server::~Server() { stop(); }
 
 int Server::start() {
-  httplib::Server& http = impl_->http;
-  int port = options_.port;
-  if (port == 0) {
-    port = http.bind_to_any_port(options_.host);
-    if (port < 0) throw Error(options_.host, "cannot bind any port");
-  } else if (!http.bind_to_port(options_.host, port)) {
-    throw Error(fmt::format("{}:{}", options_.host, port), "cannot bind (address in use or not local?)");
-  }
-  // Debian's libcpp-httplib is built with a listen backlog of 5: a burst of clients overflows it
-  // and their first packets are dropped and resent late. Listening again only sets the backlog.
-  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, SOMAXCONN);
-  impl_->started = true;
-  impl_->listener = std::thread([&http] { http.listen_after_bind(); });
-  // stop() is a no-op until the listen loop runs, so do not return before it does.
-  while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return port;
+  impl_->listener = std::make_unique<Listener>(options_.host, options_.port);
+  // The guard's caps come first; libmicrohttpd's own total cap (default: 1020) sits above them
+  // so that it never drops a connection the guard counted.
+  const unsigned mhd_limit = static_cast<unsigned>(options_.max_connections) + 64;
+  impl_->daemon = MHD_start_daemon(
+      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET, 0, nullptr, nullptr,
+      &on_request, impl_.get(), MHD_OPTION_CONNECTION_LIMIT, mhd_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+      static_cast<unsigned>(options_.idle_timeout_s), MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemory,
+      MHD_OPTION_NOTIFY_COMPLETED, &on_request_done, impl_.get(), MHD_OPTION_NOTIFY_CONNECTION, &on_connection,
+      impl_.get(), MHD_OPTION_END);
+  if (impl_->daemon == nullptr) throw Error("tenx serve", "cannot start the HTTP event loop (libmicrohttpd)");
+  Impl* impl = impl_.get();
+  impl_->listener->start([impl](int fd, const sockaddr* addr, socklen_t len) {
+    const std::string who = client_address(addr);
+    const std::string refusal = impl->guard.admit(who);
+    if (!refusal.empty()) {
+      refuse_connection(fd, 503, error_body(ApiError(503, "too_many_connections", refusal)));
+      return;
+    }
+    if (MHD_add_connection(impl->daemon, fd, addr, len) != MHD_YES) impl->guard.forget(who);  // fd closed by MHD
+  });
+  return impl_->listener->port();
 }
 
 void Server::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
-  // Waiting requests get 503 and running ones finish: their handlers answer, then return.
+  if (impl_->listener) impl_->listener->stop();
+  // Waiting requests get 503 and running ones finish; their connections are resumed.
   scheduler_->shutdown();
-  if (impl_->started) {
-    impl_->http.stop();
-    if (impl_->listener.joinable()) impl_->listener.join();
+  if (impl_->daemon != nullptr) {
+    // Let the event loop send those answers before the connections are closed.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (impl_->in_flight > 0 && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    MHD_stop_daemon(impl_->daemon);
+    impl_->daemon = nullptr;
   }
+}
+
+ServerCounts Server::counts() const {
+  const ConnectionCounts c = impl_->guard.counts();
+  return {c.open, c.accepted, c.refused_total, c.refused_per_client, c.header_deadline, c.body_deadline,
+          impl_->unauthorized.load()};
 }
 
 }  // namespace tenx::serve

@@ -45,14 +45,20 @@ inline Mat rms(const Mat& x, const Mat& w, int64_t T, int64_t C, double eps) {
 
 // Scaled RoPE: the angle of pair i is divided by factors[i] (rope_freqs; empty = 1) and
 // multiplied by scale (linear scaling), as Llama 3.1's inverse frequencies are.
+// float_angles: the angle as float32 computes it (pos · base^(-2i/n) in float, as tenx's kernel):
+// at positions in the thousands its rounding (an ulp of 8192 is 1e-3 rad) dominates the
+// difference from the exact angle, so a test can tell that rounding from a real error.
 inline void rotate(Mat& x, int64_t T, int64_t heads, int64_t hd, int64_t n_rot, double base, bool neox,
-                   const std::vector<float>& factors = {}, double scale = 1.0) {
+                   const std::vector<float>& factors = {}, double scale = 1.0, bool float_angles = false) {
   for (int64_t t = 0; t < T; ++t)
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t i = 0; i < n_rot / 2; ++i) {
         const double f = factors.empty() ? 1.0 : static_cast<double>(factors[static_cast<size_t>(i)]);
-        const double theta = static_cast<double>(t) * scale / f *
-                             std::pow(base, -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
+        const double theta =
+            float_angles ? static_cast<double>(static_cast<float>(t) * std::pow(static_cast<float>(base),
+                                                                                 -2.0f * static_cast<float>(i) / static_cast<float>(n_rot)))
+                         : static_cast<double>(t) * scale / f *
+                               std::pow(base, -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
         const int64_t a = neox ? i : 2 * i, b = neox ? i + n_rot / 2 : 2 * i + 1;
         double& x0 = x[(t * heads + h) * hd + a];
         double& x1 = x[(t * heads + h) * hd + b];
@@ -112,9 +118,71 @@ inline Mat moe_ffn(const Model& m, int64_t l, const Mat& h, int64_t T) {
   return out;
 }
 
+// A SwiGLU FFN of the 2-D tensors blk.l.ffn_{gate,up,down}<suffix> on the rows of h.
+inline Mat swiglu_of(const Model& m, int64_t l, const std::string& suffix, const Mat& h, int64_t T) {
+  const int64_t d = m.config.n_embd;
+  const TensorView& g = *m.file.find(fmt_blk(l, ("ffn_gate" + suffix).c_str()));
+  const int64_t f = g.ne[1];
+  Mat G = linear(h, weights(g), T, d, f);
+  const Mat U = linear(h, weights(*m.file.find(fmt_blk(l, ("ffn_up" + suffix).c_str()))), T, d, f);
+  for (size_t i = 0; i < G.size(); ++i) G[i] = G[i] / (1.0 + std::exp(-G[i])) * U[i];
+  return linear(G, weights(*m.file.find(fmt_blk(l, ("ffn_down" + suffix).c_str()))), T, f, d);
+}
+
+// llama4's FFN on a mixture layer (llama.cpp's build_moe_ffn for LLM_ARCH_LLAMA4, and the shared
+// expert beside it): the k experts with the largest raw router scores (ties: the lower index),
+// expert e run on h · sigmoid(score_e) (the weight scales the input), their outputs summed, plus
+// the shared expert's SwiGLU of h.
+inline Mat llama4_moe_ffn(const Model& m, int64_t l, const Mat& h, int64_t T) {
+  const auto& meta = m.file.meta;
+  const int64_t d = m.config.n_embd, E = static_cast<int64_t>(meta.get_uint("llama4.expert_count").value());
+  const int64_t K = static_cast<int64_t>(meta.get_uint("llama4.expert_used_count").value());
+  const TensorView& gate_t = *m.file.find(fmt_blk(l, "ffn_gate_exps.weight"));
+  const int64_t f = gate_t.ne[1];
+  const Mat router = weights(*m.file.find(fmt_blk(l, "ffn_gate_inp.weight")));
+  const Mat G = weights(gate_t), U = weights(*m.file.find(fmt_blk(l, "ffn_up_exps.weight"))),
+            D = weights(*m.file.find(fmt_blk(l, "ffn_down_exps.weight")));
+  const Mat scores = linear(h, router, T, d, E);
+  Mat out = swiglu_of(m, l, "_shexp.weight", h, T);
+  for (int64_t t = 0; t < T; ++t) {
+    std::vector<int64_t> order(static_cast<size_t>(E));
+    for (int64_t e = 0; e < E; ++e) order[e] = e;
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return scores[t * E + a] > scores[t * E + b]; });
+    for (int64_t j = 0; j < K; ++j) {
+      const int64_t e = order[j];
+      const double w = 1.0 / (1.0 + std::exp(-scores[t * E + e]));
+      std::vector<double> a(static_cast<size_t>(f));
+      for (int64_t r = 0; r < f; ++r) {
+        double g = 0, u = 0;
+        for (int64_t i = 0; i < d; ++i) {
+          g += w * h[t * d + i] * G[(e * f + r) * d + i];
+          u += w * h[t * d + i] * U[(e * f + r) * d + i];
+        }
+        a[r] = g / (1.0 + std::exp(-g)) * u;
+      }
+      for (int64_t o = 0; o < d; ++o) {
+        double y = 0;
+        for (int64_t r = 0; r < f; ++r) y += a[r] * D[(e * d + o) * f + r];
+        out[t * d + o] += y;
+      }
+    }
+  }
+  return out;
+}
+
+// llama4's constants, which llama.cpp sets in code (no key): the attention chunk and the
+// temperature's floor scale (8192 both). A test may shrink them to see them act on short
+// sequences, changing the decoder's description to match.
+struct Llama4Constants {
+  int64_t chunk = 8192;
+  int64_t temp_floor = 8192;
+  bool float_rope_angles = false;  // rotate()'s float_angles (plain RoPE only: no factors, no scaling)
+};
+
 // Logits [T, n_vocab] for ids at positions 0..T-1. rows (empty, or one per id): an
 // input row of n_embd floats replacing that token's embedding (nullptr = text).
-inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const std::vector<const float*>& rows = {}) {
+inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const std::vector<const float*>& rows = {},
+                        const Llama4Constants& l4 = {}) {
   const ModelConfig& c = m.config;
   const int64_t T = static_cast<int64_t>(ids.size()), d = c.n_embd, hd = c.head_dim;
   const int64_t q = c.q_dim(), kv = c.kv_dim(), group = c.n_head / c.n_head_kv;
@@ -146,6 +214,13 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
     const auto n = static_cast<int64_t>(p->i);
     return n == 0 || l % n < n - 1;
   };
+  // llama4 (llama.cpp's src/models/llama4.cpp): layer l chunked when l % P < P - 1 (P =
+  // attention.sliding_window_pattern, default 4; base rope.freq_base_swa, default freq_base;
+  // the rope scaling kept), NoPE with q times the temperature when (l + 1) % 4 == 0, q and k
+  // RMS-normed without weights after RoPE otherwise (unless 128 experts).
+  const bool llama4 = meta.get_string("general.architecture") == "llama4";
+  const int64_t l4_period = static_cast<int64_t>(meta.get_uint("llama4.attention.sliding_window_pattern").value_or(4));
+  const bool l4_kq_norm = llama4 && meta.get_uint("llama4.expert_count").value_or(0) != 128;
   Mat x(static_cast<size_t>(T * d));
   for (int64_t t = 0; t < T; ++t)
     for (int64_t i = 0; i < d; ++i)
@@ -157,6 +232,8 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
     // Gemma 3: every period-th layer global; the others see the last `window` positions,
     // with rope base freq_base_swa and no rope scaling.
     const bool local = muse ? muse_local(l) : window > 0 && (period == 0 || l % period < period - 1);
+    const bool chunked = llama4 && (l4_period == 0 || l % l4_period < l4_period - 1);
+    const bool l4_nope = llama4 && (l + 1) % 4 == 0;
     const int64_t win = muse ? muse_window : window;
     Mat h = rms(x, weights(*L.attn_norm), T, d, c.rms_eps);
     Mat Q = linear(h, weights(*L.wq), T, d, q), K = linear(h, weights(*L.wk), T, d, kv),
@@ -181,11 +258,21 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
     double scale = 1.0;
     if (auto f = m.file.meta.get_float(c.arch + ".rope.scaling.factor")) scale = 1.0 / *f;
     const double base = muse ? meta.get_float(mk + "rope.freq_base_swa").value_or(c.rope_base)
-                              : local ? base_swa : c.rope_base;
+                        : chunked ? meta.get_float("llama4.rope.freq_base_swa").value_or(c.rope_base)
+                        : local ? base_swa : c.rope_base;
     if (local && !gemma2) scale = 1.0;
-    if (!muse || local) {  // muse-glimmer's global layers are NoPE
-      rotate(Q, T, c.n_head, hd, c.n_rot, base, neox, factors, scale);
-      rotate(K, T, c.n_head_kv, hd, c.n_rot, base, neox, factors, scale);
+    if ((!muse || local) && !l4_nope) {  // muse-glimmer's global layers are NoPE
+      rotate(Q, T, c.n_head, hd, c.n_rot, base, neox, factors, scale, l4.float_rope_angles);
+      rotate(K, T, c.n_head_kv, hd, c.n_rot, base, neox, factors, scale, l4.float_rope_angles);
+    }
+    if (l4_nope) {  // attention temperature: log(floor((pos + 1) / floor_scale) + 1) · 0.1 + 1
+      for (int64_t t = 0; t < T; ++t) {
+        const double temp = std::log(std::floor(static_cast<double>(t + 1) / static_cast<double>(l4.temp_floor)) + 1.0) * 0.1 + 1.0;
+        for (int64_t i = 0; i < q; ++i) Q[t * q + i] *= temp;
+      }
+    } else if (l4_kq_norm) {
+      Q = rms(Q, Mat(static_cast<size_t>(hd), 1.0), T * c.n_head, hd, c.rms_eps);
+      K = rms(K, Mat(static_cast<size_t>(hd), 1.0), T * c.n_head_kv, hd, c.rms_eps);
     }
     // llama.cpp scales by 1/sqrt(n_embd / n_head) for Gemma 3 27B (62 layers), else 1/sqrt(head size).
     const bool wide = (gemma2 && c.n_layer == 46) || (gemma3 && !gemma2 && c.n_layer == 62);
@@ -197,7 +284,10 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
         std::vector<double> s(static_cast<size_t>(t + 1));
         double mx = -1e300;
         // Masked (exp = 0) when t - j >= window on a local layer.
-        auto visible = [&](int64_t j) { return !local || t - j < win; };
+        auto visible = [&](int64_t j) {
+          if (chunked) return j >= t / l4.chunk * l4.chunk;  // its own chunk of positions only
+          return !local || t - j < win;
+        };
         for (int64_t j = 0; j <= t; ++j) {
           double dot = 0;
           for (int64_t i = 0; i < hd; ++i) dot += Q[t * q + hh * hd + i] * K[j * kv + g * hd + i];
@@ -217,7 +307,7 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
     for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
     h = rms(x, weights(*L.ffn_norm), T, d, c.rms_eps);
     if (m.file.find(fmt_blk(l, "ffn_gate_inp.weight"))) {
-      const Mat moe = moe_ffn(m, l, h, T);
+      const Mat moe = llama4 ? llama4_moe_ffn(m, l, h, T) : moe_ffn(m, l, h, T);
       for (size_t i = 0; i < x.size(); ++i) x[i] += moe[i];
       continue;
     }

@@ -110,14 +110,16 @@ function distributionOf(probabilities, topK) {
     return top;
 }
 
-async function evaluateSequence(context, ids, topK) {
+// scoreFrom: positions before it are evaluated without distributions (and not reported), so a
+// long sequence's tail can be compared without printing thousands of full distributions.
+async function evaluateSequence(context, ids, topK, scoreFrom = 0) {
     const sequence = context.getSequence();
     try {
-        const items = ids.map((id) => [id, {generateNext: {probabilities: true}}]);
+        const items = ids.map((id, t) => t < scoreFrom ? id : [id, {generateNext: {probabilities: true}}]);
         const results = await sequence.controlledEvaluate(items);
         const positions = [];
         let previous = null;
-        for (let t = 0; t < ids.length; t++) {
+        for (let t = scoreFrom; t < ids.length; t++) {
             const probabilities = results[t]?.next?.probabilities;
             if (probabilities == null) throw new Error(`llama.cpp returned no probabilities at position ${t}`);
             let logprob = null;
@@ -154,7 +156,7 @@ async function evaluateModel(llama, job, spec) {
                 threads: {ideal: job.threads, min: job.threads},
                 experimentalKvCacheKeyType: out.kv_type, experimentalKvCacheValueType: out.kv_type,
                 flashAttention: out.flash_attention});
-            for (const ids of spec.ids) out.sequences.push(await evaluateSequence(context, ids, job.top_k));
+            for (const ids of spec.ids) out.sequences.push(await evaluateSequence(context, ids, job.top_k, spec.score_from ?? 0));
             out.n_vocab = out.sequences[0]?.positions[0]?.n_probs ?? null;
         }
     } catch (e) {

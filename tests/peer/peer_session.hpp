@@ -68,6 +68,9 @@ struct PeerModel {
   fs::path gguf;
   int vocab = 0;                   // expected vocabulary size (0: not checked)
   std::vector<int> ids;            // evaluated by both engines
+  // Positions before this one are evaluated but not compared (a long sequence's tail: llama.cpp
+  // then returns distributions only from here, so its output stays small).
+  int score_from = 0;
   std::vector<std::string> texts;  // tokenized by llama.cpp
   std::string setup_error;         // non-empty when tenx could not make or score the file
   json tenx;                       // `tenx score --json`
@@ -190,7 +193,7 @@ class PeerSession {
     m.gguf = work_dir_ / (arch + tag + "-" + type + ".gguf");
     m.ids = test_ids(static_cast<uint64_t>(seed) * 31 + m.name.size(), vocab, n_ids);
     std::vector<std::string> args = {TENX_BINARY, "model", "init", "--arch", arch, "--dim", std::to_string(dim),
-                                     "--layers", "2", "--heads", std::to_string(heads), "--kv-heads",
+                                     "--layers", std::to_string(n_layers), "--heads", std::to_string(heads), "--kv-heads",
                                      std::to_string(kv_heads), "--ffn", std::to_string(ffn), "--vocab",
                                      std::to_string(vocab), "--seed", std::to_string(seed), "--type", type,
                                      // The weight scale of the shared Hugging Face references
@@ -245,9 +248,9 @@ class PeerSession {
     for (const PeerModel& m : models) {
       if (!m.setup_error.empty()) continue;
       job["models"].push_back({{"path", m.gguf.string()}, {"ids", json::array({m.ids})}, {"texts", m.texts},
-                               {"kv_type", "F32"}, {"flash_attention", false}});
+                               {"kv_type", "F32"}, {"flash_attention", false}, {"score_from", m.score_from}});
       job["models"].push_back({{"path", m.gguf.string()}, {"ids", json::array({m.ids})}, {"kv_type", "F16"},
-                               {"flash_attention", false}});
+                               {"flash_attention", false}, {"score_from", m.score_from}});
     }
     for (const VocabFixture& v : vocab_fixtures)
       job["models"].push_back({{"path", v.gguf.string()}, {"vocab_only", true}, {"texts", v.texts}});
@@ -275,6 +278,7 @@ class PeerSession {
   }
 
   std::vector<PeerModel> models;
+  int n_layers = 2;  // of the files add_random makes
   std::vector<VocabFixture> vocab_fixtures;
   std::vector<json> vocab_results;  // llama_eval.mjs output, one per vocab fixture
   json info;                        // the whole llama_eval.mjs output
@@ -290,6 +294,8 @@ class PeerSession {
     }
     try {
       m.tenx = json::parse(r.out);
+      json& positions = m.tenx.at("positions");
+      if (m.score_from > 0) positions.erase(positions.begin(), positions.begin() + std::min<size_t>(m.score_from, positions.size()));
     } catch (const std::exception& e) {
       m.setup_error = std::string("tenx score printed no JSON: ") + e.what();
     }

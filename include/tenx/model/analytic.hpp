@@ -21,6 +21,7 @@ struct LayerStorage {
   DType post_norm = DType::F32;  // gemma3's post_attention_norm and post_ffw_norm
   DType attn_gate = DType::F32;  // muse-glimmer's attn_gate matrix
   DType router = DType::F32;     // moe: ffn_gate_inp (w_gate/w_up/w_down are then the expert tensors')
+  DType shexp = DType::F32;      // llama4: the shared expert's three matrices
 };
 
 struct ModelSpec {

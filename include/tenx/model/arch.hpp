@@ -50,6 +50,10 @@ struct Family {
   // Mixture-of-experts FFN on every layer (LayerConfig::moe): reads expert_count,
   // expert_used_count and expert_feed_forward_length; feed_forward_length may be absent.
   bool moe = false;
+  // llama4: interleave_moe_layer_step decides which layers are experts (with a shared expert,
+  // sigmoid routing that scales the expert input); chunked attention and NoPE layers with
+  // attention temperature, L2 q/k norms on the RoPE layers (docs/architectures.md).
+  bool llama4 = false;
 };
 
 // nullptr when unknown.

@@ -45,6 +45,22 @@ struct LayerConfig {
   // weighted sum of those experts' SwiGLU FFNs (ffn_{gate,up,down}_exps: 3-D, one n_ff_exp-wide
   // FFN per expert). No shared expert.
   bool moe = false;
+  // llama4's variant of the mixture (llama.cpp's build_moe_ffn for LLM_ARCH_LLAMA4): the top
+  // n_expert_used experts by raw router score, each weighted by sigmoid(score) (not
+  // renormalised), and the weight multiplies the expert's INPUT row, not its output.
+  bool moe_sigmoid_input = false;
+  // shared_expert (llama4, moe layers): a SwiGLU FFN of n_ff_exp every token runs beside the
+  // routed experts (ffn_{gate,up,down}_shexp, 2-D), added to their sum.
+  bool shared_expert = false;
+  // qk_l2_norm (llama4's Llama4TextL2Norm on RoPE layers): every q and k head divided by its
+  // RMS (eps rms_eps, no weights) AFTER RoPE, as llama.cpp's ggml_rms_norm there.
+  bool qk_l2_norm = false;
+  // Chunked attention (llama.cpp's LLAMA_SWA_TYPE_CHUNKED): a query at position p attends to
+  // positions from (p / attn_chunk) · attn_chunk up to p only; 0 = every earlier position.
+  int64_t attn_chunk = 0;
+  // attn_temperature (llama4's NoPE layers): q of the token at position p times
+  // log(floor((p + attn_temp_offset) / attn_temp_floor) + 1) · attn_temp_scale + 1 (ModelConfig).
+  bool attn_temperature = false;
 };
 
 struct ModelConfig {
@@ -95,6 +111,16 @@ struct ModelConfig {
   int64_t n_expert = 0;
   int64_t n_expert_used = 0;
   int64_t n_ff_exp = 0;
+  // llama4: layer l is a mixture of experts when (l + 1) % moe_layer_step == 0
+  // (interleave_moe_layer_step; the others dense SwiGLU of n_ff), NoPE with attention
+  // temperature when (l + 1) % nope_layer_step == 0, chunked (attn_chunk) when the period
+  // swa_period says it is local; the constants are llama.cpp's (it reads no key for them).
+  int64_t moe_layer_step = 0;
+  int64_t nope_layer_step = 0;
+  int64_t attn_chunk = 0;
+  float attn_temp_scale = 0.0f;
+  float attn_temp_offset = 0.0f;
+  int64_t attn_temp_floor = 0;
   std::vector<LayerConfig> layers;  // n_layer entries (describe() fills them)
 
   int64_t q_dim() const { return n_head * head_dim; }

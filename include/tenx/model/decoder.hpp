@@ -23,6 +23,9 @@ struct BatchToken {
   const float* embedding = nullptr;
 };
 
+// llama4's attention temperature for the query at position pos (LayerConfig::attn_temperature).
+float attention_temperature(const ModelConfig& c, int64_t pos);
+
 class Decoder {
  public:
   // n_ctx: KV capacity per sequence; n_seq: independent sequences; max_batch:
@@ -74,6 +77,7 @@ class Decoder {
   void attention_block(ExecContext& ctx, std::span<const BatchToken> batch, int64_t layer);
   void ffn_block(ExecContext& ctx, int64_t T, int64_t layer);
   void moe_ffn(ExecContext& ctx, int64_t T, int64_t layer);  // ffn_block's mixture of experts
+  void shared_expert(ExecContext& ctx, int64_t T, int64_t layer);  // moe_ffn's always-run expert (llama4)
   std::span<const float> output_block(ExecContext& ctx, std::span<const BatchToken> batch, int64_t n_out);
 
   const Model& model_;

@@ -27,6 +27,10 @@ struct LayerWeights {
   const TensorView* w_down = nullptr;
   const TensorView* router = nullptr;  // moe: ffn_gate_inp, [n_embd, n_expert]
   std::vector<TensorView> gate_exps, up_exps, down_exps;  // moe: expert e's 2-D slice of w_gate/up/down
+  // llama4: the shared expert ffn_{gate,up,down}_shexp ([n_embd, n_ff_exp], [n_ff_exp, n_embd]).
+  const TensorView* gate_shexp = nullptr;
+  const TensorView* up_shexp = nullptr;
+  const TensorView* down_shexp = nullptr;
   const TensorView* attn_gate = nullptr;  // muse-glimmer: [n_embd, q_dim], sigmoid output gate
   const TensorView* attn_post_norm = nullptr;  // gemma3: post_attention_norm, post_ffw_norm
   const TensorView* ffn_post_norm = nullptr;

@@ -49,6 +49,9 @@ struct ModelInitSpec {
   int64_t n_expert = 0;
   int64_t n_expert_used = 0;
   int64_t n_ff_exp = 0;
+  // llama4: every moe_layer_step-th layer is a mixture of experts (interleave_moe_layer_step),
+  // the others dense SwiGLU of n_ff; the shared expert is n_ff_exp wide.
+  int64_t moe_layer_step = 1;
   std::string name;  // general.name; default "tenx-random-<arch>"
 };
 

@@ -30,6 +30,8 @@ inline constexpr uint64_t kLogSoftmax = 3;   // per logit: subtract max, exp-acc
 // outputs per element (multiply, add). Choosing the top k compares only: 0.
 inline constexpr uint64_t kMoeNorm = 2;
 inline constexpr uint64_t kMoeCombine = 2;
+// llama4's sigmoid gate, per chosen expert: neg-exp, add, divide (the top k by raw score only compares).
+inline constexpr uint64_t kMoeSigmoid = 3;
 }  // namespace flop_cost
 
 struct Counters {

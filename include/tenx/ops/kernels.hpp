@@ -109,8 +109,12 @@ void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys
 // expert) written to experts[t·k..] in descending order, and weights[t·k + j] = p_j / max(Σ
 // chosen p, 6.103515625e-5) (ggml's clamp against a zero sum). Counts kSoftmax per score and
 // kMoeNorm per chosen expert.
+// MoeGating::Sigmoid (llama4): the k largest raw scores (ties: the lower expert), each weighted
+// sigmoid(score) = 1/(1+exp(-score)) in float as ggml_sigmoid, not renormalised; counts
+// kMoeSigmoid per chosen expert (only those are computed).
+enum class MoeGating { SoftmaxNormalized, Sigmoid };
 void moe_route(ExecContext& ctx, int32_t* experts, float* weights, const float* logits, int64_t T, int64_t E,
-               int64_t k);
+               int64_t k, MoeGating gating = MoeGating::SoftmaxNormalized);
 
 // y[n] += w · x[n] (kMoeCombine per element): one chosen expert's output into a token's sum.
 void add_scaled(ExecContext& ctx, float* y, const float* x, float w, int64_t n);

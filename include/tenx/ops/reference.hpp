@@ -58,7 +58,7 @@ void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys
                const AttentionShape& shape);
 void log_softmax(ExecContext& ctx, double* out, const float* logits, int64_t n);
 void moe_route(ExecContext& ctx, int32_t* experts, float* weights, const float* logits, int64_t T, int64_t E,
-               int64_t k);
+               int64_t k, MoeGating gating = MoeGating::SoftmaxNormalized);
 void add_scaled(ExecContext& ctx, float* y, const float* x, float w, int64_t n);
 
 }  // namespace tenx::ref

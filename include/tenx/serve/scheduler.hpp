@@ -1,14 +1,15 @@
 #pragma once
 // Continuous batching for `tenx serve` (docs/serve.md). One scheduler thread owns the Decoder
-// (K sequence slots) and the ExecContext. Callers (HTTP handler threads) submit a request and
-// wait on a future. Every iteration runs ONE Decoder::forward over all active slots: the next
-// prompt chunk of each sequence still reading its prompt and one token of each generating
-// sequence. A slot that finishes is given to the next waiting sequence at the next iteration.
-// Each sequence's result does not depend on what it was batched with (up to the summation
-// order of the batched matmul: |Δ log p| ~1e-6, tests/serve/scheduler_test.cpp).
+// (K sequence slots) and the ExecContext. Callers (the HTTP server) submit a request and wait on
+// a future or are called back when it is ready. Every iteration runs ONE Decoder::forward over
+// all active slots: the next prompt chunk of each sequence still reading its prompt and one token
+// of each generating sequence. A slot that finishes is given to the next waiting sequence at the
+// next iteration. Each sequence's result does not depend on what it was batched with (up to the
+// summation order of the batched matmul: |Δ log p| ~1e-6, tests/serve/scheduler_test.cpp).
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -53,7 +54,10 @@ class Scheduler {
   // Tokenizes the prompts (as tenx run does: BOS, then the text without special tokens) and
   // queues them. Throws ApiError: 400 a prompt longer than a slot's context, 429 the queue is
   // full, 503 shutting down. The future holds one result per prompt, in order, or an ApiError.
-  std::future<std::vector<SequenceResult>> submit(const CompletionRequest& request);
+  // on_done, when given, is called once the future is ready (from the scheduler thread, or from
+  // submit itself when there is nothing to run); it must not block.
+  std::future<std::vector<SequenceResult>> submit(const CompletionRequest& request,
+                                                  std::function<void()> on_done = {});
 
   // Fails the waiting requests (503), lets the running sequences finish, stops the thread.
   void shutdown();

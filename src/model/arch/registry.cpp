@@ -9,7 +9,7 @@ namespace {
 
 // Adding a family: its file beside this one, its extern in registry.hpp, its line here.
 const Family* const kFamilies[] = {&arch::kLlama, &arch::kQwen2, &arch::kQwen3, &arch::kQwen3Moe, &arch::kGemma2, &arch::kGemma3,
-                                   &arch::kMuseGlimmer};
+                                   &arch::kMuseGlimmer, &arch::kLlama4};
 
 }  // namespace
 

@@ -12,5 +12,6 @@ extern const Family kQwen3Moe;
 extern const Family kGemma2;
 extern const Family kGemma3;
 extern const Family kMuseGlimmer;
+extern const Family kLlama4;
 
 }  // namespace tenx::arch
