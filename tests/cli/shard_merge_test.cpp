@@ -102,7 +102,9 @@ TEST_F(ShardMerge, ThreeShardsSplitTheSelectionDisjointlyAndByTask) {
     for (const auto& [suite, ids] : shard["selected_items"].items()) {
       // 12 items per suite: 4 per shard (the deal continues across tasks), but where blind
       // controls follow their image items' shards.
-      if (suite != "multimodal") EXPECT_EQ(ids.size(), 4u) << s << " " << suite;
+      if (suite != "multimodal") {
+        EXPECT_EQ(ids.size(), 4u) << s << " " << suite;
+      }
       for (const auto& id : ids) EXPECT_TRUE(seen[suite].insert(id.get<std::string>()).second) << id << " twice";
     }
   }
@@ -253,7 +255,7 @@ TEST_F(ShardMerge, ShardsOfOtherCpuFlagsAreMergedWithAWarning) {
 
 TEST(ShardOption, ABadShardIsExitTwoBeforeAnyWork) {
   TempDir dir;
-  for (const std::string& bad : {"0/3", "4/3", "3", "a/3", "1/0", "-1/2", "1/3/2"}) {
+  for (const std::string bad : {"0/3", "4/3", "3", "a/3", "1/0", "-1/2", "1/3/2"}) {
     const CliResult r = run_tenx(run_args("--shard " + bad + " --out " + (dir / "out")));
     EXPECT_EQ(r.code, 2) << bad;
     EXPECT_NE(r.err.find("tenx: error: --shard: expected I/N with 1 <= I <= N, got '" + bad + "'"), std::string::npos)

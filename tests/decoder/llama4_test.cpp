@@ -215,7 +215,9 @@ TEST(Llama4, SigmoidRoutingMatchesItsReference) {
     moe_route(a, fe.data(), fw.data(), logits.data(), T, E, K, MoeGating::Sigmoid);
     ref::moe_route(b, re.data(), rw.data(), logits.data(), T, E, K, MoeGating::Sigmoid);
     EXPECT_EQ(fe, re);
-    if (E >= 4) EXPECT_EQ(fe[0], 1);
+    if (E >= 4) {
+      EXPECT_EQ(fe[0], 1);
+    }
     for (size_t i = 0; i < fw.size(); ++i) {
       EXPECT_NEAR(fw[i], rw[i], 1e-6);
       EXPECT_NEAR(fw[i], 1.0 / (1.0 + std::exp(-double(logits[static_cast<size_t>(i / K * E + fe[i])]))), 1e-6);
