@@ -94,7 +94,7 @@ TEST(Validator, RecordedHashAndCountAreChecked) {
   TempSuite s;
   SuiteInfo info;
   info.name = "h";
-  info.tasks = {TaskInfo{"qa", ItemType::choice, "acc", "", 0.5, {}}};
+  info.tasks = {TaskInfo{"qa", ItemType::choice, "acc", "", 0.5, {}, {}}};
   Item item;
   item.id = "1";
   item.task = "qa";
