@@ -10,7 +10,8 @@
 #include "common.hpp"
 #include "inspect_analytic.hpp"
 #include "tenx/model/analytic.hpp"
-#include "tenx/model/decoder.hpp"
+#include "tenx/tensor/dtype.hpp"
+#include "tenx/util/error.hpp"
 
 namespace tenx::cli {
 namespace {
@@ -83,13 +84,7 @@ void run_file(const InspectArgs& a) {
     e.first += t.elements();
     e.second += t.nbytes;
   }
-  const Counters per_token = [&] {
-    const int64_t pos = ctx - 1;
-    return analytic_forward(spec, std::span<const int64_t>(&pos, 1), 1, Phase::Decode);
-  }();
-  const uint64_t kv = kv_cache_bytes(c, ctx);
-  // Working buffers of a Decoder with max_batch 512 (what score and generate use).
-  const uint64_t work = Decoder::working_bytes_for(c, 512) + static_cast<uint64_t>(c.n_vocab) * sizeof(float);
+  const ContextCost cost = context_cost(spec, ctx);
 
   if (a.json) {
     nlohmann::ordered_json j;
@@ -114,9 +109,10 @@ void run_file(const InspectArgs& a) {
     for (const auto& [k, v] : by_type) bt[k] = {{"elements", v.first}, {"bytes", v.second}};
     j["weights_by_type"] = bt;
     j["context"] = ctx;
-    j["flops_per_token"] = per_token.total_flops();
-    j["flops_per_token_detail"] = counters_json(per_token)["decode"];
-    j["memory"] = {{"weights", wbytes}, {"kv_cache", kv}, {"working_buffers", work}, {"total", wbytes + kv + work}};
+    j["flops_per_token"] = cost.per_token.total_flops();
+    j["flops_per_token_detail"] = counters_json(cost.per_token)["decode"];
+    j["memory"] = {{"weights", wbytes}, {"kv_cache", cost.kv_bytes}, {"working_buffers", cost.working_bytes},
+                   {"total", wbytes + cost.kv_bytes + cost.working_bytes}};
     j["tokenizer"] = lm->tokenizer ? nlohmann::ordered_json{{"model", lm->tokenizer->model()},
                                                             {"pre", lm->tokenizer->pre()},
                                                             {"n_vocab", lm->tokenizer->n_vocab()},
@@ -182,15 +178,7 @@ void run_file(const InspectArgs& a) {
                lm->tokenizer->pre(), lm->tokenizer->n_vocab(), lm->tokenizer->bos_id(), lm->tokenizer->eos_id());
   else
     fmt::print("tokenizer      none\n");
-  fmt::print("\nat context {} (one decode step, 1 multiply-add = 2 FLOPs):\n", ctx);
-  fmt::print("  FLOPs/token  {} (matmul {}, attention {}, other {})\n",
-             human_count(static_cast<double>(per_token.total_flops())),
-             human_count(static_cast<double>(per_token.flops[1][0])),
-             human_count(static_cast<double>(per_token.flops[1][1])),
-             human_count(static_cast<double>(per_token.flops[1][2])));
-  fmt::print("  memory       weights {} + KV cache {} (F32) + working {} = {}\n",
-             human_bytes(static_cast<double>(wbytes)), human_bytes(static_cast<double>(kv)),
-             human_bytes(static_cast<double>(work)), human_bytes(static_cast<double>(wbytes + kv + work)));
+  print_context_cost(cost, wbytes);
   if (a.all_keys) {
     fmt::print("\nmetadata ({} keys):\n", m.file.meta.size());
     for (const auto& [k, v] : m.file.meta.entries()) fmt::print("  {:<44} {}\n", k, value_summary(v));

@@ -35,22 +35,17 @@ bool has_safetensors(const fs::path& dir) {
 
 // Figures of one model at one context: what both the single and the side-by-side views print.
 struct Figures {
-  int64_t ctx = 0;
   int64_t n_params = 0, n_active = 0;
-  uint64_t weight_bytes = 0, kv_bytes = 0, working_bytes = 0;
-  Counters per_token;
+  uint64_t weight_bytes = 0;
+  ContextCost cost;
 };
 
 Figures figures_of(const ModelSpec& spec, int64_t ctx) {
   Figures f;
-  f.ctx = ctx;
   f.n_params = spec.n_params();
   f.n_active = spec.n_active_params();
   f.weight_bytes = spec.weight_bytes();
-  f.kv_bytes = kv_cache_bytes(spec.config, ctx);
-  f.working_bytes = Decoder::working_bytes_for(spec.config, 512) + static_cast<uint64_t>(spec.config.n_vocab) * sizeof(float);
-  const int64_t pos = ctx - 1;
-  f.per_token = analytic_forward(spec, std::span<const int64_t>(&pos, 1), 1, Phase::Decode);
+  f.cost = context_cost(spec, ctx);
   return f;
 }
 
@@ -74,11 +69,12 @@ nlohmann::ordered_json to_json(const InspectEntry& e, const Figures& f) {
   j["n_params"] = f.n_params;
   j["n_active_params"] = f.n_active;
   j["weight_bytes"] = f.weight_bytes;
-  j["context"] = f.ctx;
-  j["flops_per_token"] = f.per_token.total_flops();
-  j["flops_per_token_detail"] = counters_json(f.per_token)["decode"];
-  j["memory"] = {{"weights", f.weight_bytes}, {"kv_cache", f.kv_bytes}, {"working_buffers", f.working_bytes},
-                 {"total", f.weight_bytes + f.kv_bytes + f.working_bytes}};
+  j["context"] = f.cost.ctx;
+  j["flops_per_token"] = f.cost.per_token.total_flops();
+  j["flops_per_token_detail"] = counters_json(f.cost.per_token)["decode"];
+  j["memory"] = {{"weights", f.weight_bytes}, {"kv_cache", f.cost.kv_bytes},
+                 {"working_buffers", f.cost.working_bytes},
+                 {"total", f.weight_bytes + f.cost.kv_bytes + f.cost.working_bytes}};
   return j;
 }
 
@@ -88,6 +84,30 @@ std::string ratio(double value, double first) {
 }
 
 }  // namespace
+
+ContextCost context_cost(const ModelSpec& spec, int64_t ctx) {
+  ContextCost c;
+  c.ctx = ctx;
+  const int64_t pos = ctx - 1;
+  c.per_token = analytic_forward(spec, std::span<const int64_t>(&pos, 1), 1, Phase::Decode);
+  c.kv_bytes = kv_cache_bytes(spec.config, ctx);
+  c.working_bytes =
+      Decoder::working_bytes_for(spec.config, 512) + static_cast<uint64_t>(spec.config.n_vocab) * sizeof(float);
+  return c;
+}
+
+void print_context_cost(const ContextCost& cost, uint64_t weight_bytes) {
+  const uint64_t total = weight_bytes + cost.kv_bytes + cost.working_bytes;
+  fmt::print("\nat context {} (one decode step, 1 multiply-add = 2 FLOPs):\n", cost.ctx);
+  fmt::print("  FLOPs/token  {} (matmul {}, attention {}, other {})\n",
+             human_count(static_cast<double>(cost.per_token.total_flops())),
+             human_count(static_cast<double>(cost.per_token.flops[1][0])),
+             human_count(static_cast<double>(cost.per_token.flops[1][1])),
+             human_count(static_cast<double>(cost.per_token.flops[1][2])));
+  fmt::print("  memory       weights {} + KV cache {} (F32) + working {} = {}\n",
+             human_bytes(static_cast<double>(weight_bytes)), human_bytes(static_cast<double>(cost.kv_bytes)),
+             human_bytes(static_cast<double>(cost.working_bytes)), human_bytes(static_cast<double>(total)));
+}
 
 bool is_config_only(const std::string& path) {
   std::error_code ec;
@@ -131,16 +151,7 @@ void print_analytic(const InspectEntry& e, int64_t ctx, bool json) {
   fmt::print("parameters     {} ({}), {} active per token\n", f.n_params, human_count(static_cast<double>(f.n_params)),
              human_count(static_cast<double>(f.n_active)));
   fmt::print("size           {} with matrices {}\n", human_bytes(static_cast<double>(f.weight_bytes)), storage_of(e));
-  fmt::print("\nat context {} (one decode step, 1 multiply-add = 2 FLOPs):\n", f.ctx);
-  fmt::print("  FLOPs/token  {} (matmul {}, attention {}, other {})\n",
-             human_count(static_cast<double>(f.per_token.total_flops())),
-             human_count(static_cast<double>(f.per_token.flops[1][0])),
-             human_count(static_cast<double>(f.per_token.flops[1][1])),
-             human_count(static_cast<double>(f.per_token.flops[1][2])));
-  fmt::print("  memory       weights {} + KV cache {} (F32) + working {} = {}\n",
-             human_bytes(static_cast<double>(f.weight_bytes)), human_bytes(static_cast<double>(f.kv_bytes)),
-             human_bytes(static_cast<double>(f.working_bytes)),
-             human_bytes(static_cast<double>(f.weight_bytes + f.kv_bytes + f.working_bytes)));
+  print_context_cost(f.cost, f.weight_bytes);
 }
 
 void print_side_by_side(const std::vector<InspectEntry>& entries, int64_t ctx, bool json) {
@@ -173,8 +184,9 @@ void print_side_by_side(const std::vector<InspectEntry>& entries, int64_t ctx, b
   numeric_row("parameters", [&](size_t i) { return fs[i].n_params; }, human_count);
   numeric_row("active per token", [&](size_t i) { return fs[i].n_active; }, human_count);
   numeric_row("weights", [&](size_t i) { return fs[i].weight_bytes; }, human_bytes);
-  numeric_row(fmt::format("FLOPs/token @{}", at), [&](size_t i) { return fs[i].per_token.total_flops(); }, human_count);
-  numeric_row(fmt::format("KV cache @{} (F32)", at), [&](size_t i) { return fs[i].kv_bytes; }, human_bytes);
+  numeric_row(fmt::format("FLOPs/token @{}", at), [&](size_t i) { return fs[i].cost.per_token.total_flops(); },
+              human_count);
+  numeric_row(fmt::format("KV cache @{} (F32)", at), [&](size_t i) { return fs[i].cost.kv_bytes; }, human_bytes);
   table.add_note(fmt::format("one decode step at context {}, 1 multiply-add = 2 FLOPs (docs/flops.md); (Nx): "
                              "ratio to the first model",
                              at));

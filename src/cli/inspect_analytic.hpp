@@ -12,6 +12,18 @@
 
 namespace tenx::cli {
 
+// What a model costs at one context, for every view of `tenx inspect`: one decode step's counters
+// (analytic, docs/flops.md), the F32 KV cache, and the working buffers of a Decoder with max_batch
+// 512 (what score and generate use).
+struct ContextCost {
+  int64_t ctx = 0;
+  Counters per_token;
+  uint64_t kv_bytes = 0, working_bytes = 0;
+};
+ContextCost context_cost(const ModelSpec& spec, int64_t ctx);
+// The "at context N" block: FLOPs per token by kind, and memory with these weights.
+void print_context_cost(const ContextCost& cost, uint64_t weight_bytes);
+
 struct InspectEntry {
   std::string path;
   std::string source;  // "gguf" (the file's own storage types) or "config.json" (matrices in one type)
