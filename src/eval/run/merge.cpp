@@ -40,12 +40,12 @@ void check_same_shards_run(const ShardRun& first, const ShardRun& here) {
   c.same("the seed (--seed)", std::to_string(a.seed), std::to_string(b.seed));
   c.same("the item limit (--limit)", std::to_string(a.limit), std::to_string(b.limit));
   c.same("the number of shards (--shard I/N)", std::to_string(a.shard.count), std::to_string(b.shard.count));
-  auto names = [](const RunManifest& m) {
+  auto names = [](const auto& list) {  // models or suites, by name
     std::string s;
-    for (const ModelInfo& x : m.models) s += (s.empty() ? "" : ", ") + x.name;
+    for (const auto& x : list) s += (s.empty() ? "" : ", ") + x.name;
     return s;
   };
-  c.same("the models", names(a), names(b));
+  c.same("the models", names(a.models), names(b.models));
   for (size_t i = 0; i < a.models.size(); ++i) {
     const ModelInfo& x = a.models[i];
     const ModelInfo& y = b.models[i];
@@ -57,12 +57,7 @@ void check_same_shards_run(const ShardRun& first, const ShardRun& here) {
     c.same("the model '" + x.name + "' FLOPs per token", std::to_string(x.flops_per_token),
            std::to_string(y.flops_per_token));
   }
-  auto suite_names = [](const RunManifest& m) {
-    std::string s;
-    for (const SuiteRef& x : m.suites) s += (s.empty() ? "" : ", ") + x.name;
-    return s;
-  };
-  c.same("the suites", suite_names(a), suite_names(b));
+  c.same("the suites", names(a.suites), names(b.suites));
   for (size_t i = 0; i < a.suites.size(); ++i) {
     const SuiteRef& x = a.suites[i];
     const SuiteRef& y = b.suites[i];
