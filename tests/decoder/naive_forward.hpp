@@ -75,16 +75,55 @@ inline std::string fmt_blk(int64_t l, const char* name) { return "blk." + std::t
 // router's E scores, the k most probable experts (ties: the lower index), their probabilities
 // divided by their sum, and the weighted sum of those experts' SwiGLU FFNs. Everything read
 // from the file by name (expert e of a 3-D tensor is its e-th [rows, cols] block).
-inline Mat moe_ffn(const Model& m, int64_t l, const Mat& h, int64_t T) {
+// A mixture layer's experts, read from the file by name (expert e of a 3-D tensor is its e-th
+// [rows, cols] block): the router and the stacked gate/up/down matrices.
+struct ExpertWeights {
+  int64_t d = 0, E = 0, K = 0, f = 0;
+  Mat router, G, U, D;
+};
+
+inline ExpertWeights expert_weights(const Model& m, int64_t l, const std::string& arch) {
   const auto& meta = m.file.meta;
-  const int64_t d = m.config.n_embd, E = static_cast<int64_t>(meta.get_uint("qwen3moe.expert_count").value());
-  const int64_t K = static_cast<int64_t>(meta.get_uint("qwen3moe.expert_used_count").value());
+  ExpertWeights x;
+  x.d = m.config.n_embd;
+  x.E = static_cast<int64_t>(meta.get_uint(arch + ".expert_count").value());
+  x.K = static_cast<int64_t>(meta.get_uint(arch + ".expert_used_count").value());
   const TensorView& gate_t = *m.file.find(fmt_blk(l, "ffn_gate_exps.weight"));
-  const int64_t f = gate_t.ne[1];
-  const Mat router = weights(*m.file.find(fmt_blk(l, "ffn_gate_inp.weight")));
-  const Mat G = weights(gate_t), U = weights(*m.file.find(fmt_blk(l, "ffn_up_exps.weight"))),
-            D = weights(*m.file.find(fmt_blk(l, "ffn_down_exps.weight")));
-  const Mat scores = linear(h, router, T, d, E);
+  x.f = gate_t.ne[1];
+  x.router = weights(*m.file.find(fmt_blk(l, "ffn_gate_inp.weight")));
+  x.G = weights(gate_t);
+  x.U = weights(*m.file.find(fmt_blk(l, "ffn_up_exps.weight")));
+  x.D = weights(*m.file.find(fmt_blk(l, "ffn_down_exps.weight")));
+  return x;
+}
+
+// out[0..d) += out_scale · expert e's SwiGLU FFN of in_scale · h[0..d).
+inline void add_expert(const ExpertWeights& x, int64_t e, const double* h, double in_scale, double out_scale,
+                       double* out) {
+  const int64_t d = x.d, f = x.f;
+  std::vector<double> a(static_cast<size_t>(f));
+  for (int64_t r = 0; r < f; ++r) {
+    double g = 0, u = 0;
+    for (int64_t i = 0; i < d; ++i) {
+      g += in_scale * h[i] * x.G[(e * f + r) * d + i];
+      u += in_scale * h[i] * x.U[(e * f + r) * d + i];
+    }
+    a[r] = g / (1.0 + std::exp(-g)) * u;
+  }
+  for (int64_t o = 0; o < d; ++o) {
+    double y = 0;
+    for (int64_t r = 0; r < f; ++r) y += a[r] * x.D[(e * d + o) * f + r];
+    out[o] += out_scale * y;
+  }
+}
+
+// qwen3moe's FFN (llama.cpp's build_moe_ffn: softmax gate, norm_w): per token, softmax over the
+// router's E scores, the k most probable experts (ties: the lower index), their probabilities
+// divided by their sum, and the weighted sum of those experts' SwiGLU FFNs.
+inline Mat moe_ffn(const Model& m, int64_t l, const Mat& h, int64_t T) {
+  const ExpertWeights x = expert_weights(m, l, "qwen3moe");
+  const int64_t d = x.d, E = x.E, K = x.K;
+  const Mat scores = linear(h, x.router, T, d, E);
   Mat out(static_cast<size_t>(T * d), 0.0);
   for (int64_t t = 0; t < T; ++t) {
     std::vector<double> p(static_cast<size_t>(E));
@@ -99,20 +138,7 @@ inline Mat moe_ffn(const Model& m, int64_t l, const Mat& h, int64_t T) {
     for (int64_t j = 0; j < K; ++j) {
       const int64_t e = order[j];
       const double w = p[e] / sum / std::max(chosen, 6.103515625e-5);
-      std::vector<double> a(static_cast<size_t>(f));
-      for (int64_t r = 0; r < f; ++r) {
-        double g = 0, u = 0;
-        for (int64_t i = 0; i < d; ++i) {
-          g += h[t * d + i] * G[(e * f + r) * d + i];
-          u += h[t * d + i] * U[(e * f + r) * d + i];
-        }
-        a[r] = g / (1.0 + std::exp(-g)) * u;
-      }
-      for (int64_t o = 0; o < d; ++o) {
-        double y = 0;
-        for (int64_t r = 0; r < f; ++r) y += a[r] * D[(e * d + o) * f + r];
-        out[t * d + o] += w * y;
-      }
+      add_expert(x, e, &h[t * d], 1.0, w, &out[t * d]);
     }
   }
   return out;
@@ -134,15 +160,9 @@ inline Mat swiglu_of(const Model& m, int64_t l, const std::string& suffix, const
 // expert e run on h · sigmoid(score_e) (the weight scales the input), their outputs summed, plus
 // the shared expert's SwiGLU of h.
 inline Mat llama4_moe_ffn(const Model& m, int64_t l, const Mat& h, int64_t T) {
-  const auto& meta = m.file.meta;
-  const int64_t d = m.config.n_embd, E = static_cast<int64_t>(meta.get_uint("llama4.expert_count").value());
-  const int64_t K = static_cast<int64_t>(meta.get_uint("llama4.expert_used_count").value());
-  const TensorView& gate_t = *m.file.find(fmt_blk(l, "ffn_gate_exps.weight"));
-  const int64_t f = gate_t.ne[1];
-  const Mat router = weights(*m.file.find(fmt_blk(l, "ffn_gate_inp.weight")));
-  const Mat G = weights(gate_t), U = weights(*m.file.find(fmt_blk(l, "ffn_up_exps.weight"))),
-            D = weights(*m.file.find(fmt_blk(l, "ffn_down_exps.weight")));
-  const Mat scores = linear(h, router, T, d, E);
+  const ExpertWeights x = expert_weights(m, l, "llama4");
+  const int64_t d = x.d, E = x.E, K = x.K;
+  const Mat scores = linear(h, x.router, T, d, E);
   Mat out = swiglu_of(m, l, "_shexp.weight", h, T);
   for (int64_t t = 0; t < T; ++t) {
     std::vector<int64_t> order(static_cast<size_t>(E));
@@ -150,21 +170,7 @@ inline Mat llama4_moe_ffn(const Model& m, int64_t l, const Mat& h, int64_t T) {
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return scores[t * E + a] > scores[t * E + b]; });
     for (int64_t j = 0; j < K; ++j) {
       const int64_t e = order[j];
-      const double w = 1.0 / (1.0 + std::exp(-scores[t * E + e]));
-      std::vector<double> a(static_cast<size_t>(f));
-      for (int64_t r = 0; r < f; ++r) {
-        double g = 0, u = 0;
-        for (int64_t i = 0; i < d; ++i) {
-          g += w * h[t * d + i] * G[(e * f + r) * d + i];
-          u += w * h[t * d + i] * U[(e * f + r) * d + i];
-        }
-        a[r] = g / (1.0 + std::exp(-g)) * u;
-      }
-      for (int64_t o = 0; o < d; ++o) {
-        double y = 0;
-        for (int64_t r = 0; r < f; ++r) y += a[r] * D[(e * d + o) * f + r];
-        out[t * d + o] += y;
-      }
+      add_expert(x, e, &h[t * d], 1.0 / (1.0 + std::exp(-scores[t * E + e])), 1.0, &out[t * d]);
     }
   }
   return out;
