@@ -9,7 +9,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
@@ -39,12 +38,6 @@ nlohmann::ordered_json read_json(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(path, std::string("not valid JSON: ") + e.what());
   }
-}
-
-bool is_gguf(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  return in.read(magic, 4) && std::string(magic, 4) == "GGUF";
 }
 
 // The template text, where it came from (for messages) and the model's BOS/EOS texts.

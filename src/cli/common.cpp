@@ -76,6 +76,12 @@ std::string human_bytes(double n) {
   return u == 0 ? fmt::format("{:.0f} B", n) : fmt::format("{:.2f} {}", n, units[u]);
 }
 
+bool is_gguf(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, 4) && std::string(magic, 4) == "GGUF";
+}
+
 std::string printable(const std::string& s) {
   std::string out;
   for (unsigned char ch : s) {

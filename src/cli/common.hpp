@@ -22,6 +22,9 @@ struct LoadedModel {
 
 std::unique_ptr<LoadedModel> load_model_with_tokenizer(const std::string& path);
 
+// True when the file starts with the GGUF magic (only 4 bytes are read: never slurp a model).
+bool is_gguf(const std::string& path);
+
 int default_threads();
 void add_threads_option(CLI::App* sub, int& threads);
 

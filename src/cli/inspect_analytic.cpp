@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "common.hpp"
@@ -18,13 +17,6 @@ namespace tenx::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool has_gguf_magic(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  in.read(magic, 4);
-  return in.gcount() == 4 && std::string_view(magic, 4) == "GGUF";
-}
 
 bool has_safetensors(const fs::path& dir) {
   std::error_code ec;
@@ -112,7 +104,7 @@ void print_context_cost(const ContextCost& cost, uint64_t weight_bytes) {
 bool is_config_only(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) return !has_safetensors(path);
-  return fs::is_regular_file(path, ec) && !has_gguf_magic(path);
+  return fs::is_regular_file(path, ec) && !is_gguf(path);
 }
 
 InspectEntry inspect_entry(const std::string& path, std::optional<DType> matrices) {
@@ -120,7 +112,7 @@ InspectEntry inspect_entry(const std::string& path, std::optional<DType> matrice
   e.path = path;
   std::error_code ec;
   if (!fs::exists(path, ec)) throw Error(path, "no such file or directory");
-  if (!fs::is_directory(path, ec) && has_gguf_magic(path)) {
+  if (!fs::is_directory(path, ec) && is_gguf(path)) {
     if (matrices) throw Error(path, "--dtype applies to a config.json; a GGUF file's storage types are its own");
     const Model model = Model::load(path);  // memory-mapped: the weights are not read
     e.spec = ModelSpec::of(model);
