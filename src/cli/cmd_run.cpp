@@ -1,5 +1,5 @@
 // tenx run --model NAME=PATH [--model ...] --suites all|LIST [--split test] [--limit N --seed S]
-//          [--shard I/N] [--threads T] [--out DIR | --resume DIR] [--quiet] [--formats json,csv,md,svg,html,console]
+//          [--shard I/N] [--threads T] [--batch K] [--out DIR | --resume DIR] [--quiet] [--formats json,csv,md,svg,html,console]
 // Every model on the same items (eval/runner.hpp), then the reports (eval/report.hpp) and a short
 // accuracy table on stdout (the console writer, report_writer.hpp). Progress goes to stderr: a redrawn bar on a terminal, one line per
 // model × suite otherwise, nothing with --quiet.
@@ -34,6 +34,7 @@ struct RunArgs {
   uint64_t seed = 0;
   std::string shard;  // I/N
   int threads = 1;
+  int batch = 0;
   std::string out, resume;
   bool quiet = false;
   std::string formats = "all";
@@ -54,6 +55,7 @@ std::vector<std::string> command_line(const RunArgs& a) {
   for (const auto& m : a.models) v.insert(v.end(), {"--model", m});
   v.insert(v.end(), {"--suites", a.suites, "--split", a.split, "--limit", std::to_string(a.limit), "--seed",
                      std::to_string(a.seed), "--threads", std::to_string(a.threads)});
+  if (a.batch > 0) v.insert(v.end(), {"--batch", std::to_string(a.batch)});
   if (!a.shard.empty()) v.insert(v.end(), {"--shard", a.shard});
   if (!a.suites_dir.empty()) v.insert(v.end(), {"--suites-dir", a.suites_dir});
   if (!a.out.empty()) v.insert(v.end(), {"--out", a.out});
@@ -92,6 +94,7 @@ void run(const RunArgs& a) {
   o.seed = a.seed;
   if (!a.shard.empty()) std::tie(o.shard_index, o.shard_count) = parse_shard(a.shard);
   o.threads = a.threads;
+  o.batch = a.batch;
   o.resume = !a.resume.empty();
   o.out_dir = o.resume ? fs::path(a.resume) : (a.out.empty() ? default_run_dir("run") : fs::path(a.out));
   o.quiet = a.quiet;
@@ -118,6 +121,7 @@ const Registrar run_command{"run", [](CLI::App& app) {
                   "I/N: evaluate part I (1-based) of N of the items, stratified by task like --limit; join the N "
                   "run folders with tenx merge (docs/ci.md)");
   add_threads_option(sub, args->threads);
+  add_batch_option(sub, args->batch);
   sub->add_option("--out", args->out, "Run folder (default: tenx-runs/run-<UTC time>); must be new or empty");
   sub->add_option("--resume", args->resume, "Continue the run in this folder after an interruption");
   sub->add_flag("-q,--quiet", args->quiet, "No progress output");

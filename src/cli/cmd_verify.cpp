@@ -31,6 +31,7 @@ struct VerifyArgs {
   ClaimArgs claim;
   std::string suites_dir;
   int threads = 1;
+  int batch = 0;
   std::string out, run_dir, plan;
   std::string formats = "all";
   bool quiet = false, json = false;
@@ -47,6 +48,7 @@ std::vector<std::string> command_line(const VerifyArgs& v) {
   out.insert(out.end(), {"--margin", fmt::format("{}", a.margin), "--min-ratio", fmt::format("{}", a.min_ratio),
                          "--suites", suites, "--split", a.split, "--limit", std::to_string(a.limit), "--seed",
                          std::to_string(a.seed), "--threads", std::to_string(v.threads)});
+  if (v.batch > 0) out.insert(out.end(), {"--batch", std::to_string(v.batch)});
   if (a.margin_relative > 0) out.insert(out.end(), {"--margin-relative", fmt::format("{}", a.margin_relative)});
   if (a.alpha != 0.025) out.insert(out.end(), {"--alpha", fmt::format("{}", a.alpha)});
   if (a.accuracy != "micro") out.insert(out.end(), {"--accuracy", a.accuracy});
@@ -136,6 +138,7 @@ void run(VerifyArgs& v, const CLI::App& sub) {
     o.limit = a.limit;
     o.seed = a.seed;
     o.threads = v.threads;
+    o.batch = v.batch;
     o.out_dir = out;
     o.quiet = v.quiet;
     o.argv = command_line(v);
@@ -175,6 +178,7 @@ const Registrar verify_command{"verify", [](CLI::App& app) {
                   "command line is refused, its SHA-256 goes into report.json");
   sub->add_option("--suites-dir", args->suites_dir, "where shipped suite names resolve");
   add_threads_option(sub, args->threads);
+  add_batch_option(sub, args->batch);
   sub->add_option("--out", args->out, "report folder (default ./tenx-runs/verify-<UTC time>, or the --run folder)");
   sub->add_option("--run", args->run_dir, "decide on a finished run folder instead of running");
   sub->add_flag("--quiet", args->quiet, "no progress output");

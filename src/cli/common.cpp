@@ -34,6 +34,14 @@ void add_threads_option(CLI::App* sub, int& threads) {
   sub->add_option("-t,--threads", threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 256));
 }
 
+void add_batch_option(CLI::App* sub, int& batch) {
+  batch = 0;
+  sub->add_option("--batch", batch,
+                  "Items in flight per local model, run in one forward per step (default: as many as 1 GiB of KV "
+                  "cache holds, at most 16; 1: one at a time). Records do not depend on it (docs/evaluation.md)")
+      ->check(CLI::Range(0, 256));
+}
+
 std::vector<int32_t> input_ids(const LoadedModel& m, const std::string& text, const std::string& file,
                                const std::string& ids, bool add_bos, bool parse_special) {
   const int given = !text.empty() + !file.empty() + !ids.empty();

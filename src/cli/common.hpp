@@ -27,6 +27,8 @@ bool is_gguf(const std::string& path);
 
 int default_threads();
 void add_threads_option(CLI::App* sub, int& threads);
+// --batch K: items in flight per local model (tenx run, tenx verify); 0 = chosen from the model size.
+void add_batch_option(CLI::App* sub, int& batch);
 
 // Token ids from exactly one of --text, --file or --ids ("1,2,3").
 std::vector<int32_t> input_ids(const LoadedModel& m, const std::string& text, const std::string& file,

@@ -61,6 +61,7 @@ Decoder::Decoder(const Model& model, int64_t n_ctx, int64_t n_seq, int64_t max_b
     expert_start_.resize(static_cast<size_t>(c.n_expert + 1));
     xe_.resize(std::max<size_t>(B, static_cast<size_t>(c.n_expert_used)) * c.n_embd);  // decode: k rows
     ye_.resize(B * c.n_embd);
+    y_slot_.resize(B * c.n_expert_used * c.n_embd);
     moe_out_.resize(B * c.n_embd);
   }
   ids_.resize(B);
@@ -89,7 +90,8 @@ uint64_t Decoder::working_bytes_for(const ModelConfig& c, int64_t max_batch) {
                                2 * c.kv_dim()) + 2 * ffn_floats(c, max_batch);
   uint64_t moe = 0;  // router scores, weights, expert ids, grouping, gathered/output/sum rows
   if (c.n_expert > 0)
-    moe = (B * (c.n_expert + c.n_expert_used + 2 * c.n_embd) + std::max<uint64_t>(B, c.n_expert_used) * c.n_embd) * sizeof(float) +
+    moe = (B * (c.n_expert + c.n_expert_used + 2 * c.n_embd + c.n_expert_used * c.n_embd) +
+           std::max<uint64_t>(B, c.n_expert_used) * c.n_embd) * sizeof(float) +
           B * 2 * c.n_expert_used * sizeof(int32_t) + static_cast<uint64_t>(c.n_expert + 1) * sizeof(int64_t);
   return floats * sizeof(float) + moe + B * (2 * sizeof(int32_t) + sizeof(AttentionKeys));
 }
@@ -146,9 +148,14 @@ std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchT
     ffn_block(ctx, T, l);
   }
   seq_len_ = next;
-  uint64_t used = 0;
-  for (int64_t n : seq_len_) used += static_cast<uint64_t>(n);
-  kv_peak_ = std::max<uint64_t>(kv_peak_, used * static_cast<uint64_t>(c.n_layer * 2 * c.kv_dim()) * sizeof(float));
+  uint64_t used = 0, longest = 0;
+  for (int64_t n : seq_len_) {
+    used += static_cast<uint64_t>(n);
+    longest = std::max(longest, static_cast<uint64_t>(n));
+  }
+  const uint64_t per_position = static_cast<uint64_t>(c.n_layer * 2 * c.kv_dim()) * sizeof(float);
+  kv_peak_ = std::max<uint64_t>(kv_peak_, used * per_position);
+  kv_sequence_peak_ = std::max<uint64_t>(kv_sequence_peak_, longest * per_position);
   if (n_out == 0) return {};
   return output_block(ctx, batch, n_out);
 }
@@ -310,11 +317,15 @@ void Decoder::moe_ffn(ExecContext& ctx, int64_t T, int64_t l) {
     matmul_shared_input(ctx, xe_.data(), n, gate_up);
     silu_mul(ctx, gate_.data(), up_.data(), n * fe);
     matmul(ctx, ye_.data(), gate_.data(), L.down_exps[static_cast<size_t>(e)], n);
-    for (int64_t i = 0; i < n; ++i) {
-      const int32_t slot = by_expert_[static_cast<size_t>(first + i)];
-      if (lc.moe_sigmoid_input) add_inplace(ctx, moe_out_.data() + (slot / K) * d, ye_.data() + i * d, d);
-      else add_scaled(ctx, moe_out_.data() + (slot / K) * d, ye_.data() + i * d, route_w_[static_cast<size_t>(slot)], d);
-    }
+    for (int64_t i = 0; i < n; ++i)
+      std::memcpy(y_slot_.data() + by_expert_[static_cast<size_t>(first + i)] * d, ye_.data() + i * d,
+                  static_cast<size_t>(d) * sizeof(float));
+  }
+  // Each token's k outputs summed in its slot order, as the decode path above does: a token's
+  // sum does not depend on the other tokens of the batch (batch invariance, sequence_scheduler.hpp).
+  for (int64_t slot = 0; slot < T * K; ++slot) {
+    if (lc.moe_sigmoid_input) add_inplace(ctx, moe_out_.data() + (slot / K) * d, y_slot_.data() + slot * d, d);
+    else add_scaled(ctx, moe_out_.data() + (slot / K) * d, y_slot_.data() + slot * d, route_w_[static_cast<size_t>(slot)], d);
   }
   shared_expert(ctx, T, l);
   add_inplace(ctx, x_.data(), moe_out_.data(), T * d);

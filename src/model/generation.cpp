@@ -119,6 +119,85 @@ GenerationResult generate(ExecContext& ctx, Decoder& dec, std::span<const int32_
   return r;
 }
 
+namespace {
+int32_t argmax_row(std::span<const float> row) {
+  int32_t best = 0;  // lowest id on ties (as the greedy Sampler)
+  for (size_t i = 1; i < row.size(); ++i)
+    if (row[i] > row[static_cast<size_t>(best)]) best = static_cast<int32_t>(i);
+  return best;
+}
+}  // namespace
+
+Task<GreedyText> greedy_until(SequenceScheduler& s, int32_t seq, const Tokenizer& tok, std::vector<float> logits,
+                              int64_t max_tokens, std::function<size_t(const std::string&)> cut,
+                              std::function<void(std::span<const float> row, int32_t chosen)> on_token) {
+  GreedyText g;
+  Decoder& dec = s.decoder();
+  const auto V = static_cast<size_t>(dec.model().config.n_vocab);
+  for (int64_t i = 0; i < max_tokens; ++i) {
+    const int32_t next = argmax_row(std::span<const float>(logits).subspan(0, V));
+    if (g.first_token_time < 0) g.first_token_time = now_seconds();
+    if (tok.is_eog(next)) {
+      g.eos = true;
+      break;
+    }
+    if (on_token) on_token(std::span<const float>(logits).subspan(0, V), next);
+    ++g.tokens;
+    g.ids.push_back(next);
+    g.text += tok.token_to_piece(next, false);
+    g.token_end.push_back(g.text.size());
+    if (cut(g.text) != std::string::npos) break;
+    if (i + 1 == max_tokens) break;
+    if (dec.seq_len(seq) >= dec.n_ctx()) {
+      g.context_full = true;
+      break;
+    }
+    // (Vectors built by name: gcc 12 miscompiles braced lists inside a coroutine's co_await.)
+    std::vector<int32_t> token(1, next);
+    FeedResult step = co_await s.feed(seq, std::move(token), std::vector<const float*>(), Phase::Decode, false);
+    ++g.fed;
+    g.cost += step.cost;
+    g.decode_seconds.push_back(step.seconds);
+    logits = std::move(step.logits);
+  }
+  co_return g;
+}
+
+Task<ContinuationScores> score_continuations(SequenceScheduler& s, int32_t seq, std::vector<int32_t> context,
+                                             std::vector<const float*> rows,
+                                             std::vector<std::vector<int32_t>> continuations) {
+  ContinuationScores out;
+  ExecContext& ctx = s.context();
+  const int64_t V = s.decoder().model().config.n_vocab;
+  std::vector<double> lp(static_cast<size_t>(V)), first(static_cast<size_t>(V));
+  // Log-softmax runs between the feeds, alone on this thread: its counters are this task's.
+  auto log_softmax_counted = [&](double* out_row, const float* row) {
+    const Counters before = ctx.counters;
+    log_softmax(ctx, out_row, row, V);
+    out.cost += ctx.counters - before;
+  };
+  FeedResult head = co_await s.feed(seq, std::move(context), std::move(rows), Phase::Prefill, false);
+  out.cost += head.cost;
+  log_softmax_counted(first.data(), head.logits.data());
+  const int64_t L = s.decoder().seq_len(seq);
+  out.context_length = L;
+  for (const std::vector<int32_t>& c : continuations) {
+    double ll = c.empty() ? 0.0 : first[static_cast<size_t>(c[0])];
+    if (c.size() > 1) {
+      FeedResult tail =
+          co_await s.feed(seq, std::vector<int32_t>(c.begin(), c.end() - 1), std::vector<const float*>(), Phase::Prefill, true);
+      out.cost += tail.cost;
+      for (size_t i = 0; i + 1 < c.size(); ++i) {
+        log_softmax_counted(lp.data(), tail.logits.data() + i * static_cast<size_t>(V));
+        ll += lp[static_cast<size_t>(c[i + 1])];
+      }
+    }
+    out.loglik.push_back(ll);
+    s.decoder().truncate(seq, L);
+  }
+  co_return out;
+}
+
 std::vector<int32_t> bench_token_ids(int n, int64_t vocab) {
   std::vector<int32_t> ids(static_cast<size_t>(std::max(n, 0)));
   uint64_t s = 0x243F6A8885A308D3ull;

@@ -1,33 +1,17 @@
 // The attention kernels of simd_body.inl (included at its end, so inside the same
 // per-ISA namespace and target region, after dot_f32, axpy and softmax_numerators).
-// Decode dots each key row once for a GQA group of heads; prefill transposes a
-// chunk's keys once and scores kW keys per vector. Definition: ref::attention.
+// A chunk's keys are transposed once and every query row (prefill or decode) is
+// scored kW keys per vector. One path for every shape keeps a query's output
+// independent of how many queries and heads were computed with it (its sequence
+// alone, batched with others, or the thread count's task split): each score is
+// the same chain of multiply-adds over the head's dimensions in order.
+// Definition: ref::attention.
 
-// Decode: G query heads (q and out: G consecutive rows of hd) that share one K/V
-// head, per key: each key and value row is loaded once for the whole group.
 // Gemma 2's attention logit soft-cap, in float as ggml's scale(1/cap) -> tanh -> scale(cap).
 inline void softcap_scores(float* s, int64_t n, float cap) {
   if (cap <= 0.0f) return;
   const float inv = 1.0f / cap;
   for (int64_t j = 0; j < n; ++j) s[j] = std::tanh(s[j] * inv) * cap;
-}
-
-void attend_per_key(float* out, const float* q, int64_t G, const float* k, const float* v, int64_t n_keys,
-                    int64_t stride, int64_t hd, float scale, float softcap, float* scores) {
-  for (int64_t j = 0; j < n_keys; ++j) {
-    const float* kr = k + j * stride;
-    for (int64_t g = 0; g < G; ++g) scores[g * n_keys + j] = dot_f32(q + g * hd, kr, hd) * scale;
-  }
-  softcap_scores(scores, G * n_keys, softcap);
-  float inv[64];  // G <= 64 (checked by the caller)
-  for (int64_t g = 0; g < G; ++g) inv[g] = 1.0f / softmax_numerators(scores + g * n_keys, n_keys);
-  for (int64_t d = 0; d < G * hd; ++d) out[d] = 0.0f;
-  for (int64_t j = 0; j < n_keys; ++j) {
-    const float* vr = v + j * stride;
-    for (int64_t g = 0; g < G; ++g) axpy(scores[g * n_keys + j], vr, out + g * hd, hd);
-  }
-  for (int64_t g = 0; g < G; ++g)
-    for (int64_t d = 0; d < hd; ++d) out[g * hd + d] *= inv[g];
 }
 
 // Prefill: many query rows share the keys, so the keys are transposed once
@@ -186,11 +170,6 @@ inline void weighted_values2(float* oa, float* ob, const float* pa, const float*
 // NQ queries x G heads sharing one K/V head (see Kernels::attend).
 void attend(float* out, const float* q, int64_t q_stride, int64_t NQ, int64_t G, const int64_t* n_keys,
             const float* k, const float* v, int64_t stride, int64_t hd, float scale, float softcap, float* scratch) {
-  if (NQ * G < kAttendTransposeMinRows) {
-    for (int64_t i = 0; i < NQ; ++i)
-      attend_per_key(out + i * q_stride, q + i * q_stride, G, k, v, n_keys[i], stride, hd, scale, softcap, scratch);
-    return;
-  }
   int64_t max_keys = 0;
   for (int64_t i = 0; i < NQ; ++i) max_keys = n_keys[i] > max_keys ? n_keys[i] : max_keys;
   const int64_t ldk = attend_key_stride(max_keys);

@@ -25,6 +25,7 @@ namespace {
 #include "ops/simd_types.inl"
 
 inline vf madd(vf a, vf b, vf c) { return (vf)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c); }
+inline float madd1(float a, float b, float c) { return __builtin_fmaf(a, b, c); }  // fused, as madd
 inline float hsum(vf a) {
   const __m128 lo = _mm256_castps256_ps128((__m256)a), hi = _mm256_extractf128_ps((__m256)a, 1);
   __m128 s = _mm_add_ps(lo, hi);

@@ -2,6 +2,7 @@
 // simd_avx512.cpp and simd_avx512_vnni.cpp. Included inside their target regions
 // after simd_types.inl.
 inline vf madd(vf a, vf b, vf c) { return (vf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c); }
+inline float madd1(float a, float b, float c) { return __builtin_fmaf(a, b, c); }  // fused, as madd
 inline float hsum(vf a) {
   const __m512 v = (__m512)a;
   const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));

@@ -62,32 +62,26 @@ inline float block_scale(const uint8_t* p) {
   return s;
 }
 
+// F16 and BF16 rows: summed as gemm_tile sums the dequantised row (one accumulator, then
+// the tail), so decode and batched rows agree bit for bit (see dot_f32_rows).
 float dot_f16(const float* x, const uint8_t* w, int64_t n) {
-  vf s0 = {}, s1 = {};
+  vf s0 = {};
   int64_t i = 0;
-  for (; i + 2 * kW <= n; i += 2 * kW) {
-    s0 = madd(loadu(x + i), load_f16(w + 2 * i), s0);
-    s1 = madd(loadu(x + i + kW), load_f16(w + 2 * (i + kW)), s1);
-  }
-  for (; i + kW <= n; i += kW) s0 = madd(loadu(x + i), load_f16(w + 2 * i), s0);
-  float s = hsum(s0 + s1);
-  for (; i < n; ++i) s += x[i] * block_scale(w + 2 * i);
+  for (; i + kW <= n; i += kW) s0 = madd(load_f16(w + 2 * i), loadu(x + i), s0);
+  float s = hsum(s0);
+  for (; i < n; ++i) s = madd1(block_scale(w + 2 * i), x[i], s);
   return s;
 }
 
 float dot_bf16(const float* x, const uint8_t* w, int64_t n) {
-  vf s0 = {}, s1 = {};
+  vf s0 = {};
   int64_t i = 0;
-  for (; i + 2 * kW <= n; i += 2 * kW) {
-    s0 = madd(loadu(x + i), load_bf16(w + 2 * i), s0);
-    s1 = madd(loadu(x + i + kW), load_bf16(w + 2 * (i + kW)), s1);
-  }
-  for (; i + kW <= n; i += kW) s0 = madd(loadu(x + i), load_bf16(w + 2 * i), s0);
-  float s = hsum(s0 + s1);
+  for (; i + kW <= n; i += kW) s0 = madd(load_bf16(w + 2 * i), loadu(x + i), s0);
+  float s = hsum(s0);
   for (; i < n; ++i) {
     uint16_t h;
     __builtin_memcpy(&h, w + 2 * i, 2);
-    s += x[i] * bf16_to_f32(h);
+    s = madd1(bf16_to_f32(h), x[i], s);
   }
   return s;
 }
@@ -241,23 +235,22 @@ float dot_q6_k(const float* x, const uint8_t* w, int64_t n) {
 // can keep misses in flight. One sequential row after another is one stream;
 // four rows from the four quarters of [r0, r1) are four streams (machine_bench's
 // read loop, the bandwidth the target is quoted against, walks four too), and x
-// is loaded once for all of them. Every row is summed the same way (two
-// accumulators) whether it is one of four or a leftover, so a row's value does
-// not depend on how the rows were split into tasks (or on the thread count).
+// is loaded once for all of them. Every row is summed exactly as gemm_tile sums
+// it (one accumulator over whole vectors, its horizontal sum, then the scalar
+// tail in order), so a row's value does not depend on how the rows were split
+// into tasks, on the thread count, or on how many activation rows the matmul had
+// (decode alone or batched with other sequences: docs/evaluation.md, batching).
 template <int S>
 inline void dot_f32_rows(float* y, int64_t y_stride, const float* x, const float* const* rows, int64_t in) {
-  const int64_t in_vec = in / (2 * kW) * (2 * kW);
-  vf acc0[S] = {}, acc1[S] = {};
-  for (int64_t j = 0; j < in_vec; j += 2 * kW) {
-    const vf x0 = loadu(x + j), x1 = loadu(x + j + kW);
-    for (int s = 0; s < S; ++s) {
-      acc0[s] = madd(x0, loadu(rows[s] + j), acc0[s]);
-      acc1[s] = madd(x1, loadu(rows[s] + j + kW), acc1[s]);
-    }
+  const int64_t in_vec = in / kW * kW;
+  vf acc[S] = {};
+  for (int64_t j = 0; j < in_vec; j += kW) {
+    const vf xv = loadu(x + j);
+    for (int s = 0; s < S; ++s) acc[s] = madd(xv, loadu(rows[s] + j), acc[s]);
   }
   for (int s = 0; s < S; ++s) {
-    float sum = hsum(acc0[s] + acc1[s]);
-    for (int64_t j = in_vec; j < in; ++j) sum += load1(x + j) * load1(rows[s] + j);
+    float sum = hsum(acc[s]);
+    for (int64_t j = in_vec; j < in; ++j) sum = madd1(load1(rows[s] + j), load1(x + j), sum);
     y[s * y_stride] = sum;
   }
 }
@@ -360,7 +353,7 @@ void gemm_tile(float* y, int64_t ldy, const float* x, const float* w, int64_t K)
   for (int n = 0; n < N; ++n) {
     for (int m = 0; m < M; ++m) {
       float s = hsum(acc[m][n]);
-      for (int64_t kk = k; kk < K; ++kk) s += w[m * K + kk] * x[n * K + kk];
+      for (int64_t kk = k; kk < K; ++kk) s = madd1(w[m * K + kk], x[n * K + kk], s);
       y[n * ldy + m] = s;
     }
   }

@@ -14,6 +14,7 @@ namespace {
 #include "ops/simd_types.inl"
 
 inline vf madd(vf a, vf b, vf c) { return a * b + c; }
+inline float madd1(float a, float b, float c) { return a * b + c; }  // unfused, as madd (no FMA here)
 inline float hsum(vf a) { return (a[0] + a[1]) + (a[2] + a[3]); }
 inline vf load_f16(const uint8_t* p) {
   vf v;

@@ -1,7 +1,8 @@
-// The scheduler thread of `tenx serve`: admission of waiting sequences into free slots, one
-// batched forward per iteration, and per-sequence bookkeeping (greedy choice, log-probabilities,
-// stop strings, the exact FLOPs share). Only this thread touches the Decoder, the ExecContext,
-// the slots and the jobs' results; the mutex guards the waiting queue, the flags and the stats.
+// The scheduler thread of `tenx serve`: a SequenceScheduler over the waiting queue (admission
+// into free slots, one batched forward per step) and one coroutine per sequence (its prompt, its
+// log-probabilities, greedy text until a stop string, its exact FLOPs). Only this thread touches
+// the Decoder, the ExecContext, the slots and the jobs' results; the mutex guards the waiting
+// queue, the flags and the stats.
 #include "tenx/serve/scheduler.hpp"
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include <numeric>
 #include <string>
 
+#include "tenx/model/generation.hpp"
 #include "tenx/ops/kernels.hpp"
 #include "tenx/util/error.hpp"
 
@@ -31,43 +33,9 @@ struct Scheduler::Job {
   }
 };
 
-struct Scheduler::Slot {
-  std::shared_ptr<Job> job;
-  size_t index = 0;
-  int32_t seq = 0;
-  const std::vector<int32_t>* prompt = nullptr;
-  size_t to_feed = 0;       // prompt tokens that must run (all, all but the last, or none)
-  size_t fed = 0;
-  bool prompt_logprobs = false;  // echo with logprobs: log p of every prompt token
-  bool generating = false;  // `next` is the token to run
-  bool done = false;
-  int32_t next = -1;
-  // Compute of this sequence: its tokens' positions, rows with logits, log-softmax rows.
-  std::vector<int64_t> positions;
-  int64_t n_logits = 0, n_softmax = 0;
-  // Prompt token j's log p and alternatives (j >= 1), when prompt_logprobs.
-  std::vector<double> prompt_lp;
-  std::vector<TopList> prompt_top;
-  // The completion: ids, where each token's bytes start in text, log p and alternatives.
-  std::string text;
-  std::vector<int32_t> ids;
-  std::vector<size_t> starts;
-  std::vector<double> lp;
-  std::vector<TopList> top;
-  size_t searched = 0, longest_stop = 0, cut = std::string::npos;
-  std::string finish_reason;
-};
-
 namespace {
 
 constexpr int64_t kMaxDefaultContext = 4096;
-
-int32_t argmax(const float* row, int64_t n) {
-  int32_t best = 0;  // lowest id on ties, as the greedy Sampler and the eval runner
-  for (int64_t i = 1; i < n; ++i)
-    if (row[i] > row[best]) best = static_cast<int32_t>(i);
-  return best;
-}
 
 }  // namespace
 
@@ -82,7 +50,8 @@ Scheduler::Scheduler(const Model& model, const Tokenizer& tokenizer, SchedulerOp
       spec_(ModelSpec::of(model)),
       ctx_(std::max(1, options.threads)),
       dec_(model, n_ctx_, std::max(1, options.parallel), std::max<int64_t>(options.max_batch, options.parallel)),
-      slots_(static_cast<size_t>(std::max(1, options.parallel))),
+      sched_(dec_, ctx_),
+      active_(static_cast<size_t>(std::max(1, options.parallel))),
       lp_(static_cast<size_t>(model.config.n_vocab)) {
   if (options.parallel < 1) throw Error("--parallel", "must be at least 1");
   if (options.max_queue < 1) throw Error("--max-queue", "must be at least 1");
@@ -160,70 +129,68 @@ SchedulerStats Scheduler::stats() const {
   return s;
 }
 
-void Scheduler::loop() {
-  auto any_active = [&] {
-    return std::any_of(slots_.begin(), slots_.end(), [](const auto& s) { return s != nullptr; });
-  };
-  auto any_free = [&] {
-    return std::any_of(slots_.begin(), slots_.end(), [](const auto& s) { return s == nullptr; });
-  };
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || any_active() || (!paused_ && !waiting_.empty() && any_free()); });
-      if (stopping_) {
-        const ApiError gone(503, "shutting_down", "the server is shutting down");
-        std::vector<std::shared_ptr<Job>> failed;
-        for (Waiting& w : waiting_)
-          if (!w.job->failed) {
-            w.job->failed = true;
-            w.job->promise.set_exception(std::make_exception_ptr(gone));
-            failed.push_back(w.job);
-          }
-        waiting_.clear();
-        waiting_jobs_ = 0;
-        // Their callers are told outside the lock (a callback may submit or read stats).
-        lock.unlock();
-        for (const auto& job : failed) job->notify();
-        lock.lock();
-        if (!any_active()) return;
-      }
-      admit(lock);
+// The waiting queue as the SequenceScheduler's source of tasks.
+class Scheduler::Source : public SequenceScheduler::Source {
+ public:
+  explicit Source(Scheduler& s) : s_(s) {}
+
+  std::optional<Task<void>> next(int32_t seq) override {
+    std::unique_lock<std::mutex> lock(s_.mu_);
+    if (s_.stopping_) {
+      fail_waiting(lock);
+      return std::nullopt;
     }
+    while (!s_.paused_ && !s_.waiting_.empty()) {
+      Waiting w = std::move(s_.waiting_.front());
+      s_.waiting_.pop_front();
+      if (--w.job->unadmitted == 0) --s_.waiting_jobs_;
+      if (w.job->failed) continue;
+      s_.active_[static_cast<size_t>(seq)] = w.job;
+      return s_.run_sequence(w.job, w.index, seq);
+    }
+    return std::nullopt;
+  }
+
+  void done(int32_t seq) override { s_.active_[static_cast<size_t>(seq)].reset(); }
+
+  bool wait() override {
+    std::unique_lock<std::mutex> lock(s_.mu_);
+    s_.cv_.wait(lock, [&] { return s_.stopping_ || (!s_.paused_ && !s_.waiting_.empty()); });
+    if (!s_.stopping_) return true;
+    fail_waiting(lock);
+    return false;
+  }
+
+ private:
+  // Shutdown: every waiting request fails with 503; their callers are told outside the lock (a
+  // callback may submit or read stats).
+  void fail_waiting(std::unique_lock<std::mutex>& lock) {
+    const ApiError gone(503, "shutting_down", "the server is shutting down");
+    std::vector<std::shared_ptr<Job>> failed;
+    for (Waiting& w : s_.waiting_)
+      if (!w.job->failed) {
+        w.job->failed = true;
+        w.job->promise.set_exception(std::make_exception_ptr(gone));
+        failed.push_back(w.job);
+      }
+    s_.waiting_.clear();
+    s_.waiting_jobs_ = 0;
+    lock.unlock();
+    for (const auto& job : failed) job->notify();
+    lock.lock();
+  }
+
+  Scheduler& s_;
+};
+
+void Scheduler::loop() {
+  Source source(*this);
+  for (;;) {
     try {
-      step();
+      sched_.run(source);
+      return;
     } catch (const std::exception& e) {
       fail_active(ApiError(500, "internal_error", std::string("internal error: ") + e.what()));
-    }
-  }
-}
-
-void Scheduler::admit(std::unique_lock<std::mutex>&) {
-  for (size_t s = 0; s < slots_.size() && !paused_; ++s) {
-    if (slots_[s]) continue;
-    while (!waiting_.empty()) {
-      Waiting w = std::move(waiting_.front());
-      waiting_.pop_front();
-      if (--w.job->unadmitted == 0) --waiting_jobs_;
-      if (w.job->failed) continue;
-      auto slot = std::make_unique<Slot>();
-      slot->job = w.job;
-      slot->index = w.index;
-      slot->seq = static_cast<int32_t>(s);
-      slot->prompt = &w.job->ids[w.index];
-      const CompletionRequest& r = w.job->request;
-      slot->prompt_logprobs = r.echo && r.logprobs.has_value();
-      const size_t n = slot->prompt->size();
-      slot->to_feed = r.max_tokens > 0 ? n : (slot->prompt_logprobs ? n - 1 : 0);
-      for (const std::string& st : r.stop) slot->longest_stop = std::max(slot->longest_stop, st.size());
-      if (slot->prompt_logprobs) {
-        slot->prompt_lp.assign(n, 0.0);
-        slot->prompt_top.assign(n, {});
-      }
-      slot->done = slot->to_feed == 0;  // max_tokens 0 and nothing to score: nothing to run
-      dec_.truncate(slot->seq, 0);
-      slots_[s] = std::move(slot);
-      break;
     }
   }
 }
@@ -258,124 +225,71 @@ size_t find_stop(const std::vector<std::string>& stops, const std::string& text,
 
 }  // namespace
 
-void Scheduler::step() {
+Task<void> Scheduler::run_sequence(std::shared_ptr<Job> job, size_t index, int32_t seq) {
+  const CompletionRequest& req = job->request;
+  const std::vector<int32_t>& prompt = job->ids[index];
   const int64_t V = model_.config.n_vocab;
-  for (auto& slot : slots_) {
-    if (slot && slot->job->failed) {  // its request was failed (shutdown): free the slot
-      dec_.truncate(slot->seq, 0);
-      slot.reset();
-    } else if (slot && slot->done) {
-      finish(*slot);
-    }
+  const size_t n = prompt.size();
+  const bool prompt_logprobs = req.echo && req.logprobs.has_value();
+  // Prompt tokens that must run: all (to generate), all but the last (to score the prompt), or none.
+  const size_t to_feed = req.max_tokens > 0 ? n : (prompt_logprobs ? n - 1 : 0);
+  Counters cost;  // this sequence's: its feeds (as if alone) and its log-softmaxes
+  auto log_softmax_row = [&](const float* row) {
+    const Counters before = ctx_.counters;
+    log_softmax(ctx_, lp_.data(), row, V);
+    cost += ctx_.counters - before;
+  };
+  std::vector<double> prompt_lp(prompt_logprobs ? n : 0);
+  std::vector<TopList> prompt_top(prompt_logprobs ? n : 0);
+  std::vector<float> next_row;  // the logits after the prompt
+  if (to_feed > 0) {
+    FeedResult head = co_await sched_.feed(seq, std::vector<int32_t>(prompt.begin(), prompt.begin() + static_cast<std::ptrdiff_t>(to_feed)),
+                                           std::vector<const float*>(), Phase::Prefill, prompt_logprobs);
+    cost += head.cost;
+    const size_t rows = head.logits.size() / static_cast<size_t>(V);
+    if (prompt_logprobs)
+      for (size_t j = 0; j + 1 < n && j < rows; ++j) {  // row j: log p of prompt token j+1
+        log_softmax_row(head.logits.data() + j * static_cast<size_t>(V));
+        const int32_t next = prompt[j + 1];
+        prompt_lp[j + 1] = lp_[static_cast<size_t>(next)];
+        prompt_top[j + 1] = top_alternatives(tok_, lp_, *req.logprobs, next);
+      }
+    if (req.max_tokens > 0)
+      next_row.assign(head.logits.end() - static_cast<std::ptrdiff_t>(V), head.logits.end());
   }
-  // One batch: a token of every generating sequence, then prompt chunks within max_batch.
-  std::vector<BatchToken> batch;
-  std::vector<std::pair<Slot*, int64_t>> owners;  // per batch token: slot, prompt index (-1: generated)
-  bool any_prompt = false;
-  for (auto& slot : slots_)
-    if (slot && slot->generating) {
-      batch.push_back({slot->next, static_cast<int32_t>(dec_.seq_len(slot->seq)), slot->seq, true});
-      owners.emplace_back(slot.get(), -1);
-    }
-  for (auto& slot : slots_) {
-    if (!slot || slot->generating || slot->fed >= slot->to_feed) continue;
-    const int64_t room = dec_.max_batch() - static_cast<int64_t>(batch.size());
-    if (room <= 0) break;
-    const size_t n = std::min(static_cast<size_t>(room), slot->to_feed - slot->fed);
-    const std::vector<int32_t>& p = *slot->prompt;
-    for (size_t i = slot->fed; i < slot->fed + n; ++i) {
-      const bool last = i + 1 == p.size();
-      const bool logits = last ? slot->job->request.max_tokens > 0 : slot->prompt_logprobs;
-      batch.push_back({p[i], static_cast<int32_t>(i), slot->seq, logits});
-      owners.emplace_back(slot.get(), static_cast<int64_t>(i));
-    }
-    slot->fed += n;
-    any_prompt = true;
+  GreedyText g;
+  size_t cut = std::string::npos;
+  std::vector<double> lp;
+  std::vector<TopList> top;
+  if (req.max_tokens > 0) {
+    size_t longest = 0, searched = 0;
+    for (const std::string& st : req.stop) longest = std::max(longest, st.size());
+    auto stop_at = [&, longest, searched](const std::string& text) mutable {
+      if (req.stop.empty()) return std::string::npos;
+      const size_t at = find_stop(req.stop, text, searched, longest);
+      searched = text.size();
+      return at;
+    };
+    auto record_logprob = [&](std::span<const float> row, int32_t chosen) {
+      if (!req.logprobs) return;
+      log_softmax_row(row.data());
+      lp.push_back(lp_[static_cast<size_t>(chosen)]);
+      top.push_back(top_alternatives(tok_, lp_, *req.logprobs, chosen));
+    };
+    g = co_await greedy_until(sched_, seq, tok_, std::move(next_row), req.max_tokens, stop_at, record_logprob);
+    cost += g.cost;
+    if (!req.stop.empty()) cut = find_stop(req.stop, g.text, 0, longest);
   }
-  if (batch.empty()) return;
+  if (job->failed) co_return;  // shutdown failed the request meanwhile: nobody reads this result
 
-  ctx_.phase = any_prompt ? Phase::Prefill : Phase::Decode;
-  const std::span<const float> rows = dec_.forward(ctx_, batch);
-  uint64_t sequences = 0;
-  for (auto& slot : slots_) sequences += slot && !slot->done ? 1 : 0;
-
-  size_t r = 0;
-  for (size_t t = 0; t < batch.size(); ++t) {
-    Slot& s = *owners[t].first;
-    s.positions.push_back(batch[t].pos);
-    if (!batch[t].logits) continue;
-    const float* row = rows.data() + static_cast<int64_t>(r++) * V;
-    ++s.n_logits;
-    const CompletionRequest& req = s.job->request;
-    const int64_t i = owners[t].second;
-    if (i >= 0 && static_cast<size_t>(i) + 1 < s.prompt->size()) {
-      // A prompt row: log p of the next prompt token.
-      log_softmax(ctx_, lp_.data(), row, V);
-      ++s.n_softmax;
-      const int32_t next = (*s.prompt)[static_cast<size_t>(i) + 1];
-      s.prompt_lp[static_cast<size_t>(i) + 1] = lp_[static_cast<size_t>(next)];
-      s.prompt_top[static_cast<size_t>(i) + 1] = top_alternatives(tok_, lp_, *req.logprobs, next);
-      continue;
-    }
-    // The row after the prompt's last token or after a generated token: the next token.
-    const int32_t pick = argmax(row, V);
-    s.generating = false;
-    if (tok_.is_eog(pick)) {
-      s.finish_reason = "stop";
-      s.done = true;
-      continue;
-    }
-    if (req.logprobs) {
-      log_softmax(ctx_, lp_.data(), row, V);
-      ++s.n_softmax;
-      s.lp.push_back(lp_[static_cast<size_t>(pick)]);
-      s.top.push_back(top_alternatives(tok_, lp_, *req.logprobs, pick));
-    }
-    s.ids.push_back(pick);
-    s.starts.push_back(s.text.size());
-    s.text += tok_.token_to_piece(pick, false);
-    if (!req.stop.empty()) {
-      s.cut = find_stop(req.stop, s.text, s.searched, s.longest_stop);
-      s.searched = s.text.size();
-    }
-    if (s.cut != std::string::npos) {
-      s.finish_reason = "stop";
-      s.done = true;
-    } else if (static_cast<int64_t>(s.ids.size()) >= req.max_tokens || dec_.seq_len(s.seq) >= n_ctx_) {
-      s.finish_reason = "length";
-      s.done = true;
-    } else {
-      s.generating = true;
-      s.next = pick;
-    }
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stats_.counted_flops = ctx_.counters.total_flops();
-    ++stats_.forwards;
-    stats_.max_sequences_in_batch = std::max(stats_.max_sequences_in_batch, sequences);
-  }
-  for (auto& slot : slots_)
-    if (slot && !slot->generating && slot->fed >= slot->to_feed) {
-      if (slot->finish_reason.empty()) slot->finish_reason = "length";  // max_tokens 0: scored only
-      finish(*slot);
-    }
-}
-
-void Scheduler::finish(Slot& s) {
-  Job& job = *s.job;
-  const CompletionRequest& req = job.request;
-  const std::string& prompt_text = req.prompts[s.index];
-  const std::vector<int32_t>& prompt = *s.prompt;
   SequenceResult out;
-  const std::string completion = s.cut == std::string::npos ? s.text : s.text.substr(0, s.cut);
+  const std::string& prompt_text = req.prompts[index];
+  const std::string completion = cut == std::string::npos ? g.text : g.text.substr(0, cut);
   out.text = req.echo ? prompt_text + completion : completion;
-  out.finish_reason = s.finish_reason.empty() ? "length" : s.finish_reason;
-  out.prompt_tokens = static_cast<int64_t>(prompt.size());
-  out.completion_tokens = static_cast<int64_t>(s.ids.size());
-  // Exact: every FLOP the decoder and log_softmax count is a sum over tokens (analytic.hpp).
-  out.flops = analytic_forward(spec_, s.positions, s.n_logits, Phase::Prefill).total_flops() +
-              analytic_log_softmax(model_.config.n_vocab, s.n_softmax, Phase::Prefill).total_flops();
+  out.finish_reason = g.eos || cut != std::string::npos ? "stop" : "length";
+  out.prompt_tokens = static_cast<int64_t>(n);
+  out.completion_tokens = static_cast<int64_t>(g.ids.size());
+  out.flops = cost.total_flops();  // exact: FLOPs are a sum over tokens (sequence_scheduler.hpp)
   if (req.logprobs) {
     out.has_logprobs = true;
     size_t base = 0;
@@ -388,7 +302,7 @@ void Scheduler::finish(Slot& s) {
       const size_t shift = joined.size() == prompt_text.size() + 1 && joined[0] == ' ' &&
                                    joined.compare(1, std::string::npos, prompt_text) == 0 ? 1 : 0;
       size_t at = 0;
-      for (size_t j = 0; j < prompt.size(); ++j) {
+      for (size_t j = 0; j < n; ++j) {
         out.tokens.push_back(pieces[j]);
         out.text_offset.push_back(static_cast<int64_t>(std::min(at > shift ? at - shift : 0, prompt_text.size())));
         at += pieces[j].size();
@@ -396,25 +310,34 @@ void Scheduler::finish(Slot& s) {
           out.token_logprobs.emplace_back();
           out.top_logprobs.emplace_back();
         } else {
-          out.token_logprobs.emplace_back(s.prompt_lp[j]);
-          out.top_logprobs.emplace_back(std::move(s.prompt_top[j]));
+          out.token_logprobs.emplace_back(prompt_lp[j]);
+          out.top_logprobs.emplace_back(std::move(prompt_top[j]));
         }
       }
       base = prompt_text.size();
     }
-    for (size_t k = 0; k < s.ids.size() && s.starts[k] < completion.size(); ++k) {
-      out.tokens.push_back(tok_.token_to_piece(s.ids[k], false));
-      out.token_logprobs.emplace_back(s.lp[k]);
-      out.top_logprobs.emplace_back(std::move(s.top[k]));
-      out.text_offset.push_back(static_cast<int64_t>(base + s.starts[k]));
+    for (size_t k = 0; k < g.ids.size(); ++k) {
+      const size_t start = k == 0 ? 0 : g.token_end[k - 1];
+      if (start >= completion.size()) break;
+      out.tokens.push_back(tok_.token_to_piece(g.ids[k], false));
+      out.token_logprobs.emplace_back(lp[k]);
+      out.top_logprobs.emplace_back(std::move(top[k]));
+      out.text_offset.push_back(static_cast<int64_t>(base + start));
     }
   }
+  finish(*job, index, std::move(out));
+}
+
+void Scheduler::finish(Job& job, size_t index, SequenceResult out) {
   const uint64_t flops = out.flops;
-  job.results[s.index] = std::move(out);
+  job.results[index] = std::move(out);
   const bool request_done = --job.remaining == 0 && !job.failed;
   {  // before the caller can see the result, so its stats include it
     std::lock_guard<std::mutex> lock(mu_);
     stats_.attributed_flops += flops;
+    stats_.counted_flops = ctx_.counters.total_flops();
+    stats_.forwards = sched_.forwards();
+    stats_.max_sequences_in_batch = static_cast<uint64_t>(sched_.max_sequences_in_forward());
     ++stats_.sequences;
     stats_.requests += request_done ? 1 : 0;
   }
@@ -422,21 +345,17 @@ void Scheduler::finish(Slot& s) {
     job.promise.set_value(std::move(job.results));
     job.notify();
   }
-  const int32_t seq = s.seq;
-  dec_.truncate(seq, 0);
-  slots_[static_cast<size_t>(seq)].reset();  // destroys s
 }
 
 void Scheduler::fail_active(const ApiError& e) {
-  for (auto& slot : slots_) {
-    if (!slot) continue;
-    if (!slot->job->failed) {
-      slot->job->failed = true;
-      slot->job->promise.set_exception(std::make_exception_ptr(e));
-      slot->job->notify();
+  // The run that failed destroyed its tasks and cleared their slots; their requests fail.
+  for (auto& job : active_) {
+    if (job && !job->failed) {
+      job->failed = true;
+      job->promise.set_exception(std::make_exception_ptr(e));
+      job->notify();
     }
-    dec_.truncate(slot->seq, 0);
-    slot.reset();
+    job.reset();
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include "tenx/model/decoder.hpp"
 #include "tenx/model/generation.hpp"
+#include "tenx/model/sequence_scheduler.hpp"
 #include "tenx/suites/agentic.hpp"
 #include "tenx/suites/answer.hpp"
 #include "tenx/util/error.hpp"
@@ -17,6 +18,20 @@ namespace tenx::train {
 namespace {
 
 constexpr const char* kResultTag = "<result>";
+
+// A task's result kept where the caller reads it once the scheduler has run the task.
+template <class T>
+Task<void> store(Task<T> task, std::optional<T>& out) {
+  out.emplace(co_await std::move(task));
+}
+
+// Sequence 0: the prompt, then greedy text (generation.hpp).
+Task<GreedyText> prompt_then_greedy(SequenceScheduler& s, const Tokenizer& tok, std::vector<int32_t> ids,
+                                    std::vector<const float*> rows, int64_t budget,
+                                    std::function<size_t(const std::string&)> cut) {
+  FeedResult head = co_await s.feed(0, std::move(ids), std::move(rows), Phase::Prefill, false);
+  co_return co_await greedy_until(s, 0, tok, std::move(head.logits), budget, std::move(cut));
+}
 
 // [bos] text, the image (if any, and a projector) in place of its marker.
 struct Prompt {
@@ -41,22 +56,22 @@ Prompt make_prompt(ExecContext& ctx, const Tokenizer& tok, const VisionProjector
   return p;
 }
 
-double log_softmax_at(std::span<const float> logits, int32_t id) {
-  double mx = -std::numeric_limits<double>::infinity();
-  for (float v : logits) mx = std::max(mx, static_cast<double>(v));
-  double sum = 0;
-  for (float v : logits) sum += std::exp(static_cast<double>(v) - mx);
-  return static_cast<double>(logits[static_cast<size_t>(id)]) - mx - std::log(sum);
-}
-
 int64_t context_limit(const Model& model) {
   return model.config.n_ctx_train > 0 ? model.config.n_ctx_train : std::numeric_limits<int64_t>::max();
+}
+
+// One task on a one-sequence scheduler: the model-level functions tenx run's items use.
+template <class T>
+T run_alone(SequenceScheduler& s, Task<T> task) {
+  std::optional<T> out;
+  s.run(1, [&](size_t, int32_t) -> Task<void> { return store(std::move(task), out); }, {});
+  return std::move(*out);
 }
 
 bool choice_correct(ExecContext& ctx, const Model& model, const Tokenizer& tok, const VisionProjector* projector,
                     const suites::Item& item) {
   const suites::ChoiceBody& c = item.choice();
-  const Prompt p = make_prompt(ctx, tok, projector, c.context, item.image);
+  Prompt p = make_prompt(ctx, tok, projector, c.context, item.image);
   std::vector<std::vector<int32_t>> conts;
   size_t longest = 0;
   for (const std::string& s : c.choices) {
@@ -66,49 +81,37 @@ bool choice_correct(ExecContext& ctx, const Model& model, const Tokenizer& tok, 
   const auto n = static_cast<int64_t>(p.ids.size());
   const int64_t need = n + static_cast<int64_t>(longest);
   if (need > context_limit(model)) return false;  // does not fit the model's context: not answered
-  Decoder dec(model, need, 2, 512);
-  const std::span<const float> last = dec.eval(ctx, p.ids, 0, false, p.rows);
-  const std::vector<float> first(last.begin(), last.end());  // logits after the context
-  const int64_t V = model.config.n_vocab;
+  Decoder dec(model, need, 1, 512);
+  SequenceScheduler sched(dec, ctx);
+  const ContinuationScores scores =
+      run_alone(sched, score_continuations(sched, 0, std::move(p.ids), std::move(p.rows), std::move(conts)));
   int best = -1;
   double best_ll = -std::numeric_limits<double>::infinity();
-  for (size_t k = 0; k < conts.size(); ++k) {
-    const std::vector<int32_t>& ids = conts[k];
-    double ll = 0;
-    if (!ids.empty()) {
-      ll = log_softmax_at(first, ids[0]);
-      if (ids.size() > 1) {
-        dec.copy_prefix(0, 1, n);
-        const std::span<const float> all = dec.eval(ctx, std::span<const int32_t>(ids.data(), ids.size() - 1), 1, true);
-        for (size_t j = 1; j < ids.size(); ++j)
-          ll += log_softmax_at(all.subspan(static_cast<size_t>((j - 1) * V), static_cast<size_t>(V)), ids[j]);
-      }
-    }
-    if (best < 0 || ll > best_ll) {
+  for (size_t k = 0; k < scores.loglik.size(); ++k)
+    if (best < 0 || scores.loglik[k] > best_ll) {
       best = static_cast<int>(k);
-      best_ll = ll;
+      best_ll = scores.loglik[k];
     }
-  }
   return best == c.gold;
 }
 
-// Greedy text from `p` until eos, max_tokens, or one of `stop` appears in the decoded text.
-std::string greedy_text(ExecContext& ctx, const Model& model, const Tokenizer& tok, const Prompt& p, int max_tokens,
+// Greedy text from `p` until an end-of-generation token, max_tokens, or one of `stop` appears in
+// the decoded text.
+std::string greedy_text(ExecContext& ctx, const Model& model, const Tokenizer& tok, Prompt p, int max_tokens,
                         const std::vector<std::string>& stop) {
   const int64_t need = static_cast<int64_t>(p.ids.size()) + max_tokens;
   const int64_t limit = context_limit(model);
-  if (static_cast<int64_t>(p.ids.size()) >= limit) return {};
+  if (static_cast<int64_t>(p.ids.size()) >= limit || p.ids.empty()) return {};
   Decoder dec(model, std::min(need, limit), 1, 512);
-  const int budget = static_cast<int>(std::min<int64_t>(max_tokens, limit - static_cast<int64_t>(p.ids.size())));
-  Sampler greedy(SamplerOptions{});
-  auto stopped = [&](const std::vector<int32_t>& out) {
-    const std::string text = tok.decode(out);
-    return std::any_of(stop.begin(), stop.end(), [&](const std::string& s) { return !s.empty() && text.find(s) != std::string::npos; });
+  SequenceScheduler sched(dec, ctx);
+  const int64_t budget = std::min<int64_t>(max_tokens, limit - static_cast<int64_t>(p.ids.size()));
+  auto stopped = [&](const std::string& text) -> size_t {
+    for (const std::string& s : stop)
+      if (!s.empty() && text.find(s) != std::string::npos) return text.find(s);
+    return std::string::npos;
   };
-  const GenerationResult g = generate(ctx, dec, p.ids, budget, greedy, tok.eos_id(), stopped, 0, p.rows);
-  std::vector<int32_t> out = g.tokens;
-  if (!out.empty() && out.back() == tok.eos_id()) out.pop_back();
-  return tok.decode(out);
+  const GreedyText g = run_alone(sched, prompt_then_greedy(sched, tok, std::move(p.ids), std::move(p.rows), budget, stopped));
+  return tok.decode(g.ids);
 }
 
 std::string trim(std::string_view s) {
@@ -126,9 +129,9 @@ bool agent_correct(ExecContext& ctx, const Model& model, const Tokenizer& tok, c
   const auto it = item.meta.find("trajectory");
   if (it == item.meta.end() || !it->is_string()) throw Error(item.id, "agent item has no meta.trajectory");
   const std::string gold = first_turn(it->get<std::string>());
-  const Prompt p = make_prompt(ctx, tok, projector, suites::render_agent_prompt(item.agent()), item.image);
+  Prompt p = make_prompt(ctx, tok, projector, suites::render_agent_prompt(item.agent()), item.image);
   const int max_tokens = static_cast<int>(tok.encode(gold, false, false).size()) + 8;
-  return first_turn(greedy_text(ctx, model, tok, p, max_tokens, {kResultTag})) == gold;
+  return first_turn(greedy_text(ctx, model, tok, std::move(p), max_tokens, {kResultTag})) == gold;
 }
 
 }  // namespace
@@ -152,8 +155,8 @@ bool dev_item_correct(ExecContext& ctx, const Model& model, const Tokenizer& tok
     case suites::ItemType::choice: return choice_correct(ctx, model, tokenizer, projector, item);
     case suites::ItemType::generate: {
       const suites::GenerateBody& g = item.generate();
-      const Prompt p = make_prompt(ctx, tokenizer, projector, g.prompt, item.image);
-      return suites::generate_matches(g, greedy_text(ctx, model, tokenizer, p, g.max_tokens, g.stop));
+      Prompt p = make_prompt(ctx, tokenizer, projector, g.prompt, item.image);
+      return suites::generate_matches(g, greedy_text(ctx, model, tokenizer, std::move(p), g.max_tokens, g.stop));
     }
     case suites::ItemType::agent: return agent_correct(ctx, model, tokenizer, projector, item);
   }

@@ -57,7 +57,9 @@ class Decoder {
   // Memory, in bytes.
   uint64_t kv_bytes_allocated() const;
   uint64_t kv_bytes_used() const;   // filled positions of all sequences
-  uint64_t kv_bytes_peak() const { return kv_peak_; }
+  uint64_t kv_bytes_peak() const { return kv_peak_; }  // all sequences together
+  // The most one sequence held: what one item or request needs, whatever ran beside it.
+  uint64_t kv_bytes_sequence_peak() const { return kv_sequence_peak_; }
   // Mixture of experts: the experts the router chose in `layer` during the last forward(), k
   // per token in batch order (descending weight); empty for a dense layer.
   std::span<const int32_t> routing(int64_t layer) const { return routing_.at(static_cast<size_t>(layer)); }
@@ -84,7 +86,7 @@ class Decoder {
   int64_t n_ctx_, n_seq_, max_batch_;
   std::vector<float> kv_;  // [seq][layer][k|v][n_ctx][kv_dim]
   std::vector<int64_t> seq_len_;
-  uint64_t kv_peak_ = 0;
+  uint64_t kv_peak_ = 0, kv_sequence_peak_ = 0;
   // Working buffers for max_batch tokens.
   std::vector<float> x_, h_, q_, k_, v_, att_, gate_, up_, logits_;
   std::vector<float> att_gate_;  // muse-glimmer: W_gate h per token, [T, q_dim]
@@ -92,7 +94,7 @@ class Decoder {
   std::vector<int32_t> ids_, pos_;
   // Mixture of experts: router scores [T, E], the chosen experts and their weights [T, k], the
   // (token, slot) pairs grouped by expert, one expert's gathered input and output rows, the sum.
-  std::vector<float> router_, route_w_, xe_, ye_, moe_out_;
+  std::vector<float> router_, route_w_, xe_, ye_, y_slot_, moe_out_;  // y_slot_: [T·k, n_embd]
   std::vector<int32_t> route_e_, by_expert_;
   std::vector<int64_t> expert_start_;
   std::vector<std::vector<int32_t>> routing_;  // per layer, the last forward's route_e_

@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "tenx/model/decoder.hpp"
+#include "tenx/model/sequence_scheduler.hpp"
+#include "tenx/model/tokenizer.hpp"
+#include "tenx/util/task.hpp"
 
 namespace tenx {
 
@@ -60,6 +63,40 @@ GenerationResult generate(ExecContext& ctx, Decoder& dec, std::span<const int32_
                           Sampler& sampler, int32_t eos_id = -1,
                           const std::function<bool(const std::vector<int32_t>&)>& stop = {}, int32_t seq = 0,
                           std::span<const float* const> prompt_embeddings = {});
+
+// ---- on a SequenceScheduler's sequence (tenx run's items, any concurrency) ------------------------
+
+// Greedy text: argmax (lowest id on ties) from `logits` (the row after what the sequence holds),
+// each token fed back as a decode step, until an end-of-generation token, `cut` finds the text
+// finished (returns where; npos: go on), max_tokens, or a full context.
+struct GreedyText {
+  std::string text;
+  std::vector<int32_t> ids;       // the generated tokens (an end-of-generation token not included)
+  std::vector<size_t> token_end;  // text.size() after each generated token
+  int64_t tokens = 0;             // generated (an end-of-generation token not counted)
+  int64_t fed = 0;                // generated tokens now in the cache (all but a last one that ended the text)
+  bool context_full = false, eos = false;
+  Counters cost;                  // of the decode steps (FeedResult::cost)
+  double first_token_time = -1;   // now_seconds() when the first token was chosen
+  std::vector<double> decode_seconds;  // each decode step's forward time
+};
+// on_token (optional) sees each generated token with the row it was chosen from (tenx serve's
+// log-probabilities), before the token is fed back.
+Task<GreedyText> greedy_until(SequenceScheduler& s, int32_t seq, const Tokenizer& tok, std::vector<float> logits,
+                              int64_t max_tokens, std::function<size_t(const std::string&)> cut,
+                              std::function<void(std::span<const float> row, int32_t chosen)> on_token = {});
+
+// Log-likelihood of each continuation after a context, the context run once: its last row gives
+// each continuation's first token, then each continuation runs after the cached context (its
+// rows 0..k-2 predict tokens 1..k-1) and is cut off again. cost: the feeds' and the log-softmaxes'.
+struct ContinuationScores {
+  std::vector<double> loglik;
+  Counters cost;
+  int64_t context_length = 0;  // positions of the context in the cache
+};
+Task<ContinuationScores> score_continuations(SequenceScheduler& s, int32_t seq, std::vector<int32_t> context,
+                                             std::vector<const float*> rows,
+                                             std::vector<std::vector<int32_t>> continuations);
 
 // The workload of a llama-bench test on sequence 0, from an empty cache: a prefill
 // of ids[0..n_prompt) (pp<n>), then n_gen greedy decode steps starting from

@@ -16,14 +16,11 @@
 namespace tenx::simd {
 
 inline constexpr int64_t kMaxAttendGroup = 64;
-// From this many query rows (queries x heads) on, attend transposes the keys once
-// and scores kW keys per vector; below it (decode) it dots each key row.
-inline constexpr int64_t kAttendTransposeMinRows = 4;
 // Row stride of the transposed keys: whole 64-key tiles for every vector width.
 inline int64_t attend_key_stride(int64_t max_keys) { return (max_keys + 63) / 64 * 64; }
-inline int64_t attend_scratch_floats(int64_t G, int64_t max_keys, int64_t hd) {
-  const int64_t per_key = G * max_keys, transposed = (hd + 2) * attend_key_stride(max_keys);  // keys + two score rows
-  return per_key > transposed ? per_key : transposed;
+// The transposed keys and two score rows (G, the heads of a task, does not change it).
+inline int64_t attend_scratch_floats(int64_t /*G*/, int64_t max_keys, int64_t hd) {
+  return (hd + 2) * attend_key_stride(max_keys);
 }
 
 enum class Isa { Generic = 0, Avx2 = 1, Avx512 = 2 };

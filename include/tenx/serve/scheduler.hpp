@@ -1,11 +1,12 @@
 #pragma once
-// Continuous batching for `tenx serve` (docs/serve.md). One scheduler thread owns the Decoder
-// (K sequence slots) and the ExecContext. Callers (the HTTP server) submit a request and wait on
-// a future or are called back when it is ready. Every iteration runs ONE Decoder::forward over
-// all active slots: the next prompt chunk of each sequence still reading its prompt and one token
-// of each generating sequence. A slot that finishes is given to the next waiting sequence at the
-// next iteration. Each sequence's result does not depend on what it was batched with (up to the
-// summation order of the batched matmul: |Δ log p| ~1e-6, tests/serve/scheduler_test.cpp).
+// Continuous batching for `tenx serve` (docs/serve.md), on the SequenceScheduler `tenx run` uses
+// (model/sequence_scheduler.hpp). One scheduler thread owns the Decoder (K sequence slots) and the
+// ExecContext. Callers (the HTTP server) submit a request and wait on a future or are called back
+// when it is ready. Each sequence is a coroutine; every step runs ONE Decoder::forward over all
+// active slots: the next prompt chunk of each sequence still reading its prompt and one token of
+// each generating sequence. A slot that finishes is given to the next waiting sequence. A
+// sequence's result does not depend on what it was batched with (float weights: bit for bit,
+// tests/serve/scheduler_test.cpp; quantized ones: in the last digits, docs/evaluation.md).
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -19,6 +20,7 @@
 
 #include "tenx/model/analytic.hpp"
 #include "tenx/model/decoder.hpp"
+#include "tenx/model/sequence_scheduler.hpp"
 #include "tenx/model/tokenizer.hpp"
 #include "tenx/serve/request.hpp"
 #include "tenx/serve/response.hpp"
@@ -72,13 +74,13 @@ class Scheduler {
   std::vector<int32_t> encode_prompt(const std::string& text) const;
 
   struct Job;
-  struct Slot;
 
  private:
+  class Source;
+  struct SequenceState;
   void loop();
-  void admit(std::unique_lock<std::mutex>& lock);
-  void step();
-  void finish(Slot& slot);
+  Task<void> run_sequence(std::shared_ptr<Job> job, size_t index, int32_t seq);
+  void finish(Job& job, size_t index, SequenceResult out);
   void fail_active(const ApiError& e);
 
   const Model& model_;
@@ -89,7 +91,8 @@ class Scheduler {
   ModelSpec spec_;
   ExecContext ctx_;
   Decoder dec_;
-  std::vector<std::unique_ptr<Slot>> slots_;  // nullptr: free
+  SequenceScheduler sched_;
+  std::vector<std::shared_ptr<Job>> active_;  // per slot: the job of the sequence running there
   std::vector<double> lp_;                    // one log-softmax row
 
   mutable std::mutex mu_;

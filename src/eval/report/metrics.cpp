@@ -177,6 +177,7 @@ RunMetrics compute_metrics(const RunResult& run, const MetricsOptions& options) 
     mm.n_params = info.n_params;
     mm.flops_per_token = info.flops_per_token;
     mm.has_projector = !info.projector_path.empty();
+    mm.batch = info.batch;
     mm.memory = {info.weight_bytes_by_type, info.weight_bytes, info.kv_bytes_peak, info.working_bytes,
                  info.peak_rss_bytes};
     mm.training = {info.training_flops, info.training_tokens, info.training_seconds,
@@ -280,6 +281,7 @@ Json to_json(const ModelMetrics& m) {
   j["n_params"] = m.n_params;
   j["flops_per_token"] = m.flops_per_token;
   j["has_projector"] = m.has_projector;
+  if (m.batch > 0) j["batch"] = m.batch;  // the concurrency latencies were measured under
   Json by_type = Json::object();
   for (const auto& [k, v] : m.memory.weight_bytes_by_type) by_type[k] = v;
   j["memory"] = {{"weight_bytes", m.memory.weight_bytes},

@@ -23,30 +23,75 @@ int64_t context_length(const Model& model, int64_t requested) {
   return model.config.n_ctx_train > 0 ? std::min(model.config.n_ctx_train, kMaxContext) : 2048;
 }
 
-int32_t argmax(std::span<const float> row) {
-  int32_t best = 0;  // lowest id on ties (as the greedy Sampler)
-  for (size_t i = 1; i < row.size(); ++i)
-    if (row[i] > row[static_cast<size_t>(best)]) best = static_cast<int32_t>(i);
-  return best;
-}
+// The stop-string search of a generate item: the earliest complete stop string, searching only
+// where a new one can have appeared since the last call.
+class StopSearch {
+ public:
+  explicit StopSearch(const std::vector<std::string>& stop) : stop_(stop) {
+    for (const std::string& s : stop) longest_ = std::max(longest_, s.size());
+  }
+  size_t operator()(const std::string& text) {
+    if (stop_.empty()) return std::string::npos;
+    const size_t from = searched_ >= longest_ ? searched_ - longest_ + 1 : 0;
+    size_t earliest = std::string::npos;
+    for (const std::string& s : stop_) {
+      if (s.empty()) continue;
+      const size_t at = text.find(s, from);
+      if (at != std::string::npos) earliest = std::min(earliest, at);
+    }
+    searched_ = text.size();
+    return earliest;
+  }
+
+ private:
+  std::vector<std::string> stop_;
+  size_t longest_ = 0, searched_ = 0;
+};
 
 }  // namespace
 
+namespace {
+// The kernels compute a row alone and in a batch alike for float matrices only (docs/evaluation.md,
+// "Batching"); the integer kernels of quantized matrices sum their blocks in another order.
+bool batch_invariant(const ModelSpec& spec) {
+  auto is_float = [](DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; };
+  bool ok = is_float(spec.output) && is_float(spec.token_embd);
+  for (const LayerStorage& l : spec.layers)
+    for (DType t : {l.wq, l.wk, l.wv, l.wo, l.w_gate, l.w_up, l.w_down, l.attn_gate, l.router, l.shexp})
+      ok = ok && is_float(t);
+  return ok;
+}
+}  // namespace
+
+int default_batch(const Model& model, int64_t n_ctx) {
+  if (!batch_invariant(ModelSpec::of(model))) return 1;  // so a default run reproduces --batch 1 exactly
+  constexpr uint64_t kKvBudget = uint64_t{1} << 30;
+  const uint64_t per_sequence = std::max<uint64_t>(1, kv_cache_bytes(model.config, context_length(model, n_ctx)));
+  return static_cast<int>(std::clamp<uint64_t>(kKvBudget / per_sequence, 1, 16));
+}
+
 ItemRunner::ItemRunner(const Model& model, const Tokenizer& tokenizer, const VisionProjector* projector,
-                       int threads, ItemLimits limits, int64_t n_ctx)
+                       int threads, ItemLimits limits, int64_t n_ctx, int batch)
     : model_(model),
       tok_(tokenizer),
       projector_(projector),
       limits_(limits),
       ctx_(std::max(1, threads)),
-      dec_(model, context_length(model, n_ctx), 1, std::min<int64_t>(512, context_length(model, n_ctx))),
-      spec_(ModelSpec::of(model)),
-      lp_(static_cast<size_t>(model.config.n_vocab)) {
+      dec_(model, context_length(model, n_ctx), batch > 0 ? batch : default_batch(model, n_ctx),
+           std::min<int64_t>(512, context_length(model, n_ctx))),
+      sched_(dec_, ctx_),
+      spec_(ModelSpec::of(model)) {
   // Training documents start with bos, or eos when the vocabulary has no bos (train/data.cpp).
   bos_ = tok_.bos_id() >= 0 ? tok_.bos_id() : tok_.eos_id();
 }
 
-ItemRunner::Prompt ItemRunner::encode_prompt(const std::string& text, const suites::Item& item) {
+void ItemRunner::InFlight::add(const GreedyText& g) {
+  cost += g.cost;
+  if (first_token < 0 && g.first_token_time >= 0) first_token = g.first_token_time;
+  decode_steps.insert(decode_steps.end(), g.decode_seconds.begin(), g.decode_seconds.end());
+}
+
+ItemRunner::Prompt ItemRunner::encode_prompt(const std::string& text, const suites::Item& item, InFlight& st) {
   Prompt p;
   if (bos_ >= 0) p.ids.push_back(bos_);
   if (!item.image || !projector_) {
@@ -56,9 +101,11 @@ ItemRunner::Prompt ItemRunner::encode_prompt(const std::string& text, const suit
   }
   const suites::Image& im = *item.image;
   const ImagePixels pixels{im.h, im.w, im.c, im.max, std::span<const uint8_t>(im.pixels)};
-  const uint64_t before = ctx_.counters.total_flops();
+  const Counters before = ctx_.counters;  // nothing else runs meanwhile: the projection is this item's
   p.mm = build_multimodal_prompt(ctx_, tok_, projector_, text, std::span<const ImagePixels>(&pixels, 1), false);
-  p.projection_flops = ctx_.counters.total_flops() - before;
+  const Counters spent = ctx_.counters - before;
+  st.cost += spent;
+  p.projection_flops = spent.total_flops();
   p.rows.assign(p.ids.size(), nullptr);
   const std::vector<const float*> rows = p.mm.row_pointers();
   p.ids.insert(p.ids.end(), p.mm.ids.begin(), p.mm.ids.end());
@@ -70,9 +117,9 @@ ItemRunner::Prompt ItemRunner::encode_prompt(const std::string& text, const suit
 // "Task:" gives the same ids as encoding it whole under a byte-level BPE ("gpt2") vocabulary,
 // whose pre-tokenizers always cut between a newline and a letter; other vocabularies (and image
 // prompts) encode the whole text.
-ItemRunner::Prompt ItemRunner::encode_agent_prompt(const std::string& text, const suites::Item& item) {
+ItemRunner::Prompt ItemRunner::encode_agent_prompt(const std::string& text, const suites::Item& item, InFlight& st) {
   const size_t task = text.rfind("\nTask: ");
-  if (item.image || task == std::string::npos || tok_.model() != "gpt2") return encode_prompt(text, item);
+  if (item.image || task == std::string::npos || tok_.model() != "gpt2") return encode_prompt(text, item, st);
   const std::string tools = text.substr(0, task + 1);
   auto it = tool_tokens_.find(tools);
   if (it == tool_tokens_.end()) {
@@ -87,83 +134,68 @@ ItemRunner::Prompt ItemRunner::encode_agent_prompt(const std::string& text, cons
   return p;
 }
 
-ItemRunner::Greedy ItemRunner::greedy(std::span<const float> logits, int64_t max_tokens,
-                                      const std::function<size_t(const std::string&)>& cut) {
-  Greedy g;
-  const auto V = static_cast<size_t>(model_.config.n_vocab);
-  for (int64_t i = 0; i < max_tokens; ++i) {
-    const int32_t next = argmax(logits.subspan(0, V));
-    if (first_token_ < 0) first_token_ = now_seconds();
-    if (tok_.is_eog(next)) {
-      g.eos = true;
-      break;
-    }
-    ++g.tokens;
-    g.text += tok_.token_to_piece(next, false);
-    g.token_end.push_back(g.text.size());
-    if (cut(g.text) != std::string::npos) break;
-    if (i + 1 == max_tokens) break;
-    if (dec_.seq_len(0) >= dec_.n_ctx()) {
-      g.context_full = true;
-      break;
-    }
-    const double t0 = now_seconds();
-    ctx_.phase = Phase::Decode;
-    const BatchToken b{next, static_cast<int32_t>(dec_.seq_len(0)), 0, true};
-    logits = dec_.forward(ctx_, std::span<const BatchToken>(&b, 1));
-    ++g.fed;
-    decode_steps_.push_back(now_seconds() - t0);
-  }
-  return g;
+ItemRecord ItemRunner::run(const suites::Item& item) {
+  const suites::Item* items[] = {&item};
+  ItemRecord out;
+  run_many(items, [&](size_t, ItemRecord&& r) { out = std::move(r); });
+  return out;
 }
 
-ItemRecord ItemRunner::run(const suites::Item& item) {
-  ItemRecord r;
+void ItemRunner::run_many(std::span<const suites::Item* const> items,
+                          const std::function<void(size_t, ItemRecord&&)>& done) {
+  std::vector<ItemRecord> records(dec_.n_seq());
+  std::vector<size_t> slot_of(items.size());
+  sched_.run(
+      items.size(),
+      [&](size_t i, int32_t seq) {
+        slot_of[i] = static_cast<size_t>(seq);
+        records[static_cast<size_t>(seq)] = ItemRecord{};
+        return run_item(*items[i], seq, records[static_cast<size_t>(seq)]);
+      },
+      [&](size_t i) { done(i, std::move(records[slot_of[i]])); });
+}
+
+Task<void> ItemRunner::run_item(const suites::Item& item, int32_t seq, ItemRecord& r) {
   r.item = item.id;
   r.task = item.task;
   r.type = suites::item_type_name(item.type());
   if (item.image && !projector_) {
     r.applicable = false;  // N/A: the model cannot see the image (docs/evaluation.md)
-    return r;
+    co_return;
   }
-  const Counters before = ctx_.counters;
-  item_start_ = now_seconds();
-  first_token_ = -1;
-  decode_steps_.clear();
-  dec_.truncate(0, 0);
+  InFlight st;
+  st.seq = seq;
+  st.start = now_seconds();
   try {
     switch (item.type()) {
-      case suites::ItemType::choice: run_choice(item, r); break;
-      case suites::ItemType::generate: run_generate(item, r); break;
-      case suites::ItemType::agent: run_agent(item, r); break;
+      case suites::ItemType::choice: co_await run_choice(item, st, r); break;
+      case suites::ItemType::generate: co_await run_generate(item, st, r); break;
+      case suites::ItemType::agent: co_await run_agent(item, st, r); break;
     }
   } catch (const Error& e) {
     // A malformed item (e.g. an agent environment the loader does not check): wrong, with the reason.
     r.error = std::string("item: ") + e.what();
     r.correct = r.correct_norm = false;
   }
-  dec_.truncate(0, 0);
-  const Counters spent = ctx_.counters - before;
   const double end = now_seconds();
-  r.flops = spent.total_flops();
-  r.bytes_read = spent.total_bytes_read();
-  r.tokens_in = static_cast<int64_t>(spent.tokens[int(Phase::Prefill)]);
+  r.flops = st.cost.total_flops();
+  r.bytes_read = st.cost.total_bytes_read();
+  r.tokens_in = static_cast<int64_t>(st.cost.tokens[int(Phase::Prefill)]);
   if (r.type != "choice") r.flops_naive = r.flops;
-  r.seconds = end - item_start_;
-  if (first_token_ >= 0) r.time_to_first_token = first_token_ - item_start_;
-  if (!decode_steps_.empty()) {
+  r.seconds = end - st.start;
+  if (st.first_token >= 0) r.time_to_first_token = st.first_token - st.start;
+  if (!st.decode_steps.empty()) {
     double sum = 0;
-    for (double s : decode_steps_) sum += s;
-    r.decode_seconds_per_token = sum / static_cast<double>(decode_steps_.size());
+    for (double s : st.decode_steps) sum += s;
+    r.decode_seconds_per_token = sum / static_cast<double>(st.decode_steps.size());
   }
   r.score = r.correct ? 1.0 : 0.0;
-  return r;
 }
 
-void ItemRunner::run_choice(const suites::Item& item, ItemRecord& r) {
+Task<void> ItemRunner::run_choice(const suites::Item& item, InFlight& st, ItemRecord& r) {
   const suites::ChoiceBody& body = item.choice();
   r.gold = body.gold;
-  const Prompt p = encode_prompt(body.context, item);
+  Prompt p = encode_prompt(body.context, item, st);
   r.image_positions = p.mm.n_image_positions;
   std::vector<std::vector<int32_t>> choices;
   size_t longest = 0;
@@ -175,44 +207,23 @@ void ItemRunner::run_choice(const suites::Item& item, ItemRecord& r) {
   if (p.ids.empty() || static_cast<int64_t>(p.ids.size() + longest) > dec_.n_ctx()) {
     r.error = "context";
     r.choice_bytes.clear();
-    return;
+    co_return;
   }
-  const auto V = static_cast<size_t>(model_.config.n_vocab);
-  // The context once: its last row predicts each continuation's first token.
-  ctx_.phase = Phase::Prefill;
-  std::span<const float> last = dec_.eval(ctx_, p.ids, 0, false, p.rows);
-  std::vector<double> first(V);
-  log_softmax(ctx_, first.data(), last.data(), static_cast<int64_t>(V));
-  const auto L = static_cast<int32_t>(dec_.seq_len(0));
-
-  std::vector<BatchToken> batch;
-  for (const std::vector<int32_t>& c : choices) {
-    double ll = c.empty() ? 0.0 : first[static_cast<size_t>(c[0])];
-    // Each continuation after the cached context; rows 0..k-2 predict tokens 1..k-1.
-    for (size_t start = 0; start + 1 < c.size(); start += static_cast<size_t>(dec_.max_batch())) {
-      const size_t stop = std::min(c.size() - 1, start + static_cast<size_t>(dec_.max_batch()));
-      batch.clear();
-      for (size_t i = start; i < stop; ++i)
-        batch.push_back({c[i], L + static_cast<int32_t>(i), 0, true});
-      std::span<const float> rows = dec_.forward(ctx_, batch);
-      for (size_t i = start; i < stop; ++i) {
-        log_softmax(ctx_, lp_.data(), rows.data() + (i - start) * V, static_cast<int64_t>(V));
-        ll += lp_[static_cast<size_t>(c[i + 1])];
-      }
-    }
-    r.loglik.push_back(ll);
-    dec_.truncate(0, L);
-  }
+  const ContinuationScores scores = co_await score_continuations(sched_, st.seq, p.ids, p.rows, choices);
+  st.cost += scores.cost;
+  r.loglik = scores.loglik;
 
   // Naive: each choice recomputed from scratch over context + continuation, k logits each
   // (analytic.hpp gives exactly what the counters would count), the image projected each time.
+  const auto V = model_.config.n_vocab;
+  const int64_t L = scores.context_length;
   uint64_t naive = 0;
   for (const std::vector<int32_t>& c : choices) {
     const int64_t k = static_cast<int64_t>(c.size());
     std::vector<int64_t> positions(static_cast<size_t>(L + k));
     for (size_t i = 0; i < positions.size(); ++i) positions[i] = static_cast<int64_t>(i);
     naive += analytic_forward(spec_, positions, k, Phase::Prefill, p.mm.n_image_positions).total_flops();
-    naive += analytic_log_softmax(static_cast<int64_t>(V), k, Phase::Prefill).total_flops();
+    naive += analytic_log_softmax(V, k, Phase::Prefill).total_flops();
     naive += p.projection_flops;
   }
   r.flops_naive = naive;
@@ -220,32 +231,19 @@ void ItemRunner::run_choice(const suites::Item& item, ItemRecord& r) {
   detail::score_choices(r, body.gold);
 }
 
-void ItemRunner::run_generate(const suites::Item& item, ItemRecord& r) {
+Task<void> ItemRunner::run_generate(const suites::Item& item, InFlight& st, ItemRecord& r) {
   const suites::GenerateBody& body = item.generate();
-  const Prompt p = encode_prompt(body.prompt, item);
+  Prompt p = encode_prompt(body.prompt, item, st);
   r.image_positions = p.mm.n_image_positions;
   if (p.ids.empty() || static_cast<int64_t>(p.ids.size()) > dec_.n_ctx()) {
     r.error = "context";
-    return;
+    co_return;
   }
-  ctx_.phase = Phase::Prefill;
-  std::span<const float> logits = dec_.eval(ctx_, p.ids, 0, false, p.rows);
-  size_t longest_stop = 0;
-  for (const std::string& s : body.stop) longest_stop = std::max(longest_stop, s.size());
-  size_t searched = 0;  // text before this offset holds no complete stop string
-  auto cut = [&](const std::string& text) -> size_t {
-    if (body.stop.empty()) return std::string::npos;
-    const size_t from = searched >= longest_stop ? searched - longest_stop + 1 : 0;
-    size_t earliest = std::string::npos;
-    for (const std::string& s : body.stop) {
-      if (s.empty()) continue;
-      const size_t at = text.find(s, from);
-      if (at != std::string::npos) earliest = std::min(earliest, at);
-    }
-    searched = text.size();
-    return earliest;
-  };
-  const Greedy g = greedy(logits, std::max(body.max_tokens, 0), cut);
+  FeedResult head = co_await sched_.feed(st.seq, p.ids, p.rows, Phase::Prefill, false);
+  st.cost += head.cost;
+  const GreedyText g = co_await greedy_until(sched_, st.seq, tok_, std::move(head.logits), std::max(body.max_tokens, 0),
+                                             StopSearch(body.stop));
+  st.add(g);
   r.tokens_out = g.tokens;
   r.output = suites::cut_at_stop(g.text, body.stop);
   r.stop_reason = g.eos ? "eos" : (r.output.size() < g.text.size() ? "stop" : (g.context_full ? "context" : "max_tokens"));
@@ -253,45 +251,39 @@ void ItemRunner::run_generate(const suites::Item& item, ItemRecord& r) {
   r.correct = suites::generate_matches(body, r.output);
 }
 
-void ItemRunner::run_agent(const suites::Item& item, ItemRecord& r) {
-  const suites::AgentBody& body = item.agent();
-  const std::string prompt = suites::render_agent_prompt(body);
-  Prompt p = encode_agent_prompt(prompt, item);
-  r.image_positions = p.mm.n_image_positions;
-  if (p.ids.empty() || static_cast<int64_t>(p.ids.size()) > dec_.n_ctx()) {
-    r.error = "context";
-    return;
-  }
-  bool first_turn = true;
-  std::string carry;  // text the model wrote that is kept but not yet in the cache
-  const auto V = static_cast<size_t>(model_.config.n_vocab);
-  TurnWriter writer = [&](const std::string& appended, int64_t max_tokens) -> AgentTurn {
+// The model's side of an agent episode on a scheduler sequence: the first turn reads the prompt,
+// later ones the result lines (and any text of the model's last turn not yet in the cache).
+class ItemRunner::AgentTurns : public TurnSource {
+ public:
+  AgentTurns(ItemRunner& runner, InFlight& st, Prompt& prompt) : run_(runner), st_(st), p_(prompt) {}
+
+  Task<AgentTurn> turn(std::string appended, int64_t max_tokens) override {
     AgentTurn turn;
     std::vector<int32_t> ids;
     std::vector<const float*> rows;
-    if (first_turn) {
-      ids = p.ids;
-      rows = p.rows;
-      first_turn = false;
+    if (first_turn_) {
+      ids = p_.ids;
+      rows = p_.rows;
+      first_turn_ = false;
     } else {
-      ids = tok_.encode(carry + appended, false, false);
+      ids = run_.tok_.encode(carry_ + appended, false, false);
     }
-    carry.clear();
-    if (dec_.seq_len(0) + static_cast<int64_t>(ids.size()) > dec_.n_ctx()) {
+    carry_.clear();
+    Decoder& dec = run_.dec_;
+    if (dec.seq_len(st_.seq) + static_cast<int64_t>(ids.size()) > dec.n_ctx()) {
       turn.context_full = true;
-      return turn;
+      co_return turn;
     }
-    std::span<const float> logits;
-    if (!ids.empty()) {
-      ctx_.phase = Phase::Prefill;
-      logits = dec_.eval(ctx_, ids, 0, false, rows);
-    }
-    if (logits.size() < V) {  // nothing new to read (cannot happen: results are never empty)
+    if (ids.empty()) {  // nothing new to read (cannot happen: results are never empty)
       turn.context_full = true;
-      return turn;
+      co_return turn;
     }
-    const int64_t start = dec_.seq_len(0);
-    Greedy g = greedy(logits, max_tokens, [](const std::string& text) { return turn_end(text); });
+    FeedResult head = co_await run_.sched_.feed(st_.seq, std::move(ids), std::move(rows), Phase::Prefill, false);
+    st_.cost += head.cost;
+    const int64_t start = dec.seq_len(st_.seq);
+    const GreedyText g = co_await greedy_until(run_.sched_, st_.seq, run_.tok_, std::move(head.logits), max_tokens,
+                                               [](const std::string& text) { return turn_end(text); });
+    st_.add(g);
     turn.tokens = g.tokens;
     turn.context_full = g.context_full;
     const size_t end = std::min(turn_end(g.text), g.text.size());
@@ -301,16 +293,34 @@ void ItemRunner::run_agent(const suites::Item& item, ItemRecord& r) {
     size_t keep = 0;
     while (keep < g.token_end.size() && g.token_end[keep] <= end) ++keep;
     keep = std::min(keep, static_cast<size_t>(g.fed));
-    dec_.truncate(0, start + static_cast<int64_t>(keep));
+    dec.truncate(st_.seq, start + static_cast<int64_t>(keep));
     const size_t kept_bytes = keep ? g.token_end[keep - 1] : 0;
     turn.text = g.text.substr(0, end);
-    carry = turn.text.substr(kept_bytes);
-    return turn;
-  };
-  const AgentOutcome o = run_agent_loop(item, writer, limits_);
+    carry_ = turn.text.substr(kept_bytes);
+    co_return turn;
+  }
+
+ private:
+  ItemRunner& run_;
+  InFlight& st_;
+  Prompt& p_;
+  bool first_turn_ = true;
+  std::string carry_;  // text the model wrote that is kept but not yet in the cache
+};
+
+Task<void> ItemRunner::run_agent(const suites::Item& item, InFlight& st, ItemRecord& r) {
+  const suites::AgentBody& body = item.agent();
+  const std::string prompt = suites::render_agent_prompt(body);
+  Prompt p = encode_agent_prompt(prompt, item, st);
+  r.image_positions = p.mm.n_image_positions;
+  if (p.ids.empty() || static_cast<int64_t>(p.ids.size()) > dec_.n_ctx()) {
+    r.error = "context";
+    co_return;
+  }
+  AgentTurns turns(*this, st, p);
+  const AgentOutcome o = co_await agent_episode(item, turns, limits_);
   detail::record_agent_outcome(r, o);
 }
-
 
 namespace detail {
 

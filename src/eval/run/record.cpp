@@ -181,6 +181,7 @@ Json to_json(const ModelInfo& m) {
   j["kv_bytes_peak"] = m.kv_bytes_peak;
   j["working_bytes"] = m.working_bytes;
   j["peak_rss_bytes"] = m.peak_rss_bytes;
+  if (m.batch > 0) j["batch"] = m.batch;
   j["flops_per_token"] = m.flops_per_token;
   j["training_flops"] = m.training_flops ? Json(*m.training_flops) : Json(nullptr);
   j["training_tokens"] = m.training_tokens ? Json(*m.training_tokens) : Json(nullptr);
@@ -222,6 +223,7 @@ ModelInfo model_info_at(const Json& j, const std::string& file, const std::strin
   m.kv_bytes_peak = f.u64("kv_bytes_peak");
   m.working_bytes = f.u64("working_bytes");
   m.peak_rss_bytes = f.u64("peak_rss_bytes");
+  if (j.contains("batch")) m.batch = f.i64("batch");  // absent in runs before --batch
   m.flops_per_token = f.u64("flops_per_token");
   f.at("training_flops");  // present (null = unknown), so a dropped field is noticed
   m.training_flops = f.opt_num("training_flops");

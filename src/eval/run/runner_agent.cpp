@@ -46,7 +46,24 @@ size_t turn_end(std::string_view text) {
   return std::string_view::npos;
 }
 
+namespace {
+// A writer that returns at once, as a TurnSource.
+class WriterSource : public TurnSource {
+ public:
+  explicit WriterSource(const TurnWriter& w) : w_(w) {}
+  Task<AgentTurn> turn(std::string appended, int64_t max_tokens) override { co_return w_(appended, max_tokens); }
+
+ private:
+  const TurnWriter& w_;
+};
+}  // namespace
+
 AgentOutcome run_agent_loop(const suites::Item& item, const TurnWriter& write_turn, const ItemLimits& limits) {
+  WriterSource source(write_turn);
+  return run_to_end(agent_episode(item, source, limits));
+}
+
+Task<AgentOutcome> agent_episode(const suites::Item& item, TurnSource& source, ItemLimits limits) {
   const suites::AgentBody& body = item.agent();
   std::vector<agent::ToolSpec> tools;
   for (size_t i = 0; i < body.tools.size(); ++i)
@@ -70,7 +87,7 @@ AgentOutcome run_agent_loop(const suites::Item& item, const TurnWriter& write_tu
       out.stop_reason = "token_budget";
       break;
     }
-    AgentTurn turn = write_turn(appended, std::min(remaining, limits.agent_turn_tokens));
+    AgentTurn turn = co_await source.turn(appended, std::min(remaining, limits.agent_turn_tokens));
     ++out.steps;
     out.tokens_out += turn.tokens;
     const size_t end = turn_end(turn.text);
@@ -119,7 +136,7 @@ AgentOutcome run_agent_loop(const suites::Item& item, const TurnWriter& write_tu
     out.call_match = static_cast<double>(m.matched) / static_cast<double>(gold_calls.size());
   }
   out.success = out.answer && agent::episode_success(gold_calls, body.gold.answer, made, *out.answer, tools);
-  return out;
+  co_return out;
 }
 
 }  // namespace tenx::eval

@@ -107,6 +107,7 @@ struct ModelMetrics {
   std::int64_t n_params = 0;
   std::uint64_t flops_per_token = 0;  // analytic, at position 0
   bool has_projector = false;
+  std::int64_t batch = 0;  // items in flight while measured (ModelInfo::batch); 0: not recorded
   MemoryMetrics memory;
   TrainingCompute training;
   std::uint64_t items = 0, applicable = 0, not_applicable = 0, errors = 0;  // over all suites

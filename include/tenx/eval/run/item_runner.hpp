@@ -15,10 +15,13 @@
 #include "tenx/eval/run/record.hpp"
 #include "tenx/model/analytic.hpp"
 #include "tenx/model/decoder.hpp"
+#include "tenx/model/generation.hpp"
+#include "tenx/model/sequence_scheduler.hpp"
 #include "tenx/model/tokenizer.hpp"
 #include "tenx/model/vision.hpp"
 #include "tenx/ops/context.hpp"
 #include "tenx/suites/suite.hpp"
+#include "tenx/util/task.hpp"
 
 namespace tenx::eval {
 
@@ -37,6 +40,12 @@ struct AgentTurn {
   bool context_full = false;  // the transcript reached the context length
 };
 using TurnWriter = std::function<AgentTurn(const std::string& appended, int64_t max_tokens)>;
+// The same as a coroutine: a local model's turn waits on the batched forwards of a scheduler.
+class TurnSource {
+ public:
+  virtual ~TurnSource() = default;
+  virtual Task<AgentTurn> turn(std::string appended, int64_t max_tokens) = 0;
+};
 
 struct AgentOutcome {
   std::string transcript;     // every turn and result line after the prompt
@@ -57,6 +66,8 @@ size_t turn_end(std::string_view text);
 // The loop of docs/evaluation.md#agent-items. Never throws on what the writer returns; throws
 // tenx::Error only for an item whose own tools or environment are malformed.
 AgentOutcome run_agent_loop(const suites::Item& item, const TurnWriter& write_turn, const ItemLimits& limits = {});
+// The loop once, as a coroutine (run_agent_loop drives it with a writer that never waits).
+Task<AgentOutcome> agent_episode(const suites::Item& item, TurnSource& source, ItemLimits limits);
 
 // ---- item selection --------------------------------------------------------------------------
 
@@ -78,20 +89,33 @@ std::vector<size_t> shard_positions(const std::vector<suites::Item>& items, cons
 
 // ---- one model, many items -------------------------------------------------------------------
 
+// The number of items `tenx run` keeps in flight per model when --batch is not given: as many as
+// fit 1 GiB of KV cache at the runner's context, at most 16 (a 4 MB model: 16; a 7B one: 1), for
+// models whose matrices are all float (F32/F16/BF16); 1 for quantized ones, whose records change
+// in the last digits with the batch (docs/evaluation.md, "Batching").
+int default_batch(const Model& model, int64_t n_ctx = 0);
+
 class ItemRunner {
  public:
   // `projector` may be null: items with an image are then not applicable. n_ctx 0 = the model's
-  // training context, at most 4096 (2048 if unknown). One Decoder is allocated here and reused for every item.
+  // training context, at most 4096 (2048 if unknown). batch: items in flight (sequences of one
+  // Decoder, allocated here and reused for every item); 0 = default_batch.
   ItemRunner(const Model& model, const Tokenizer& tokenizer, const VisionProjector* projector, int threads,
-             ItemLimits limits = {}, int64_t n_ctx = 0);
+             ItemLimits limits = {}, int64_t n_ctx = 0, int batch = 1);
 
   // Runs the item; fills everything but `model` and `suite`. Never throws for model output;
   // an item that cannot run (prompt longer than the context) gets error = "context".
   ItemRecord run(const suites::Item& item);
+  // Runs the items with up to batch() in flight; done(i, record) as each finishes. A record is
+  // the same at every batch size but for its timing fields (docs/evaluation.md, "Batching").
+  void run_many(std::span<const suites::Item* const> items,
+                const std::function<void(size_t index, ItemRecord&& record)>& done);
 
   ExecContext& context() { return ctx_; }
   Decoder& decoder() { return dec_; }
+  const SequenceScheduler& scheduler() const { return sched_; }
   int64_t n_ctx() const { return dec_.n_ctx(); }
+  int batch() const { return static_cast<int>(dec_.n_seq()); }
   int32_t bos_id() const { return bos_; }
 
  private:
@@ -101,23 +125,22 @@ class ItemRunner {
     MultimodalPrompt mm;             // owns the image rows
     uint64_t projection_flops = 0;   // counted FLOPs of projecting the image
   };
-  struct Greedy {
-    std::string text;
-    std::vector<size_t> token_end;  // text.size() after each generated token
-    int64_t tokens = 0;
-    int64_t fed = 0;  // generated tokens now in the cache (all but a last one that ended the text)
-    bool context_full = false, eos = false;
+  // One item in flight: its sequence, what it spent, its clock.
+  struct InFlight {
+    int32_t seq = 0;
+    Counters cost;
+    double start = 0, first_token = -1;
+    std::vector<double> decode_steps;
+    void add(const GreedyText& g);
   };
-  Prompt encode_prompt(const std::string& text, const suites::Item& item);
-  Prompt encode_agent_prompt(const std::string& text, const suites::Item& item);
-  // Greedy decoding from `logits` (the last row after the transcript) on sequence 0; `cut`
-  // returns where the text is finished (npos: go on).
-  Greedy greedy(std::span<const float> logits, int64_t max_tokens,
-                const std::function<size_t(const std::string&)>& cut);
+  class AgentTurns;
+  Prompt encode_prompt(const std::string& text, const suites::Item& item, InFlight& st);
+  Prompt encode_agent_prompt(const std::string& text, const suites::Item& item, InFlight& st);
 
-  void run_choice(const suites::Item& item, ItemRecord& r);
-  void run_generate(const suites::Item& item, ItemRecord& r);
-  void run_agent(const suites::Item& item, ItemRecord& r);
+  Task<void> run_item(const suites::Item& item, int32_t seq, ItemRecord& r);
+  Task<void> run_choice(const suites::Item& item, InFlight& st, ItemRecord& r);
+  Task<void> run_generate(const suites::Item& item, InFlight& st, ItemRecord& r);
+  Task<void> run_agent(const suites::Item& item, InFlight& st, ItemRecord& r);
 
   const Model& model_;
   const Tokenizer& tok_;
@@ -125,13 +148,10 @@ class ItemRunner {
   ItemLimits limits_;
   ExecContext ctx_;
   Decoder dec_;
+  SequenceScheduler sched_;
   ModelSpec spec_;
   int32_t bos_ = -1;
-  std::vector<double> lp_;  // one log-softmax row
   std::unordered_map<std::string, std::vector<int32_t>> tool_tokens_;  // tool lines -> ids
-  // Timing of the current item.
-  double item_start_ = 0, first_token_ = -1;
-  std::vector<double> decode_steps_;
 };
 
 }  // namespace tenx::eval

@@ -88,6 +88,9 @@ struct ModelInfo {
   uint64_t kv_bytes_peak = 0;
   uint64_t working_bytes = 0;
   uint64_t peak_rss_bytes = 0;   // process peak RSS after this model's run
+  // Items in flight while the model ran (--batch): the concurrency its latencies were measured
+  // under. Its records do not depend on it. 0: not recorded (a remote model, or an older run).
+  int64_t batch = 0;
   // Analytic forward FLOPs per token at position 0 (the figure `tenx inspect` prints).
   uint64_t flops_per_token = 0;
   // Training compute from tenx.training.* (absent: unknown). estimated = only 6·N·D is known.

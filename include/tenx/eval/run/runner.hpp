@@ -34,6 +34,7 @@ struct RunOptions {
   // item_runner.hpp); 0/0: all of it. `tenx merge` joins the N run folders into one.
   int shard_index = 0, shard_count = 0;
   int threads = 1;
+  int batch = 0;                    // --batch K: items in flight per local model; 0: default_batch
   std::filesystem::path out_dir;    // the run folder
   bool resume = false;              // continue the run in out_dir (its run.json fixes the items)
   bool quiet = false;               // no progress output
