@@ -66,8 +66,10 @@ void read_rope_scaling(const std::string& subject, const json& cfg, const Family
     const double low = cfg_float(subject, *rs, "low_freq_factor", 1.0);
     const double high = cfg_float(subject, *rs, "high_freq_factor", 4.0);
     const double orig = cfg_float(subject, *rs, "original_max_position_embeddings", 8192.0);
-    if (!(low > 0) || !(high > low) || !(orig > 0))
-      throw Error(subject, "rope_scaling llama3 needs 0 < low_freq_factor < high_freq_factor and a positive "
+    // Llama 4 publishes low_freq_factor == high_freq_factor (1.0): every pair is either kept or
+    // scaled, none interpolated (convert_hf_to_gguf comments out its assert for that reason).
+    if (!(low > 0) || !(high >= low) || !(orig > 0))
+      throw Error(subject, "rope_scaling llama3 needs 0 < low_freq_factor <= high_freq_factor and a positive "
                            "original_max_position_embeddings");
     c.rope_freq_factors = llama3_rope_factors(c.n_rot, c.rope_base, factor, low, high, orig);
   } else {
