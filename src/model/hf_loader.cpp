@@ -285,6 +285,31 @@ void add_llama4_experts(const std::string& subject, HfStorage& storage, const Ma
   }
 }
 
+// Gemma 3 (conversion/gemma.py): with tokenizer.json and no tokenizer.model, the converter keeps
+// the first len(model.vocab) + len(added_tokens) rows of the embeddings (the rest are padding no
+// token reaches, but they would take part in every softmax). With tokenizer.model it keeps
+// vocab_size rows, i.e. all of them.
+void trim_vocab_to_tokenizer(const fs::path& dir, ModelFile& mf, ModelConfig& cfg) {
+  const fs::path tok_path = dir / "tokenizer.json";
+  if (fs::exists(dir / "tokenizer.model") || !fs::exists(tok_path)) return;
+  const json tok = read_json(tok_path);
+  if (!tok.contains("model") || !tok["model"].is_object() || !tok["model"].contains("vocab") ||
+      !tok["model"]["vocab"].is_object())
+    throw Error(tok_path.string(), "has no model.vocab object");
+  const auto added = tok.contains("added_tokens") && tok["added_tokens"].is_array() ? tok["added_tokens"].size() : 0;
+  const auto n_real = static_cast<int64_t>(tok["model"]["vocab"].size() + added);
+  if (n_real >= cfg.n_vocab) return;
+  if (mf.find("output.weight"))
+    throw Error(tok_path.string(), fmt::format("{} tokens but {} embedding rows and an untied lm_head: llama.cpp's "
+                                               "converter would trim the embeddings only", n_real, cfg.n_vocab));
+  for (TensorView& t : mf.tensors)
+    if (t.name == "token_embd.weight") {
+      t.ne[1] = n_real;
+      t.nbytes = static_cast<uint64_t>(t.row_bytes() * n_real);
+    }
+  cfg.n_vocab = n_real;
+}
+
 }  // namespace
 
 ModelFile load_hf_dir(const std::string& dir_path) {
@@ -292,7 +317,7 @@ ModelFile load_hf_dir(const std::string& dir_path) {
   if (!fs::is_directory(dir)) throw Error(dir_path, "is not a directory");
   const std::string config_path = (dir / "config.json").string();
   const json config_json = read_json(dir / "config.json");
-  const ModelConfig cfg = config_from_hf(config_json, config_path);
+  ModelConfig cfg = config_from_hf(config_json, config_path);
   const Family& fam = family_of(cfg.arch, dir_path);
   const std::string hf_arch = config_json.contains("architectures") && config_json["architectures"].is_array() &&
                                       !config_json["architectures"].empty() && config_json["architectures"][0].is_string()
@@ -396,6 +421,8 @@ ModelFile load_hf_dir(const std::string& dir_path) {
   if (embd->n_dims != 2 || embd->ne[1] != cfg.n_vocab)
     throw Error(dir_path, fmt::format("config.json vocab_size {} does not match model.embed_tokens.weight, which has "
                                       "{} rows", cfg.n_vocab, embd->n_dims == 2 ? embd->ne[1] : 0));
+
+  if (fam.hf_vocab_from_tokenizer) trim_vocab_to_tokenizer(dir, mf, cfg);
 
   set_hparams(mf.meta, cfg);
   fs::path norm = fs::absolute(dir).lexically_normal();

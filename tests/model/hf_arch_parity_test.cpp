@@ -252,11 +252,9 @@ TEST(HfArchParity, Gemma2) {
 }
 
 // Gemma3ForConditionalGeneration: the text model under text_config and language_model.*, a
-// vision tower and projector beside it (skipped, as the converter's text model skips them).
-TEST(HfArchParity, Gemma3ConditionalGeneration) {
-  Sizes s;
-  s.head_dim = 24, s.n_layer = 3;  // head size != n_embd / n_head: attention.key_length
-  Pair p(22);
+// vision tower and projector beside it (skipped, as the converter's text model skips them). The
+// hand-built GGUF keeps the first gguf_rows embedding rows.
+json gemma3(Pair& p, const Sizes& s, int64_t gguf_rows) {
   common_keys(p, "gemma3", s, 1e-6);
   set_f32(p, "gemma3.rope.freq_base", 1e6);
   set_f32(p, "gemma3.rope.freq_base_swa", 10000.0);
@@ -265,7 +263,8 @@ TEST(HfArchParity, Gemma3ConditionalGeneration) {
   set_u32(p, "gemma3.attention.sliding_window", 4);
   set_u32(p, "gemma3.attention.sliding_window_pattern", 3);
   auto embd = p.random(s.n_vocab * s.n_embd, 0.5f);
-  p.gguf("token_embd.weight", {s.n_embd, s.n_vocab}, embd);
+  p.gguf("token_embd.weight", {s.n_embd, gguf_rows},
+         std::vector<float>(embd.begin(), embd.begin() + static_cast<std::ptrdiff_t>(gguf_rows * s.n_embd)));
   p.hf("language_model.model.embed_tokens.weight", {s.n_vocab, s.n_embd}, embd);
   for (int64_t l = 0; l < s.n_layer; ++l) {
     const std::string pre = fmt::format("language_model.model.layers.{}.", l), b = fmt::format("blk.{}.", l);
@@ -284,16 +283,46 @@ TEST(HfArchParity, Gemma3ConditionalGeneration) {
                {"sliding_window_pattern", 3}, {"query_pre_attn_scalar", 24}, {"final_logit_softcapping", nullptr},
                {"attn_logit_softcapping", nullptr}, {"hidden_activation", "gelu_pytorch_tanh"},
                {"layer_types", {"sliding_attention", "sliding_attention", "full_attention"}}});
-  const json config = {{"model_type", "gemma3"},
-                       {"architectures", {"Gemma3ForConditionalGeneration"}},
-                       {"text_config", text},
-                       {"vision_config", {{"model_type", "siglip_vision_model"}, {"hidden_size", 8}}}};
+  return {{"model_type", "gemma3"},
+          {"architectures", {"Gemma3ForConditionalGeneration"}},
+          {"text_config", text},
+          {"vision_config", {{"model_type", "siglip_vision_model"}, {"hidden_size", 8}}}};
+}
+
+TEST(HfArchParity, Gemma3ConditionalGeneration) {
+  Sizes s;
+  s.head_dim = 24, s.n_layer = 3;  // head size != n_embd / n_head: attention.key_length
+  Pair p(22);
+  const json config = gemma3(p, s, s.n_vocab);
   const Model m = expect_same_model(p, config, "gemma3");
   EXPECT_EQ(m.config.head_dim, 24);
   EXPECT_EQ(m.config.layer(1).sliding_window, 4);
   EXPECT_FLOAT_EQ(m.config.layer(1).rope_base, 10000.0f);
   EXPECT_EQ(m.config.layer(2).sliding_window, 0);
   EXPECT_FLOAT_EQ(m.config.layer(2).rope_freq_scale, 0.125f);
+}
+
+// With tokenizer.json (and no tokenizer.model) the converter keeps len(model.vocab) +
+// len(added_tokens) embedding rows: 300 + 10 of 320 here.
+TEST(HfArchParity, Gemma3TokenizerJsonTrimsTheEmbeddings) {
+  Sizes s;
+  s.head_dim = 24, s.n_layer = 3;
+  Pair p(25);
+  const json config = gemma3(p, s, 310);
+  json vocab = json::object(), added = json::array();
+  for (int i = 0; i < 300; ++i) vocab[fmt::format("piece{}", i)] = i;
+  for (int i = 0; i < 10; ++i) added.push_back({{"id", 290 + i}, {"content", fmt::format("<special{}>", i)}, {"special", true}});
+  test::ScratchDir dir;
+  p.write_dir(dir.path().string(), config);
+  test::write_file(dir.file("tokenizer.json"), json({{"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", json::array()}}},
+                                                     {"added_tokens", added}}).dump());
+  const Model from_dir = Model::load(dir.path().string());
+  EXPECT_EQ(from_dir.config.n_vocab, 310);
+  EXPECT_EQ(from_dir.token_embd->ne[1], 310);
+  EXPECT_LE(max_diff(log_probs(from_dir), log_probs(Model::from_file(p.gguf_file()))), 1e-5);
+  // With tokenizer.model beside it, the converter's SentencePiece path keeps vocab_size rows.
+  test::write_file(dir.file("tokenizer.model"), "not parsed");
+  EXPECT_EQ(Model::load(dir.path().string()).config.n_vocab, 320);
 }
 
 // convert_hf_to_gguf's LlamaModel.generate_extra_tensors, in float32 as torch computes it.

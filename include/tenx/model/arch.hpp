@@ -25,6 +25,9 @@ struct Family {
   HfNormShift hf_norm_shift = HfNormShift::None;
   // config.json's tie_word_embeddings when absent (transformers' default for the family).
   bool hf_tied_default = false;
+  // Gemma 3: llama.cpp's converter drops the embedding rows beyond the tokenizer's tokens
+  // (len(model.vocab) + len(added_tokens) of tokenizer.json, when there is no tokenizer.model).
+  bool hf_vocab_from_tokenizer = false;
   // Accepts a rope_freqs tensor (per-pair frequency divisors) and HF rope_scaling "llama3".
   bool rope_freqs = false;
   // RoPE may rotate fewer dims than the head has (rope.dimension_count < head size).

@@ -15,6 +15,7 @@ const Family kGemma3{
     .layer = {.qkv_bias = false, .qk_norm = true, .rope_style = RopeStyle::NeoX, .sandwich_norm = true, .gelu_ffn = true},
     .hf_norm_shift = Family::HfNormShift::AllNorms,
     .hf_tied_default = true,
+    .hf_vocab_from_tokenizer = true,
     .embd_scale = true,
     .sliding_window = true,
     .wide_scale_layers = 62,
