@@ -188,6 +188,15 @@ ModelConfig config_from_hf(const nlohmann::json& top, const std::string& subject
       cfg["use_sliding_window"].get<bool>())
     throw Error(subject, fmt::format("'use_sliding_window': true is not part of tenx's {} description", c.arch));
   check_activation(subject, cfg, *fam);
+  // Partial rotary embeddings and soft-caps outside the families that describe them.
+  const json* rp = hf::rope_object(subject, cfg, "full_attention");
+  for (const json* holder : {static_cast<const json*>(&cfg), rp})
+    if (holder && cfg_float(subject, *holder, "partial_rotary_factor", 1.0) != 1.0)
+      throw Error(subject, fmt::format("'partial_rotary_factor' {} is not supported (tenx's {} rotates the whole head)",
+                                       (*holder)["partial_rotary_factor"].dump(), c.arch));
+  for (const char* key : {"attn_logit_softcapping", "final_logit_softcapping"})
+    if (!fam->softcaps && !fam->logit_scale && !fam->embd_scale && cfg_float(subject, cfg, key, 0.0) != 0.0)
+      throw Error(subject, fmt::format("'{}' is not part of tenx's {} description", key, c.arch));
   if (fam->llama4) hf::read_llama4(subject, cfg, c);  // before the llama3 factors: they need the head size only
   read_rope_scaling(subject, cfg, *fam, c);
   if (fam->embd_scale) hf::read_gemma(subject, cfg, c);

@@ -88,6 +88,16 @@ TEST(HfFamilyConfigs, PublishedShapesAreRead) {
   EXPECT_FLOAT_EQ(g3.layer(5).rope_freq_scale, 0.125f);
   EXPECT_FLOAT_EQ(g3.layer(4).rope_freq_scale, 1.0f);
   EXPECT_FLOAT_EQ(g3.layer(4).rope_base, 10000.0f);
+  // transformers 5 writes the rope per layer type.
+  json g3v5 = gemma3_4b();
+  g3v5["text_config"].erase("rope_scaling");
+  g3v5["text_config"]["rope_parameters"] = json::parse(R"({"full_attention": {"rope_type": "linear", "factor": 4.0,
+    "rope_theta": 500000.0}, "sliding_attention": {"rope_type": "default", "rope_theta": 20000.0}})");
+  const ModelConfig g3b = config_from_hf(g3v5, "config.json");
+  EXPECT_FLOAT_EQ(g3b.layer(5).rope_base, 500000.0f);
+  EXPECT_FLOAT_EQ(g3b.layer(5).rope_freq_scale, 0.25f);
+  EXPECT_FLOAT_EQ(g3b.layer(0).rope_base, 20000.0f);
+  EXPECT_FLOAT_EQ(g3b.layer(0).rope_freq_scale, 1.0f);
   const ModelConfig l4 = config_from_hf(llama4_text(), "config.json");
   EXPECT_EQ(l4.arch, "llama4");
   EXPECT_EQ(l4.n_ff_exp, 32);
@@ -125,6 +135,8 @@ TEST(HfFamilyConfigs, KeysThatWouldComputeOtherwiseAreNamedErrors) {
   expect_refused(llama4_text(), {{"intermediate_size_mlp", nullptr}}, {"missing 'intermediate_size_mlp'"});
   expect_refused(llama4_text(), {{"rope_scaling", {{"rope_type", "dynamic"}, {"factor", 2.0}}}},
                  {"rope_scaling type 'dynamic'"});
+  expect_refused(llama4_text(), {{"partial_rotary_factor", 0.5}}, {"'partial_rotary_factor' 0.5"});
+  expect_refused(llama4_text(), {{"final_logit_softcapping", 30.0}}, {"'final_logit_softcapping'"});
   expect_refused(muse(), {{"qk_scale_factor", nullptr}}, {"'qk_scale_factor'"});
   expect_refused(muse(), {{"layer_types", nullptr}}, {"'layer_types'"});
   expect_refused(muse(), {{"layer_types", {"sliding_attention", "chunked_attention"}}}, {"'chunked_attention'"});
