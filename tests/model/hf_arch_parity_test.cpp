@@ -7,7 +7,8 @@
 // transforms re-implemented in this file (q/k row permutation, Gemma's +1 on norm weights,
 // llama4's gate_up split and transposes, muse-glimmer's synthesized q/k norms, llama3 rope
 // factors in float32). Three models per family — the directory, `tenx convert`'s GGUF of it,
-// and the hand-built GGUF — give log-probabilities within 1e-5 of each other (F32).
+// and the hand-built GGUF — give log-probabilities within 1e-5 of each other (F32, and for gemma2,
+// llama4 and muse-glimmer also a BF16 directory of bfloat16 values against F32 matrices of them).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -20,6 +21,7 @@
 
 #include "tenx/model/decoder.hpp"
 #include "tenx/model/model.hpp"
+#include "tenx/tensor/half.hpp"
 #include "test_util.hpp"
 
 namespace tenx {
@@ -38,12 +40,21 @@ struct HfTensor {
 // would write from them.
 class Pair {
  public:
-  explicit Pair(uint32_t seed) : rng_(seed) {}
+  // bf16: every random value is a bfloat16 and the directory stores BF16 (the GGUF built here
+  // keeps F32 matrices of the same values).
+  explicit Pair(uint32_t seed, bool bf16 = false) : rng_(seed), bf16_(bf16) {}
+  bool bf16() const { return bf16_; }
+  // v as the directory stores it (rounded to bfloat16 when bf16).
+  std::vector<float> stored(std::vector<float> v) const {
+    if (bf16_)
+      for (float& x : v) x = bf16_to_f32(f32_to_bf16(x));
+    return v;
+  }
 
   std::vector<float> random(int64_t n, float scale) {
     std::normal_distribution<float> dist(0.0f, scale);
     std::vector<float> v(static_cast<size_t>(n));
-    for (float& x : v) x = dist(rng_);
+    for (float& x : v) x = bf16_ ? bf16_to_f32(f32_to_bf16(dist(rng_))) : dist(rng_);
     return v;
   }
   void hf(const std::string& name, std::vector<int64_t> shape, std::vector<float> v) {
@@ -69,8 +80,15 @@ class Pair {
     std::string data;
     for (const HfTensor& t : hf_) {
       const size_t begin = data.size();
-      data.append(reinterpret_cast<const char*>(t.v.data()), t.v.size() * sizeof(float));
-      header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {begin, data.size()}}};
+      if (bf16_) {
+        for (float x : t.v) {
+          const uint16_t h = f32_to_bf16(x);
+          data.append(reinterpret_cast<const char*>(&h), 2);
+        }
+      } else {
+        data.append(reinterpret_cast<const char*>(t.v.data()), t.v.size() * sizeof(float));
+      }
+      header[t.name] = {{"dtype", bf16_ ? "BF16" : "F32"}, {"shape", t.shape}, {"data_offsets", {begin, data.size()}}};
     }
     test::write_file(dir + "/model.safetensors", test::safetensors_bytes(header.dump(), data));
     test::write_file(dir + "/config.json", config.dump(2));
@@ -84,6 +102,7 @@ class Pair {
 
  private:
   std::mt19937 rng_;
+  bool bf16_ = false;
   std::vector<HfTensor> hf_;
   ModelFile gguf_;
   std::shared_ptr<std::deque<std::vector<float>>> store_ = std::make_shared<std::deque<std::vector<float>>>();
@@ -123,7 +142,7 @@ void matrix(Pair& p, const std::string& hf, const std::string& gguf, int64_t row
 
 // A norm vector: HF stores w (Gemma/muse: w - 1 around 0), the GGUF w or 1 + w.
 void norm(Pair& p, const std::string& hf, const std::string& gguf, int64_t n, bool shift) {
-  auto w = shift ? p.random(n, 0.2f) : plus_one(p.random(n, 0.2f));
+  auto w = shift ? p.random(n, 0.2f) : p.stored(plus_one(p.random(n, 0.2f)));
   p.gguf(gguf, {n}, shift ? plus_one(w) : w);
   p.hf(hf, {n}, std::move(w));
 }
@@ -207,6 +226,8 @@ Model expect_same_model(const Pair& p, const json& config, const std::string& ar
   p.write_dir(dir.path().string(), config);
   Model from_dir = Model::load(dir.path().string());
   EXPECT_EQ(from_dir.config.arch, arch);
+  for (const TensorView& t : from_dir.file.tensors)  // matrices (experts too) keep the stored type
+    if (t.n_dims >= 2) EXPECT_EQ(t.type, p.bf16() ? DType::BF16 : DType::F32) << t.name;
   const Model hand = Model::from_file(p.gguf_file());
   const std::string out = dir.file("converted.gguf");
   const std::string cmd =
@@ -217,14 +238,14 @@ Model expect_same_model(const Pair& p, const json& config, const std::string& ar
   const double d_dir = max_diff(log_probs(from_dir), ref), d_conv = max_diff(log_probs(converted), ref);
   EXPECT_LE(d_dir, 1e-5) << arch << ": directory vs llama.cpp-layout GGUF";
   EXPECT_LE(d_conv, 1e-5) << arch << ": tenx convert vs llama.cpp-layout GGUF";
-  std::printf("[ %s ] max |d log p|: directory %.3g, converted %.3g (vs the hand-built GGUF)\n", arch.c_str(), d_dir,
-              d_conv);
+  std::printf("[ %s %s ] max |d log p|: directory %.3g, converted %.3g (vs the hand-built GGUF)\n", arch.c_str(),
+              p.bf16() ? "bf16" : "f32", d_dir, d_conv);
   return from_dir;
 }
 
-TEST(HfArchParity, Gemma2) {
+void gemma2_case(bool bf16) {
   Sizes s;
-  Pair p(21);
+  Pair p(21, bf16);
   common_keys(p, "gemma2", s, 1e-6);
   set_f32(p, "gemma2.attn_logit_softcapping", 3.0);
   set_f32(p, "gemma2.final_logit_softcapping", 4.0);
@@ -250,6 +271,9 @@ TEST(HfArchParity, Gemma2) {
   EXPECT_EQ(m.config.layer(1).sliding_window, 0);
   EXPECT_FLOAT_EQ(m.config.attn_softcap, 3.0f);
 }
+
+TEST(HfArchParity, Gemma2) { gemma2_case(false); }
+TEST(HfArchParity, Gemma2Bf16) { gemma2_case(true); }
 
 // Gemma3ForConditionalGeneration: the text model under text_config and language_model.*, a
 // vision tower and projector beside it (skipped, as the converter's text model skips them). The
@@ -346,11 +370,11 @@ std::vector<float> llama3_factors_f32(int64_t dim, float base, float factor, flo
 // stacked as transformers stores them (gate_up_proj [E, n_embd, 2F], down_proj [E, F, n_embd]),
 // a shared expert, rope_scaling llama3, q/k rows not permuted (transformers rotates interleaved
 // pairs), a NoPE layer every 4th.
-TEST(HfArchParity, Llama4ConditionalGeneration) {
+void llama4_case(bool bf16) {
   Sizes s;
   s.n_layer = 4;
   const int64_t n_expert = 4, f = 32;
-  Pair p(23);
+  Pair p(23, bf16);
   common_keys(p, "llama4", s, 1e-5);
   set_f32(p, "llama4.rope.freq_base", 500000.0);
   set_u32(p, "llama4.rope.dimension_count", s.head_dim);
@@ -414,12 +438,15 @@ TEST(HfArchParity, Llama4ConditionalGeneration) {
   EXPECT_EQ(m.config.n_ff, s.n_ff);
 }
 
+TEST(HfArchParity, Llama4ConditionalGeneration) { llama4_case(false); }
+TEST(HfArchParity, Llama4ConditionalGenerationBf16) { llama4_case(true); }
+
 // muse-glimmer: q/k rows permuted as llama's, the four layer norms +1 (the final norm not), q/k
 // norm weights synthesized from qk_scale_factor, the attention gate, a flag per layer.
-TEST(HfArchParity, MuseGlimmer) {
+void muse_case(bool bf16) {
   Sizes s;
   s.n_layer = 3;
-  Pair p(24);
+  Pair p(24, bf16);
   common_keys(p, "muse-glimmer", s, 1e-6);
   set_f32(p, "muse-glimmer.rope.freq_base", 10000.0);
   set_f32(p, "muse-glimmer.final_logit_softcapping", 8.0);
@@ -452,6 +479,9 @@ TEST(HfArchParity, MuseGlimmer) {
   EXPECT_FALSE(m.config.layer(2).rope);
   EXPECT_FLOAT_EQ(m.config.logit_scale, 0.5f);
 }
+
+TEST(HfArchParity, MuseGlimmer) { muse_case(false); }
+TEST(HfArchParity, MuseGlimmerBf16) { muse_case(true); }
 
 }  // namespace
 }  // namespace tenx
