@@ -226,8 +226,11 @@ Model expect_same_model(const Pair& p, const json& config, const std::string& ar
   p.write_dir(dir.path().string(), config);
   Model from_dir = Model::load(dir.path().string());
   EXPECT_EQ(from_dir.config.arch, arch);
-  for (const TensorView& t : from_dir.file.tensors)  // matrices (experts too) keep the stored type
-    if (t.n_dims >= 2) EXPECT_EQ(t.type, p.bf16() ? DType::BF16 : DType::F32) << t.name;
+  for (const TensorView& t : from_dir.file.tensors) {  // matrices (experts too) keep the stored type
+    if (t.n_dims >= 2) {
+      EXPECT_EQ(t.type, p.bf16() ? DType::BF16 : DType::F32) << t.name;
+    }
+  }
   const Model hand = Model::from_file(p.gguf_file());
   const std::string out = dir.file("converted.gguf");
   const std::string cmd =
