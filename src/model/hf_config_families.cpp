@@ -124,6 +124,8 @@ void read_llama4(const std::string& subject, const json& cfg, ModelConfig& c) {
       throw Error(subject, fmt::format("'no_rope_layers' {} differs from llama.cpp's every-4th-layer NoPE {}",
                                        cfg["no_rope_layers"].dump(), expected.dump()));
   }
+  if (cfg.contains("attention_chunk_size") && cfg["attention_chunk_size"].is_null())
+    throw Error(subject, "'attention_chunk_size': null (no chunking) is not supported (llama.cpp chunks by 8192)");
   if (const int64_t chunk = cfg_uint(subject, cfg, "attention_chunk_size", kChunk); chunk != kChunk)
     throw Error(subject, fmt::format("'attention_chunk_size' {} is not supported (llama.cpp runs llama4 with chunks of "
                                      "{})", chunk, kChunk));

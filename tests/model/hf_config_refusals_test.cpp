@@ -128,6 +128,11 @@ TEST(HfFamilyConfigs, KeysThatWouldComputeOtherwiseAreNamedErrors) {
                                                     {"sliding_attention", {{"rope_type", "linear"}, {"factor", 2.0}}}}}},
                  {"sliding-window layers"});
   expect_refused(llama4_text(), {{"attention_chunk_size", 4096u}}, {"'attention_chunk_size' 4096"});
+  {
+    json l4 = llama4_text();
+    l4["text_config"]["attention_chunk_size"] = nullptr;
+    test::expect_error([&] { config_from_hf(l4, "my/config.json"); }, {"my/config.json", "'attention_chunk_size': null"});
+  }
   expect_refused(llama4_text(), {{"no_rope_layers", {1u, 1u, 1u, 1u, 1u, 1u, 1u, 0u}}}, {"'no_rope_layers'"});
   expect_refused(llama4_text(), {{"use_qk_norm", false}}, {"'use_qk_norm'"});
   expect_refused(llama4_text(), {{"attn_temperature_tuning", false}}, {"'attn_temperature_tuning'"});
