@@ -1,6 +1,6 @@
-// tenx convert HF_DIR OUT.gguf: a Hugging Face llama/qwen2 directory to the
-// equivalent GGUF (llama q/k permutation, GGUF names, tokenizer keys), keeping
-// the stored dtype unless --type asks for another.
+// tenx convert HF_DIR OUT.gguf: a Hugging Face directory of any family tenx runs to the GGUF
+// llama.cpp's converter makes of it (names, q/k permutation, norm +1, expert stacking and
+// splitting: model/hf_loader.cpp), keeping the stored dtype unless --type asks for another.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -82,7 +82,7 @@ void run(const ConvertArgs& a) {
 
 const Registrar convert_command{"convert", [](CLI::App& app) {
   auto args = std::make_shared<ConvertArgs>();
-  auto* sub = app.add_subcommand("convert", "Convert a Hugging Face directory (llama, qwen2, qwen3, qwen3_moe) to GGUF");
+  auto* sub = app.add_subcommand("convert", "Convert a Hugging Face directory (llama, qwen2, qwen3, qwen3_moe, gemma2, gemma3, llama4, muse-glimmer) to GGUF");
   sub->add_option("input", args->input, "Hugging Face model directory")->required();
   sub->add_option("output", args->output, "GGUF file to write")->required();
   sub->add_option("--type", args->type, "Weight matrix type (auto = as stored; 1-D tensors are always f32)")

@@ -348,7 +348,7 @@ std::vector<float> llama3_rope_factors(int64_t n_rot, float base, double factor,
     double f = 1.0;
     if (wavelen > low_wavelen) {
       f = factor;
-    } else if (wavelen >= high_wavelen) {
+    } else if (wavelen >= high_wavelen && high_freq_factor > low_freq_factor) {  // equal factors: no band
       const double smooth = (original_ctx / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor);
       f = 1.0 / ((1.0 - smooth) / factor + smooth);
     }

@@ -1,12 +1,16 @@
-// Hugging Face directory -> the GGUF representation (docs/gguf-format.md §3):
-// config.json becomes {arch}.* hyper-parameter keys (model/hf_config.hpp reads it,
-// set_hparams writes them), tensors get GGUF names and
-// ggml shapes, llama q/k rows are permuted from HF's rotate-half RoPE layout to
-// ggml's interleaved pairs, and a byte-level BPE tokenizer.json becomes the
-// tokenizer.ggml.* keys. Tensors keep their stored dtype (F32/F16/BF16).
+// Hugging Face directory -> the GGUF representation (docs/gguf-format.md §3), tensor by tensor as
+// llama.cpp's converter makes it: config.json becomes {arch}.* hyper-parameter keys
+// (model/hf_config.hpp reads it, set_hparams writes them); tensors get GGUF names (a
+// ConditionalGeneration's text part, its vision side skipped) and ggml shapes; llama and
+// muse-glimmer q/k rows are permuted from HF's rotate-half RoPE layout to ggml's interleaved
+// pairs; Gemma's and muse-glimmer's norms get their +1; qwen3_moe experts are stacked and llama4's
+// split and transposed; muse-glimmer's q/k norm weights are synthesized; a byte-level BPE
+// tokenizer.json becomes the tokenizer.ggml.* keys. Matrices keep their stored dtype
+// (F32/F16/BF16); shifted norms and synthesized vectors are F32.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <optional>
 #include <filesystem>
@@ -15,6 +19,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "hf_tensor_names.hpp"
+#include "hf_tensor_ops.hpp"
 #include "hf_tokenizer.hpp"
 #include "tenx/model/arch.hpp"
 #include "tenx/model/hf_config.hpp"
@@ -28,80 +34,14 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using hf::gguf_name;
+using hf::MappedName;
+using hf::text_model_name;
 
 json read_json(const fs::path& p) {
   json j = json::parse(read_file(p), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) throw Error(p.string(), "is not a valid JSON object");
   return j;
-}
-
-// GGUF name of a Hugging Face tensor and its place in the canonical order;
-// empty name for tensors that carry no weights (rotary caches).
-struct MappedName {
-  std::string name;
-  int64_t order = 0;
-};
-
-MappedName gguf_name(const std::string& subject, const std::string& hf, int64_t n_layer) {
-  static const std::pair<const char*, const char*> kLayer[] = {
-      {"input_layernorm.weight", "attn_norm.weight"},  {"self_attn.q_proj.weight", "attn_q.weight"},
-      {"self_attn.q_proj.bias", "attn_q.bias"},        {"self_attn.k_proj.weight", "attn_k.weight"},
-      {"self_attn.k_proj.bias", "attn_k.bias"},        {"self_attn.v_proj.weight", "attn_v.weight"},
-      {"self_attn.v_proj.bias", "attn_v.bias"},        {"self_attn.o_proj.weight", "attn_output.weight"},
-      {"self_attn.o_proj.bias", "attn_output.bias"},   {"post_attention_layernorm.weight", "ffn_norm.weight"},
-      {"mlp.gate_proj.weight", "ffn_gate.weight"},     {"mlp.up_proj.weight", "ffn_up.weight"},
-      {"mlp.down_proj.weight", "ffn_down.weight"},     {"self_attn.q_norm.weight", "attn_q_norm.weight"},
-      {"self_attn.k_norm.weight", "attn_k_norm.weight"},  {"mlp.gate.weight", "ffn_gate_inp.weight"},
-  };
-  // Mixture of experts: mlp.experts.E.{gate,up,down}_proj.weight are stacked into one 3-D tensor each
-  // (stack_experts), named here with the expert's index after a '#'.
-  static const std::pair<const char*, const char*> kExpert[] = {
-      {"gate_proj.weight", "ffn_gate_exps.weight"}, {"down_proj.weight", "ffn_down_exps.weight"},
-      {"up_proj.weight", "ffn_up_exps.weight"}};
-  constexpr int64_t kPerLayer = 100;
-  if (hf.ends_with("rotary_emb.inv_freq")) return {};
-  if (hf == "model.embed_tokens.weight") return {"token_embd.weight", 0};
-  if (hf == "model.norm.weight") return {"output_norm.weight", kPerLayer * static_cast<int64_t>(n_layer + 1)};
-  if (hf == "lm_head.weight") return {"output.weight", kPerLayer * static_cast<int64_t>(n_layer + 1) + 1};
-  const std::string prefix = "model.layers.";
-  if (hf.starts_with(prefix)) {
-    const size_t dot = hf.find('.', prefix.size());
-    const std::string idx = hf.substr(prefix.size(), dot == std::string::npos ? 0 : dot - prefix.size());
-    if (!idx.empty() && idx.size() < 10 && std::all_of(idx.begin(), idx.end(), ::isdigit)) {
-      const int64_t layer = static_cast<int64_t>(std::stoull(idx));
-      if (layer >= n_layer)
-        throw Error(subject, fmt::format("tensor '{}' belongs to layer {} but the model has {} layers", hf, layer, n_layer));
-      const std::string rest = hf.substr(dot + 1);
-      for (size_t k = 0; k < std::size(kLayer); ++k)
-        if (rest == kLayer[k].first)
-          return {fmt::format("blk.{}.{}", layer, kLayer[k].second),
-                  kPerLayer * static_cast<int64_t>(layer + 1) + static_cast<int64_t>(k)};
-      const std::string experts = "mlp.experts.";
-      if (rest.starts_with(experts)) {
-        const size_t edot = rest.find('.', experts.size());
-        const std::string e = rest.substr(experts.size(), edot == std::string::npos ? 0 : edot - experts.size());
-        if (!e.empty() && e.size() < 6 && std::all_of(e.begin(), e.end(), ::isdigit))
-          for (size_t k = 0; k < std::size(kExpert); ++k)
-            if (rest.substr(edot + 1) == kExpert[k].first)
-              return {fmt::format("blk.{}.{}#{}", layer, kExpert[k].second, e),
-                      kPerLayer * static_cast<int64_t>(layer + 1) + static_cast<int64_t>(std::size(kLayer) + k)};
-      }
-    }
-  }
-  throw Error(subject, fmt::format("tensor '{}' has no GGUF name in tenx's families ({})", hf, family_names()));
-}
-
-// HF llama checkpoints rotate the pairs (x[i], x[i + d/2]) of each head; ggml's
-// llama RoPE rotates (x[2i], x[2i+1]). Row h*d + 2i + j of the result is row
-// h*d + j*d/2 + i of the source, i.e. convert_hf_to_gguf's
-// w.reshape(n_head, 2, d/2, cols).swapaxes(1, 2).reshape(rows, cols).
-void permute_rope_rows(const uint8_t* src, uint8_t* dst, int64_t rows, int64_t row_bytes, int64_t n_head) {
-  const int64_t d = rows / n_head, half = d / 2;
-  for (int64_t h = 0; h < n_head; ++h)
-    for (int64_t i = 0; i < half; ++i)
-      for (int64_t j = 0; j < 2; ++j)
-        std::memcpy(dst + (h * d + 2 * i + j) * row_bytes, src + (h * d + j * half + i) * row_bytes,
-                    static_cast<size_t>(row_bytes));
 }
 
 struct HfStorage {
@@ -131,21 +71,6 @@ std::vector<std::string> shard_files(const fs::path& dir) {
   }
   if (fs::exists(single)) return {single.string()};
   throw Error(dir.string(), "has neither model.safetensors nor model.safetensors.index.json");
-}
-
-// Per-pair RoPE divisors computed from rope_scaling become the tensor llama.cpp's converter
-// writes (rope_freqs.weight, F32), so the GGUF form of the directory carries them.
-TensorView rope_freqs_tensor(HfStorage& storage, const std::vector<float>& factors) {
-  auto& buf = storage.buffers.emplace_back(factors.size() * sizeof(float));
-  std::memcpy(buf.data(), factors.data(), buf.size());
-  TensorView v;
-  v.name = "rope_freqs.weight";
-  v.type = DType::F32;
-  v.n_dims = 1;
-  v.ne = {static_cast<int64_t>(factors.size()), 1, 1, 1};
-  v.data = buf.data();
-  v.nbytes = buf.size();
-  return v;
 }
 
 // The experts' 2-D matrices (names "blk.N.ffn_*_exps.weight#e") become one [cols, rows, n_expert]
@@ -190,13 +115,90 @@ void stack_experts(const std::string& subject, HfStorage& storage, std::vector<s
   for (auto& p : stacked) pending.push_back(std::move(p));
 }
 
+// An owned F32 1-D tensor (muse-glimmer's synthesized q/k norm weights, rope_freqs).
+TensorView f32_vector(HfStorage& storage, const std::string& name, const std::vector<float>& values) {
+  auto& buf = storage.buffers.emplace_back(values.size() * sizeof(float));
+  std::memcpy(buf.data(), values.data(), buf.size());
+  TensorView v;
+  v.name = name;
+  v.type = DType::F32;
+  v.n_dims = 1;
+  v.ne = {static_cast<int64_t>(values.size()), 1, 1, 1};
+  v.data = buf.data();
+  v.nbytes = buf.size();
+  return v;
+}
+
+// llama4's stacked experts (conversion/llama.py, Llama4Model.modify_tensors): gate_up_proj
+// [E, n_embd, 2F] is transposed and split into ffn_gate_exps and ffn_up_exps ([E, F, n_embd]
+// each, ggml {n_embd, F, E}); down_proj [E, F, n_embd] is transposed into ffn_down_exps.
+void add_llama4_experts(const std::string& subject, HfStorage& storage, const MappedName& mapped, const TensorView& v,
+                        const ModelConfig& cfg, std::vector<std::pair<MappedName, TensorView>>& pending) {
+  const bool gate_up = mapped.kind == MappedName::Llama4GateUp;
+  const int64_t f = cfg.n_ff_exp, d = cfg.n_embd;
+  const std::array<int64_t, 4> want = gate_up ? std::array<int64_t, 4>{2 * f, d, cfg.n_expert, 1}
+                                              : std::array<int64_t, 4>{d, f, cfg.n_expert, 1};
+  if (v.n_dims != 3 || v.ne != want)
+    throw Error(subject, fmt::format("tensor '{}' has shape [{}, {}, {}], expected [{}, {}, {}] (num_local_experts, {})",
+                                     mapped.name, v.ne[2], v.ne[1], v.ne[0], want[2], want[1], want[0],
+                                     gate_up ? "hidden_size, 2 x intermediate_size" : "intermediate_size, hidden_size"));
+  auto add = [&](const std::string& name, int64_t order, int64_t col_begin, int64_t n) {
+    auto& buf = storage.buffers.emplace_back(hf::transpose_expert_columns(v, col_begin, n));
+    TensorView t = v;
+    t.name = name;
+    t.ne = {v.ne[1], n, v.ne[2], 1};
+    t.data = buf.data();
+    t.nbytes = buf.size();
+    pending.push_back({{name, order}, t});
+  };
+  if (gate_up) {
+    const std::string up = mapped.name.substr(0, mapped.name.find("ffn_gate_exps")) + "ffn_up_exps.weight";
+    add(mapped.name, mapped.order, 0, f);
+    add(up, mapped.order + 2, f, f);  // after down (order + 1), as the qwen3moe stacks
+  } else {
+    add(mapped.name, mapped.order, 0, d);
+  }
+}
+
+// Gemma 3 (conversion/gemma.py): with tokenizer.json and no tokenizer.model, the converter keeps
+// the first len(model.vocab) + len(added_tokens) rows of the embeddings (the rest are padding no
+// token reaches, but they would take part in every softmax). With tokenizer.model it keeps
+// vocab_size rows, i.e. all of them.
+void trim_vocab_to_tokenizer(const fs::path& dir, ModelFile& mf, ModelConfig& cfg) {
+  const fs::path tok_path = dir / "tokenizer.json";
+  if (fs::exists(dir / "tokenizer.model") || !fs::exists(tok_path)) return;
+  const json tok = read_json(tok_path);
+  if (!tok.contains("model") || !tok["model"].is_object() || !tok["model"].contains("vocab") ||
+      !tok["model"]["vocab"].is_object())
+    throw Error(tok_path.string(), "has no model.vocab object");
+  const auto added = tok.contains("added_tokens") && tok["added_tokens"].is_array() ? tok["added_tokens"].size() : 0;
+  const auto n_real = static_cast<int64_t>(tok["model"]["vocab"].size() + added);
+  if (n_real >= cfg.n_vocab) return;
+  if (mf.find("output.weight"))
+    throw Error(tok_path.string(), fmt::format("{} tokens but {} embedding rows and an untied lm_head: llama.cpp's "
+                                               "converter would trim the embeddings only", n_real, cfg.n_vocab));
+  for (TensorView& t : mf.tensors)
+    if (t.name == "token_embd.weight") {
+      t.ne[1] = n_real;
+      t.nbytes = static_cast<uint64_t>(t.row_bytes() * n_real);
+    }
+  cfg.n_vocab = n_real;
+}
+
 }  // namespace
 
 ModelFile load_hf_dir(const std::string& dir_path) {
   const fs::path dir(dir_path);
   if (!fs::is_directory(dir)) throw Error(dir_path, "is not a directory");
-  const ModelConfig cfg = config_from_hf(read_json(dir / "config.json"), (dir / "config.json").string());
+  const std::string config_path = (dir / "config.json").string();
+  const json config_json = read_json(dir / "config.json");
+  ModelConfig cfg = config_from_hf(config_json, config_path);
   const Family& fam = family_of(cfg.arch, dir_path);
+  const std::string hf_arch = config_json.contains("architectures") && config_json["architectures"].is_array() &&
+                                      !config_json["architectures"].empty() && config_json["architectures"][0].is_string()
+                                  ? config_json["architectures"][0].get<std::string>()
+                                  : "";
+  const bool multimodal = hf_arch.ends_with("ForConditionalGeneration");
 
   auto storage = std::make_shared<HfStorage>();
   ModelFile mf;
@@ -212,8 +214,9 @@ ModelFile load_hf_dir(const std::string& dir_path) {
     for (const auto& st : shard.tensors) {
       if (!seen.insert(st.name).second)
         throw Error(shard.path, fmt::format("tensor '{}' appears in more than one shard", st.name));
-      MappedName mapped = gguf_name(shard.path, st.name, cfg.n_layer);
-      if (mapped.name.empty() || (cfg.tied_output && mapped.name == "output.weight")) continue;
+      const std::string hf_name = text_model_name(st.name);
+      MappedName mapped = gguf_name(shard.path, hf_name, fam, cfg.n_layer, multimodal);
+      if (mapped.kind == MappedName::Skip || (cfg.tied_output && mapped.name == "output.weight")) continue;
       TensorView v;
       v.name = mapped.name;
       v.type = st.type;
@@ -221,9 +224,17 @@ ModelFile load_hf_dir(const std::string& dir_path) {
       for (size_t d = 0; d < st.shape.size(); ++d) v.ne[d] = st.shape[st.shape.size() - 1 - d];
       v.nbytes = st.nbytes;
       v.data = st.data;
+      const int64_t elem = dtype_info(v.type).block_bytes;
+      if (reinterpret_cast<uintptr_t>(st.data) % static_cast<uintptr_t>(elem) != 0) {
+        auto& buf = storage->buffers.emplace_back(st.data, st.data + st.nbytes);  // realign for typed access
+        v.data = buf.data();
+      }
+      if (mapped.kind == MappedName::Llama4GateUp || mapped.kind == MappedName::Llama4Down) {
+        add_llama4_experts(shard.path, *storage, mapped, v, cfg, pending);
+        continue;
+      }
       const bool is_q = mapped.name.ends_with("attn_q.weight") || mapped.name.ends_with("attn_q.bias");
       const bool is_k = mapped.name.ends_with("attn_k.weight") || mapped.name.ends_with("attn_k.bias");
-      const int64_t elem = dtype_info(v.type).block_bytes;
       if (fam.hf_permute_qk && (is_q || is_k)) {
         const int64_t heads = static_cast<int64_t>(is_q ? cfg.n_head : cfg.n_head_kv);
         const int64_t rows = v.n_dims == 1 ? v.ne[0] : v.rows();
@@ -232,19 +243,44 @@ ModelFile load_hf_dir(const std::string& dir_path) {
           throw Error(shard.path, fmt::format("tensor '{}' has {} rows, expected {} heads x head_dim {}", st.name, rows,
                                               heads, cfg.head_dim));
         auto& buf = storage->buffers.emplace_back(v.nbytes);
-        permute_rope_rows(st.data, buf.data(), rows, row_bytes, heads);
+        hf::permute_rope_rows(v.data, buf.data(), rows, row_bytes, heads);
         v.data = buf.data();
-      } else if (reinterpret_cast<uintptr_t>(st.data) % static_cast<uintptr_t>(elem) != 0) {
-        auto& buf = storage->buffers.emplace_back(st.data, st.data + st.nbytes);  // realign for typed access
+      }
+      const bool shifted = (fam.hf_norm_shift == Family::HfNormShift::AllNorms && hf_name.ends_with("norm.weight")) ||
+                           (fam.hf_norm_shift == Family::HfNormShift::LayerNorms && hf_name.ends_with("layernorm.weight"));
+      if (shifted) {  // stored w - 1, applied (1 + w): the GGUF holds 1 + w, as F32
+        if (v.n_dims != 1) throw Error(shard.path, fmt::format("norm tensor '{}' must be 1-D", st.name));
+        auto& buf = storage->buffers.emplace_back(hf::norm_plus_one(v));
+        v.type = DType::F32;
         v.data = buf.data();
+        v.nbytes = buf.size();
+      }
+      // muse-glimmer: q and k go through RMS norms without weights, q's times qk_scale_factor;
+      // the converter synthesizes those weights beside each q_proj (muse_glimmer.py).
+      if (fam.muse_swa && mapped.name.ends_with("attn_q.weight")) {
+        const json text = hf_text_config(config_json);
+        const auto scale = static_cast<float>(text["qk_scale_factor"].get<double>());
+        const std::string blk = mapped.name.substr(0, mapped.name.size() - std::string("attn_q.weight").size());
+        const int64_t at = mapped.order - 1;  // just before attn_q (an order no named tensor of the layer has)
+        pending.push_back({{blk + "attn_q_norm.weight", at},
+                           f32_vector(*storage, blk + "attn_q_norm.weight",
+                                      std::vector<float>(static_cast<size_t>(cfg.head_dim), scale))});
+        pending.push_back({{blk + "attn_k_norm.weight", at},
+                           f32_vector(*storage, blk + "attn_k_norm.weight",
+                                      std::vector<float>(static_cast<size_t>(cfg.head_dim), 1.0f))});
       }
       pending.push_back({std::move(mapped), v});
     }
   }
-  if (cfg.n_expert > 0) stack_experts(dir_path, *storage, pending, cfg.n_expert);
+  if (cfg.n_expert > 0 && !fam.llama4) stack_experts(dir_path, *storage, pending, cfg.n_expert);
   if (!cfg.rope_freq_factors.empty())
-    pending.push_back({{"rope_freqs.weight", -1}, rope_freqs_tensor(*storage, cfg.rope_freq_factors)});
-  std::sort(pending.begin(), pending.end(), [](const auto& x, const auto& y) { return x.first.order < y.first.order; });
+    pending.push_back({{"rope_freqs.weight", -1}, f32_vector(*storage, "rope_freqs.weight", cfg.rope_freq_factors)});
+  std::stable_sort(pending.begin(), pending.end(), [](const auto& x, const auto& y) { return x.first.order < y.first.order; });
+  std::set<std::string> names;
+  for (const auto& p : pending)
+    if (!names.insert(p.first.name).second)
+      throw Error(dir_path, fmt::format("two tensors of the directory become GGUF tensor '{}' (llama.cpp's converter "
+                                        "would write it twice)", p.first.name));
   bool any_bf16 = false, any_f16 = false;
   for (auto& p : pending) {
     if (p.second.n_dims >= 2) {
@@ -260,6 +296,8 @@ ModelFile load_hf_dir(const std::string& dir_path) {
   if (embd->n_dims != 2 || embd->ne[1] != cfg.n_vocab)
     throw Error(dir_path, fmt::format("config.json vocab_size {} does not match model.embed_tokens.weight, which has "
                                       "{} rows", cfg.n_vocab, embd->n_dims == 2 ? embd->ne[1] : 0));
+
+  if (fam.hf_vocab_from_tokenizer) trim_vocab_to_tokenizer(dir, mf, cfg);
 
   set_hparams(mf.meta, cfg);
   fs::path norm = fs::absolute(dir).lexically_normal();

@@ -178,7 +178,7 @@ TEST(HfFamilies, ConfigReaderErrors) {
   auto parse = [&](const std::string& extra) {
     return config_from_hf(nlohmann::json::parse("{" + base + ", " + extra + "}"), "config.json");
   };
-  test::expect_error([&] { parse(R"("model_type": "gemma3")"); }, {"config.json", "unsupported architecture", "qwen3"});
+  test::expect_error([&] { parse(R"("model_type": "mistral")"); }, {"config.json", "unsupported architecture", "qwen3"});
   test::expect_error([&] { parse(R"("model_type": "llama", "rope_scaling": {"rope_type": "yarn", "factor": 4.0})"); },
                      {"rope_scaling type 'yarn'"});
   test::expect_error([&] { parse(R"("model_type": "qwen3", "rope_scaling": {"rope_type": "llama3", "factor": 8.0})"); },

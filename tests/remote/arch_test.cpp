@@ -73,8 +73,13 @@ TEST(Arch, ErrorsNameTheFileAndField) {
             std::string::npos);
   EXPECT_NE(message("not json").find("neither a GGUF file nor a JSON object"), std::string::npos);
   // The loader's config.json reader: an unknown model_type is refused, not run as llama.
-  EXPECT_NE(message(R"({"model_type":"gemma3","hidden_size":64,"num_hidden_layers":2,"num_attention_heads":4,
-    "intermediate_size":96,"vocab_size":320})").find("unsupported architecture (model_type 'gemma3'"),
+  EXPECT_NE(message(R"({"model_type":"gpt_neox","hidden_size":64,"num_hidden_layers":2,"num_attention_heads":4,
+    "intermediate_size":96,"vocab_size":320})").find("unsupported architecture (model_type 'gpt_neox'"),
+            std::string::npos);
+  // ... and its family-specific refusals reach --arch too (the same reader).
+  EXPECT_NE(message(R"({"model_type":"gemma2","hidden_size":64,"num_hidden_layers":2,"num_attention_heads":4,
+    "intermediate_size":96,"vocab_size":320,"head_dim":16,"sliding_window":8,"final_logit_softcapping":30.0})")
+                .find("'attn_logit_softcapping'"),
             std::string::npos);
   EXPECT_NE(message(R"({"dim":8,"layers":1,"heads":2,"ffn":8,"vocab":8,"arch":"gpt2"})").find("'arch': 'gpt2'"),
             std::string::npos);

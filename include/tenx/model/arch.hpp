@@ -18,6 +18,16 @@ struct Family {
   // Hugging Face stores q/k rows for rotate-half RoPE; a family with normal pairs (llama)
   // needs them permuted into ggml's interleaved layout at conversion.
   bool hf_permute_qk = false;
+  // Hugging Face RMSNorm weights stored as w - 1 and applied as (1 + w): llama.cpp's converter
+  // adds 1 to every tensor named "*norm.weight" (Gemma 2/3, q/k norms and the final norm
+  // included) or only to "*layernorm.weight" (muse-glimmer's four layer norms, not model.norm).
+  enum class HfNormShift { None, AllNorms, LayerNorms };
+  HfNormShift hf_norm_shift = HfNormShift::None;
+  // config.json's tie_word_embeddings when absent (transformers' default for the family).
+  bool hf_tied_default = false;
+  // Gemma 3: llama.cpp's converter drops the embedding rows beyond the tokenizer's tokens
+  // (len(model.vocab) + len(added_tokens) of tokenizer.json, when there is no tokenizer.model).
+  bool hf_vocab_from_tokenizer = false;
   // Accepts a rope_freqs tensor (per-pair frequency divisors) and HF rope_scaling "llama3".
   bool rope_freqs = false;
   // RoPE may rotate fewer dims than the head has (rope.dimension_count < head size).

@@ -11,8 +11,10 @@ namespace tenx::arch {
 
 const Family kGemma2{
     .name = "gemma2",
-    .hf_names = {},  // config.json (gemma2) not read yet: its norm weights need the +1
+    .hf_names = {"gemma2", "Gemma2ForCausalLM"},
     .layer = {.qkv_bias = false, .qk_norm = false, .rope_style = RopeStyle::NeoX, .sandwich_norm = true, .gelu_ffn = true},
+    .hf_norm_shift = Family::HfNormShift::AllNorms,
+    .hf_tied_default = true,
     .embd_scale = true,
     .sliding_window = true,
     .rope_base_swa = 0.0f,  // llama.cpp: rope_freq_base_train_swa = rope_freq_base_train

@@ -10,8 +10,12 @@ namespace tenx::arch {
 
 const Family kGemma3{
     .name = "gemma3",
-    .hf_names = {},  // config.json (gemma3_text) not read yet: its norm weights need the +1
+    // Gemma3ForConditionalGeneration: the text part (text_config, language_model.* tensors).
+    .hf_names = {"gemma3_text", "gemma3", "Gemma3ForCausalLM", "Gemma3ForConditionalGeneration"},
     .layer = {.qkv_bias = false, .qk_norm = true, .rope_style = RopeStyle::NeoX, .sandwich_norm = true, .gelu_ffn = true},
+    .hf_norm_shift = Family::HfNormShift::AllNorms,
+    .hf_tied_default = true,
+    .hf_vocab_from_tokenizer = true,
     .embd_scale = true,
     .sliding_window = true,
     .wide_scale_layers = 62,

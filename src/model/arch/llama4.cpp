@@ -12,7 +12,10 @@ namespace tenx::arch {
 
 const Family kLlama4{
     .name = "llama4",
-    .hf_names = {},  // config.json (llama4_text) not read yet: the gate_up / down experts need splitting
+    // Llama4ForConditionalGeneration: the text part (text_config, language_model.* tensors). Its
+    // q/k rows are already in interleaved-pair order (transformers rotates complex pairs), so
+    // they are not permuted; the stacked experts are split and transposed (hf_loader.cpp).
+    .hf_names = {"llama4_text", "llama4", "Llama4ForCausalLM", "Llama4ForConditionalGeneration"},
     .layer = {.qkv_bias = false, .qk_norm = false, .rope_style = RopeStyle::Normal},
     .rope_freqs = true,
     .rope_base_swa = 0.0f,  // llama.cpp: rope_freq_base_train_swa = rope_freq_base_train when absent

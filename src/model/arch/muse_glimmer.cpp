@@ -12,9 +12,13 @@ namespace tenx::arch {
 
 const Family kMuseGlimmer{
     .name = "muse-glimmer",
-    .hf_names = {},  // config.json not read: the converter synthesizes q/k norm weights (docs/architectures.md)
+    // The converter registers the class only (the text part; vision tensors are skipped). Hugging
+    // Face has no q/k norm tensors: the loader synthesizes them from qk_scale_factor.
+    .hf_names = {"MuseGlimmerForConditionalGeneration"},
     .layer = {.qkv_bias = false, .qk_norm = true, .rope_style = RopeStyle::Normal, .sandwich_norm = true,
               .post_norm_eps = 1e-8f, .attn_gate = true},
+    .hf_permute_qk = true,
+    .hf_norm_shift = Family::HfNormShift::LayerNorms,
     .sliding_window = true,
     .rope_base_swa = 0.0f,  // llama.cpp: rope_freq_base_train_swa = rope_freq_base_train when absent
     .swa_period = -1,       // no pattern key: is_swa stays false on every layer
