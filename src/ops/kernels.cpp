@@ -81,6 +81,16 @@ constexpr int64_t kGemmRowBlock = 32;  // weight rows per GEMM task (dequantised
 constexpr int64_t kQ8RowBlock = 64;    // weight rows per integer GEMM task (packed once, reused for all T)
 constexpr int64_t kQ8GemvMaxT = 3;     // up to this many activation rows, raw rows instead of packing
 
+// Scratch that outlives the call, one buffer per use (Tag) and calling thread: a forward calls the
+// kernels per layer, and a fresh vector each time cost an allocation per call (the attention's,
+// over 128 KiB, even an mmap and its page faults). Workers only write the part handed to them.
+template <int Tag>
+float* reused_scratch(size_t n) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
+
 // T rows of `in` activations quantized per 32-block (Q8Act points into it).
 struct QuantizedActivations {
   std::vector<int8_t> qs;
@@ -149,12 +159,12 @@ void matmul_with(const Kernels& k, ExecContext& ctx, float* y, const float* x, c
   if (T == 1) {
     // Decode: memory-bound matrix-vector product, threads split the rows.
     // Row scratch for types without a fused dot product (none today; a few KB).
-    std::vector<float> scratch(static_cast<size_t>(n_workers * in));
+    float* scratch = reused_scratch<0>(static_cast<size_t>(n_workers * in));
     const int64_t rows_per_task = gemv_rows_per_task(out, n_workers);
     const int64_t n_tasks = (out + rows_per_task - 1) / rows_per_task;
     ctx.pool.parallel_for(n_tasks, [&](int64_t task, int worker) {
       const int64_t r0 = task * rows_per_task, r1 = std::min(out, r0 + rows_per_task);
-      k.gemv(y + r0, x, w, r0, r1, scratch.data() + worker * in);
+      k.gemv(y + r0, x, w, r0, r1, scratch + worker * in);
     });
     return;
   }
@@ -234,10 +244,10 @@ void matmul_shared_input_with(const Kernels& k, ExecContext& ctx, const float* x
     });
     return;
   }
-  std::vector<float> scratch(static_cast<size_t>(n_workers * in));
+  float* scratch = reused_scratch<0>(static_cast<size_t>(n_workers * in));
   ctx.pool.parallel_for(static_cast<int64_t>(tasks.size()), [&](int64_t i, int worker) {
     const Task& t = tasks[static_cast<size_t>(i)];
-    k.gemv(t.o->y + t.r0, x, *t.o->w, t.r0, t.r1, scratch.data() + worker * in);
+    k.gemv(t.o->y + t.r0, x, *t.o->w, t.r0, t.r1, scratch + worker * in);
   });
 }
 
@@ -271,7 +281,7 @@ void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float*
     per_task = (per_task + 1) / 2;
   const int64_t slices = (group + per_task - 1) / per_task;
   const int64_t scratch_floats = attend_scratch_floats(per_task, max_keys, hd);
-  std::vector<float> scratch(static_cast<size_t>(ctx.pool.size() * scratch_floats));
+  float* scratch = reused_scratch<1>(static_cast<size_t>(ctx.pool.size() * scratch_floats));
   const float scale = shape.scale != 0.0f ? shape.scale : 1.0f / std::sqrt(static_cast<float>(hd));
   // No [T, n_keys] matrix is ever formed: a task keeps a few score rows.
   ctx.pool.parallel_for(n_chunks * shape.n_head_kv * slices, [&](int64_t task, int worker) {
@@ -281,7 +291,7 @@ void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float*
     const int64_t t0 = chunk_start[static_cast<size_t>(c)], nq = chunk_start[static_cast<size_t>(c) + 1] - t0;
     k.attend(out + t0 * q_dim + h0 * hd, q + t0 * q_dim + h0 * hd, q_dim, nq, G, n_keys.data() + t0,
              keys[t0].k + kvh * hd, keys[t0].v + kvh * hd, kv_dim, hd, scale, shape.softcap,
-             scratch.data() + worker * scratch_floats);
+             scratch + worker * scratch_floats);
   });
 }
 
