@@ -81,6 +81,12 @@ std::string summary_markdown(const RunResult& run, const RunMetrics& metrics,
                     numfmt::si3(static_cast<double>(mm.flops_per_token)), training, fmt::format("`{}`", mm.sha256.substr(0, 16))});
   }
   out += models.markdown();
+  std::string batches;  // the concurrency each local model's latencies were measured under
+  for (const ModelMetrics& mm : metrics.models)
+    if (mm.batch > 0) batches += fmt::format("{}{} {}", batches.empty() ? "" : ", ", cell(mm.model), mm.batch);
+  if (!batches.empty())
+    out += fmt::format("\nItems in flight per model while measured (`--batch`; records do not depend on it, latencies "
+                       "do): {}.\n", batches);
   // Remote models: counted and analytic figures are never side by side unlabelled (docs/remote.md).
   for (const ModelMetrics& mm : metrics.models)
     if (mm.compute_source != "counted" || mm.latency_source != "local" || mm.memory_source != "measured")
