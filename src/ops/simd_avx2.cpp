@@ -21,6 +21,7 @@ namespace tenx::simd::avx2 {
 namespace {
 #define TENX_VF_BYTES 32
 #define TENX_MR 4
+#define TENX_HSUM_HALVING 1  // hsum adds lane i and i + kW/2, then halves again (simd_body.inl)
 #define TENX_NR 3
 #include "ops/simd_types.inl"
 
@@ -129,6 +130,7 @@ inline __m256i qk_madd_acc(__m256i acc, __m256i p, __m256i s) { return _mm256_ad
 #undef TENX_VF_BYTES
 #undef TENX_MR
 #undef TENX_NR
+#undef TENX_HSUM_HALVING
 }  // namespace
 }  // namespace tenx::simd::avx2
 

@@ -25,6 +25,7 @@ namespace tenx::simd::avx512 {
 namespace {
 #define TENX_VF_BYTES 64
 #define TENX_MR 4
+#define TENX_HSUM_HALVING 1  // hsum adds lane i and i + kW/2, then halves again (simd_body.inl)
 #define TENX_NR 4
 #include "ops/simd_types.inl"
 
@@ -33,6 +34,7 @@ namespace {
 #undef TENX_VF_BYTES
 #undef TENX_MR
 #undef TENX_NR
+#undef TENX_HSUM_HALVING
 }  // namespace
 }  // namespace tenx::simd::avx512
 

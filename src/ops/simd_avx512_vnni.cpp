@@ -26,6 +26,7 @@ namespace tenx::simd::avx512_vnni {
 namespace {
 #define TENX_VF_BYTES 64
 #define TENX_MR 4
+#define TENX_HSUM_HALVING 1  // hsum adds lane i and i + kW/2, then halves again (simd_body.inl)
 #define TENX_NR 4
 #include "ops/simd_types.inl"
 #include "ops/simd_avx512_prims.inl"
@@ -94,6 +95,7 @@ inline __m256i qk_madd_acc(__m256i acc, __m256i p, __m256i s) { return _mm256_dp
 #undef TENX_VF_BYTES
 #undef TENX_MR
 #undef TENX_NR
+#undef TENX_HSUM_HALVING
 }  // namespace
 }  // namespace tenx::simd::avx512_vnni
 

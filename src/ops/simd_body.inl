@@ -337,6 +337,59 @@ void dequantize_rows(float* dst, const TensorView& w, int64_t r0, int64_t r1) {
   }
 }
 
+#if defined(TENX_HSUM_HALVING)
+// hsum of kW vectors at once, each summed with exactly hsum's association (this ISA's hsum
+// halves: lane i + lane i+kW/2, then i + i+kW/4, ... down to lanes 0 + 1): stage h packs two
+// vectors' h partial sums into one, [a_i + a_{i+h} where bit h of the lane is clear, b's where it
+// is set], so kW vectors become one holding their kW sums (lanes in tree_owner's order) with
+// 2·(kW-1) shuffles and kW-1 adds instead of kW separate reductions. GEMM tiles with few
+// iterations (small K) spent a third of their time in those reductions.
+struct TreeOwner {
+  int lane_of[kW];  // input vector v's sum ends in lane lane_of[v]
+};
+constexpr TreeOwner tree_owner() {
+  int own[kW][kW] = {}, next[kW][kW] = {};
+  for (int v = 0; v < kW; ++v)
+    for (int j = 0; j < kW; ++j) own[v][j] = v;
+  int count = kW;
+  for (int h = kW / 2; h >= 1; h /= 2, count /= 2) {
+    for (int p = 0; p < count / 2; ++p)
+      for (int j = 0; j < kW; ++j) next[p][j] = (j & h) == 0 ? own[2 * p][j] : own[2 * p + 1][j];
+    for (int p = 0; p < count / 2; ++p)
+      for (int j = 0; j < kW; ++j) own[p][j] = next[p][j];
+  }
+  TreeOwner t{};
+  for (int j = 0; j < kW; ++j) t.lane_of[own[0][j]] = j;
+  return t;
+}
+constexpr TreeOwner kTreeOwner = tree_owner();
+
+template <int H>
+inline void tree_stage(vf* c, int count) {
+  vi lo, hi;
+  for (int j = 0; j < kW; ++j) {
+    const bool second = (j & H) != 0;
+    lo[j] = second ? kW + (j - H) : j;
+    hi[j] = second ? kW + j : j + H;
+  }
+  for (int p = 0; p < count / 2; ++p)
+    c[p] = __builtin_shuffle(c[2 * p], c[2 * p + 1], lo) + __builtin_shuffle(c[2 * p], c[2 * p + 1], hi);
+}
+
+// sums[v] = hsum(v[v]) for v < count (count <= kW; the rest are padded with zeros).
+inline void hsum_many(const vf* v, int count, float* sums) {
+  vf c[kW];
+  for (int i = 0; i < kW; ++i) c[i] = i < count ? v[i] : vf{};
+  tree_stage<kW / 2>(c, kW);
+  tree_stage<kW / 4>(c, kW / 2);
+  if constexpr (kW >= 8) tree_stage<kW / 8>(c, kW / 4);
+  if constexpr (kW >= 16) tree_stage<kW / 16>(c, kW / 8);
+  float r[kW];
+  storeu(r, c[0]);
+  for (int i = 0; i < count; ++i) sums[i] = r[kTreeOwner.lane_of[i]];
+}
+#endif
+
 // An M x N register tile of dot products: y[n * ldy + m] = w[m] · x[n].
 template <int M, int N>
 void gemm_tile(float* y, int64_t ldy, const float* x, const float* w, int64_t K) {
@@ -350,9 +403,16 @@ void gemm_tile(float* y, int64_t ldy, const float* x, const float* w, int64_t K)
       for (int m = 0; m < M; ++m) acc[m][n] = madd(wv[m], xv, acc[m][n]);
     }
   }
+  float sums[M * N];
+#if defined(TENX_HSUM_HALVING)
+  for (int i = 0; i < M * N; i += kW) hsum_many(&acc[0][0] + i, M * N - i < kW ? M * N - i : kW, sums + i);
+#else
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) sums[m * N + n] = hsum(acc[m][n]);
+#endif
   for (int n = 0; n < N; ++n) {
     for (int m = 0; m < M; ++m) {
-      float s = hsum(acc[m][n]);
+      float s = sums[m * N + n];
       for (int64_t kk = k; kk < K; ++kk) s = madd1(w[m * K + kk], x[n * K + kk], s);
       y[n * ldy + m] = s;
     }
