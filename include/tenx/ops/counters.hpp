@@ -32,6 +32,12 @@ inline constexpr uint64_t kMoeNorm = 2;
 inline constexpr uint64_t kMoeCombine = 2;
 // llama4's sigmoid gate, per chosen expert: neg-exp, add, divide (the top k by raw score only compares).
 inline constexpr uint64_t kMoeSigmoid = 3;
+// Vision encoders (docs/vision.md): LayerNorm per element: sum (1), subtract mean (1), square-accumulate
+// (2), scale (1), weight (1), bias (1); GELU (tanh) without the gate product; quick GELU
+// x·sigmoid(1.702x): scale, neg-exp, add, divide, multiply.
+inline constexpr uint64_t kLayerNorm = 7;
+inline constexpr uint64_t kGelu = 9;
+inline constexpr uint64_t kGeluQuick = 5;
 }  // namespace flop_cost
 
 struct Counters {

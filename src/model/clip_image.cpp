@@ -1,0 +1,118 @@
+// Preprocessing of images for the vision encoders: Pillow's bilinear resize (the separable
+// triangle filter, widened when shrinking so it antialiases, 8-bit with 22-bit fixed-point
+// weights, horizontal pass first), as llama.cpp's mtmd-image.cpp resize_pillow computes it for
+// RESIZE_ALGO_BILINEAR, then normalisation per channel. Formulas: docs/vision.md.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "tenx/model/clip.hpp"
+#include "tenx/util/error.hpp"
+
+namespace tenx {
+
+namespace {
+
+constexpr int kPrecisionBits = 22;  // 32 - 8 (pixel) - 2 (headroom), as Pillow
+
+struct ResizeKernel {
+  int ksize = 0;
+  std::vector<int> first, count;  // per output pixel: first input pixel and how many contribute
+  std::vector<int32_t> weights;   // per output pixel: ksize fixed-point weights
+};
+
+ResizeKernel triangle_kernel(int in, int out) {
+  const double scale = static_cast<double>(in) / out;
+  const double filterscale = std::max(scale, 1.0);
+  const double support = 1.0 * filterscale;  // the triangle's radius, widened when shrinking
+  ResizeKernel k;
+  k.ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
+  k.first.resize(static_cast<size_t>(out));
+  k.count.resize(static_cast<size_t>(out));
+  k.weights.assign(static_cast<size_t>(out) * k.ksize, 0);
+  std::vector<double> w(static_cast<size_t>(k.ksize));
+  for (int o = 0; o < out; ++o) {
+    const double center = (o + 0.5) * scale;
+    const int lo = std::max(0, static_cast<int>(center - support + 0.5));
+    const int hi = std::min(in, static_cast<int>(center + support + 0.5));
+    double sum = 0;
+    for (int x = 0; x < hi - lo; ++x) {
+      const double d = std::abs((x + lo - center + 0.5) / filterscale);
+      w[static_cast<size_t>(x)] = d < 1.0 ? 1.0 - d : 0.0;
+      sum += w[static_cast<size_t>(x)];
+    }
+    for (int x = 0; x < hi - lo; ++x) {
+      const double v = sum != 0.0 ? w[static_cast<size_t>(x)] / sum : w[static_cast<size_t>(x)];
+      // Pillow adds ±0.5 and truncates toward zero.
+      k.weights[static_cast<size_t>(o) * k.ksize + x] =
+          static_cast<int32_t>(v * std::ldexp(1.0, kPrecisionBits) + (v < 0 ? -0.5 : 0.5));
+    }
+    k.first[static_cast<size_t>(o)] = lo;
+    k.count[static_cast<size_t>(o)] = hi - lo;
+  }
+  return k;
+}
+
+uint8_t clip8(int32_t v) { return static_cast<uint8_t>(std::clamp(v >> kPrecisionBits, 0, 255)); }
+
+}  // namespace
+
+std::vector<uint8_t> resize_bilinear_pillow(std::span<const uint8_t> rgb, int w, int h, int out_w, int out_h) {
+  if (w <= 0 || h <= 0 || out_w <= 0 || out_h <= 0 || rgb.size() != static_cast<size_t>(w) * h * 3)
+    throw Error("image", fmt::format("cannot resize {}x{} ({} values) to {}x{}", w, h, rgb.size(), out_w, out_h));
+  std::vector<uint8_t> cur(rgb.begin(), rgb.end());
+  if (out_w != w) {  // horizontal pass
+    const ResizeKernel k = triangle_kernel(w, out_w);
+    std::vector<uint8_t> next(static_cast<size_t>(out_w) * h * 3);
+    for (int y = 0; y < h; ++y)
+      for (int o = 0; o < out_w; ++o)
+        for (int c = 0; c < 3; ++c) {
+          int32_t acc = 1 << (kPrecisionBits - 1);
+          for (int x = 0; x < k.count[static_cast<size_t>(o)]; ++x)
+            acc += cur[(static_cast<size_t>(y) * w + k.first[static_cast<size_t>(o)] + x) * 3 + c] *
+                   k.weights[static_cast<size_t>(o) * k.ksize + x];
+          next[(static_cast<size_t>(y) * out_w + o) * 3 + c] = clip8(acc);
+        }
+    cur = std::move(next);
+  }
+  if (out_h != h) {  // vertical pass
+    const ResizeKernel k = triangle_kernel(h, out_h);
+    std::vector<uint8_t> next(static_cast<size_t>(out_w) * out_h * 3);
+    for (int o = 0; o < out_h; ++o)
+      for (int x = 0; x < out_w * 3; ++x) {
+        int32_t acc = 1 << (kPrecisionBits - 1);
+        for (int y = 0; y < k.count[static_cast<size_t>(o)]; ++y)
+          acc += cur[static_cast<size_t>(k.first[static_cast<size_t>(o)] + y) * out_w * 3 + x] *
+                 k.weights[static_cast<size_t>(o) * k.ksize + y];
+        next[static_cast<size_t>(o) * out_w * 3 + x] = clip8(acc);
+      }
+    cur = std::move(next);
+  }
+  return cur;
+}
+
+std::vector<float> clip_preprocess(const ImagePixels& im, const ClipHparams& hp) {
+  if (im.h <= 0 || im.w <= 0) throw Error("image", fmt::format("size {}x{} is empty", im.w, im.h));
+  if (im.c != 1 && im.c != 3) throw Error("image", fmt::format("{} channels (expected 1 or 3)", im.c));
+  if (im.max <= 0 || im.max > 255) throw Error("image", fmt::format("max value {} (8-bit images: 1..255)", im.max));
+  if (im.pixels.size() != static_cast<size_t>(im.h) * im.w * im.c)
+    throw Error("image", fmt::format("{} pixel values for {}x{}x{}", im.pixels.size(), im.w, im.h, im.c));
+  std::vector<uint8_t> rgb(static_cast<size_t>(im.h) * im.w * 3);
+  for (size_t p = 0; p < static_cast<size_t>(im.h) * im.w; ++p)
+    for (size_t c = 0; c < 3; ++c) {  // grey replicated; values of an image with max < 255 scaled to 8 bits
+      const int v = im.pixels[p * im.c + (im.c == 1 ? 0 : c)];
+      rgb[p * 3 + c] = static_cast<uint8_t>(im.max == 255 ? v : std::min(255, (v * 255 + im.max / 2) / im.max));
+    }
+  const int S = static_cast<int>(hp.image_size);
+  const std::vector<uint8_t> sized = resize_bilinear_pillow(rgb, im.w, im.h, S, S);
+  std::vector<float> chw(static_cast<size_t>(3) * S * S);
+  for (int c = 0; c < 3; ++c)
+    for (size_t p = 0; p < static_cast<size_t>(S) * S; ++p)
+      chw[static_cast<size_t>(c) * S * S + p] =
+          (static_cast<float>(sized[p * 3 + static_cast<size_t>(c)]) / 255.0f - hp.image_mean[static_cast<size_t>(c)]) /
+          hp.image_std[static_cast<size_t>(c)];
+  return chw;
+}
+
+}  // namespace tenx
