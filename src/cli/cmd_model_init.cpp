@@ -135,9 +135,9 @@ const Registrar model_init_command{"model", [](CLI::App& app) {
   sub->add_option("--ffn", s.n_ff, "Feed-forward size")->required()->check(size);
   args->vocab = sub->add_option("--vocab", s.n_vocab, "Vocabulary size (>= 258; not with --mmproj)")->check(size);
   sub->add_option("--mmproj", args->mmproj,
-                  "Write a llama.cpp vision encoder (mmproj) instead: projector mlp | idefics3 | gemma3; --dim, "
+                  "Write a llama.cpp vision encoder (mmproj) instead: projector mlp | idefics3 | gemma3 | muse-glimmer; --dim, "
                   "--layers, --heads, --ffn size its ViT (docs/vision.md)")
-      ->check(CLI::IsMember({"mlp", "idefics3", "gemma3"}));
+      ->check(CLI::IsMember({"mlp", "idefics3", "gemma3", "muse-glimmer"}));
   sub->add_option("--image-size", args->clip.image_size, "--mmproj: image side in pixels")
       ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{8192}));
   sub->add_option("--patch", args->clip.patch_size, "--mmproj: patch side in pixels")
@@ -146,7 +146,7 @@ const Registrar model_init_command{"model", [](CLI::App& app) {
       ->capture_default_str()->check(size);
   args->clip.scale_factor = 0;
   sub->add_option("--scale-factor", args->clip.scale_factor,
-                  "--mmproj: idefics3 pixel-shuffle factor (default 2), gemma3 pooling kernel (default 4)")
+                  "--mmproj: idefics3 pixel-shuffle factor (default 2), gemma3 pooling kernel (default 4), muse-glimmer merge size (default 2)")
       ->check(CLI::Range(int64_t{1}, int64_t{64}));
   sub->add_option("--gelu", args->gelu, "--mmproj: the ViT's FFN activation, tanh (clip.use_gelu) or quick")
       ->check(CLI::IsMember({"tanh", "quick"}))->capture_default_str();

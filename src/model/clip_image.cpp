@@ -1,7 +1,7 @@
-// Preprocessing of images for the vision encoders: Pillow's bilinear resize (the separable
-// triangle filter, widened when shrinking so it antialiases, 8-bit with 22-bit fixed-point
-// weights, horizontal pass first), as llama.cpp's mtmd-image.cpp resize_pillow computes it for
-// RESIZE_ALGO_BILINEAR, then normalisation per channel. Formulas: docs/vision.md.
+// Preprocessing of images for the vision encoders: Pillow's resize (a separable filter, widened
+// when shrinking so it antialiases, 8-bit with 22-bit fixed-point weights, horizontal pass first),
+// as llama.cpp's mtmd-image.cpp resize_pillow computes it for RESIZE_ALGO_BILINEAR (triangle) and
+// RESIZE_ALGO_LANCZOS (a = 3), then normalisation per channel. Formulas: docs/vision.md.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -22,10 +22,25 @@ struct ResizeKernel {
   std::vector<int32_t> weights;   // per output pixel: ksize fixed-point weights
 };
 
-ResizeKernel triangle_kernel(int in, int out) {
+double resize_weight(ResizeFilter f, double x) {
+  if (f == ResizeFilter::Lanczos) {
+    if (x < -3.0 || x >= 3.0) return 0.0;
+    auto sinc = [](double v) {
+      if (v == 0.0) return 1.0;
+      const double pv = v * 3.141592653589793238462643383279502884;
+      return std::sin(pv) / pv;
+    };
+    return sinc(x) * sinc(x / 3.0);
+  }
+  x = std::abs(x);
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+ResizeKernel resize_kernel(int in, int out, ResizeFilter f) {
   const double scale = static_cast<double>(in) / out;
   const double filterscale = std::max(scale, 1.0);
-  const double support = 1.0 * filterscale;  // the triangle's radius, widened when shrinking
+  // The filter's radius (triangle 1, Lanczos 3), widened when shrinking.
+  const double support = (f == ResizeFilter::Lanczos ? 3.0 : 1.0) * filterscale;
   ResizeKernel k;
   k.ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
   k.first.resize(static_cast<size_t>(out));
@@ -38,8 +53,7 @@ ResizeKernel triangle_kernel(int in, int out) {
     const int hi = std::min(in, static_cast<int>(center + support + 0.5));
     double sum = 0;
     for (int x = 0; x < hi - lo; ++x) {
-      const double d = std::abs((x + lo - center + 0.5) / filterscale);
-      w[static_cast<size_t>(x)] = d < 1.0 ? 1.0 - d : 0.0;
+      w[static_cast<size_t>(x)] = resize_weight(f, (x + lo - center + 0.5) / filterscale);
       sum += w[static_cast<size_t>(x)];
     }
     for (int x = 0; x < hi - lo; ++x) {
@@ -58,12 +72,12 @@ uint8_t clip8(int32_t v) { return static_cast<uint8_t>(std::clamp(v >> kPrecisio
 
 }  // namespace
 
-std::vector<uint8_t> resize_bilinear_pillow(std::span<const uint8_t> rgb, int w, int h, int out_w, int out_h) {
+std::vector<uint8_t> resize_pillow(std::span<const uint8_t> rgb, int w, int h, int out_w, int out_h, ResizeFilter filter) {
   if (w <= 0 || h <= 0 || out_w <= 0 || out_h <= 0 || rgb.size() != static_cast<size_t>(w) * h * 3)
     throw Error("image", fmt::format("cannot resize {}x{} ({} values) to {}x{}", w, h, rgb.size(), out_w, out_h));
   std::vector<uint8_t> cur(rgb.begin(), rgb.end());
   if (out_w != w) {  // horizontal pass
-    const ResizeKernel k = triangle_kernel(w, out_w);
+    const ResizeKernel k = resize_kernel(w, out_w, filter);
     std::vector<uint8_t> next(static_cast<size_t>(out_w) * h * 3);
     for (int y = 0; y < h; ++y)
       for (int o = 0; o < out_w; ++o)
@@ -77,7 +91,7 @@ std::vector<uint8_t> resize_bilinear_pillow(std::span<const uint8_t> rgb, int w,
     cur = std::move(next);
   }
   if (out_h != h) {  // vertical pass
-    const ResizeKernel k = triangle_kernel(h, out_h);
+    const ResizeKernel k = resize_kernel(h, out_h, filter);
     std::vector<uint8_t> next(static_cast<size_t>(out_w) * out_h * 3);
     for (int o = 0; o < out_h; ++o)
       for (int x = 0; x < out_w * 3; ++x) {
@@ -92,7 +106,40 @@ std::vector<uint8_t> resize_bilinear_pillow(std::span<const uint8_t> rgb, int w,
   return cur;
 }
 
-std::vector<float> clip_preprocess(const ImagePixels& im, const ClipHparams& hp) {
+ClipGrid muse_glimmer_token_grid(int width, int height, int cell, int64_t max_tokens) {
+  if (width <= 0 || height <= 0 || cell <= 0 || max_tokens <= 0)
+    throw Error("image", fmt::format("no token grid for {}x{} pixels in cells of {}", width, height, cell));
+  double nph = static_cast<double>(height) / cell, npw = static_cast<double>(width) / cell;
+  const double ratio = nph > 0.0 ? npw / nph : 1.0;
+  const auto cap = static_cast<double>(max_tokens);
+  if (nph * npw > cap) {  // shrink to the cap, keeping the aspect ratio
+    nph = std::sqrt(cap / ratio);
+    npw = nph * ratio;
+  }
+  // Of the floor/ceil candidates under the cap, the closest aspect ratio; ties: more tokens.
+  const int hs[2] = {static_cast<int>(std::floor(nph)), static_cast<int>(std::ceil(nph))};
+  const int ws[2] = {static_cast<int>(std::floor(npw)), static_cast<int>(std::ceil(npw))};
+  const double target = static_cast<double>(height) / width;
+  int best_h = -1, best_w = -1;
+  double best_d = 0.0;
+  for (int a : hs)
+    for (int b : ws) {
+      if (a < 1 || b < 1 || static_cast<int64_t>(a) * b > max_tokens) continue;
+      const double d = std::fabs(static_cast<double>(a) / b - target);
+      if (best_h < 0 || d < best_d || (d == best_d && a * b > best_h * best_w)) {
+        best_h = a;
+        best_w = b;
+        best_d = d;
+      }
+    }
+  if (best_h < 0) {  // nothing fits under the cap: round and clamp
+    best_h = std::max(1, static_cast<int>(std::lround(nph)));
+    best_w = std::max(1, static_cast<int>(std::lround(npw)));
+  }
+  return {best_w, best_h};
+}
+
+std::vector<float> clip_preprocess(const ImagePixels& im, const ClipHparams& hp, ClipGrid grid) {
   if (im.h <= 0 || im.w <= 0) throw Error("image", fmt::format("size {}x{} is empty", im.w, im.h));
   if (im.c != 1 && im.c != 3) throw Error("image", fmt::format("{} channels (expected 1 or 3)", im.c));
   if (im.max <= 0 || im.max > 255) throw Error("image", fmt::format("max value {} (8-bit images: 1..255)", im.max));
@@ -104,12 +151,14 @@ std::vector<float> clip_preprocess(const ImagePixels& im, const ClipHparams& hp)
       const int v = im.pixels[p * im.c + (im.c == 1 ? 0 : c)];
       rgb[p * 3 + c] = static_cast<uint8_t>(im.max == 255 ? v : std::min(255, (v * 255 + im.max / 2) / im.max));
     }
-  const int S = static_cast<int>(hp.image_size);
-  const std::vector<uint8_t> sized = resize_bilinear_pillow(rgb, im.w, im.h, S, S);
-  std::vector<float> chw(static_cast<size_t>(3) * S * S);
+  const int W = static_cast<int>(grid.w * hp.patch_size), H = static_cast<int>(grid.h * hp.patch_size);
+  const std::vector<uint8_t> sized = resize_pillow(
+      rgb, im.w, im.h, W, H, hp.projector == ClipProjector::MuseGlimmer ? ResizeFilter::Lanczos : ResizeFilter::Bilinear);
+  const size_t plane = static_cast<size_t>(W) * H;
+  std::vector<float> chw(3 * plane);
   for (int c = 0; c < 3; ++c)
-    for (size_t p = 0; p < static_cast<size_t>(S) * S; ++p)
-      chw[static_cast<size_t>(c) * S * S + p] =
+    for (size_t p = 0; p < plane; ++p)
+      chw[static_cast<size_t>(c) * plane + p] =
           (static_cast<float>(sized[p * 3 + static_cast<size_t>(c)]) / 255.0f - hp.image_mean[static_cast<size_t>(c)]) /
           hp.image_std[static_cast<size_t>(c)];
   return chw;

@@ -3,6 +3,7 @@
 // subclasses), for tests and benchmarks (tenx model init --mmproj).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "tenx/model/clip.hpp"
@@ -76,7 +77,12 @@ ModelFile make_random_clip(const ClipInitSpec& s) {
   m.set("clip.vision.image_std", GgufValue::f32_array({0.5, 0.5, 0.5}));
   m.set("clip.projector_type", GgufValue::str(clip_projector_name(s.projector)));
   m.set("clip.vision.attention.layer_norm_epsilon", GgufValue::f32(1e-6f));
-  if (s.projector != ClipProjector::Mlp) m.set("clip.vision.projector.scale_factor", u32(s.scale_factor));
+  const bool muse = s.projector == ClipProjector::MuseGlimmer;
+  if (muse) m.set("clip.vision.spatial_merge_size", u32(s.scale_factor));
+  else if (s.projector != ClipProjector::Mlp) m.set("clip.vision.projector.scale_factor", u32(s.scale_factor));
+  // muse-glimmer: a pos_side² table (the converter's image_size = pos_side · patch · merge).
+  const int64_t pos_side = !muse ? side : s.pos_side > 0 ? s.pos_side : std::max<int64_t>(1, side / s.scale_factor);
+  if (muse && (s.n_embd / s.n_head) % 4 != 0) throw Error(subject, "muse-glimmer's head size must be a multiple of 4");
   m.set("clip.use_gelu", GgufValue::boolean(s.use_gelu));
 
   // Matrices in the chosen type where their rows fill whole blocks; the patch kernel F16 as
@@ -86,8 +92,8 @@ ModelFile make_random_clip(const ClipInitSpec& s) {
   std::vector<ClipTensorSpec> specs;
   specs.push_back({"v.patch_embd.weight", {P, P, 3, D}, ClipInit::Matrix, conv});
   specs.push_back({"v.patch_embd.bias", {D}, ClipInit::Bias, DType::F32});
-  specs.push_back({"v.position_embd.weight", {D, side * side}, ClipInit::Embedding, DType::F32});
-  if (s.projector == ClipProjector::Mlp) {
+  specs.push_back({"v.position_embd.weight", {D, pos_side * pos_side}, ClipInit::Embedding, DType::F32});
+  if (s.projector == ClipProjector::Mlp || muse) {
     specs.push_back({"v.pre_ln.weight", {D}, ClipInit::Norm, DType::F32});
     specs.push_back({"v.pre_ln.bias", {D}, ClipInit::Bias, DType::F32});
   }
@@ -117,6 +123,13 @@ ModelFile make_random_clip(const ClipInitSpec& s) {
       specs.push_back({"mm.2.weight", {E, E}, ClipInit::Matrix, matrix_type(E)});
       specs.push_back({"mm.2.bias", {E}, ClipInit::Bias, DType::F32});
       break;
+    case ClipProjector::MuseGlimmer: {  // adapter fc1, fc2, then the text model's vision_projection
+      const int64_t in = D * s.scale_factor * s.scale_factor;
+      specs.push_back({"mm.0.weight", {in, E}, ClipInit::Matrix, matrix_type(in)});
+      specs.push_back({"mm.1.weight", {E, E}, ClipInit::Matrix, matrix_type(E)});
+      specs.push_back({"mm.2.weight", {E, E}, ClipInit::Matrix, matrix_type(E)});
+      break;
+    }
     case ClipProjector::Idefics3: {
       const int64_t in = D * s.scale_factor * s.scale_factor;
       specs.push_back({"mm.model.fc.weight", {in, E}, ClipInit::Matrix, matrix_type(in)});

@@ -39,19 +39,21 @@ const char* clip_projector_name(ClipProjector p) {
     case ClipProjector::Mlp: return "mlp";
     case ClipProjector::Idefics3: return "idefics3";
     case ClipProjector::Gemma3: return "gemma3";
+    case ClipProjector::MuseGlimmer: return "muse-glimmer";
   }
   return "?";
 }
 
 ClipProjector clip_projector_from_name(const std::string& name, const std::string& subject) {
-  for (ClipProjector p : {ClipProjector::Mlp, ClipProjector::Idefics3, ClipProjector::Gemma3})
+  for (ClipProjector p : {ClipProjector::Mlp, ClipProjector::Idefics3, ClipProjector::Gemma3, ClipProjector::MuseGlimmer})
     if (name == clip_projector_name(p)) return p;
-  throw Error(subject, fmt::format("clip.projector_type '{}' is not one tenx runs (mlp, idefics3, gemma3)", name));
+  throw Error(subject, fmt::format("clip.projector_type '{}' is not one tenx runs (mlp, idefics3, gemma3, muse-glimmer)",
+                                   name));
 }
 
-int64_t ClipHparams::n_output_tokens() const {
-  if (projector == ClipProjector::Mlp) return n_patches();
-  return n_patches() / (scale_factor * scale_factor);
+int64_t ClipHparams::n_output_tokens(ClipGrid grid) const {
+  if (projector == ClipProjector::Mlp) return grid.n();
+  return grid.n() / (scale_factor * scale_factor);
 }
 
 struct ClipLoader {
@@ -167,7 +169,14 @@ struct ClipLoader {
     const std::string sf_key = v + "projector.scale_factor";
     if (h.projector == ClipProjector::Idefics3) h.scale_factor = uint_key(sf_key, 2, 64);
     else if (h.projector == ClipProjector::Gemma3) h.scale_factor = uint_key(sf_key, 1, 64, 4);  // llama.cpp's default
-    else keys_read.insert(sf_key);  // llama.cpp's llava graph never reads it
+    else keys_read.insert(sf_key);  // llama.cpp's llava and muse-glimmer graphs never read it
+    // llama.cpp reads spatial_merge_size for muse-glimmer only (default 2).
+    const int64_t merge = uint_key(v + "spatial_merge_size", 1, 16, 2);
+    if (h.projector == ClipProjector::MuseGlimmer) {
+      h.scale_factor = merge;
+      if (h.head_dim() % 4 != 0)
+        fail(fmt::format("muse-glimmer's 2-D RoPE needs a head size divisible by 4, not {}", h.head_dim()));
+    }
     if (h.projector != ClipProjector::Mlp && h.patches_per_side() % h.scale_factor != 0)
       fail(fmt::format("{} patches per side is not a multiple of {} = {}", h.patches_per_side(), sf_key, h.scale_factor));
     if (const GgufValue* merge = key(v + "mm_patch_merge_type"); merge && merge->s != "flat")
@@ -192,7 +201,18 @@ struct ClipLoader {
     if (dtype_info(pe->type).block_elems > 1 && h.patch_dim() % dtype_info(pe->type).block_elems != 0)
       fail("tensor 'v.patch_embd.weight' is quantized but its rows do not fill whole blocks");
     w.patch_bias = tensor("v.patch_embd.bias", {D}, false);
-    w.pos_embd = tensor("v.position_embd.weight", {D, h.n_patches()});
+    if (h.projector == ClipProjector::MuseGlimmer) {  // a square table, resized to each image's grid
+      const TensorView* pos = find("v.position_embd.weight");
+      if (!pos || pos->n_dims != 2) fail("missing tensor 'v.position_embd.weight' (a matrix)");
+      h.pos_side = 1;
+      while (h.pos_side * h.pos_side < pos->ne[1]) ++h.pos_side;
+      if (h.pos_side * h.pos_side != pos->ne[1])
+        fail(fmt::format("tensor 'v.position_embd.weight' has {} rows, not a square grid", pos->ne[1]));
+      w.pos_embd = tensor("v.position_embd.weight", {D, pos->ne[1]});
+    } else {
+      h.pos_side = h.patches_per_side();
+      w.pos_embd = tensor("v.position_embd.weight", {D, h.n_patches()});
+    }
     w.pre_ln_w = tensor("v.pre_ln.weight", {D}, false);
     w.pre_ln_b = tensor("v.pre_ln.bias", {D}, false);
     w.post_ln_w = tensor("v.post_ln.weight", {D}, false);
@@ -248,6 +268,20 @@ struct ClipLoader {
         if (!fc || fc->n_dims != 2) fail("missing tensor 'mm.model.fc.weight' (a matrix)");
         h.n_embd_out = fc->ne[1];
         w.fc_w = tensor("mm.model.fc.weight", {D * h.scale_factor * h.scale_factor, h.n_embd_out});
+        break;
+      }
+      case ClipProjector::MuseGlimmer: {  // mm.0 -> GELU -> mm.1 -> GELU -> mm.2, no biases
+        const TensorView* mm0 = find("mm.0.weight");
+        const TensorView* mm1 = find("mm.1.weight");
+        const TensorView* mm2 = find("mm.2.weight");
+        if (!mm0 || !mm1 || !mm2 || mm0->n_dims != 2 || mm1->n_dims != 2 || mm2->n_dims != 2)
+          fail("muse-glimmer needs the matrices 'mm.0.weight', 'mm.1.weight' and 'mm.2.weight'");
+        h.n_mm_hidden = mm0->ne[1];
+        h.n_mm_hidden2 = mm1->ne[1];
+        h.n_embd_out = mm2->ne[1];
+        w.mm0_w = tensor("mm.0.weight", {D * h.scale_factor * h.scale_factor, h.n_mm_hidden});
+        w.mm1_w = tensor("mm.1.weight", {h.n_mm_hidden, h.n_mm_hidden2});
+        w.mm2_w = tensor("mm.2.weight", {h.n_mm_hidden2, h.n_embd_out});
         break;
       }
       case ClipProjector::Gemma3: {
@@ -319,6 +353,26 @@ const float* ClipModel::f32(const TensorView* t) const {
   for (const auto& [view, values] : f32_)
     if (view == t) return values.data();
   throw Error(file_.path, fmt::format("internal: tensor '{}' has no float copy", t->name));
+}
+
+ClipGrid ClipModel::grid_for(int width, int height) const {
+  if (hp_.projector != ClipProjector::MuseGlimmer) return hp_.default_grid();
+  const int64_t f = hp_.scale_factor;
+  const ClipGrid tokens = muse_glimmer_token_grid(width, height, static_cast<int>(hp_.patch_size * f), hp_.max_tokens);
+  return {tokens.w * f, tokens.h * f};
+}
+
+void ClipModel::check_grid(ClipGrid g) const {
+  if (hp_.projector != ClipProjector::MuseGlimmer) {
+    if (g != hp_.default_grid())
+      throw Error(file_.path, fmt::format("{} runs at {}x{} patches only, not {}x{}", clip_projector_name(hp_.projector),
+                                          hp_.patches_per_side(), hp_.patches_per_side(), g.w, g.h));
+    return;
+  }
+  const int64_t f = hp_.scale_factor;
+  if (g.w <= 0 || g.h <= 0 || g.w % f != 0 || g.h % f != 0 || g.n() > (int64_t{1} << 16))
+    throw Error(file_.path, fmt::format("a {}x{} patch grid (sides must be positive multiples of the merge size {}, "
+                                        "at most 65536 patches)", g.w, g.h, f));
 }
 
 void ClipModel::read_small(ExecContext& ctx, const TensorView* t) const {

@@ -3,6 +3,7 @@
 //   mlp (models/llava.cpp)         y = W2 · gelu(W0 · x + b0) + b2 per patch
 //   idefics3 (models/siglip.cpp)   pixel shuffle by s (build_patch_merge_permute), y = Wfc · x
 //   gemma3 (models/siglip.cpp)     s×s average pool, RMS norm · soft_emb_norm, y = Wpᵀ · x
+//   muse-glimmer (models/muse-glimmer.cpp)  channel-outer s×s shuffle, y = W2·gelu(W1·gelu(W0·x))
 #include <fmt/format.h>
 
 #include <cstring>
@@ -32,14 +33,32 @@ std::vector<float> pixel_shuffle(std::span<const float> rows, int64_t side, int6
   return out;
 }
 
+// muse-glimmer's shuffle (llama.cpp's ds_perm gather, then [c, s, o] -> [s, c, o]): output token
+// (Y, X) holds feature c·s² + (dy·s + dx) = channel c of patch (Y·s + dy, X·s + dx): channel outer.
+std::vector<float> channel_outer_shuffle(std::span<const float> rows, ClipGrid g, int64_t D, int64_t s) {
+  const int64_t ow = g.w / s, oh = g.h / s, s2 = s * s;
+  std::vector<float> out(rows.size());
+  for (int64_t Y = 0; Y < oh; ++Y)
+    for (int64_t X = 0; X < ow; ++X) {
+      float* dst = out.data() + (Y * ow + X) * D * s2;
+      for (int64_t dy = 0; dy < s; ++dy)
+        for (int64_t dx = 0; dx < s; ++dx) {
+          const float* src = rows.data() + ((Y * s + dy) * g.w + X * s + dx) * D;
+          for (int64_t c = 0; c < D; ++c) dst[c * s2 + dy * s + dx] = src[c];
+        }
+    }
+  return out;
+}
+
 }  // namespace
 
-std::vector<float> ClipModel::run_projector(ExecContext& ctx, std::span<const float> vit) const {
+std::vector<float> ClipModel::run_projector(ExecContext& ctx, std::span<const float> vit, ClipGrid grid) const {
   const ClipHparams& h = hp_;
-  const int64_t N = h.n_patches(), D = h.n_embd, side = h.patches_per_side(), s = h.scale_factor;
+  check_grid(grid);
+  const int64_t N = grid.n(), D = h.n_embd, side = grid.w, s = h.scale_factor;
   if (static_cast<int64_t>(vit.size()) != N * D)
     throw Error(file_.path, fmt::format("the projector takes {} rows of {}, {} values given", N, D, vit.size()));
-  const int64_t T = h.n_output_tokens();
+  const int64_t T = h.n_output_tokens(grid);
   std::vector<float> out(static_cast<size_t>(T * h.n_embd_out));
   switch (h.projector) {
     case ClipProjector::Mlp: {
@@ -57,6 +76,16 @@ std::vector<float> ClipModel::run_projector(ExecContext& ctx, std::span<const fl
     case ClipProjector::Idefics3: {
       const std::vector<float> shuffled = pixel_shuffle(vit, side, D, s);
       matmul(ctx, out.data(), shuffled.data(), *w_.fc_w, T);
+      return out;
+    }
+    case ClipProjector::MuseGlimmer: {
+      const std::vector<float> shuffled = channel_outer_shuffle(vit, grid, D, s);
+      std::vector<float> a(static_cast<size_t>(T * h.n_mm_hidden)), b(static_cast<size_t>(T * h.n_mm_hidden2));
+      matmul(ctx, a.data(), shuffled.data(), *w_.mm0_w, T);
+      gelu(ctx, a.data(), T * h.n_mm_hidden, GeluKind::Erf);
+      matmul(ctx, b.data(), a.data(), *w_.mm1_w, T);
+      gelu(ctx, b.data(), T * h.n_mm_hidden2, GeluKind::Erf);
+      matmul(ctx, out.data(), b.data(), *w_.mm2_w, T);
       return out;
     }
     case ClipProjector::Gemma3: {

@@ -364,13 +364,16 @@ void gelu(ExecContext& ctx, float* y, int64_t n, GeluKind kind) {
   auto run = [&](int64_t i0, int64_t i1) {
     if (kind == GeluKind::Tanh)
       for (int64_t i = i0; i < i1; ++i) y[i] = 0.5f * y[i] * (1.0f + std::tanh(c * (y[i] + a * y[i] * y[i] * y[i])));
-    else
+    else if (kind == GeluKind::Quick)
       for (int64_t i = i0; i < i1; ++i) y[i] = y[i] * (1.0f / (1.0f + std::exp(-1.702f * y[i])));
+    else
+      for (int64_t i = i0; i < i1; ++i) y[i] = 0.5f * y[i] * (1.0f + std::erf(y[i] * 0.70710678118654752f));
   };
   constexpr int64_t kChunk = 16384;
   if (n <= kChunk) run(0, n);
   else ctx.pool.parallel_for((n + kChunk - 1) / kChunk, [&](int64_t ch, int) { run(ch * kChunk, std::min(n, (ch + 1) * kChunk)); });
-  kc::count_other(ctx, kind == GeluKind::Tanh ? flop_cost::kGelu : flop_cost::kGeluQuick, n);
+  kc::count_other(ctx, kind == GeluKind::Tanh ? flop_cost::kGelu : kind == GeluKind::Quick ? flop_cost::kGeluQuick
+                                                                                         : flop_cost::kGeluErf, n);
 }
 
 void matmul(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T) {

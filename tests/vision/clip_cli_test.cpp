@@ -29,7 +29,7 @@ CliRun run_tenx(const std::string& dir, const std::string& args) {
 TEST(ClipCli, ModelInitMmprojRoundTripsEveryProjector) {
   const std::string dir = ::testing::TempDir() + "/clip_cli_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
-  for (const char* type : {"mlp", "idefics3", "gemma3"}) {
+  for (const char* type : {"mlp", "idefics3", "gemma3", "muse-glimmer"}) {
     const std::string path = dir + "/" + type + ".mmproj.gguf";
     const std::string args = std::string("model init --mmproj ") + type +
                              " --dim 64 --layers 2 --heads 4 --ffn 160 --image-size 64 --patch 8 --out-dim 96 "
@@ -47,7 +47,7 @@ TEST(ClipCli, ModelInitMmprojRoundTripsEveryProjector) {
     EXPECT_EQ(h.image_size, 64);
     EXPECT_EQ(h.patch_size, 8);
     EXPECT_EQ(h.n_embd_out, 96);
-    EXPECT_EQ(h.scale_factor, std::string(type) == "gemma3" ? 4 : std::string(type) == "idefics3" ? 2 : 1);
+    EXPECT_EQ(h.scale_factor, std::string(type) == "gemma3" ? 4 : std::string(type) == "mlp" ? 1 : 2);
     EXPECT_EQ(j["n_output_tokens"].get<int64_t>(), h.n_output_tokens());
     EXPECT_EQ(j["n_params"].get<int64_t>(), m.n_params());
     EXPECT_EQ(j["flops_per_image"].get<uint64_t>(), analytic_clip_image(m).total_flops());

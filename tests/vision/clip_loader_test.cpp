@@ -44,8 +44,20 @@ void expect_error(ModelFile f, const std::string& part) {
 }
 
 TEST(ClipLoader, EveryProjectorLoads) {
-  for (ClipProjector p : {ClipProjector::Mlp, ClipProjector::Idefics3, ClipProjector::Gemma3})
+  for (ClipProjector p : {ClipProjector::Mlp, ClipProjector::Idefics3, ClipProjector::Gemma3, ClipProjector::MuseGlimmer})
     EXPECT_EQ(load_error(random_file(p)), "") << clip_projector_name(p);
+}
+
+TEST(ClipLoader, MuseGlimmerRefusesBiasesItsGraphNeverReadsAndOddTables) {
+  ModelFile bias = random_file(ClipProjector::MuseGlimmer);
+  TensorView b = *bias.find("v.post_ln.bias");
+  b.name = "mm.0.bias";
+  bias.tensors.push_back(b);
+  expect_error(std::move(bias), "tensor 'mm.0.bias' is not used by tenx's muse-glimmer vision encoder");
+  ModelFile table = random_file(ClipProjector::MuseGlimmer);
+  for (TensorView& v : table.tensors)
+    if (v.name == "v.position_embd.weight") v.ne[1] = 3;
+  expect_error(std::move(table), "3 rows, not a square grid");
 }
 
 TEST(ClipLoader, UnknownKeysThatChangeTheComputationAreRefusedByName) {
@@ -124,6 +136,10 @@ TEST(ClipPreprocess, PillowBilinearMatchesHandComputedValues) {
   // the fixed-point rounding takes to 128.
   const std::vector<uint8_t> pair = {0, 0, 0, 255, 255, 255};
   EXPECT_EQ(resize_bilinear_pillow(pair, 1, 2, 1, 1), (std::vector<uint8_t>{128, 128, 128}));
+  // Lanczos keeps a flat image flat (its weights are normalised), shrinking and growing.
+  const std::vector<uint8_t> flat(static_cast<size_t>(7 * 5 * 3), 90);
+  for (auto [w, h] : {std::pair{3, 2}, std::pair{11, 9}})
+    for (uint8_t v : resize_pillow(flat, 7, 5, w, h, ResizeFilter::Lanczos)) ASSERT_EQ(v, 90);
   // Same size: untouched.
   const std::vector<uint8_t> img = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
   EXPECT_EQ(resize_bilinear_pillow(img, 2, 2, 2, 2), img);
@@ -132,6 +148,7 @@ TEST(ClipPreprocess, PillowBilinearMatchesHandComputedValues) {
 TEST(ClipPreprocess, NormalisesPerChannelInChwOrder) {
   ClipHparams h;
   h.image_size = 2;
+  h.patch_size = 2;
   h.image_mean = {0.5f, 0.25f, 0.0f};
   h.image_std = {0.5f, 0.25f, 1.0f};
   const std::vector<uint8_t> px = {255, 0, 51, 255, 0, 51, 255, 0, 51, 255, 0, 51};  // 2×2, one colour

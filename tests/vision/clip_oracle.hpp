@@ -4,6 +4,7 @@
 // with naive loops, independently of tenx's fast path: it reads the tensors straight from the
 // file by name (no ClipModel), computes the convolution from the 4-D kernel, and derives the
 // pixel shuffle by replaying ggml's reshape/permute/cont on strided tensors.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -61,6 +62,7 @@ inline double gelu_tanh(double x) {
   return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / 3.14159265358979323846) * (x + 0.044715 * x * x * x)));
 }
 inline double gelu_quick(double x) { return x / (1.0 + std::exp(-1.702 * x)); }
+inline double gelu_erf(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
 
 // A strided float64 tensor with ggml's ne/nb semantics (element strides), for replaying views.
 struct Strided {
@@ -94,15 +96,18 @@ struct Strided {
   }
 };
 
-// The whole encoder on a preprocessed CHW image of image_size² (values as given).
-inline std::vector<double> encode(const ModelFile& f, const std::vector<float>& chw) {
-  const int64_t S = key(f, "clip.vision.image_size"), P = key(f, "clip.vision.patch_size");
+// The whole encoder on a preprocessed CHW image of (gh·P) × (gw·P) pixels (values as given);
+// gw = gh = 0: image_size / patch_size a side.
+inline std::vector<double> encode(const ModelFile& f, const std::vector<float>& chw, int64_t gw = 0, int64_t gh = 0) {
+  const int64_t S0 = key(f, "clip.vision.image_size"), P = key(f, "clip.vision.patch_size");
   const int64_t D = key(f, "clip.vision.embedding_length"), F = key(f, "clip.vision.feed_forward_length");
   const int64_t L = key(f, "clip.vision.block_count"), H = key(f, "clip.vision.attention.head_count");
   const double eps = *f.meta.get_float("clip.vision.attention.layer_norm_epsilon");
   const std::string proj = *f.meta.get_string("clip.projector_type");
+  const bool muse = proj == "muse-glimmer";
   const bool quick = !f.meta.get_bool("clip.use_gelu").value_or(false);
-  const int64_t side = S / P, N = side * side, hd = D / H;
+  if (gw == 0) gw = gh = S0 / P;
+  const int64_t side = gw, N = gw * gh, hd = D / H, SW = gw * P, SH = gh * P;
 
   // Patch embedding: the stride-P convolution with kernel [P, P, 3, D] (kx fastest).
   const std::vector<double> conv = tensor(f, "v.patch_embd.weight");
@@ -110,17 +115,36 @@ inline std::vector<double> encode(const ModelFile& f, const std::vector<float>& 
   const std::vector<double> conv_bias =
       has(f, "v.patch_embd.bias") ? tensor(f, "v.patch_embd.bias") : std::vector<double>(static_cast<size_t>(D), 0.0);
   std::vector<double> x(static_cast<size_t>(N * D));
-  for (int64_t py = 0; py < side; ++py)
-    for (int64_t px = 0; px < side; ++px)
+  // muse-glimmer: the n×n table resized bilinearly to the grid (ggml_interpolate: source
+  // coordinate (i + 0.5)·n/size − 0.5, neighbours clamped to the table, weights clamped to [0, 1]).
+  const int64_t pn = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(f.find("v.position_embd.weight")->ne[1]))));
+  auto pos_at = [&](int64_t py, int64_t px, int64_t o) {
+    if (!muse || (pn == gw && pn == gh)) return pos[static_cast<size_t>((py * gw + px) * D + o)];
+    auto axis = [&](int64_t i, int64_t size, int64_t& i0, int64_t& i1, double& t) {
+      const double u = (static_cast<double>(i) + 0.5) * static_cast<double>(pn) / static_cast<double>(size) - 0.5;
+      const auto fl = static_cast<int64_t>(std::floor(u));
+      i0 = std::clamp<int64_t>(fl, 0, pn - 1);
+      i1 = std::clamp<int64_t>(fl + 1, 0, pn - 1);
+      t = std::clamp(u - static_cast<double>(i0), 0.0, 1.0);
+    };
+    int64_t x0, x1, y0, y1;
+    double tx, ty;
+    axis(px, gw, x0, x1, tx);
+    axis(py, gh, y0, y1, ty);
+    auto at = [&](int64_t y, int64_t x) { return pos[static_cast<size_t>((y * pn + x) * D + o)]; };
+    return at(y0, x0) * (1 - tx) * (1 - ty) + at(y0, x1) * tx * (1 - ty) + at(y1, x0) * (1 - tx) * ty + at(y1, x1) * tx * ty;
+  };
+  for (int64_t py = 0; py < gh; ++py)
+    for (int64_t px = 0; px < gw; ++px)
       for (int64_t o = 0; o < D; ++o) {
         double s = conv_bias[static_cast<size_t>(o)];
         for (int64_t c = 0; c < 3; ++c)
           for (int64_t ky = 0; ky < P; ++ky)
             for (int64_t kx = 0; kx < P; ++kx)
-              s += static_cast<double>(chw[static_cast<size_t>((c * S + py * P + ky) * S + px * P + kx)]) *
+              s += static_cast<double>(chw[static_cast<size_t>((c * SH + py * P + ky) * SW + px * P + kx)]) *
                    conv[static_cast<size_t>(((o * 3 + c) * P + ky) * P + kx)];
-        const int64_t p = py * side + px;
-        x[static_cast<size_t>(p * D + o)] = s + pos[static_cast<size_t>(p * D + o)];
+        const int64_t p = py * gw + px;
+        x[static_cast<size_t>(p * D + o)] = s + pos_at(py, px, o);
       }
   auto opt = [&](const std::string& n) { return has(f, n) ? tensor(f, n) : std::vector<double>{}; };
   auto ptr = [](const std::vector<double>& v) { return v.empty() ? nullptr : &v; };
@@ -136,8 +160,28 @@ inline std::vector<double> encode(const ModelFile& f, const std::vector<float>& 
     layer_norm(h, N, D, ptr(ln1w), ptr(ln1b), eps);
     const auto qb = opt(b + "attn_q.bias"), kb = opt(b + "attn_k.bias"), vb = opt(b + "attn_v.bias"),
                ob = opt(b + "attn_out.bias");
-    const auto q = linear(h, N, tensor(f, b + "attn_q.weight"), D, D, ptr(qb));
-    const auto k = linear(h, N, tensor(f, b + "attn_k.weight"), D, D, ptr(kb));
+    auto q = linear(h, N, tensor(f, b + "attn_q.weight"), D, D, ptr(qb));
+    auto k = linear(h, N, tensor(f, b + "attn_k.weight"), D, D, ptr(kb));
+    if (muse) {  // 2-D RoPE: dims [0, hd/2) by column + 1, [hd/2, hd) by row + 1, pairs (2i, 2i+1)
+      for (auto* t : {&q, &k})
+        for (int64_t p = 0; p < N; ++p)
+          for (int64_t head = 0; head < H; ++head)
+            for (int64_t half = 0; half < 2; ++half) {
+              const double position = static_cast<double>(half == 0 ? p % gw + 1 : p / gw + 1);
+              for (int64_t i = 0; i < hd / 4; ++i) {
+                const double theta = position * std::pow(10000.0, -2.0 * static_cast<double>(i) / static_cast<double>(hd / 2));
+                double* v = t->data() + p * D + head * hd + half * (hd / 2) + 2 * i;
+                const double a = v[0], c = v[1];
+                v[0] = a * std::cos(theta) - c * std::sin(theta);
+                v[1] = a * std::sin(theta) + c * std::cos(theta);
+              }
+            }
+    }
+    // muse-glimmer: blocks other than every 4th and the last attend within pn×pn windows.
+    const bool windowed = muse && !(l == L - 1 || (l + 1) % 4 == 0);
+    auto visible = [&](int64_t i, int64_t j) {
+      return !windowed || ((i / gw) / pn == (j / gw) / pn && (i % gw) / pn == (j % gw) / pn);
+    };
     const auto v = linear(h, N, tensor(f, b + "attn_v.weight"), D, D, ptr(vb));
     std::vector<double> att(static_cast<size_t>(N * D), 0.0);
     for (int64_t head = 0; head < H; ++head)
@@ -145,6 +189,10 @@ inline std::vector<double> encode(const ModelFile& f, const std::vector<float>& 
         std::vector<double> score(static_cast<size_t>(N));
         double mx = -1e300;
         for (int64_t j = 0; j < N; ++j) {
+          if (!visible(i, j)) {
+            score[static_cast<size_t>(j)] = -1e300;
+            continue;
+          }
           double s = 0;
           for (int64_t e = 0; e < hd; ++e)
             s += q[static_cast<size_t>(i * D + head * hd + e)] * k[static_cast<size_t>(j * D + head * hd + e)];
@@ -152,7 +200,7 @@ inline std::vector<double> encode(const ModelFile& f, const std::vector<float>& 
           mx = std::max(mx, score[static_cast<size_t>(j)]);
         }
         double z = 0;
-        for (double& s : score) z += (s = std::exp(s - mx));
+        for (double& s : score) z += (s = s == -1e300 ? 0.0 : std::exp(s - mx));
         for (int64_t j = 0; j < N; ++j)
           for (int64_t e = 0; e < hd; ++e)
             att[static_cast<size_t>(i * D + head * hd + e)] +=
@@ -165,7 +213,7 @@ inline std::vector<double> encode(const ModelFile& f, const std::vector<float>& 
     layer_norm(h, N, D, ptr(ln2w), ptr(ln2b), eps);
     const auto ub = opt(b + "ffn_up.bias"), db = opt(b + "ffn_down.bias");
     auto u = linear(h, N, tensor(f, b + "ffn_up.weight"), D, F, ptr(ub));
-    for (double& e : u) e = quick ? gelu_quick(e) : gelu_tanh(e);
+    for (double& e : u) e = muse ? gelu_erf(e) : quick ? gelu_quick(e) : gelu_tanh(e);
     const auto d = linear(u, N, tensor(f, b + "ffn_down.weight"), F, D, ptr(db));
     for (size_t i = 0; i < x.size(); ++i) x[i] += d[i];
   }
@@ -183,6 +231,30 @@ inline std::vector<double> encode(const ModelFile& f, const std::vector<float>& 
     const TensorView* w2 = f.find("mm.2.weight");
     const auto b2 = tensor(f, "mm.2.bias");
     return linear(y, N, tensor(f, "mm.2.weight"), w2->ne[0], w2->ne[1], &b2);
+  }
+  if (muse) {
+    // ds_perm gather (groups of f×f neighbours), reshape [D, f², n_out], permute(1,0,2,3), cont:
+    // replayed on strided tensors; then fc1 -> GELU(erf) -> fc2 -> GELU(erf) -> projection.
+    const int64_t fm = key(f, "clip.vision.spatial_merge_size"), n_out = (gw / fm) * (gh / fm);
+    std::vector<double> gathered;
+    for (int64_t oy = 0; oy < gh / fm; ++oy)
+      for (int64_t ox = 0; ox < gw / fm; ++ox)
+        for (int64_t ry = 0; ry < fm; ++ry)
+          for (int64_t rx = 0; rx < fm; ++rx) {
+            const int64_t p = (oy * fm + ry) * gw + ox * fm + rx;
+            gathered.insert(gathered.end(), x.begin() + p * D, x.begin() + (p + 1) * D);
+          }
+    Strided t = Strided::contiguous(gathered, {D, fm * fm, n_out, 1}).permute(1, 0, 2, 3).cont();
+    std::vector<double> y = t.data;
+    int64_t width = D * fm * fm;
+    for (const char* name : {"mm.0.weight", "mm.1.weight", "mm.2.weight"}) {
+      const TensorView* w = f.find(name);
+      y = linear(y, n_out, tensor(f, name), width, w->ne[1], nullptr);
+      width = w->ne[1];
+      if (std::string(name) != "mm.2.weight")
+        for (double& e : y) e = gelu_erf(e);
+    }
+    return y;
   }
   const int64_t s = key(f, "clip.vision.projector.scale_factor");
   if (proj == "idefics3") {

@@ -38,6 +38,10 @@ inline constexpr uint64_t kMoeSigmoid = 3;
 inline constexpr uint64_t kLayerNorm = 7;
 inline constexpr uint64_t kGelu = 9;
 inline constexpr uint64_t kGeluQuick = 5;
+// exact GELU x/2·(1+erf(x/√2)): scale, erf, add, multiply, halve.
+inline constexpr uint64_t kGeluErf = 5;
+// Bilinear interpolation of a table row element: four weighted reads (4 products) summed (3 adds).
+inline constexpr uint64_t kBilinear = 7;
 }  // namespace flop_cost
 
 struct Counters {

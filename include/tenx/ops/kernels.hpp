@@ -76,8 +76,9 @@ void layernorm(ExecContext& ctx, float* y, const float* x, const float* weight, 
                int64_t C, float eps);
 
 // y[n] = gelu(y) in place, ungated: Tanh is ggml_gelu's tanh approximation (kGelu per element),
-// Quick is ggml_gelu_quick's x·sigmoid(1.702·x) (kGeluQuick per element).
-enum class GeluKind { Tanh, Quick };
+// Quick is ggml_gelu_quick's x·sigmoid(1.702·x) (kGeluQuick per element), Erf is ggml_gelu_erf's
+// exact x/2·(1+erf(x/√2)) (kGeluErf per element).
+enum class GeluKind { Tanh, Quick, Erf };
 void gelu(ExecContext& ctx, float* y, int64_t n, GeluKind kind);
 
 // y[n] *= sigmoid(gate[n]) (kSigmoidMul per element): muse-glimmer's attention output gate,
