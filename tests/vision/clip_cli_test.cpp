@@ -1,5 +1,6 @@
 // tenx model init --mmproj TYPE: each projector type written through the CLI loads back with the
-// sizes asked for, its JSON agrees with the file, and the same seed gives the same bytes.
+// sizes asked for, its JSON agrees with the file, the same seed gives the same bytes, and tenx
+// inspect shows it with FLOPs per image == analytic.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -51,6 +52,18 @@ TEST(ClipCli, ModelInitMmprojRoundTripsEveryProjector) {
     EXPECT_EQ(j["n_output_tokens"].get<int64_t>(), h.n_output_tokens());
     EXPECT_EQ(j["n_params"].get<int64_t>(), m.n_params());
     EXPECT_EQ(j["flops_per_image"].get<uint64_t>(), analytic_clip_image(m).total_flops());
+    // tenx inspect on the file: the encoder's figures, FLOPs per image == analytic.
+    const CliRun ins = run_tenx(dir, "inspect --json '" + path + "'");
+    ASSERT_EQ(ins.status, 0) << ins.err;
+    const auto ij = nlohmann::json::parse(ins.out);
+    EXPECT_EQ(ij["projector"].get<std::string>(), type);
+    EXPECT_EQ(ij["n_output_tokens"].get<int64_t>(), h.n_output_tokens());
+    EXPECT_EQ(ij["flops_per_image"].get<uint64_t>(), analytic_clip_image(m).total_flops());
+    EXPECT_EQ(ij["n_params"].get<int64_t>(), m.n_params());
+    EXPECT_EQ(ij["config"]["n_layer_run"].get<int64_t>(), std::string(type) == "mlp" ? 1 : 2);
+    const CliRun text = run_tenx(dir, "inspect '" + path + "'");
+    EXPECT_EQ(text.status, 0) << text.err;
+    EXPECT_NE(text.out.find("FLOPs (matmul"), std::string::npos) << text.out;
     ASSERT_EQ(run_tenx(dir, args.substr(0, args.size() - path.size() - 2) + "'" + path + ".again'").status, 0);
     EXPECT_EQ(read_file(path), read_file(path + ".again")) << type;
   }
