@@ -1,7 +1,8 @@
 // Preprocessing of images for the vision encoders: Pillow's resize (a separable filter, widened
 // when shrinking so it antialiases, 8-bit with 22-bit fixed-point weights, horizontal pass first),
-// as llama.cpp's mtmd-image.cpp resize_pillow computes it for RESIZE_ALGO_BILINEAR (triangle) and
-// RESIZE_ALGO_LANCZOS (a = 3), then normalisation per channel. Formulas: docs/vision.md.
+// as llama.cpp's mtmd-image.cpp resize_pillow computes it for RESIZE_ALGO_BILINEAR (triangle),
+// RESIZE_ALGO_BICUBIC (Pillow's a = -0.5) and RESIZE_ALGO_LANCZOS (a = 3), its aspect-preserving
+// padded resize (PAD_CEIL), then normalisation per channel. Formulas: docs/vision.md.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -33,14 +34,18 @@ double resize_weight(ResizeFilter f, double x) {
     return sinc(x) * sinc(x / 3.0);
   }
   x = std::abs(x);
-  return x < 1.0 ? 1.0 - x : 0.0;
+  if (f == ResizeFilter::Bilinear) return x < 1.0 ? 1.0 - x : 0.0;
+  constexpr double a = -0.5;  // Pillow's (PyTorch and ggml use -0.75)
+  if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0.0;
 }
 
 ResizeKernel resize_kernel(int in, int out, ResizeFilter f) {
   const double scale = static_cast<double>(in) / out;
   const double filterscale = std::max(scale, 1.0);
-  // The filter's radius (triangle 1, Lanczos 3), widened when shrinking.
-  const double support = (f == ResizeFilter::Lanczos ? 3.0 : 1.0) * filterscale;
+  // The filter's radius (triangle 1, bicubic 2, Lanczos 3), widened when shrinking.
+  const double support = (f == ResizeFilter::Lanczos ? 3.0 : f == ResizeFilter::Bicubic ? 2.0 : 1.0) * filterscale;
   ResizeKernel k;
   k.ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
   k.first.resize(static_cast<size_t>(out));
@@ -152,8 +157,33 @@ std::vector<float> clip_preprocess(const ImagePixels& im, const ClipHparams& hp,
       rgb[p * 3 + c] = static_cast<uint8_t>(im.max == 255 ? v : std::min(255, (v * 255 + im.max / 2) / im.max));
     }
   const int W = static_cast<int>(grid.w * hp.patch_size), H = static_cast<int>(grid.h * hp.patch_size);
-  const std::vector<uint8_t> sized = resize_pillow(
-      rgb, im.w, im.h, W, H, hp.projector == ClipProjector::MuseGlimmer ? ResizeFilter::Lanczos : ResizeFilter::Bilinear);
+  std::vector<uint8_t> sized;
+  if (hp.projector == ClipProjector::Gemma3 || hp.projector == ClipProjector::Mlp) {
+    // mtmd's fixed-size preprocessor, PAD_CEIL: scale by min(W/w, H/h) in float, sides rounded up
+    // (at most the target), the resized image centred (integer halves) on the pad colour.
+    const bool mlp = hp.projector == ClipProjector::Mlp;
+    const uint8_t pad[3] = {static_cast<uint8_t>(mlp ? 122 : 0), static_cast<uint8_t>(mlp ? 116 : 0),
+                            static_cast<uint8_t>(mlp ? 104 : 0)};
+    if (im.w == W && im.h == H) {
+      sized = rgb;
+    } else {
+      const float scale = std::min(static_cast<float>(W) / static_cast<float>(im.w), static_cast<float>(H) / static_cast<float>(im.h));
+      const int nw = std::min(static_cast<int>(std::ceil(static_cast<float>(im.w) * scale)), W);
+      const int nh = std::min(static_cast<int>(std::ceil(static_cast<float>(im.h) * scale)), H);
+      const std::vector<uint8_t> inner =
+          resize_pillow(rgb, im.w, im.h, nw, nh, mlp ? ResizeFilter::Bicubic : ResizeFilter::Bilinear);
+      sized.resize(static_cast<size_t>(W) * H * 3);
+      for (size_t p = 0; p < static_cast<size_t>(W) * H; ++p)
+        for (size_t c = 0; c < 3; ++c) sized[p * 3 + c] = pad[c];
+      const int ox = (W - nw) / 2, oy = (H - nh) / 2;
+      for (int y = 0; y < nh; ++y)
+        std::copy_n(inner.begin() + static_cast<std::ptrdiff_t>(y) * nw * 3, nw * 3,
+                    sized.begin() + (static_cast<std::ptrdiff_t>(y + oy) * W + ox) * 3);
+    }
+  } else {
+    sized = resize_pillow(rgb, im.w, im.h, W, H,
+                          hp.projector == ClipProjector::MuseGlimmer ? ResizeFilter::Lanczos : ResizeFilter::Bilinear);
+  }
   const size_t plane = static_cast<size_t>(W) * H;
   std::vector<float> chw(3 * plane);
   for (int c = 0; c < 3; ++c)

@@ -145,6 +145,32 @@ TEST(ClipPreprocess, PillowBilinearMatchesHandComputedValues) {
   EXPECT_EQ(resize_bilinear_pillow(img, 2, 2, 2, 2), img);
 }
 
+TEST(ClipPreprocess, Gemma3AndMlpLetterboxAsLlamaCpp) {
+  // A 2×1 red image into 4×4: scale min(4/2, 4/1) = 2 -> 4×2, centred at row (4 - 2) / 2 = 1; the
+  // other rows are the pad colour: black for gemma3, (122, 116, 104) for mlp.
+  ClipHparams h;
+  h.image_size = 4;
+  h.patch_size = 4;
+  h.image_mean = {0, 0, 0};
+  h.image_std = {1, 1, 1};
+  const std::vector<uint8_t> red = {255, 0, 0, 255, 0, 0};
+  for (ClipProjector p : {ClipProjector::Gemma3, ClipProjector::Mlp}) {
+    h.projector = p;
+    const std::vector<float> chw = clip_preprocess(ImagePixels{1, 2, 3, 255, red}, h);
+    const float pad[3] = {p == ClipProjector::Mlp ? 122.0f / 255 : 0, p == ClipProjector::Mlp ? 116.0f / 255 : 0,
+                          p == ClipProjector::Mlp ? 104.0f / 255 : 0};
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < 4; ++y)
+        for (int x = 0; x < 4; ++x) {
+          const float want = (y == 1 || y == 2) ? (c == 0 ? 1.0f : 0.0f) : pad[c];
+          EXPECT_FLOAT_EQ(chw[static_cast<size_t>((c * 4 + y) * 4 + x)], want) << clip_projector_name(p) << " " << c << y << x;
+        }
+  }
+  // Pillow's bicubic (a = -0.5) keeps a flat image flat too.
+  const std::vector<uint8_t> flat(static_cast<size_t>(5 * 3 * 3), 200);
+  for (uint8_t v : resize_pillow(flat, 5, 3, 9, 2, ResizeFilter::Bicubic)) ASSERT_EQ(v, 200);
+}
+
 TEST(ClipPreprocess, NormalisesPerChannelInChwOrder) {
   ClipHparams h;
   h.image_size = 2;

@@ -159,16 +159,18 @@ class ClipModel {
 // half-pixel centres, edges clamped) to grid.w × grid.h, row-major; the table itself when equal.
 std::vector<float> clip_position_rows(const ClipModel& model, ClipGrid grid);
 
-// Preprocessing (docs/vision.md): grey replicated to RGB, resized to the grid's pixels with
-// Pillow's filter as llama.cpp's resize_pillow computes it (8-bit, fixed point, antialiased when
-// shrinking; bilinear, Lanczos for muse-glimmer), then x/255 normalised per channel:
+// Preprocessing as llama.cpp's mtmd does it (docs/vision.md): grey replicated to RGB; resized with
+// Pillow's filters as its resize_pillow computes them (8-bit, fixed point, antialiased when
+// shrinking): gemma3 and mlp keep the aspect ratio and pad to image_size² (bilinear on black;
+// bicubic on (122, 116, 104)), muse-glimmer stretches to its grid (Lanczos), idefics3 stretches
+// to image_size² (bilinear; llama.cpp tiles instead); then x/255 normalised per channel:
 // (x - mean) / std. Returns CHW floats.
 std::vector<float> clip_preprocess(const ImagePixels& image, const ClipHparams& hp, ClipGrid grid);
 inline std::vector<float> clip_preprocess(const ImagePixels& image, const ClipHparams& hp) {
   return clip_preprocess(image, hp, hp.default_grid());
 }
 // The 8-bit resize alone (HWC, 3 channels), for tests.
-enum class ResizeFilter { Bilinear, Lanczos };
+enum class ResizeFilter { Bilinear, Bicubic, Lanczos };
 std::vector<uint8_t> resize_pillow(std::span<const uint8_t> rgb, int w, int h, int out_w, int out_h,
                                    ResizeFilter filter);
 inline std::vector<uint8_t> resize_bilinear_pillow(std::span<const uint8_t> rgb, int w, int h, int out_w, int out_h) {
