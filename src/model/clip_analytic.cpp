@@ -51,13 +51,17 @@ Counters analytic_clip_image(const ClipModel& model, ClipGrid grid, Phase phase)
       }
   }
   Tally t{{}, phase};
-  // Embedding: the patch convolution as a matmul, its bias, the position rows.
+  // Embedding: the patch convolution as a matmul, its bias, the class row (mlp), the position rows.
   t.matmul(w.patch_embd, N);
   t.bias(w.patch_bias, N);
+  t.read(w.class_embd);
   t.read(w.pos_embd);
   if (muse && !(grid.w == h.pos_side && grid.h == h.pos_side)) t.other(flop_cost::kBilinear, N * D);
-  t.other(flop_cost::kAdd, N * D);
-  if (h.pre_ln) t.norm(w.pre_ln_w, w.pre_ln_b, N, D);
+  const int64_t R = N + (h.class_token ? 1 : 0);  // rows through the blocks
+  t.other(flop_cost::kAdd, R * D);
+  // The blocks run over every row (the N patches, and the class row).
+  auto blocks = [&](const int64_t N) {
+    if (h.pre_ln) t.norm(w.pre_ln_w, w.pre_ln_b, N, D);
   for (int64_t l = 0; l < h.n_layer_run(); ++l) {
     const ClipLayer& L = w.layers[static_cast<size_t>(l)];
     t.norm(L.ln1_w, L.ln1_b, N, D);
@@ -84,6 +88,8 @@ Counters analytic_clip_image(const ClipModel& model, ClipGrid grid, Phase phase)
     t.other(flop_cost::kAdd, N * D);  // residual
   }
   if (h.post_ln) t.norm(w.post_ln_w, w.post_ln_b, N, D);
+  };
+  blocks(R);
   const int64_t T = h.n_output_tokens(grid), s = h.scale_factor;
   switch (h.projector) {
     case ClipProjector::Mlp:

@@ -92,7 +92,9 @@ ModelFile make_random_clip(const ClipInitSpec& s) {
   std::vector<ClipTensorSpec> specs;
   specs.push_back({"v.patch_embd.weight", {P, P, 3, D}, ClipInit::Matrix, conv});
   specs.push_back({"v.patch_embd.bias", {D}, ClipInit::Bias, DType::F32});
-  specs.push_back({"v.position_embd.weight", {D, pos_side * pos_side}, ClipInit::Embedding, DType::F32});
+  const bool class_token = s.class_token && s.projector == ClipProjector::Mlp;
+  if (class_token) specs.push_back({"v.class_embd", {D}, ClipInit::Embedding, DType::F32});
+  specs.push_back({"v.position_embd.weight", {D, pos_side * pos_side + (class_token ? 1 : 0)}, ClipInit::Embedding, DType::F32});
   if (s.projector == ClipProjector::Mlp || muse) {
     specs.push_back({"v.pre_ln.weight", {D}, ClipInit::Norm, DType::F32});
     specs.push_back({"v.pre_ln.bias", {D}, ClipInit::Bias, DType::F32});

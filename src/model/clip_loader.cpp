@@ -211,7 +211,9 @@ struct ClipLoader {
       w.pos_embd = tensor("v.position_embd.weight", {D, pos->ne[1]});
     } else {
       h.pos_side = h.patches_per_side();
-      w.pos_embd = tensor("v.position_embd.weight", {D, h.n_patches()});
+      if (h.projector == ClipProjector::Mlp) w.class_embd = tensor("v.class_embd", {D}, false);
+      h.class_token = w.class_embd != nullptr;
+      w.pos_embd = tensor("v.position_embd.weight", {D, h.n_patches() + (h.class_token ? 1 : 0)});
     }
     w.pre_ln_w = tensor("v.pre_ln.weight", {D}, false);
     w.pre_ln_b = tensor("v.pre_ln.bias", {D}, false);
@@ -326,7 +328,7 @@ struct ClipLoader {
 
   void small_vectors() {
     const ClipWeights& w = m.w_;
-    std::vector<const TensorView*> all = {w.patch_bias, w.pos_embd, w.pre_ln_w, w.pre_ln_b, w.post_ln_w,
+    std::vector<const TensorView*> all = {w.patch_bias, w.class_embd, w.pos_embd, w.pre_ln_w, w.pre_ln_b, w.post_ln_w,
                                           w.post_ln_b, w.mm0_b, w.mm2_b, w.soft_emb_norm};
     for (const ClipLayer& L : w.layers)
       for (const TensorView* t : {L.ln1_w, L.ln1_b, L.ln2_w, L.ln2_b, L.q_b, L.k_b, L.v_b, L.o_b, L.up_b, L.down_b})

@@ -107,7 +107,10 @@ std::vector<float> ClipModel::run_vit(ExecContext& ctx, std::span<const float> c
   const bool muse = h.projector == ClipProjector::MuseGlimmer;
   if (static_cast<int64_t>(chw.size()) != 3 * N * P * P)
     throw Error(file_.path, fmt::format("the encoder takes 3 x {} x {} values, {} given", grid.h * P, grid.w * P, chw.size()));
-  std::vector<float> x(static_cast<size_t>(N * D));
+  // mlp with a class token: the N patch rows, then the class row (llama.cpp's concat), R rows
+  // through the blocks.
+  const int64_t R = N + (h.class_token ? 1 : 0);
+  std::vector<float> x(static_cast<size_t>(R * D));
   {
     const std::vector<float> patches = image_patches(chw, grid, P);
     matmul(ctx, x.data(), patches.data(), w_.patch_embd, N);
@@ -116,13 +119,17 @@ std::vector<float> ClipModel::run_vit(ExecContext& ctx, std::span<const float> c
     read_small(ctx, w_.patch_bias);
     add_bias(ctx, x.data(), f32(w_.patch_bias), N, D);
   }
+  if (h.class_token) {
+    read_small(ctx, w_.class_embd);
+    std::memcpy(x.data() + N * D, f32(w_.class_embd), static_cast<size_t>(D) * sizeof(float));
+  }
   read_small(ctx, w_.pos_embd);  // every row
   if (muse && !(grid.w == h.pos_side && grid.h == h.pos_side)) {
     const std::vector<float> pos = clip_position_rows(*this, grid);
     ctx.counters.add_flops(ctx.phase, OpClass::Other, flop_cost::kBilinear * static_cast<uint64_t>(N * D));
     add_inplace(ctx, x.data(), pos.data(), N * D);
   } else {
-    add_inplace(ctx, x.data(), f32(w_.pos_embd), N * D);
+    add_inplace(ctx, x.data(), f32(w_.pos_embd), R * D);
   }
   // muse-glimmer: window order, and each row's 2-D RoPE position (1-based column, row).
   WindowOrder win;
@@ -138,14 +145,14 @@ std::vector<float> ClipModel::run_vit(ExecContext& ctx, std::span<const float> c
   auto norm = [&](float* y, const float* in, const TensorView* wt, const TensorView* b) {
     read_small(ctx, wt);
     read_small(ctx, b);
-    layernorm(ctx, y, in, f32(wt), f32(b), N, D, h.eps);
+    layernorm(ctx, y, in, f32(wt), f32(b), R, D, h.eps);
   };
   if (h.pre_ln) norm(x.data(), x.data(), w_.pre_ln_w, w_.pre_ln_b);
 
-  std::vector<float> hbuf(static_cast<size_t>(N * D)), q(hbuf.size()), k(hbuf.size()), v(hbuf.size()),
-      att(hbuf.size()), up(static_cast<size_t>(N * F));
+  std::vector<float> hbuf(static_cast<size_t>(R * D)), q(hbuf.size()), k(hbuf.size()), v(hbuf.size()),
+      att(hbuf.size()), up(static_cast<size_t>(R * F));
   // Non-causal: every patch attends to every patch (global), or to those of its window.
-  std::vector<AttentionKeys> all_keys(static_cast<size_t>(N), AttentionKeys{k.data(), v.data(), N}), window_keys;
+  std::vector<AttentionKeys> all_keys(static_cast<size_t>(R), AttentionKeys{k.data(), v.data(), R}), window_keys;
   for (int64_t i = 0; muse && i < N; ++i)
     window_keys.push_back({k.data() + win.window_start[static_cast<size_t>(i)] * D,
                            v.data() + win.window_start[static_cast<size_t>(i)] * D, win.window_len[static_cast<size_t>(i)]});
@@ -154,13 +161,13 @@ std::vector<float> ClipModel::run_vit(ExecContext& ctx, std::span<const float> c
   auto bias = [&](float* y, const TensorView* b, int64_t width) {
     if (!b) return;
     read_small(ctx, b);
-    add_bias(ctx, y, f32(b), N, width);
+    add_bias(ctx, y, f32(b), R, width);
   };
   for (int64_t l = 0; l < h.n_layer_run(); ++l) {
     const ClipLayer& L = w_.layers[static_cast<size_t>(l)];
     norm(hbuf.data(), x.data(), L.ln1_w, L.ln1_b);
     const MatmulOutput qkv[] = {{q.data(), L.q_w}, {k.data(), L.k_w}, {v.data(), L.v_w}};
-    matmul_shared_input(ctx, hbuf.data(), N, qkv);
+    matmul_shared_input(ctx, hbuf.data(), R, qkv);
     bias(q.data(), L.q_b, D);
     bias(k.data(), L.k_b, D);
     bias(v.data(), L.v_b, D);
@@ -171,21 +178,22 @@ std::vector<float> ClipModel::run_vit(ExecContext& ctx, std::span<const float> c
       }
     }
     const bool global = h.global_attention(l);
-    attention(ctx, att.data(), q.data(), global ? all_keys.data() : window_keys.data(), N, AttentionShape{H, H, hd});
-    matmul(ctx, hbuf.data(), att.data(), *L.o_w, N);
+    attention(ctx, att.data(), q.data(), global ? all_keys.data() : window_keys.data(), R, AttentionShape{H, H, hd});
+    matmul(ctx, hbuf.data(), att.data(), *L.o_w, R);
     bias(hbuf.data(), L.o_b, D);
-    add_inplace(ctx, x.data(), hbuf.data(), N * D);
+    add_inplace(ctx, x.data(), hbuf.data(), R * D);
 
     norm(hbuf.data(), x.data(), L.ln2_w, L.ln2_b);
-    matmul(ctx, up.data(), hbuf.data(), *L.up_w, N);
+    matmul(ctx, up.data(), hbuf.data(), *L.up_w, R);
     bias(up.data(), L.up_b, F);
-    gelu(ctx, up.data(), N * F, act);
-    matmul(ctx, hbuf.data(), up.data(), *L.down_w, N);
+    gelu(ctx, up.data(), R * F, act);
+    matmul(ctx, hbuf.data(), up.data(), *L.down_w, R);
     bias(hbuf.data(), L.down_b, D);
-    add_inplace(ctx, x.data(), hbuf.data(), N * D);
+    add_inplace(ctx, x.data(), hbuf.data(), R * D);
   }
   if (h.post_ln) norm(x.data(), x.data(), w_.post_ln_w, w_.post_ln_b);
   if (muse) reorder_rows(x, win.order, D, true);
+  if (h.class_token) x.erase(x.begin(), x.begin() + D);  // llama.cpp keeps rows 1..N
   return x;
 }
 

@@ -146,25 +146,33 @@ inline std::vector<double> encode(const ModelFile& f, const std::vector<float>& 
         const int64_t p = py * gw + px;
         x[static_cast<size_t>(p * D + o)] = s + pos_at(py, px, o);
       }
+  // LLaVA's class token (llama.cpp's llava graph): appended after the patches with position row N;
+  // the blocks see N + 1 rows, and rows 1..N are kept.
+  const bool cls = has(f, "v.class_embd");
+  if (cls) {
+    const auto c = tensor(f, "v.class_embd");
+    for (int64_t o = 0; o < D; ++o) x.push_back(c[static_cast<size_t>(o)] + pos[static_cast<size_t>(N * D + o)]);
+  }
+  const int64_t NR = N + (cls ? 1 : 0);
   auto opt = [&](const std::string& n) { return has(f, n) ? tensor(f, n) : std::vector<double>{}; };
   auto ptr = [](const std::vector<double>& v) { return v.empty() ? nullptr : &v; };
   {
     const auto w = opt("v.pre_ln.weight"), b = opt("v.pre_ln.bias");
-    if (!w.empty() || !b.empty()) layer_norm(x, N, D, ptr(w), ptr(b), eps);
+    if (!w.empty() || !b.empty()) layer_norm(x, NR, D, ptr(w), ptr(b), eps);
   }
   const int64_t blocks = proj == "mlp" ? L - 1 : L;  // the llava graph stops one block early
   for (int64_t l = 0; l < blocks; ++l) {
     const std::string b = "v.blk." + std::to_string(l) + ".";
     std::vector<double> h = x;
     const auto ln1w = opt(b + "ln1.weight"), ln1b = opt(b + "ln1.bias");
-    layer_norm(h, N, D, ptr(ln1w), ptr(ln1b), eps);
+    layer_norm(h, NR, D, ptr(ln1w), ptr(ln1b), eps);
     const auto qb = opt(b + "attn_q.bias"), kb = opt(b + "attn_k.bias"), vb = opt(b + "attn_v.bias"),
                ob = opt(b + "attn_out.bias");
-    auto q = linear(h, N, tensor(f, b + "attn_q.weight"), D, D, ptr(qb));
-    auto k = linear(h, N, tensor(f, b + "attn_k.weight"), D, D, ptr(kb));
+    auto q = linear(h, NR, tensor(f, b + "attn_q.weight"), D, D, ptr(qb));
+    auto k = linear(h, NR, tensor(f, b + "attn_k.weight"), D, D, ptr(kb));
     if (muse) {  // 2-D RoPE: dims [0, hd/2) by column + 1, [hd/2, hd) by row + 1, pairs (2i, 2i+1)
       for (auto* t : {&q, &k})
-        for (int64_t p = 0; p < N; ++p)
+        for (int64_t p = 0; p < NR; ++p)
           for (int64_t head = 0; head < H; ++head)
             for (int64_t half = 0; half < 2; ++half) {
               const double position = static_cast<double>(half == 0 ? p % gw + 1 : p / gw + 1);
@@ -182,13 +190,13 @@ inline std::vector<double> encode(const ModelFile& f, const std::vector<float>& 
     auto visible = [&](int64_t i, int64_t j) {
       return !windowed || ((i / gw) / pn == (j / gw) / pn && (i % gw) / pn == (j % gw) / pn);
     };
-    const auto v = linear(h, N, tensor(f, b + "attn_v.weight"), D, D, ptr(vb));
-    std::vector<double> att(static_cast<size_t>(N * D), 0.0);
+    const auto v = linear(h, NR, tensor(f, b + "attn_v.weight"), D, D, ptr(vb));
+    std::vector<double> att(static_cast<size_t>(NR * D), 0.0);
     for (int64_t head = 0; head < H; ++head)
-      for (int64_t i = 0; i < N; ++i) {
-        std::vector<double> score(static_cast<size_t>(N));
+      for (int64_t i = 0; i < NR; ++i) {
+        std::vector<double> score(static_cast<size_t>(NR));
         double mx = -1e300;
-        for (int64_t j = 0; j < N; ++j) {
+        for (int64_t j = 0; j < NR; ++j) {
           if (!visible(i, j)) {
             score[static_cast<size_t>(j)] = -1e300;
             continue;
@@ -201,26 +209,27 @@ inline std::vector<double> encode(const ModelFile& f, const std::vector<float>& 
         }
         double z = 0;
         for (double& s : score) z += (s = s == -1e300 ? 0.0 : std::exp(s - mx));
-        for (int64_t j = 0; j < N; ++j)
+        for (int64_t j = 0; j < NR; ++j)
           for (int64_t e = 0; e < hd; ++e)
             att[static_cast<size_t>(i * D + head * hd + e)] +=
                 score[static_cast<size_t>(j)] / z * v[static_cast<size_t>(j * D + head * hd + e)];
       }
-    const auto o = linear(att, N, tensor(f, b + "attn_out.weight"), D, D, ptr(ob));
+    const auto o = linear(att, NR, tensor(f, b + "attn_out.weight"), D, D, ptr(ob));
     for (size_t i = 0; i < x.size(); ++i) x[i] += o[i];
     h = x;
     const auto ln2w = opt(b + "ln2.weight"), ln2b = opt(b + "ln2.bias");
-    layer_norm(h, N, D, ptr(ln2w), ptr(ln2b), eps);
+    layer_norm(h, NR, D, ptr(ln2w), ptr(ln2b), eps);
     const auto ub = opt(b + "ffn_up.bias"), db = opt(b + "ffn_down.bias");
-    auto u = linear(h, N, tensor(f, b + "ffn_up.weight"), D, F, ptr(ub));
+    auto u = linear(h, NR, tensor(f, b + "ffn_up.weight"), D, F, ptr(ub));
     for (double& e : u) e = muse ? gelu_erf(e) : quick ? gelu_quick(e) : gelu_tanh(e);
-    const auto d = linear(u, N, tensor(f, b + "ffn_down.weight"), F, D, ptr(db));
+    const auto d = linear(u, NR, tensor(f, b + "ffn_down.weight"), F, D, ptr(db));
     for (size_t i = 0; i < x.size(); ++i) x[i] += d[i];
   }
   {
     const auto w = opt("v.post_ln.weight"), b = opt("v.post_ln.bias");
-    if (!w.empty() || !b.empty()) layer_norm(x, N, D, ptr(w), ptr(b), eps);
+    if (!w.empty() || !b.empty()) layer_norm(x, NR, D, ptr(w), ptr(b), eps);
   }
+  if (cls) x.erase(x.begin(), x.begin() + D);  // llama.cpp's get_rows(1..N)
 
   if (proj == "mlp") {
     const TensorView* w0 = f.find("mm.0.weight");
@@ -232,6 +241,7 @@ inline std::vector<double> encode(const ModelFile& f, const std::vector<float>& 
     const auto b2 = tensor(f, "mm.2.bias");
     return linear(y, N, tensor(f, "mm.2.weight"), w2->ne[0], w2->ne[1], &b2);
   }
+
   if (muse) {
     // ds_perm gather (groups of f×f neighbours), reshape [D, f², n_out], permute(1,0,2,3), cont:
     // replayed on strided tensors; then fc1 -> GELU(erf) -> fc2 -> GELU(erf) -> projection.

@@ -28,8 +28,10 @@ TEST(ClipPeer, LlamaCppEmbeddingsMatchTenx) {
     ClipProjector p;
     bool gelu;
     ClipGrid grid;
+    bool class_token = false;
   };
   for (const Run& run : {Run{ClipProjector::Mlp, false, {}}, Run{ClipProjector::Mlp, true, {}},
+                         Run{ClipProjector::Mlp, false, {}, true},
                          Run{ClipProjector::Idefics3, true, {}}, Run{ClipProjector::Gemma3, true, {}},
                          Run{ClipProjector::MuseGlimmer, false, {}}, Run{ClipProjector::MuseGlimmer, false, {12, 8}},
                          Run{ClipProjector::MuseGlimmer, false, {4, 4}}}) {
@@ -45,7 +47,9 @@ TEST(ClipPeer, LlamaCppEmbeddingsMatchTenx) {
     s.scale_factor = run.p == ClipProjector::Gemma3 ? 4 : 2;
     s.use_gelu = run.gelu;
     s.seed = 5;
-    const std::string name = std::string(clip_projector_name(run.p)) + (run.gelu ? "-gelu" : "-quick");
+    s.class_token = run.class_token;
+    const std::string name = std::string(clip_projector_name(run.p)) + (run.gelu ? "-gelu" : "-quick") +
+                             (run.class_token ? "-class" : "");
     const std::string path = dir + "/" + name + ".mmproj.gguf";
     // The patch kernel's values F16 values too: the F16 im2col makes ggml multiply it in F16.
     ModelFile f = make_random_clip(s);

@@ -131,6 +131,23 @@ TEST(ClipEncoder, MuseGlimmerAtAnyGridMatchesTheOracleAndTheAnalyticCounts) {
   EXPECT_THROW(g3.encode_normalized(ctx, random_image(g3.hparams(), 1, {8, 6}), ClipGrid{8, 6}), Error);  // fixed grid
 }
 
+TEST(ClipEncoder, LlavaClassTokenAsLlamaCpp) {
+  // v.class_embd: N + 1 rows through the blocks (the class row last, position row N), rows 1..N out.
+  ClipInitSpec s = small_spec(ClipProjector::Mlp);
+  s.class_token = true;
+  const ClipModel m = ClipModel::from_file(make_random_clip(s));
+  ASSERT_TRUE(m.hparams().class_token);
+  const std::vector<float> image = random_image(m.hparams(), 23);
+  ExecContext ctx(2);
+  const std::vector<float> got = m.encode_normalized(ctx, image);
+  const std::vector<double> want = oracle::encode(m.file(), image);
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_EQ(static_cast<int64_t>(got.size()), 64 * 48);
+  EXPECT_LE(max_relative_error(got, want), 1e-5);
+  std::printf("[ clip oracle ] mlp with class token: max relative error %.3g\n", max_relative_error(got, want));
+  EXPECT_EQ(ctx.counters, analytic_clip_image(m));
+}
+
 TEST(ClipEncoder, MuseGlimmerTokenGridAsLlamaCpp) {
   // 100×50 px in 8 px cells: 12.5 × 6.25 -> candidates {12,13} × {6,7}; 12×6 has the exact ratio.
   EXPECT_EQ(muse_glimmer_token_grid(100, 50, 8, 4096), (ClipGrid{12, 6}));

@@ -57,6 +57,10 @@ struct ClipHparams {
   int64_t n_mm_hidden = 0;    // mlp: mm.0's output width
   bool pre_ln = false, post_ln = false;
   bool mlp_second = false;    // mlp: mm.2 present (llama.cpp's projector is mm.0 -> GELU [-> mm.2])
+  // mlp: v.class_embd present (CLIP's class token). llama.cpp's llava graph appends it after the
+  // patches, adds position rows 0..N to the N + 1 rows, and keeps rows 1..N after the blocks
+  // (patches 1..N-1 and the class row): tenx does the same (docs/vision.md).
+  bool class_token = false;
   // muse-glimmer: the position table is pos_side² rows (also the attention window's side), RoPE
   // base, the preprocessing's cap on output tokens, the adapter's widths (mm.0 -> n_mm_hidden ->
   // n_mm_hidden2 -> n_embd_out).
@@ -94,6 +98,7 @@ struct ClipLayer {
 struct ClipWeights {
   TensorView patch_embd;  // as 2-D [patch_dim, n_embd]: the conv kernel's (c, ky, kx) rows
   const TensorView* patch_bias = nullptr;
+  const TensorView* class_embd = nullptr;  // mlp: [n_embd]
   const TensorView* pos_embd = nullptr;  // [n_embd, n_patches]
   const TensorView *pre_ln_w = nullptr, *pre_ln_b = nullptr, *post_ln_w = nullptr, *post_ln_b = nullptr;
   std::vector<ClipLayer> layers;
@@ -196,6 +201,7 @@ struct ClipInitSpec {
   int64_t scale_factor = 2;  // idefics3 shuffle / gemma3 pooling kernel / muse-glimmer merge
   int64_t pos_side = 0;      // muse-glimmer: position table side (0: image_size / patch / merge)
   bool use_gelu = true;
+  bool class_token = false;  // mlp: write v.class_embd (LLaVA-1.5's CLIP)
   DType type = DType::F32;   // block and projector matrices (F32, F16, Q8_0); norms/biases/positions F32
   uint64_t seed = 0;
   std::string name;
