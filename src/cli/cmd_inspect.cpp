@@ -9,6 +9,7 @@
 #include "command.hpp"
 #include "common.hpp"
 #include "inspect_analytic.hpp"
+#include "inspect_mmproj.hpp"
 #include "tenx/model/analytic.hpp"
 #include "tenx/tensor/dtype.hpp"
 #include "tenx/util/error.hpp"
@@ -67,6 +68,7 @@ void run(InspectArgs a) {
     return;
   }
   if (matrices) throw Error(a.model, "--dtype applies to a config.json; a model's storage types are its own");
+  if (inspect_if_mmproj(a.model, a.json, a.all_keys)) return;  // a vision encoder (docs/vision.md)
   run_file(a);
 }
 

@@ -7,6 +7,7 @@
 #include "command.hpp"
 #include "common.hpp"
 #include "tenx/model/arch.hpp"
+#include "tenx/model/clip.hpp"
 #include "tenx/model/model_init.hpp"
 #include "tenx/util/error.hpp"
 
@@ -19,9 +20,64 @@ struct InitArgs {
   std::string type = "f32";
   std::string output;
   bool json = false;
+  // --mmproj TYPE: a llama.cpp vision encoder file instead of a text model (docs/vision.md).
+  std::string mmproj;
+  ClipInitSpec clip;
+  std::string gelu = "tanh";
+  const CLI::Option* vocab = nullptr;
 };
 
+void run_mmproj(InitArgs& a) {
+  ClipInitSpec& c = a.clip;
+  c.projector = clip_projector_from_name(a.mmproj, "--mmproj");
+  c.n_embd = a.spec.n_embd;
+  c.n_layer = a.spec.n_layer;
+  c.n_head = a.spec.n_head;
+  c.n_ff = a.spec.n_ff;
+  c.seed = a.spec.seed;
+  c.name = a.spec.name;
+  c.use_gelu = a.gelu == "tanh";
+  if (a.type != "f32" && a.type != "f16" && a.type != "q8_0")
+    throw Error("--type", fmt::format("an mmproj file stores its matrices as f32, f16 or q8_0, not {}", a.type));
+  c.type = *dtype_from_name(a.type);
+  if (c.scale_factor == 0) c.scale_factor = c.projector == ClipProjector::Gemma3 ? 4 : 2;
+  write_random_clip(a.output, c);
+  const ClipModel m = ClipModel::load(a.output);  // what was written loads, and says what it is
+  const ClipHparams& h = m.hparams();
+  const Counters per_image = analytic_clip_image(m);
+  const uint64_t bytes = std::filesystem::file_size(a.output);
+  if (a.json) {
+    nlohmann::ordered_json j;
+    j["output"] = a.output;
+    j["projector"] = clip_projector_name(h.projector);
+    j["image_size"] = h.image_size;
+    j["patch_size"] = h.patch_size;
+    j["n_embd"] = h.n_embd;
+    j["n_layer"] = h.n_layer;
+    j["n_head"] = h.n_head;
+    j["n_ff"] = h.n_ff;
+    j["n_embd_out"] = h.n_embd_out;
+    j["scale_factor"] = h.scale_factor;
+    j["n_output_tokens"] = h.n_output_tokens();
+    j["type"] = a.type;
+    j["seed"] = c.seed;
+    j["n_params"] = m.n_params();
+    j["flops_per_image"] = per_image.total_flops();
+    j["file_bytes"] = bytes;
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
+  fmt::print("wrote {}: random mmproj, projector {} (seed {}), {} px in {} px patches, {} layers, dim {}, heads {}, "
+             "ffn {}, {} tokens of {} per image\n",
+             a.output, clip_projector_name(h.projector), c.seed, h.image_size, h.patch_size, h.n_layer, h.n_embd,
+             h.n_head, h.n_ff, h.n_output_tokens(), h.n_embd_out);
+  fmt::print("  {} parameters, {} ({}), {} FLOPs per image\n", human_count(static_cast<double>(m.n_params())),
+             human_bytes(static_cast<double>(bytes)), a.type, human_count(static_cast<double>(per_image.total_flops())));
+}
+
 void run(InitArgs a) {
+  if (!a.mmproj.empty()) return run_mmproj(a);
+  if (a.vocab->count() == 0) throw Error("model init", "--vocab is required (except with --mmproj)");
   a.spec.n_head_kv = a.kv_heads > 0 ? a.kv_heads : a.spec.n_head;
   a.spec.type = *dtype_from_name(a.type);
   const ModelFile mf = make_random_model(a.spec);
@@ -77,7 +133,24 @@ const Registrar model_init_command{"model", [](CLI::App& app) {
   sub->add_option("--heads", s.n_head, "Attention heads")->required()->check(size);
   sub->add_option("--kv-heads", args->kv_heads, "Key/value heads (default: --heads)")->check(size);
   sub->add_option("--ffn", s.n_ff, "Feed-forward size")->required()->check(size);
-  sub->add_option("--vocab", s.n_vocab, "Vocabulary size (>= 258)")->required()->check(size);
+  args->vocab = sub->add_option("--vocab", s.n_vocab, "Vocabulary size (>= 258; not with --mmproj)")->check(size);
+  sub->add_option("--mmproj", args->mmproj,
+                  "Write a llama.cpp vision encoder (mmproj) instead: projector mlp | idefics3 | gemma3 | muse-glimmer; --dim, "
+                  "--layers, --heads, --ffn size its ViT (docs/vision.md)")
+      ->check(CLI::IsMember({"mlp", "idefics3", "gemma3", "muse-glimmer"}));
+  sub->add_option("--image-size", args->clip.image_size, "--mmproj: image side in pixels")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{8192}));
+  sub->add_option("--patch", args->clip.patch_size, "--mmproj: patch side in pixels")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{256}));
+  sub->add_option("--out-dim", args->clip.n_embd_out, "--mmproj: the text model's embedding size")
+      ->capture_default_str()->check(size);
+  args->clip.scale_factor = 0;
+  sub->add_option("--scale-factor", args->clip.scale_factor,
+                  "--mmproj: idefics3 pixel-shuffle factor (default 2), gemma3 pooling kernel (default 4), muse-glimmer merge size (default 2)")
+      ->check(CLI::Range(int64_t{1}, int64_t{64}));
+  sub->add_flag("--class-token", args->clip.class_token, "--mmproj mlp: a CLIP class token (v.class_embd), as LLaVA-1.5");
+  sub->add_option("--gelu", args->gelu, "--mmproj: the ViT's FFN activation, tanh (clip.use_gelu) or quick")
+      ->check(CLI::IsMember({"tanh", "quick"}))->capture_default_str();
   sub->add_option("--seed", s.seed, "Random seed")->required();
   sub->add_option("--ctx", s.n_ctx, "Training context length")->capture_default_str()->check(size);
   sub->add_option("--rope-base", s.rope_base, "RoPE frequency base")->capture_default_str();

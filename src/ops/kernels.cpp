@@ -344,6 +344,48 @@ void gelu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n) {
   kc::count_other(ctx, flop_cost::kGeluMul, n);
 }
 
+void layernorm(ExecContext& ctx, float* y, const float* x, const float* weight, const float* bias, int64_t T,
+               int64_t C, float eps) {
+  for (int64_t t = 0; t < T; ++t) {
+    const float* xr = x + t * C;
+    float* yr = y + t * C;
+    double sum = 0;
+    for (int64_t i = 0; i < C; ++i) sum += xr[i];
+    const float mean = static_cast<float>(sum / static_cast<double>(C));
+    double sum2 = 0;
+    for (int64_t i = 0; i < C; ++i) {
+      const float v = xr[i] - mean;
+      yr[i] = v;
+      sum2 += static_cast<double>(v * v);
+    }
+    const float scale = 1.0f / std::sqrt(static_cast<float>(sum2 / static_cast<double>(C)) + eps);
+    for (int64_t i = 0; i < C; ++i) {
+      float v = yr[i] * scale;
+      if (weight) v *= weight[i];
+      if (bias) v += bias[i];
+      yr[i] = v;
+    }
+  }
+  kc::count_other(ctx, flop_cost::kLayerNorm, T * C);
+}
+
+void gelu(ExecContext& ctx, float* y, int64_t n, GeluKind kind) {
+  const float c = 0.7978845608028654f, a = 0.044715f;  // sqrt(2/pi)
+  auto run = [&](int64_t i0, int64_t i1) {
+    if (kind == GeluKind::Tanh)
+      for (int64_t i = i0; i < i1; ++i) y[i] = 0.5f * y[i] * (1.0f + std::tanh(c * (y[i] + a * y[i] * y[i] * y[i])));
+    else if (kind == GeluKind::Quick)
+      for (int64_t i = i0; i < i1; ++i) y[i] = y[i] * (1.0f / (1.0f + std::exp(-1.702f * y[i])));
+    else
+      for (int64_t i = i0; i < i1; ++i) y[i] = 0.5f * y[i] * (1.0f + std::erf(y[i] * 0.70710678118654752f));
+  };
+  constexpr int64_t kChunk = 16384;
+  if (n <= kChunk) run(0, n);
+  else ctx.pool.parallel_for((n + kChunk - 1) / kChunk, [&](int64_t ch, int) { run(ch * kChunk, std::min(n, (ch + 1) * kChunk)); });
+  kc::count_other(ctx, kind == GeluKind::Tanh ? flop_cost::kGelu : kind == GeluKind::Quick ? flop_cost::kGeluQuick
+                                                                                         : flop_cost::kGeluErf, n);
+}
+
 void matmul(ExecContext& ctx, float* y, const float* x, const TensorView& w, int64_t T) {
   simd::matmul_with(simd::kernels_for(simd::best_isa()), ctx, y, x, w, T);
 }

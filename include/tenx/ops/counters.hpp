@@ -32,6 +32,16 @@ inline constexpr uint64_t kMoeNorm = 2;
 inline constexpr uint64_t kMoeCombine = 2;
 // llama4's sigmoid gate, per chosen expert: neg-exp, add, divide (the top k by raw score only compares).
 inline constexpr uint64_t kMoeSigmoid = 3;
+// Vision encoders (docs/vision.md): LayerNorm per element: sum (1), subtract mean (1), square-accumulate
+// (2), scale (1), weight (1), bias (1); GELU (tanh) without the gate product; quick GELU
+// x·sigmoid(1.702x): scale, neg-exp, add, divide, multiply.
+inline constexpr uint64_t kLayerNorm = 7;
+inline constexpr uint64_t kGelu = 9;
+inline constexpr uint64_t kGeluQuick = 5;
+// exact GELU x/2·(1+erf(x/√2)): scale, erf, add, multiply, halve.
+inline constexpr uint64_t kGeluErf = 5;
+// Bilinear interpolation of a table row element: four weighted reads (4 products) summed (3 adds).
+inline constexpr uint64_t kBilinear = 7;
 }  // namespace flop_cost
 
 struct Counters {

@@ -69,6 +69,18 @@ void silu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n);
 // approximation of GELU as ggml_gelu and Hugging Face's gelu_pytorch_tanh define it.
 void gelu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n);
 
+// y[T, C] = (x - mean) / sqrt(var + eps) · weight + bias per row (mean and variance over the row,
+// accumulated in double as ggml_norm does), then ggml_mul and ggml_add; weight and bias may be
+// null (kLayerNorm per element either way). Vision encoders' LayerNorm; y may be x.
+void layernorm(ExecContext& ctx, float* y, const float* x, const float* weight, const float* bias, int64_t T,
+               int64_t C, float eps);
+
+// y[n] = gelu(y) in place, ungated: Tanh is ggml_gelu's tanh approximation (kGelu per element),
+// Quick is ggml_gelu_quick's x·sigmoid(1.702·x) (kGeluQuick per element), Erf is ggml_gelu_erf's
+// exact x/2·(1+erf(x/√2)) (kGeluErf per element).
+enum class GeluKind { Tanh, Quick, Erf };
+void gelu(ExecContext& ctx, float* y, int64_t n, GeluKind kind);
+
 // y[n] *= sigmoid(gate[n]) (kSigmoidMul per element): muse-glimmer's attention output gate,
 // 1/(1+exp(-g)) in float as ggml_sigmoid.
 void sigmoid_mul(ExecContext& ctx, float* y, const float* gate, int64_t n);
