@@ -142,7 +142,8 @@ const Kernels& avx2_kernels() {
   static const Kernels k{Isa::Avx2,           "avx2",        avx2::gemv,          avx2::gemm,
                          avx2::dequantize_rows, avx2::attend, avx2::silu_mul,      "avx2",
                          avx2::kQ8Group,        avx2::quantize_q8_act, avx2::gemv_q8, avx2::pack_q8,
-                         avx2::gemm_q8,         avx2::quantize_q8k_act, avx2::gemv_qk, avx2::rmsnorm_row};
+                         avx2::gemm_q8,         nullptr, nullptr,
+                                 avx2::quantize_q8k_act, avx2::gemv_qk, avx2::rmsnorm_row};
   return k;
 }
 }  // namespace tenx::simd

@@ -34,7 +34,8 @@ struct Q8Act {
   const int8_t* qs;
   const float* d;
   const int32_t* sum;
-  int64_t nb;  // blocks per row
+  int64_t nb;                      // blocks per row
+  const uint8_t* tiles = nullptr;  // the same rows as Kernels::prepare_q8_gemv lays them out, if it exists
 };
 
 // Activation rows quantized per 256-element super-block (Q8_K, simd_qk.inl): row t has
@@ -83,6 +84,10 @@ struct Kernels {
   void (*pack_q8)(uint8_t* dst, const TensorView& w, int64_t r0, int64_t r1);
   // y[t·ldy + r] = x[t] · packed row r, t < T, r < n_rows.
   void (*gemm_q8)(float* y, int64_t ldy, const Q8Act& x, int64_t T, const uint8_t* packed, int64_t n_rows);
+  // Null, or: T <= 3 quantized rows into the layout this table's gemv_q8 reads (x.tiles),
+  // q8_gemv_bytes per row; done once per matmul, the rows are shared by every task.
+  void (*prepare_q8_gemv)(uint8_t* dst, const Q8Act& x, int64_t T);
+  int64_t (*q8_gemv_bytes)(int64_t nb);
 
   // Q4_K / Q6_K weights against Q8_K activations (simd_qk.inl; definition ref::matmul_qk).
   // x[0..n) (n a multiple of 256) to Q8_K super-blocks, bit-identical to ref::quantize_activations_q8k.
