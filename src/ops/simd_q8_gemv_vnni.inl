@@ -175,14 +175,14 @@ void q8_gemv_rows4(const uint8_t* const (&rows)[4], const uint8_t* xt, int64_t n
 // prefetcher never got going on 816-byte streams.
 template <bool kQ4, int T>
 void q8_gemv_tiled(float* y, int64_t ldy, const Q8Act& x, const TensorView& w, int64_t r0, int64_t r1) {
-  const int64_t quarter = (r1 - r0 + 3) / 4;
+  const int64_t quarter = (r1 - r0 + 3) / 4, rb = w.row_bytes();
   for (int64_t i = 0; i < quarter; ++i) {
     const uint8_t* rows[4];
     int64_t out_row[4];  // -1: past r1 (the tile repeats its first row there)
     for (int s = 0; s < 4; ++s) {
       const int64_t r = r0 + s * quarter + i;
       out_row[s] = r < r1 ? r - r0 : -1;
-      rows[s] = w.row(r < r1 ? r : r0 + i);
+      rows[s] = w.data + (r < r1 ? r : r0 + i) * rb;
     }
     __m512 acc[T];
     q8_gemv_rows4<kQ4, T>(rows, x.tiles, x.nb, acc);

@@ -39,44 +39,51 @@ inline __m256i qk_splat16(__m256i v, int k) {
   return _mm256_shuffle_epi8(v, _mm256_set1_epi16(static_cast<int16_t>(((2 * k + 1) << 8) | (2 * k))));
 }
 
-// One Q4_K row against N activation rows (token n at xq + n·stride etc.): the nibbles
-// and scales of a super-block are decoded once and used for all N tokens.
-template <int N>
-void qk_tile_q4_k(float* y, int64_t ldy, const uint8_t* w, const Q8KAct& x, int64_t t0) {
+// R Q4_K rows against N activation rows (token n at xq + n·stride etc.): a row's
+// nibbles and scales are decoded once per super-block and used for all N tokens
+// (prefill: R = 1); decode runs R = 4 rows side by side (four memory streams, four
+// independent chains). Each (row, token) gets the same operations whatever R and N.
+template <int R, int N>
+void qk_tile_q4_k(float* const (&y)[R], int64_t ldy, const uint8_t* const (&w)[R], const Q8KAct& x, int64_t t0) {
   const int64_t nsb = x.nsb;
   const int8_t* xq = x.qs + t0 * nsb * kQKK;
   const float* xd = x.d + t0 * nsb;
   const int16_t* xs = x.bsums + t0 * nsb * 16;
   const __m256i m4 = _mm256_set1_epi8(0x0F);
-  __m256 acc[N];
-  for (int n = 0; n < N; ++n) acc[n] = _mm256_setzero_ps();
-  for (int64_t i = 0; i < nsb; ++i, w += 144) {
-    const __m256i sm = qk_q4_k_scales_mins(w + 4);
-    const __m256i sc = _mm256_permute2x128_si256(sm, sm, 0x00);  // scales in both halves
-    const __m128i m8 = _mm256_extracti128_si256(sm, 1);
-    // m_j for both 16-element halves of sub-block j, against the 16 bsums
-    const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
-    __m256i s1[N];
-    for (int n = 0; n < N; ++n) s1[n] = _mm256_setzero_si256();
-    for (int j = 0; j < 4; ++j) {  // 32 bytes: sub-block 2j in the low nibbles, 2j+1 in the high
-      const __m256i q = qk_load(w + 16 + 32 * j);
-      const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-      const __m256i slo = qk_splat16(sc, 2 * j), shi = qk_splat16(sc, 2 * j + 1);
+  __m256 acc[R][N];
+  for (int r = 0; r < R; ++r)
+    for (int n = 0; n < N; ++n) acc[r][n] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nsb; ++i) {
+    for (int r = 0; r < R; ++r) {
+      const uint8_t* wb = w[r] + i * 144;
+      const __m256i sm = qk_q4_k_scales_mins(wb + 4);
+      const __m256i sc = _mm256_permute2x128_si256(sm, sm, 0x00);  // scales in both halves
+      const __m128i m8 = _mm256_extracti128_si256(sm, 1);
+      // m_j for both 16-element halves of sub-block j, against the 16 bsums
+      const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
+      __m256i s1[N];
+      for (int n = 0; n < N; ++n) s1[n] = _mm256_setzero_si256();
+      for (int j = 0; j < 4; ++j) {  // 32 bytes: sub-block 2j in the low nibbles, 2j+1 in the high
+        const __m256i q = qk_load(wb + 16 + 32 * j);
+        const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+        const __m256i slo = qk_splat16(sc, 2 * j), shi = qk_splat16(sc, 2 * j + 1);
+        for (int n = 0; n < N; ++n) {
+          const int8_t* xn = xq + (n * nsb + i) * kQKK + 64 * j;
+          s1[n] = qk_madd_acc(s1[n], _mm256_maddubs_epi16(lo, qk_load(xn)), slo);
+          s1[n] = qk_madd_acc(s1[n], _mm256_maddubs_epi16(hi, qk_load(xn + 32)), shi);
+        }
+      }
+      const float dw = block_scale(wb), dmin = block_scale(wb + 2);
       for (int n = 0; n < N; ++n) {
-        const int8_t* xn = xq + (n * nsb + i) * kQKK + 64 * j;
-        s1[n] = qk_madd_acc(s1[n], _mm256_maddubs_epi16(lo, qk_load(xn)), slo);
-        s1[n] = qk_madd_acc(s1[n], _mm256_maddubs_epi16(hi, qk_load(xn + 32)), shi);
+        const float dx = xd[n * nsb + i];
+        const __m256i s2 = _mm256_madd_epi16(qk_load(xs + (n * nsb + i) * 16), mins);
+        acc[r][n] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx), _mm256_cvtepi32_ps(s1[n]), acc[r][n]);
+        acc[r][n] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * dx), _mm256_cvtepi32_ps(s2), acc[r][n]);
       }
     }
-    const float dw = block_scale(w), dmin = block_scale(w + 2);
-    for (int n = 0; n < N; ++n) {
-      const float dx = xd[n * nsb + i];
-      const __m256i s2 = _mm256_madd_epi16(qk_load(xs + (n * nsb + i) * 16), mins);
-      acc[n] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx), _mm256_cvtepi32_ps(s1[n]), acc[n]);
-      acc[n] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * dx), _mm256_cvtepi32_ps(s2), acc[n]);
-    }
   }
-  for (int n = 0; n < N; ++n) y[n * ldy] = qk_hsum(acc[n]);
+  for (int r = 0; r < R; ++r)
+    for (int n = 0; n < N; ++n) y[r][n * ldy] = qk_hsum(acc[r][n]);
 }
 
 // Byte patterns that spread scales a and a+1 (int8) over the low and high 8 bytes,
@@ -93,56 +100,63 @@ inline __m256i qk_scale_pair(__m128i scales, int a) {
 }
 
 // Σ_j sc_j·(Σ q6·q8 - 32·bsum_j): the 6-bit values are used unsigned (0..63) and the
-// offset 32 comes back through the activations' sums of 16. One row, N tokens.
-template <int N>
-void qk_tile_q6_k(float* y, int64_t ldy, const uint8_t* w, const Q8KAct& x, int64_t t0) {
+// offset 32 comes back through the activations' sums of 16. R rows, N tokens, as Q4_K.
+template <int R, int N>
+void qk_tile_q6_k(float* const (&y)[R], int64_t ldy, const uint8_t* const (&w)[R], const Q8KAct& x, int64_t t0) {
   const int64_t nsb = x.nsb;
   const int8_t* xq = x.qs + t0 * nsb * kQKK;
   const float* xd = x.d + t0 * nsb;
   const int16_t* xs = x.bsums + t0 * nsb * 16;
   const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
-  __m256 acc[N];
-  for (int n = 0; n < N; ++n) acc[n] = _mm256_setzero_ps();
-  for (int64_t i = 0; i < nsb; ++i, w += 210) {
-    const __m128i scales = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 192));
-    const __m256i sc16 = _mm256_cvtepi8_epi16(scales);
-    __m256i s[N];  // start at -32·Σ sc_j·bsum_j
-    for (int n = 0; n < N; ++n)
-      s[n] = _mm256_sub_epi32(_mm256_setzero_si256(),
-                              _mm256_slli_epi32(_mm256_madd_epi16(sc16, qk_load(xs + (n * nsb + i) * 16)), 5));
-    for (int h = 0; h < 2; ++h) {  // 128-element halves: ql[64], qh[32]
-      const __m256i l1 = qk_load(w + 64 * h), l2 = qk_load(w + 64 * h + 32), hb = qk_load(w + 128 + 32 * h);
-      const __m256i q0 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
-      const __m256i q1 = _mm256_or_si256(_mm256_and_si256(l2, m4),
-                                         _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
-      const __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                         _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
-      const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l2, 4), m4),
-                                         _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
-      const __m256i p0 = qk_scale_pair(scales, 8 * h), p1 = qk_scale_pair(scales, 8 * h + 2);
-      const __m256i p2 = qk_scale_pair(scales, 8 * h + 4), p3 = qk_scale_pair(scales, 8 * h + 6);
-      for (int n = 0; n < N; ++n) {
-        const int8_t* xn = xq + (n * nsb + i) * kQKK + 128 * h;
-        s[n] = qk_madd_acc(s[n], _mm256_maddubs_epi16(q0, qk_load(xn)), p0);
-        s[n] = qk_madd_acc(s[n], _mm256_maddubs_epi16(q1, qk_load(xn + 32)), p1);
-        s[n] = qk_madd_acc(s[n], _mm256_maddubs_epi16(q2, qk_load(xn + 64)), p2);
-        s[n] = qk_madd_acc(s[n], _mm256_maddubs_epi16(q3, qk_load(xn + 96)), p3);
+  __m256 acc[R][N];
+  for (int r = 0; r < R; ++r)
+    for (int n = 0; n < N; ++n) acc[r][n] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nsb; ++i) {
+    for (int r = 0; r < R; ++r) {
+      const uint8_t* wb = w[r] + i * 210;
+      const __m128i scales = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wb + 192));
+      const __m256i sc16 = _mm256_cvtepi8_epi16(scales);
+      __m256i s[N];  // start at -32·Σ sc_j·bsum_j
+      for (int n = 0; n < N; ++n)
+        s[n] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                _mm256_slli_epi32(_mm256_madd_epi16(sc16, qk_load(xs + (n * nsb + i) * 16)), 5));
+      for (int h = 0; h < 2; ++h) {  // 128-element halves: ql[64], qh[32]
+        const __m256i l1 = qk_load(wb + 64 * h), l2 = qk_load(wb + 64 * h + 32), hb = qk_load(wb + 128 + 32 * h);
+        const __m256i q0 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
+        const __m256i q1 = _mm256_or_si256(_mm256_and_si256(l2, m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
+        const __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
+        const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l2, 4), m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+        const __m256i p0 = qk_scale_pair(scales, 8 * h), p1 = qk_scale_pair(scales, 8 * h + 2);
+        const __m256i p2 = qk_scale_pair(scales, 8 * h + 4), p3 = qk_scale_pair(scales, 8 * h + 6);
+        for (int n = 0; n < N; ++n) {
+          const int8_t* xn = xq + (n * nsb + i) * kQKK + 128 * h;
+          s[n] = qk_madd_acc(s[n], _mm256_maddubs_epi16(q0, qk_load(xn)), p0);
+          s[n] = qk_madd_acc(s[n], _mm256_maddubs_epi16(q1, qk_load(xn + 32)), p1);
+          s[n] = qk_madd_acc(s[n], _mm256_maddubs_epi16(q2, qk_load(xn + 64)), p2);
+          s[n] = qk_madd_acc(s[n], _mm256_maddubs_epi16(q3, qk_load(xn + 96)), p3);
+        }
       }
+      const float dw = block_scale(wb + 208);
+      for (int n = 0; n < N; ++n)
+        acc[r][n] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xd[n * nsb + i]), _mm256_cvtepi32_ps(s[n]), acc[r][n]);
     }
-    const float dw = block_scale(w + 208);
-    for (int n = 0; n < N; ++n)
-      acc[n] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xd[n * nsb + i]), _mm256_cvtepi32_ps(s[n]), acc[n]);
   }
-  for (int n = 0; n < N; ++n) y[n * ldy] = qk_hsum(acc[n]);
+  for (int r = 0; r < R; ++r)
+    for (int n = 0; n < N; ++n) y[r][n * ldy] = qk_hsum(acc[r][n]);
 }
 
 // Token tiles of TENX_QK_N (4 or 8), then the rest.
 template <int N>
 void qk_tile(float* y, int64_t ldy, const uint8_t* w, DType type, const Q8KAct& x, int64_t t0) {
+  float* const ys[1] = {y + t0 * ldy};
+  const uint8_t* const ws[1] = {w};
   if (type == DType::Q4_K) {
-    qk_tile_q4_k<N>(y + t0 * ldy, ldy, w, x, t0);
+    qk_tile_q4_k<1, N>(ys, ldy, ws, x, t0);
   } else {
-    qk_tile_q6_k<N>(y + t0 * ldy, ldy, w, x, t0);
+    qk_tile_q6_k<1, N>(ys, ldy, ws, x, t0);
   }
 }
 
@@ -160,5 +174,26 @@ void qk_row(float* y, int64_t ldy, const uint8_t* w, DType type, const Q8KAct& x
     case 2: qk_tile<2>(y, ldy, w, type, x, t); break;
     case 1: qk_tile<1>(y, ldy, w, type, x, t); break;
     default: break;
+  }
+}
+
+// Decode (one token): rows [r0, r1) four at a time, one from each quarter of the range,
+// so the thread reads four long sequential streams (a row past r1 repeats the first
+// and is not stored). Every row's value is the one qk_row gives it.
+void qk_rows_decode(float* y, const Q8KAct& x, const TensorView& w, int64_t r0, int64_t r1) {
+  const int64_t quarter = (r1 - r0 + 3) / 4, rb = w.row_bytes();
+  float discard[4];
+  for (int64_t i = 0; i < quarter; ++i) {
+    float* ys[4];
+    const uint8_t* ws[4];
+    for (int s = 0; s < 4; ++s) {
+      const int64_t r = r0 + s * quarter + i;
+      ys[s] = r < r1 ? y + (r - r0) : discard + s;
+      ws[s] = w.data + (r < r1 ? r : r0 + i) * rb;
+    }
+    if (w.type == DType::Q4_K)
+      qk_tile_q4_k<4, 1>(ys, 0, ws, x, 0);
+    else
+      qk_tile_q6_k<4, 1>(ys, 0, ws, x, 0);
   }
 }
