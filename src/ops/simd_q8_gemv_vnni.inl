@@ -144,6 +144,9 @@ void q8_gemv_rows4(const uint8_t* const (&rows)[4], const uint8_t* xt, int64_t n
     __m512i first[4], second[4];
     __m256i sc[4];
     const int64_t off = g * kQ8GemvTileBlocks * kBlockBytes;
+    // Each stream 512 bytes ahead: +5-10% on the 134M Q4_0 decode at 1 thread (none for
+    // Q8_0; the same for the Q4_K rows cost 15%, so those have none).
+    for (int r = 0; r < 4; ++r) _mm_prefetch(reinterpret_cast<const char*>(rows[r] + off + 512), _MM_HINT_T0);
     for (int r = 0; r < 4; ++r) {
       if (g < full)
         q8_gemv_unpack<kQ4, false>(rows[r] + off, 0, idx, first[r], second[r], sc[r]);
