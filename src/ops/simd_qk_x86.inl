@@ -19,19 +19,17 @@ inline float qk_hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// The 6-bit scales and mins of a Q4_K super-block (12 bytes at s) as int16 lanes:
-// sc_0..7 in lanes 0..7, m_0..7 in lanes 8..15 (ggml's utmp bit shuffle).
-inline __m256i qk_q4_k_scales_mins(const uint8_t* s) {
-  uint32_t u[4];
-  __builtin_memcpy(u, s, 12);
-  const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
-  u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
-  const uint32_t mins_lo = u[1] & k1;
-  u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
-  u[2] = mins_lo;
-  u[0] &= k1;
-  return _mm256_cvtepu8_epi16(_mm_set_epi32(static_cast<int>(u[3]), static_cast<int>(u[2]),
-                                            static_cast<int>(u[1]), static_cast<int>(u[0])));
+// The 6-bit scales and mins of a Q4_K super-block as bytes sc_0..7, m_0..7, from its
+// first 16 bytes v (d, dmin, then the 12 scale bytes u0, u1, u2 as 32-bit lanes 1..3):
+// ggml's utmp bit shuffle, lane-parallel (its scalar form cost ~20 instructions a row):
+//   [u0 & k1, (u2 & k2) | ((u0 >> 6) & k3) << 4, u1 & k1, ((u2 >> 4) & k2) | ((u1 >> 6) & k3) << 4]
+inline __m128i qk_q4_k_scale_bytes(__m128i v) {
+  const int k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+  const __m128i a = _mm_shuffle_epi32(v, _MM_SHUFFLE(3, 2, 3, 1));  // u0, u2, u1, u2
+  const __m128i b = _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 2, 1, 1));  // u0, u0, u1, u1
+  const __m128i low = _mm_and_si128(_mm_srlv_epi32(a, _mm_setr_epi32(0, 0, 0, 4)), _mm_setr_epi32(k1, k2, k1, k2));
+  const __m128i high = _mm_and_si128(_mm_srlv_epi32(b, _mm_setr_epi32(0, 6, 0, 6)), _mm_setr_epi32(0, k3, 0, k3));
+  return _mm_or_si128(low, _mm_slli_epi32(high, 4));
 }
 
 // Lane k (< 8) of v's low 128 bits in all 16 int16 lanes.
@@ -56,11 +54,12 @@ void qk_tile_q4_k(float* const (&y)[R], int64_t ldy, const uint8_t* const (&w)[R
   for (int64_t i = 0; i < nsb; ++i) {
     for (int r = 0; r < R; ++r) {
       const uint8_t* wb = w[r] + i * 144;
-      const __m256i sm = qk_q4_k_scales_mins(wb + 4);
-      const __m256i sc = _mm256_permute2x128_si256(sm, sm, 0x00);  // scales in both halves
-      const __m128i m8 = _mm256_extracti128_si256(sm, 1);
+      const __m128i head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wb));  // d, dmin, scales
+      const __m128i sm = qk_q4_k_scale_bytes(head);
+      const __m256i sc = _mm256_cvtepu8_epi16(_mm_unpacklo_epi64(sm, sm));  // scales in both halves
       // m_j for both 16-element halves of sub-block j, against the 16 bsums
-      const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(m8, m8), _mm_unpacklo_epi16(m8, m8));
+      const __m256i mins =
+          _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15)));
       __m256i s1[N];
       for (int n = 0; n < N; ++n) s1[n] = _mm256_setzero_si256();
       for (int j = 0; j < 4; ++j) {  // 32 bytes: sub-block 2j in the low nibbles, 2j+1 in the high
@@ -73,7 +72,8 @@ void qk_tile_q4_k(float* const (&y)[R], int64_t ldy, const uint8_t* const (&w)[R
           s1[n] = qk_madd_acc(s1[n], _mm256_maddubs_epi16(hi, qk_load(xn + 32)), shi);
         }
       }
-      const float dw = block_scale(wb), dmin = block_scale(wb + 2);
+      const __m128 d_dmin = _mm_cvtph_ps(head);  // lanes 0, 1: d, dmin (block_scale's values)
+      const float dw = _mm_cvtss_f32(d_dmin), dmin = _mm_cvtss_f32(_mm_movehdup_ps(d_dmin));
       for (int n = 0; n < N; ++n) {
         const float dx = xd[n * nsb + i];
         const __m256i s2 = _mm256_madd_epi16(qk_load(xs + (n * nsb + i) * 16), mins);
