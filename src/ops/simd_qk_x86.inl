@@ -177,6 +177,63 @@ void qk_row(float* y, int64_t ldy, const uint8_t* w, DType type, const Q8KAct& x
   }
 }
 
+// u0+u2, v0+v2, u1+u3, v1+v3 per 128-bit half.
+inline __m256i qk_add_pairs(__m256i u, __m256i v) {
+  return _mm256_add_epi32(_mm256_unpacklo_epi32(u, v), _mm256_unpackhi_epi32(u, v));
+}
+inline __m256i qk_add_quads(__m256i u, __m256i v) {
+  return _mm256_add_epi32(_mm256_unpacklo_epi64(u, v), _mm256_unpackhi_epi64(u, v));
+}
+
+// [Σ lanes of a[r] | Σ lanes of b[r]] for r = 0..3, exact int32 (a 4x4 transpose-and-add per
+// 128-bit half, then the halves added).
+inline __m256i qk_sum_lanes_4x2(const __m256i (&a)[4], const __m256i (&b)[4]) {
+  const __m256i qa = qk_add_quads(qk_add_pairs(a[0], a[1]), qk_add_pairs(a[2], a[3]));
+  const __m256i qb = qk_add_quads(qk_add_pairs(b[0], b[1]), qk_add_pairs(b[2], b[3]));
+  return _mm256_add_epi32(_mm256_permute2x128_si256(qa, qb, 0x20), _mm256_permute2x128_si256(qa, qb, 0x31));
+}
+
+// Decode of four Q4_K rows against one token: the integers of qk_tile_q4_k, but each row's
+// super-block sums S1 = Σ sc·Σq·x and S2 = Σ m·bsum are made exact int32s for the four rows
+// at once (qk_sum_lanes_4x2), so the float work per super-block is one convert and one FMA
+// for all four rows ([d_r·d_x | dmin_r·d_x]) instead of two converts, two FMAs and two
+// broadcasts per row: y_r = Σ S1·d·d_x - Σ S2·dmin·d_x.
+void qk_rows4_q4_k(float* const (&y)[4], const uint8_t* const (&w)[4], const Q8KAct& x) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < x.nsb; ++i) {
+    const int8_t* xq = x.qs + i * kQKK;
+    const __m256i bsums = qk_load(x.bsums + i * 16);
+    __m256i s1[4], s2[4];
+    __m128 dd[4];
+    for (int r = 0; r < 4; ++r) {
+      const uint8_t* wb = w[r] + i * 144;
+      const __m128i head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wb));  // d, dmin, scales
+      const __m128i sm = qk_q4_k_scale_bytes(head);
+      const __m256i sc = _mm256_cvtepu8_epi16(_mm_unpacklo_epi64(sm, sm));
+      const __m256i mins =
+          _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15)));
+      s1[r] = _mm256_setzero_si256();
+      for (int j = 0; j < 4; ++j) {
+        const __m256i q = qk_load(wb + 16 + 32 * j);
+        const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+        s1[r] = qk_madd_acc(s1[r], _mm256_maddubs_epi16(lo, qk_load(xq + 64 * j)), qk_splat16(sc, 2 * j));
+        s1[r] = qk_madd_acc(s1[r], _mm256_maddubs_epi16(hi, qk_load(xq + 64 * j + 32)), qk_splat16(sc, 2 * j + 1));
+      }
+      s2[r] = _mm256_madd_epi16(bsums, mins);
+      dd[r] = _mm_cvtph_ps(head);  // d_r, dmin_r
+    }
+    const __m128 t01 = _mm_unpacklo_ps(dd[0], dd[1]), t23 = _mm_unpacklo_ps(dd[2], dd[3]);
+    const __m256 scale = _mm256_mul_ps(_mm256_set_m128(_mm_movehl_ps(t23, t01), _mm_movelh_ps(t01, t23)),
+                                       _mm256_set1_ps(x.d[i]));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(qk_sum_lanes_4x2(s1, s2)), scale, acc);
+  }
+  const __m128 out = _mm_sub_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+  float v[4];
+  _mm_storeu_ps(v, out);
+  for (int r = 0; r < 4; ++r) *y[r] = v[r];
+}
+
 // Decode (one token): rows [r0, r1) four at a time, one from each quarter of the range,
 // so the thread reads four long sequential streams (a row past r1 repeats the first
 // and is not stored). Every row's value is the one qk_row gives it.
@@ -192,7 +249,7 @@ void qk_rows_decode(float* y, const Q8KAct& x, const TensorView& w, int64_t r0, 
       ws[s] = w.data + (r < r1 ? r : r0 + i) * rb;
     }
     if (w.type == DType::Q4_K)
-      qk_tile_q4_k<4, 1>(ys, 0, ws, x, 0);
+      qk_rows4_q4_k(ys, ws, x);
     else
       qk_tile_q6_k<4, 1>(ys, 0, ws, x, 0);
   }
