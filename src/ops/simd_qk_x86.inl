@@ -86,17 +86,11 @@ void qk_tile_q4_k(float* const (&y)[R], int64_t ldy, const uint8_t* const (&w)[R
     for (int n = 0; n < N; ++n) y[r][n * ldy] = qk_hsum(acc[r][n]);
 }
 
-// Byte patterns that spread scales a and a+1 (int8) over the low and high 8 bytes,
-// for a = 0, 2, .., 14 (vpshufb, then sign-extended to int16 per 128-bit half).
-inline __m128i qk_pair_pattern(int a) {
-  return _mm_set_epi8(static_cast<char>(a + 1), static_cast<char>(a + 1), static_cast<char>(a + 1),
-                      static_cast<char>(a + 1), static_cast<char>(a + 1), static_cast<char>(a + 1),
-                      static_cast<char>(a + 1), static_cast<char>(a + 1), static_cast<char>(a),
-                      static_cast<char>(a), static_cast<char>(a), static_cast<char>(a), static_cast<char>(a),
-                      static_cast<char>(a), static_cast<char>(a), static_cast<char>(a));
-}
-inline __m256i qk_scale_pair(__m128i scales, int a) {
-  return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scales, qk_pair_pattern(a)));
+// sh holds 8 int16 scales in both 128-bit halves: scale 2k in all 8 lanes of the low half,
+// scale 2k+1 in the high half (one vpshufb; it was a shuffle and a widening per pair).
+inline __m256i qk_spread_pair(__m256i sh, int k) {
+  return _mm256_shuffle_epi8(sh, _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(((4 * k + 3) << 8) | (4 * k + 2))),
+                                                  _mm_set1_epi16(static_cast<int16_t>(((4 * k + 1) << 8) | (4 * k)))));
 }
 
 // Σ_j sc_j·(Σ q6·q8 - 32·bsum_j): the 6-bit values are used unsigned (0..63) and the
@@ -129,8 +123,11 @@ void qk_tile_q6_k(float* const (&y)[R], int64_t ldy, const uint8_t* const (&w)[R
                                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
         const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l2, 4), m4),
                                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
-        const __m256i p0 = qk_scale_pair(scales, 8 * h), p1 = qk_scale_pair(scales, 8 * h + 2);
-        const __m256i p2 = qk_scale_pair(scales, 8 * h + 4), p3 = qk_scale_pair(scales, 8 * h + 6);
+        // Scales 8h..8h+7 as int16 in both halves, then pairs (2k, 2k+1) spread per half.
+        const __m256i sh = _mm256_cvtepi8_epi16(h == 0 ? _mm_unpacklo_epi64(scales, scales)
+                                                        : _mm_unpackhi_epi64(scales, scales));
+        const __m256i p0 = qk_spread_pair(sh, 0), p1 = qk_spread_pair(sh, 1);
+        const __m256i p2 = qk_spread_pair(sh, 2), p3 = qk_spread_pair(sh, 3);
         for (int n = 0; n < N; ++n) {
           const int8_t* xn = xq + (n * nsb + i) * kQKK + 128 * h;
           s[n] = qk_madd_acc(s[n], _mm256_maddubs_epi16(q0, qk_load(xn)), p0);
