@@ -38,9 +38,10 @@ inline __m256i qk_splat16(__m256i v, int k) {
 }
 
 // R Q4_K rows against N activation rows (token n at xq + n·stride etc.): a row's
-// nibbles and scales are decoded once per super-block and used for all N tokens
-// (prefill: R = 1); decode runs R = 4 rows side by side (four memory streams, four
-// independent chains). Each (row, token) gets the same operations whatever R and N.
+// nibbles and scales are decoded once per super-block and used for all N tokens.
+// Prefill runs R = 1; decode (one token) has its own four-row qk_rows4_q4_k below,
+// which sums each super-block exactly before converting. Each (row, token) gets the
+// same operations whatever R and N.
 template <int R, int N>
 void qk_tile_q4_k(float* const (&y)[R], int64_t ldy, const uint8_t* const (&w)[R], const Q8KAct& x, int64_t t0) {
   const int64_t nsb = x.nsb;
@@ -231,6 +232,50 @@ void qk_rows4_q4_k(float* const (&y)[4], const uint8_t* const (&w)[4], const Q8K
   for (int r = 0; r < 4; ++r) *y[r] = v[r];
 }
 
+// Decode of four Q6_K rows against one token: the integers of qk_tile_q6_k; the four rows'
+// super-block sums become exact int32s together, then one convert and one FMA (as Q4_K).
+void qk_rows4_q6_k(float* const (&y)[4], const uint8_t* const (&w)[4], const Q8KAct& x) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
+  __m128 acc = _mm_setzero_ps();
+  for (int64_t i = 0; i < x.nsb; ++i) {
+    const int8_t* xq = x.qs + i * kQKK;
+    const __m256i bsums = qk_load(x.bsums + i * 16);
+    __m256i s[4];
+    float dw[4];
+    for (int r = 0; r < 4; ++r) {
+      const uint8_t* wb = w[r] + i * 210;
+      const __m128i scales = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wb + 192));
+      s[r] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                              _mm256_slli_epi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(scales), bsums), 5));
+      for (int h = 0; h < 2; ++h) {
+        const __m256i l1 = qk_load(wb + 64 * h), l2 = qk_load(wb + 64 * h + 32), hb = qk_load(wb + 128 + 32 * h);
+        const __m256i q0 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
+        const __m256i q1 = _mm256_or_si256(_mm256_and_si256(l2, m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
+        const __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
+        const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l2, 4), m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+        const __m256i sh = _mm256_cvtepi8_epi16(h == 0 ? _mm_unpacklo_epi64(scales, scales)
+                                                        : _mm_unpackhi_epi64(scales, scales));
+        const int8_t* xn = xq + 128 * h;
+        s[r] = qk_madd_acc(s[r], _mm256_maddubs_epi16(q0, qk_load(xn)), qk_spread_pair(sh, 0));
+        s[r] = qk_madd_acc(s[r], _mm256_maddubs_epi16(q1, qk_load(xn + 32)), qk_spread_pair(sh, 1));
+        s[r] = qk_madd_acc(s[r], _mm256_maddubs_epi16(q2, qk_load(xn + 64)), qk_spread_pair(sh, 2));
+        s[r] = qk_madd_acc(s[r], _mm256_maddubs_epi16(q3, qk_load(xn + 96)), qk_spread_pair(sh, 3));
+      }
+      dw[r] = block_scale(wb + 208);
+    }
+    const __m256i q = qk_add_quads(qk_add_pairs(s[0], s[1]), qk_add_pairs(s[2], s[3]));  // rows, per half
+    const __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    const __m128 scale = _mm_mul_ps(_mm_setr_ps(dw[0], dw[1], dw[2], dw[3]), _mm_set1_ps(x.d[i]));
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(sums), scale, acc);
+  }
+  float v[4];
+  _mm_storeu_ps(v, acc);
+  for (int r = 0; r < 4; ++r) *y[r] = v[r];
+}
+
 // Decode (one token): rows [r0, r1) four at a time, one from each quarter of the range,
 // so the thread reads four long sequential streams (a row past r1 repeats the first
 // and is not stored). Every row's value is the one qk_row gives it.
@@ -248,6 +293,6 @@ void qk_rows_decode(float* y, const Q8KAct& x, const TensorView& w, int64_t r0, 
     if (w.type == DType::Q4_K)
       qk_rows4_q4_k(ys, ws, x);
     else
-      qk_tile_q6_k<4, 1>(ys, 0, ws, x, 0);
+      qk_rows4_q6_k(ys, ws, x);
   }
 }
