@@ -94,6 +94,18 @@ inline __m256i qk_spread_pair(__m256i sh, int k) {
                                                   _mm_set1_epi16(static_cast<int16_t>(((4 * k + 1) << 8) | (4 * k)))));
 }
 
+// The unsigned 6-bit values (0..63) of 128 Q6_K elements: low 4 bits from ql (l1, l2: 64
+// bytes), bits 4-5 from qh (hb: 32 bytes, 2 bits per element per 32-element group). The
+// high bits are moved into place with one 16-bit shift and a 0x30 mask each (bits that
+// cross into the next byte land below bit 4 and are masked off), not mask-shift pairs.
+inline void qk_q6_k_quants(__m256i l1, __m256i l2, __m256i hb, __m256i& q0, __m256i& q1, __m256i& q2, __m256i& q3) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+  q0 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), m30));
+  q1 = _mm256_or_si256(_mm256_and_si256(l2, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), m30));
+  q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_and_si256(hb, m30));
+  q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l2, 4), m4), _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30));
+}
+
 // Σ_j sc_j·(Σ q6·q8 - 32·bsum_j): the 6-bit values are used unsigned (0..63) and the
 // offset 32 comes back through the activations' sums of 16. R rows, N tokens, as Q4_K.
 template <int R, int N>
@@ -102,7 +114,6 @@ void qk_tile_q6_k(float* const (&y)[R], int64_t ldy, const uint8_t* const (&w)[R
   const int8_t* xq = x.qs + t0 * nsb * kQKK;
   const float* xd = x.d + t0 * nsb;
   const int16_t* xs = x.bsums + t0 * nsb * 16;
-  const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
   __m256 acc[R][N];
   for (int r = 0; r < R; ++r)
     for (int n = 0; n < N; ++n) acc[r][n] = _mm256_setzero_ps();
@@ -117,13 +128,8 @@ void qk_tile_q6_k(float* const (&y)[R], int64_t ldy, const uint8_t* const (&w)[R
                                 _mm256_slli_epi32(_mm256_madd_epi16(sc16, qk_load(xs + (n * nsb + i) * 16)), 5));
       for (int h = 0; h < 2; ++h) {  // 128-element halves: ql[64], qh[32]
         const __m256i l1 = qk_load(wb + 64 * h), l2 = qk_load(wb + 64 * h + 32), hb = qk_load(wb + 128 + 32 * h);
-        const __m256i q0 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
-        const __m256i q1 = _mm256_or_si256(_mm256_and_si256(l2, m4),
-                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
-        const __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
-        const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l2, 4), m4),
-                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+        __m256i q0, q1, q2, q3;
+        qk_q6_k_quants(l1, l2, hb, q0, q1, q2, q3);
         // Scales 8h..8h+7 as int16 in both halves, then pairs (2k, 2k+1) spread per half.
         const __m256i sh = _mm256_cvtepi8_epi16(h == 0 ? _mm_unpacklo_epi64(scales, scales)
                                                         : _mm_unpackhi_epi64(scales, scales));
@@ -235,7 +241,6 @@ void qk_rows4_q4_k(float* const (&y)[4], const uint8_t* const (&w)[4], const Q8K
 // Decode of four Q6_K rows against one token: the integers of qk_tile_q6_k; the four rows'
 // super-block sums become exact int32s together, then one convert and one FMA (as Q4_K).
 void qk_rows4_q6_k(float* const (&y)[4], const uint8_t* const (&w)[4], const Q8KAct& x) {
-  const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
   __m128 acc = _mm_setzero_ps();
   for (int64_t i = 0; i < x.nsb; ++i) {
     const int8_t* xq = x.qs + i * kQKK;
@@ -249,13 +254,8 @@ void qk_rows4_q6_k(float* const (&y)[4], const uint8_t* const (&w)[4], const Q8K
                               _mm256_slli_epi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(scales), bsums), 5));
       for (int h = 0; h < 2; ++h) {
         const __m256i l1 = qk_load(wb + 64 * h), l2 = qk_load(wb + 64 * h + 32), hb = qk_load(wb + 128 + 32 * h);
-        const __m256i q0 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
-        const __m256i q1 = _mm256_or_si256(_mm256_and_si256(l2, m4),
-                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
-        const __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
-        const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l2, 4), m4),
-                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+        __m256i q0, q1, q2, q3;
+        qk_q6_k_quants(l1, l2, hb, q0, q1, q2, q3);
         const __m256i sh = _mm256_cvtepi8_epi16(h == 0 ? _mm_unpacklo_epi64(scales, scales)
                                                         : _mm_unpackhi_epi64(scales, scales));
         const int8_t* xn = xq + 128 * h;
