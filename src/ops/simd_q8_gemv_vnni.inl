@@ -6,12 +6,13 @@
 // for its scale: ~15 instructions per 18-byte Q4_0 block, 12 GB/s from L2 on Zen 4,
 // where native llama.cpp (which repacks Q4_0 rows at load) streams 16 GB/s from DRAM.
 //
-// Here a tile is 4 weight rows x 4 blocks. Per row, two overlapping 64-byte loads
-// hold the 4 blocks and one vpermt2w gathers their quant bytes (all at even offsets)
-// into the order of a matching activation layout (prepare_q8_gemv: the first 16 and
-// the last 16 bytes of each block apart), so two vpdpbusd give 4 int32 lanes per
-// block. A 4x4 transpose-and-add makes the 16 (block, row) sums exact int32s in one
-// register, the 16 half scales come from the same loads (vpermt2w + vcvtph2ps), and
+// Here a tile is 4 weight rows x 4 blocks. Per row, overlapping 64-byte loads (two for
+// Q4_0's 72 bytes, four for Q8_0's 136) hold the 4 blocks and vpermt2w gathers their
+// quant bytes (all at even offsets) into the order of a matching activation layout
+// (prepare_q8_gemv: the first 16 and the last 16 bytes of each block apart), so two
+// vpdpbusd give 4 int32 lanes per block. A 4x4 transpose-and-add makes the 16 (block,
+// row) sums exact int32s in one register, the 16 half scales come from the same loads
+// (a word permute, three blends, vcvtph2ps), and
 // one FMA scales them all: per block, the arithmetic of q8_row_dot (exact integer
 // sum, times d_w·d_x, added in float) at about 3 zmm instructions.
 //
