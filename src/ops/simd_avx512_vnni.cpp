@@ -88,8 +88,10 @@ __m256i q8_block_q4_0(const uint8_t* blk, const int8_t* x, int32_t x_sum) {
 #include "ops/simd_qk.inl"
 inline __m256i qk_madd_acc(__m256i acc, __m256i p, __m256i s) { return _mm256_dpwssd_epi32(acc, p, s); }
 #define TENX_QK_N 8
+#define TENX_QK_VNNI  // the Q4_K decode packs vpdpbusd sums (simd_qk_x86.inl)
 #include "ops/simd_qk_x86.inl"
 #undef TENX_QK_N
+#undef TENX_QK_VNNI
 #undef TENX_QK_ROWS_DECODE
 #undef TENX_QG
 #undef TENX_QN

@@ -189,6 +189,16 @@ inline __m256i qk_add_quads(__m256i u, __m256i v) {
   return _mm256_add_epi32(_mm256_unpacklo_epi64(u, v), _mm256_unpackhi_epi64(u, v));
 }
 
+#ifdef TENX_QK_VNNI
+// vpshufb pattern: int16 words 2j (x4) then 2j+1 (x4) in each 128-bit half, matching
+// vpackssdw's [4 lanes of a, 4 lanes of b] per half.
+inline __m256i qk_pair_words(int j) {
+  const int16_t a = static_cast<int16_t>(((4 * j + 1) << 8) | (4 * j));
+  const int16_t b = static_cast<int16_t>(((4 * j + 3) << 8) | (4 * j + 2));
+  return _mm256_setr_epi16(a, a, a, a, b, b, b, b, a, a, a, a, b, b, b, b);
+}
+#endif
+
 // [Σ lanes of a[r] | Σ lanes of b[r]] for r = 0..3, exact int32 (a 4x4 transpose-and-add per
 // 128-bit half, then the halves added).
 inline __m256i qk_sum_lanes_4x2(const __m256i (&a)[4], const __m256i (&b)[4]) {
@@ -221,8 +231,17 @@ void qk_rows4_q4_k(float* const (&y)[4], const uint8_t* const (&w)[4], const Q8K
       for (int j = 0; j < 4; ++j) {
         const __m256i q = qk_load(wb + 16 + 32 * j);
         const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+#ifdef TENX_QK_VNNI
+        // vpdpbusd sums 4 products per lane (|sum| <= 4·15·127, an int16), so both sub-blocks'
+        // lanes pack into one vector and one vpdpwssd applies both scales: a shuffle less per j.
+        const __m256i z = _mm256_setzero_si256();
+        const __m256i p = _mm256_packs_epi32(_mm256_dpbusd_epi32(z, lo, qk_load(xq + 64 * j)),
+                                             _mm256_dpbusd_epi32(z, hi, qk_load(xq + 64 * j + 32)));
+        s1[r] = _mm256_dpwssd_epi32(s1[r], p, _mm256_shuffle_epi8(sc, qk_pair_words(j)));
+#else
         s1[r] = qk_madd_acc(s1[r], _mm256_maddubs_epi16(lo, qk_load(xq + 64 * j)), qk_splat16(sc, 2 * j));
         s1[r] = qk_madd_acc(s1[r], _mm256_maddubs_epi16(hi, qk_load(xq + 64 * j + 32)), qk_splat16(sc, 2 * j + 1));
+#endif
       }
       s2[r] = _mm256_madd_epi16(bsums, mins);
       dd[r] = _mm_cvtph_ps(head);  // d_r, dmin_r
