@@ -190,13 +190,14 @@ inline __m256i qk_add_quads(__m256i u, __m256i v) {
 }
 
 #ifdef TENX_QK_VNNI
-// vpshufb pattern: int16 words 2j (x4) then 2j+1 (x4) in each 128-bit half, matching
-// vpackssdw's [4 lanes of a, 4 lanes of b] per half.
-inline __m256i qk_pair_words(int j) {
-  const int16_t a = static_cast<int16_t>(((4 * j + 1) << 8) | (4 * j));
-  const int16_t b = static_cast<int16_t>(((4 * j + 3) << 8) | (4 * j + 2));
-  return _mm256_setr_epi16(a, a, a, a, b, b, b, b, a, a, a, a, b, b, b, b);
+// vpshufb pattern over int16 words: words a, b (x4 each) in the low 128-bit half and c, d
+// in the high half, matching vpackssdw's [4 lanes of one vector, 4 of the other] per half.
+inline __m256i qk_quad_words(int a, int b, int c, int d) {
+  const auto w = [](int k) { return static_cast<int16_t>(((2 * k + 1) << 8) | (2 * k)); };
+  return _mm256_setr_epi16(w(a), w(a), w(a), w(a), w(b), w(b), w(b), w(b), w(c), w(c), w(c), w(c), w(d), w(d),
+                           w(d), w(d));
 }
+inline __m256i qk_pair_words(int j) { return qk_quad_words(2 * j, 2 * j + 1, 2 * j, 2 * j + 1); }
 #endif
 
 // [Σ lanes of a[r] | Σ lanes of b[r]] for r = 0..3, exact int32 (a 4x4 transpose-and-add per
@@ -278,10 +279,22 @@ void qk_rows4_q6_k(float* const (&y)[4], const uint8_t* const (&w)[4], const Q8K
         const __m256i sh = _mm256_cvtepi8_epi16(h == 0 ? _mm_unpacklo_epi64(scales, scales)
                                                         : _mm_unpackhi_epi64(scales, scales));
         const int8_t* xn = xq + 128 * h;
+#ifdef TENX_QK_VNNI
+        // As the Q4_K decode: 4-product vpdpbusd sums (|sum| <= 4·63·128, an int16) of two
+        // vectors packed into one, then one vpdpwssd with the four matching scales.
+        const __m256i z = _mm256_setzero_si256();
+        const __m256i p01 = _mm256_packs_epi32(_mm256_dpbusd_epi32(z, q0, qk_load(xn)),
+                                               _mm256_dpbusd_epi32(z, q1, qk_load(xn + 32)));
+        const __m256i p23 = _mm256_packs_epi32(_mm256_dpbusd_epi32(z, q2, qk_load(xn + 64)),
+                                               _mm256_dpbusd_epi32(z, q3, qk_load(xn + 96)));
+        s[r] = _mm256_dpwssd_epi32(s[r], p01, _mm256_shuffle_epi8(sh, qk_quad_words(0, 2, 1, 3)));
+        s[r] = _mm256_dpwssd_epi32(s[r], p23, _mm256_shuffle_epi8(sh, qk_quad_words(4, 6, 5, 7)));
+#else
         s[r] = qk_madd_acc(s[r], _mm256_maddubs_epi16(q0, qk_load(xn)), qk_spread_pair(sh, 0));
         s[r] = qk_madd_acc(s[r], _mm256_maddubs_epi16(q1, qk_load(xn + 32)), qk_spread_pair(sh, 1));
         s[r] = qk_madd_acc(s[r], _mm256_maddubs_epi16(q2, qk_load(xn + 64)), qk_spread_pair(sh, 2));
         s[r] = qk_madd_acc(s[r], _mm256_maddubs_epi16(q3, qk_load(xn + 96)), qk_spread_pair(sh, 3));
+#endif
       }
       dw[r] = block_scale(wb + 208);
     }
