@@ -174,6 +174,14 @@ void register_all() {
             ->Unit(benchmark::kMicrosecond)
             ->UseRealTime();
       }
+  // Decode with the weights coming from DRAM, as in a whole model (bigger than the L3 cache,
+  // where the shapes above fit): the quantized types only (F32 would need 0.5 GB).
+  for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+    const std::string name = "matmul/" + std::string(dtype_name(type)) + "/dram_4096x32000/T=1";
+    benchmark::RegisterBenchmark(name.c_str(), bm_matmul, type, int64_t{4096}, int64_t{32000}, int64_t{1})
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+  }
   for (const auto& s : shapes) {
     const std::string name = std::string("matmul_vs_fma/f32/") + s.name + "/T=128";
     benchmark::RegisterBenchmark(name.c_str(), bm_matmul_vs_fma, DType::F32, s.in, s.out, int64_t{128})

@@ -96,8 +96,9 @@ struct QuantizedActivations {
   std::vector<int8_t> qs;
   std::vector<float> d;
   std::vector<int32_t> sums;
-  int64_t nb;  // blocks per row
-  Q8Act view() const { return {qs.data(), d.data(), sums.data(), nb}; }
+  int64_t nb;                  // blocks per row
+  std::vector<uint8_t> tiles;  // Kernels::prepare_q8_gemv's layout (decode, where it exists)
+  Q8Act view() const { return {qs.data(), d.data(), sums.data(), nb, tiles.empty() ? nullptr : tiles.data()}; }
 };
 
 QuantizedActivations quantize_activations(const Kernels& k, ExecContext& ctx, const float* x, int64_t T,
@@ -105,11 +106,15 @@ QuantizedActivations quantize_activations(const Kernels& k, ExecContext& ctx, co
   const int64_t nb = in / 32;
   QuantizedActivations a{std::vector<int8_t>(static_cast<size_t>(T * in)),
                          std::vector<float>(static_cast<size_t>(T * nb)),
-                         std::vector<int32_t>(static_cast<size_t>(T * nb)), nb};
+                         std::vector<int32_t>(static_cast<size_t>(T * nb)), nb, {}};
   for_row_chunks(ctx, T, in, [&](int64_t t0, int64_t t1) {
     k.quantize_q8_act(a.qs.data() + t0 * in, a.d.data() + t0 * nb, a.sums.data() + t0 * nb, x + t0 * in,
                       (t1 - t0) * in);
   });
+  if (T <= kQ8GemvMaxT && k.prepare_q8_gemv != nullptr) {
+    a.tiles.resize(static_cast<size_t>(T * k.q8_gemv_bytes(nb)));
+    k.prepare_q8_gemv(a.tiles.data(), a.view(), T);
+  }
   return a;
 }
 

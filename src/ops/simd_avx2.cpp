@@ -119,11 +119,13 @@ __m256i q8_block_q4_0(const uint8_t* blk, const int8_t* x, int32_t x_sum) {
 
 #include "ops/simd_q8_gemv_x86.inl"
 #include "ops/simd_q8.inl"
+#define TENX_QK_ROWS_DECODE  // qk_rows_decode in simd_qk_x86.inl
 #include "ops/simd_qk.inl"
 inline __m256i qk_madd_acc(__m256i acc, __m256i p, __m256i s) { return _mm256_add_epi32(acc, _mm256_madd_epi16(p, s)); }
 #define TENX_QK_N 4
 #include "ops/simd_qk_x86.inl"
 #undef TENX_QK_N
+#undef TENX_QK_ROWS_DECODE
 #undef TENX_QG
 #undef TENX_QN
 #undef TENX_QXOR
@@ -145,7 +147,8 @@ const Kernels& avx2_kernels() {
   static const Kernels k{Isa::Avx2,           "avx2",        avx2::gemv,          avx2::gemm,
                          avx2::dequantize_rows, avx2::attend, avx2::silu_mul,      "avx2",
                          avx2::kQ8Group,        avx2::quantize_q8_act, avx2::gemv_q8, avx2::pack_q8,
-                         avx2::gemm_q8,         avx2::quantize_q8k_act, avx2::gemv_qk, avx2::rmsnorm_row};
+                         avx2::gemm_q8,         nullptr, nullptr,
+                                 avx2::quantize_q8k_act, avx2::gemv_qk, avx2::rmsnorm_row};
   return k;
 }
 }  // namespace tenx::simd

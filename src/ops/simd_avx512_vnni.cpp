@@ -84,11 +84,16 @@ __m256i q8_block_q4_0(const uint8_t* blk, const int8_t* x, int32_t x_sum) {
 
 #include "ops/simd_q8_gemv_x86.inl"
 #include "ops/simd_q8.inl"
+#include "ops/simd_q8_gemv_vnni.inl"
+#define TENX_QK_ROWS_DECODE  // qk_rows_decode in simd_qk_x86.inl
 #include "ops/simd_qk.inl"
 inline __m256i qk_madd_acc(__m256i acc, __m256i p, __m256i s) { return _mm256_dpwssd_epi32(acc, p, s); }
 #define TENX_QK_N 8
+#define TENX_QK_VNNI  // the Q4_K decode packs vpdpbusd sums (simd_qk_x86.inl)
 #include "ops/simd_qk_x86.inl"
 #undef TENX_QK_N
+#undef TENX_QK_VNNI
+#undef TENX_QK_ROWS_DECODE
 #undef TENX_QG
 #undef TENX_QN
 #undef TENX_QXOR
@@ -110,7 +115,8 @@ const Kernels& avx512_vnni_kernels() {
   namespace v = avx512_vnni;
   static const Kernels k{Isa::Avx512, "avx512",        v::gemv,      v::gemm,         v::dequantize_rows,
                          v::attend,   v::silu_mul,     "avx512-vnni", v::kQ8Group,   v::quantize_q8_act,
-                         v::gemv_q8,  v::pack_q8,      v::gemm_q8,    v::quantize_q8k_act,
+                         v::gemv_q8_vnni, v::pack_q8,  v::gemm_q8,    v::prepare_q8_gemv,
+                         v::q8_gemv_bytes, v::quantize_q8k_act,
                          v::gemv_qk, v::rmsnorm_row};
   return k;
 }

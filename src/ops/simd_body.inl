@@ -256,14 +256,14 @@ inline void dot_f32_rows(float* y, int64_t y_stride, const float* x, const float
 }
 
 void gemv_f32_four_streams(float* y, const float* x, const TensorView& w, int64_t r0, int64_t r1) {
-  const int64_t in = w.ne[0], q = (r1 - r0) / 4;
+  const int64_t in = w.ne[0], q = (r1 - r0) / 4, rb = w.row_bytes();  // row_bytes divides: once per call
   for (int64_t i = 0; i < q; ++i) {
     const float* rows[4];
-    for (int s = 0; s < 4; ++s) rows[s] = reinterpret_cast<const float*>(w.row(r0 + s * q + i));
+    for (int s = 0; s < 4; ++s) rows[s] = reinterpret_cast<const float*>(w.data + (r0 + s * q + i) * rb);
     dot_f32_rows<4>(y + i, q, x, rows, in);
   }
   for (int64_t r = r0 + 4 * q; r < r1; ++r) {
-    const float* row = reinterpret_cast<const float*>(w.row(r));
+    const float* row = reinterpret_cast<const float*>(w.data + r * rb);
     dot_f32_rows<1>(y + (r - r0), 0, x, &row, in);
   }
 }
@@ -274,8 +274,9 @@ void gemv(float* y, const float* x, const TensorView& w, int64_t r0, int64_t r1,
     gemv_f32_four_streams(y, x, w, r0, r1);
     return;
   }
+  const int64_t rb = w.row_bytes();
   for (int64_t r = r0; r < r1; ++r) {
-    const uint8_t* row = w.row(r);
+    const uint8_t* row = w.data + r * rb;
     float s;
     switch (w.type) {
       case DType::F32: s = dot_f32(x, reinterpret_cast<const float*>(row), in); break;
@@ -297,9 +298,9 @@ void gemv(float* y, const float* x, const TensorView& w, int64_t r0, int64_t r1,
 // Vectorised dequantisation for the GEMM path and embed (same float operations
 // as quant.cpp, so bit-identical).
 void dequantize_rows(float* dst, const TensorView& w, int64_t r0, int64_t r1) {
-  const int64_t in = w.ne[0];
+  const int64_t in = w.ne[0], rb = w.row_bytes();
   for (int64_t r = r0; r < r1; ++r, dst += in) {
-    const uint8_t* src = w.row(r);
+    const uint8_t* src = w.data + r * rb;
     int64_t i = 0;
     switch (w.type) {
       case DType::F16:

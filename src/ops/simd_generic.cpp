@@ -167,7 +167,7 @@ const Kernels& generic_kernels() {
   static const Kernels k{Isa::Generic,      "generic",          generic::gemv,           generic::gemm,
                          generic::dequantize_rows, generic::attend, generic::silu_mul,   "generic",
                          generic::kQ8Group, generic::quantize_q8_act, generic::gemv_q8, generic::pack_q8,
-                         generic::gemm_q8, generic::quantize_q8k_act, generic::gemv_qk, generic::rmsnorm_row};
+                         generic::gemm_q8, nullptr, nullptr, generic::quantize_q8k_act, generic::gemv_qk, generic::rmsnorm_row};
   return k;
 }
 }  // namespace tenx::simd

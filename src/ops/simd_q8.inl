@@ -81,14 +81,14 @@ inline float q8_weight_block(const uint8_t* row, DType type, int64_t b, int8_t* 
 // elements 4j..4j+3 of every row of the group, then the rows' float scales.
 // Rows past r1 in the last group are zeros with scale 0.
 void pack_q8(uint8_t* dst, const TensorView& w, int64_t r0, int64_t r1) {
-  const int64_t nb = w.ne[0] / kQK;
+  const int64_t nb = w.ne[0] / kQK, rb = w.row_bytes();  // row_bytes divides: not per block
   for (int64_t g0 = r0; g0 < r1; g0 += kQ8Group) {
     for (int64_t b = 0; b < nb; ++b, dst += kQ8PackedBlock) {
       float scales[kQ8Group];
       for (int r = 0; r < kQ8Group; ++r) {
         int8_t v[kQK];
         if (g0 + r < r1) {
-          scales[r] = q8_weight_block(w.row(g0 + r), w.type, b, v);
+          scales[r] = q8_weight_block(w.data + (g0 + r) * rb, w.type, b, v);
         } else {
           scales[r] = 0.0f;
           for (int j = 0; j < kQK; ++j) v[j] = 0;
@@ -142,9 +142,9 @@ void gemm_q8(float* y, int64_t ldy, const Q8Act& x, int64_t T, const uint8_t* pa
 
 // Few activation rows (decode): the raw rows, each read once for all T.
 void gemv_q8(float* y, int64_t ldy, const Q8Act& x, int64_t T, const TensorView& w, int64_t r0, int64_t r1) {
-  const int64_t nb = x.nb;
+  const int64_t nb = x.nb, rb = w.row_bytes();
   for (int64_t r = r0; r < r1; ++r) {
-    const uint8_t* row = w.row(r);
+    const uint8_t* row = w.data + r * rb;
     for (int64_t t = 0; t < T; ++t) {
       const int8_t* xq = x.qs + t * nb * kQK;
       const float* xd = x.d + t * nb;

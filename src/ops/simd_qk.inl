@@ -13,6 +13,9 @@
 constexpr int kQKK = 256;  // elements per K-quant super-block
 
 void qk_row(float* y, int64_t ldy, const uint8_t* w, DType type, const Q8KAct& x, int64_t T);
+#ifdef TENX_QK_ROWS_DECODE  // the ISA's decode path (x86: four rows at a time)
+void qk_rows_decode(float* y, const Q8KAct& x, const TensorView& w, int64_t r0, int64_t r1);
+#endif
 
 // The 6-bit scales and mins of the eight 32-element sub-blocks of a Q4_K super-block
 // (ggml's get_scale_min_k4; s = the 12 bytes after d and dmin).
@@ -84,10 +87,17 @@ void quantize_q8k_act(int8_t* qs, float* d, int16_t* bsums, const float* x, int6
 // Rows [r0, r1) against T activation rows, in blocks of 16 tokens: a token block
 // (16·in bytes) and the row block both stay in L1 while every pair is multiplied.
 void gemv_qk(float* y, int64_t ldy, const Q8KAct& x, int64_t T, const TensorView& w, int64_t r0, int64_t r1) {
+#ifdef TENX_QK_ROWS_DECODE
+  if (T == 1) {
+    qk_rows_decode(y, x, w, r0, r1);
+    return;
+  }
+#endif
   constexpr int64_t kTokenBlock = 16;
+  const int64_t rb = w.row_bytes();  // it divides: once per call, not per row
   for (int64_t t0 = 0; t0 < T; t0 += kTokenBlock) {
     const Q8KAct xt{x.qs + t0 * x.nsb * kQKK, x.d + t0 * x.nsb, x.bsums + t0 * x.nsb * 16, x.nsb};
     const int64_t n = T - t0 < kTokenBlock ? T - t0 : kTokenBlock;
-    for (int64_t r = r0; r < r1; ++r) qk_row(y + t0 * ldy + r - r0, ldy, w.row(r), w.type, xt, n);
+    for (int64_t r = r0; r < r1; ++r) qk_row(y + t0 * ldy + r - r0, ldy, w.data + r * rb, w.type, xt, n);
   }
 }

@@ -31,7 +31,8 @@ struct Q8Act {
   const int8_t* qs;
   const float* d;
   const int32_t* sum;
-  int64_t nb;  // blocks per row
+  int64_t nb;                      // blocks per row
+  const uint8_t* tiles = nullptr;  // the same rows as Kernels::prepare_q8_gemv lays them out, if it exists
 };
 
 // Activation rows quantized per 256-element super-block (Q8_K, simd_qk.inl): row t has
@@ -80,6 +81,10 @@ struct Kernels {
   void (*pack_q8)(uint8_t* dst, const TensorView& w, int64_t r0, int64_t r1);
   // y[t·ldy + r] = x[t] · packed row r, t < T, r < n_rows.
   void (*gemm_q8)(float* y, int64_t ldy, const Q8Act& x, int64_t T, const uint8_t* packed, int64_t n_rows);
+  // Null, or: T <= 3 quantized rows into the layout this table's gemv_q8 reads (x.tiles),
+  // q8_gemv_bytes per row; done once per matmul, the rows are shared by every task.
+  void (*prepare_q8_gemv)(uint8_t* dst, const Q8Act& x, int64_t T);
+  int64_t (*q8_gemv_bytes)(int64_t nb);
 
   // Q4_K / Q6_K weights against Q8_K activations (simd_qk.inl; definition ref::matmul_qk).
   // x[0..n) (n a multiple of 256) to Q8_K super-blocks, bit-identical to ref::quantize_activations_q8k.
@@ -123,9 +128,12 @@ struct Q8KRows {
 };
 Q8KRows quantize_q8k_rows(const Kernels& k, ExecContext& ctx, const float* x, int64_t T, int64_t in);
 
-// Decode rows per pool task: enough tasks (8 per worker) to balance, at least 16 rows.
+// Decode rows per pool task: two tasks per worker (a late worker leaves the other one
+// to take its second), at least 16 rows. Not more: a GEMV reads its rows as four
+// sequential streams per task, and every task restarts them cold; with 8 tasks per
+// worker the 134M Q4_0 model decoded 20-25% slower at 1 thread (Q8_0 ~10%, F32 ~5%).
 inline int64_t gemv_rows_per_task(int64_t out, int n_workers) {
-  return out / (n_workers * 8) > 16 ? out / (n_workers * 8) : 16;
+  return out / (n_workers * 2) > 16 ? out / (n_workers * 2) : 16;
 }
 
 // fn(t0, t1) over activation rows [0, T) in chunks of about 8192 elements (rows of
