@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -260,6 +263,15 @@ TEST(RunnerProtocol, ChatRecordsAreTheSameAtEveryBatchSizeAndShotsTheSameForEver
   EXPECT_NE(shot_ids(draw_shots(health, 2, 6)), m.shot_items.at("health"));
 }
 
+int protocol_run_cli(const std::string& args, std::string* out) {
+  const fs::path log = fs::temp_directory_path() / ("tenx-protocol-cli-" + std::to_string(::getpid()) + ".txt");
+  const std::string cmd = std::string(TENX_BINARY) + " " + args + " >'" + log.string() + "' 2>&1";
+  const int status = std::system(cmd.c_str());
+  *out = testing::read_text(log);
+  fs::remove(log);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 TEST(RunnerProtocol, DifferentProtocolsAreRefusedByVerifyMergeAndResume) {
   SKIP_WITHOUT_RENDER_PY();
   TempDir dir;
@@ -274,6 +286,16 @@ TEST(RunnerProtocol, DifferentProtocolsAreRefusedByVerifyMergeAndResume) {
   const std::string why = protocol_mismatch(mixed.manifest, "base", {"cand"});
   EXPECT_NE(why.find("'base' ran under the completion protocol"), std::string::npos) << why;
   EXPECT_NE(why.find("'cand' under chat"), std::string::npos) << why;
+  // tenx verify on that run: exit 2 naming both sides, unless --allow-protocol-mismatch.
+  std::string said;
+  const std::string verify = "verify --run '" + (dir / "mixed").string() + "' --baseline base --candidate cand --quiet";
+  EXPECT_EQ(protocol_run_cli(verify, &said), 2) << said;
+  EXPECT_NE(said.find("'base' ran under the completion protocol, the candidate 'cand' under chat"), std::string::npos)
+      << said;
+  EXPECT_NE(said.find("--allow-protocol-mismatch"), std::string::npos) << said;
+  const int allowed = protocol_run_cli(verify + " --allow-protocol-mismatch --out '" + (dir / "allowed").string() + "'",
+                                       &said);
+  EXPECT_TRUE(allowed == 0 || allowed == 3 || allowed == 4 || allowed == 5) << allowed << ": " << said;
   // --protocol completion for both: nothing differs.
   o.protocol = "completion";
   o.out_dir = dir / "same";
