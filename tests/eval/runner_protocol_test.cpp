@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -261,6 +262,71 @@ TEST(RunnerProtocol, ChatRecordsAreTheSameAtEveryBatchSizeAndShotsTheSameForEver
   const suites::Suite health = suites::load_suite(kSuites + "health");
   EXPECT_EQ(shot_ids(draw_shots(health, 2, 5)), m.shot_items.at("health"));
   EXPECT_NE(shot_ids(draw_shots(health, 2, 6)), m.shot_items.at("health"));
+}
+
+// A template that writes back exactly the completion text (bos, then each turn's text and a
+// newline) turns chat into completion: on the shipped compact model, which learnt the <call>
+// format, agent episodes under chat (the conversation re-rendered and re-tokenized every turn,
+// results as tool messages) must be the episodes of the completion protocol.
+TEST(RunnerProtocol, AgentEpisodesUnderATemplateThatWritesTheCompletionTextAreTheCompletionOnes) {
+  if (testing::sanitizer_build()) GTEST_SKIP() << "slow under sanitizers";
+  TempDir dir;
+  const std::string compact = std::string(TENX_SOURCE_DIR) + "/data/models/compact.gguf";
+  ModelFile mf = load_gguf(compact);
+  mf.meta.set("tokenizer.chat_template",
+              GgufValue::str("{{ bos_token }}{% for m in messages %}{{ m.content }}\n{% endfor %}"));
+  const fs::path templated = dir / "compact-templated.gguf";
+  write_gguf(templated.string(), mf.meta, mf.tensors);
+
+  RunOptions o;
+  o.suites = {"agentic"};
+  o.limit = 21;
+  o.seed = 2;
+  o.threads = 2;
+  o.batch = 1;
+  o.quiet = true;
+  o.models = {{"m", compact}};
+  o.out_dir = dir / "completion";
+  const RunResult completion = run_evaluation(o);
+  o.models = {{"m", templated.string()}};
+  o.out_dir = dir / "chat";
+  const RunResult chat = run_evaluation(o);
+  EXPECT_EQ(chat.manifest.models[0].protocol, "chat");
+  ASSERT_EQ(completion.records.size(), chat.records.size());
+  int multi_turn = 0, solved = 0;
+  for (size_t i = 0; i < chat.records.size(); ++i) {
+    const ItemRecord& a = completion.records[i];
+    const ItemRecord& b = chat.records[i];
+    SCOPED_TRACE(a.item);
+    EXPECT_EQ(b.error, "");
+    EXPECT_EQ(a.output, b.output);
+    EXPECT_EQ(a.steps, b.steps);
+    EXPECT_EQ(a.calls, b.calls);
+    EXPECT_EQ(a.valid_calls, b.valid_calls);
+    EXPECT_EQ(a.stop_reason, b.stop_reason);
+    EXPECT_EQ(a.correct, b.correct);
+    EXPECT_EQ(a.tokens_out, b.tokens_out);
+    multi_turn += b.steps >= 2;
+    solved += b.correct;
+  }
+  std::printf("[ agent ] %zu episodes alike under both protocols, %d of several turns, %d solved\n",
+              chat.records.size(), multi_turn, solved);
+  EXPECT_GE(multi_turn, 5) << "the tool-message turns were hardly exercised";
+  EXPECT_GE(solved, 3);
+
+  // The first prompt: the template's bos is the vocabulary's, not doubled (add_bos_token is true).
+  const Model model = Model::load(templated.string());
+  const Tokenizer tok = Tokenizer::from_metadata(model.file.meta, templated.string());
+  ASSERT_TRUE(tok.add_bos());
+  const ChatFormat format = *chat_format_of(model.file.meta, templated.string());
+  const suites::Suite agentic = suites::load_suite(kSuites + "agentic");
+  const suites::Item& agent = protocol_first_of_type(agentic, suites::ItemType::agent);
+  ItemRunner runner(model, tok, nullptr, 1);
+  const std::vector<int32_t> plain = runner.prompt_ids(agent);
+  runner.set_protocol(Protocol::chat, &format, nullptr);
+  EXPECT_EQ(runner.prompt_ids(agent), plain);
+  EXPECT_EQ(plain[0], tok.bos_id());
+  EXPECT_NE(plain[1], tok.bos_id());
 }
 
 int protocol_run_cli(const std::string& args, std::string* out) {
