@@ -2,6 +2,7 @@
 #include "tenx/eval/run/protocol.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "tenx/util/error.hpp"
 #include "tenx/util/rng.hpp"
@@ -19,7 +20,14 @@ Protocol parse_protocol(const std::string& text, const std::string& subject) {
 
 std::optional<ChatFormat> chat_format_of(const Metadata& meta, const std::string& subject) {
   const std::optional<std::string> text = meta.get_string("tokenizer.chat_template", subject);
-  if (!text) return std::nullopt;
+  if (!text) {
+    // A Hugging Face folder may keep its template in chat_template.jinja instead of
+    // tokenizer_config.json (whose template the loader already put into the metadata).
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(std::filesystem::path(subject) / "chat_template.jinja", ec)) return std::nullopt;
+    const chat::ModelChatTemplate t = chat::load_hf_chat_template(subject);
+    return ChatFormat{chat::ChatTemplate::parse(t.text, t.source), t.bos_token, t.eos_token, sha256_hex(t.text)};
+  }
   const GgufValue* tokens = meta.find("tokenizer.ggml.tokens");
   const auto token = [&](const char* key) -> std::string {
     const auto id = meta.get_uint(key, subject);
@@ -43,15 +51,14 @@ ShotTable draw_shots(const suites::Suite& suite, int k, uint64_t seed, const std
   if (!suite.splits.count(train_split))
     throw Error("--shots", "suite '" + name + "' has no '" + train_split + "' split to draw worked examples from");
   std::map<std::string, std::vector<const suites::Item*>> pool;  // task -> train items, file order
-  std::map<std::string, size_t> with_image;
-  for (const suites::Item& item : suite.split(train_split)) {
+  for (const suites::Item& item : suite.split(train_split))
     if (takes_shots(item)) pool[item.task].push_back(&item);
-    if (item.image) ++with_image[item.task];
-  }
   for (const suites::TaskInfo& task : suite.info.tasks) {
     if (task.type == suites::ItemType::agent) continue;
     const std::vector<const suites::Item*>& items = pool[task.name];
-    if (items.empty() && with_image[task.name] > 0) continue;  // an image task: its items take no shots
+    // An image task (its items take no shots) or one with no train items at all (e.g. a blind
+    // control, which exists only to be evaluated): no examples, and none recorded.
+    if (items.empty()) continue;
     if (items.size() < static_cast<size_t>(k))
       throw Error("--shots", "suite '" + name + "' task '" + task.name + "' has " + std::to_string(items.size()) +
                                  " usable " + train_split + " items (no image), fewer than --shots " +

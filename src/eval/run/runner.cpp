@@ -76,8 +76,8 @@ void check_options(const RunOptions& o) {
   if (!o.protocol.empty()) (void)parse_protocol(o.protocol, "--protocol");
   if (o.shots < 0) throw Error("--shots", "must be >= 0");
   for (const ModelArg& m : o.models)
-    if (remote::is_endpoint(m.path) && (o.protocol == "chat" || o.shots > 0))
-      throw Error("--model " + m.name, "--protocol chat and --shots are not supported for remote models yet "
+    if (remote::is_endpoint(m.path) && o.protocol == "chat")
+      throw Error("--model " + m.name, "--protocol chat is not supported for remote models yet "
                                        "(the chat API is a later step of issue 15)");
   if ((o.shard_count != 0 || o.shard_index != 0) &&
       (o.shard_count < 1 || o.shard_index < 1 || o.shard_index > o.shard_count))
@@ -279,7 +279,7 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
   const double t0 = now_seconds();
 
   std::vector<detail::SuiteItems> suite_items;
-  for (const LoadedSuite& ls : suites) suite_items.push_back({ls.ref.name, ls.selected});
+  for (const LoadedSuite& ls : suites) suite_items.push_back({ls.ref.name, ls.selected, &ls.shots});
 
   for (size_t mi = 0; mi < options.models.size(); ++mi) {
     const ModelArg& arg = options.models[mi];

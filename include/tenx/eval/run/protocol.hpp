@@ -29,7 +29,8 @@ struct ChatFormat {
   std::string bos_token, eos_token;
   std::string sha256;  // of the template text
 };
-// The template of a GGUF model's tokenizer.chat_template; nullopt when it has none. Throws
+// The model's template: tokenizer.chat_template, else (a Hugging Face folder `subject`) its
+// chat_template.jinja with tokenizer_config.json's bos/eos; nullopt when it has none. Throws
 // jinja::SyntaxError naming `subject` when the template does not parse.
 std::optional<ChatFormat> chat_format_of(const Metadata& meta, const std::string& subject);
 
@@ -39,9 +40,10 @@ using ShotTable = std::map<std::string, std::vector<const suites::Item*>>;
 
 // K examples per choice/generate task of `suite`, drawn from its `train_split` with
 // Rng::derive(seed, "<suite>/<task>/shots") among the train items of that task without an image
-// (a task whose train items all have one gets none: image items take no shots).
+// (a task with no such train item gets none: image tasks, blind controls).
 // Depends on nothing but its arguments, so every model of a run gets the same ones. k = 0: empty.
-// Throws tenx::Error naming the suite when it has no such split or a task has fewer than k.
+// Throws tenx::Error naming the suite when it has no such split, or the task when it has some
+// usable train items but fewer than k.
 ShotTable draw_shots(const suites::Suite& suite, int k, uint64_t seed, const std::string& train_split = "train");
 // The shot ids per task (run.json's "shot_items").
 std::map<std::string, std::vector<std::string>> shot_ids(const ShotTable& shots);
