@@ -310,8 +310,9 @@ ModelFile make_random_model(const ModelInitSpec& spec) {
   ByteLevelVocab vocab = make_byte_level_vocab(s.n_vocab);
   if (!s.control_tokens.empty()) {
     const size_t n = s.control_tokens.size(), first = vocab.tokens.size() - n;
-    if (n + 1 > vocab.merges.size())
-      throw Error(kSubject, fmt::format("{} control tokens leave no merge in a vocabulary of {}", n, s.n_vocab));
+    // Only merged tokens are replaced (never a byte or <|endoftext|>), and one merge stays.
+    if (n + 1 > vocab.tokens.size() - static_cast<size_t>(vocab.eos_id + 1))
+      throw Error(kSubject, fmt::format("{} control tokens leave no merged token in a vocabulary of {}", n, s.n_vocab));
     std::set<std::string> replaced;
     for (size_t i = 0; i < n; ++i) {
       if (s.control_tokens[i].empty()) throw Error(kSubject, "a control token is empty");
