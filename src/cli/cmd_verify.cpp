@@ -166,7 +166,9 @@ void run(VerifyArgs& v, const CLI::App& sub) {
   if (!mismatch.empty()) {
     if (!v.allow_protocol_mismatch)
       throw Error("tenx verify", mismatch + "the models were prompted differently; run them under one --protocol, "
-                                            "or compare anyway with --allow-protocol-mismatch");
+                                            "or compare anyway with --allow-protocol-mismatch" +
+                                            (from_run ? std::string() : " (the run is kept: tenx verify --run " +
+                                                                            out.string() + " ... decides on it)"));
     if (!v.quiet) fmt::print(stderr, "tenx verify: comparing across protocols (--allow-protocol-mismatch): {}", mismatch);
   }
   spec.left_out = left_out(result, v.suites_dir);
