@@ -10,6 +10,7 @@
 #include "tenx/model/clip.hpp"
 #include "tenx/model/model_init.hpp"
 #include "tenx/util/error.hpp"
+#include "tenx/util/read_file.hpp"
 
 namespace tenx::cli {
 namespace {
@@ -19,6 +20,7 @@ struct InitArgs {
   int64_t kv_heads = 0;  // 0: same as heads
   std::string type = "f32";
   std::string output;
+  std::string chat_template;  // a file
   bool json = false;
   // --mmproj TYPE: a llama.cpp vision encoder file instead of a text model (docs/vision.md).
   std::string mmproj;
@@ -80,6 +82,7 @@ void run(InitArgs a) {
   if (a.vocab->count() == 0) throw Error("model init", "--vocab is required (except with --mmproj)");
   a.spec.n_head_kv = a.kv_heads > 0 ? a.kv_heads : a.spec.n_head;
   a.spec.type = *dtype_from_name(a.type);
+  if (!a.chat_template.empty()) a.spec.chat_template = read_file(a.chat_template, "the chat template");
   const ModelFile mf = make_random_model(a.spec);
   write_gguf(a.output, mf.meta, mf.tensors);
   int64_t n_params = 0;
@@ -190,6 +193,11 @@ const Registrar model_init_command{"model", [](CLI::App& app) {
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k"}))
       ->capture_default_str();
   sub->add_flag("--tied", s.tied, "No output.weight: reuse token_embd");
+  sub->add_option("--chat-template", args->chat_template,
+                  "Write this Jinja file as tokenizer.chat_template (tenx run then defaults to --protocol chat)");
+  sub->add_option("--control-token", s.control_tokens,
+                  "A control token the template writes, e.g. '<|im_start|>' (repeat): replaces a merged token")
+      ->take_all();
   sub->add_flag("--json", args->json, "Print JSON");
   sub->add_option("output", args->output, "GGUF file to write")->required();
   sub->callback([args] { run(*args); });

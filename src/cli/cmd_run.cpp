@@ -1,5 +1,5 @@
 // tenx run --model NAME=PATH [--model ...] --suites all|LIST [--split test] [--limit N --seed S]
-//          [--shard I/N] [--threads T] [--batch K] [--out DIR | --resume DIR] [--quiet] [--formats json,csv,md,svg,html,console]
+//          [--shard I/N] [--threads T] [--batch K] [--protocol completion|chat] [--shots K] [--out DIR | --resume DIR] [--quiet] [--formats json,csv,md,svg,html,console]
 // Every model on the same items (eval/runner.hpp), then the reports (eval/report.hpp) and a short
 // accuracy table on stdout (the console writer, report_writer.hpp). Progress goes to stderr: a redrawn bar on a terminal, one line per
 // model × suite otherwise, nothing with --quiet.
@@ -35,6 +35,8 @@ struct RunArgs {
   std::string shard;  // I/N
   int threads = 1;
   int batch = 0;
+  std::string protocol;
+  int shots = 0;
   std::string out, resume;
   bool quiet = false;
   std::string formats = "all";
@@ -56,6 +58,8 @@ std::vector<std::string> command_line(const RunArgs& a) {
   v.insert(v.end(), {"--suites", a.suites, "--split", a.split, "--limit", std::to_string(a.limit), "--seed",
                      std::to_string(a.seed), "--threads", std::to_string(a.threads)});
   if (a.batch > 0) v.insert(v.end(), {"--batch", std::to_string(a.batch)});
+  if (!a.protocol.empty()) v.insert(v.end(), {"--protocol", a.protocol});
+  if (a.shots > 0) v.insert(v.end(), {"--shots", std::to_string(a.shots)});
   if (!a.shard.empty()) v.insert(v.end(), {"--shard", a.shard});
   if (!a.suites_dir.empty()) v.insert(v.end(), {"--suites-dir", a.suites_dir});
   if (!a.out.empty()) v.insert(v.end(), {"--out", a.out});
@@ -95,6 +99,8 @@ void run(const RunArgs& a) {
   if (!a.shard.empty()) std::tie(o.shard_index, o.shard_count) = parse_shard(a.shard);
   o.threads = a.threads;
   o.batch = a.batch;
+  o.protocol = a.protocol;
+  o.shots = a.shots;
   o.resume = !a.resume.empty();
   o.out_dir = o.resume ? fs::path(a.resume) : (a.out.empty() ? default_run_dir("run") : fs::path(a.out));
   o.quiet = a.quiet;
@@ -122,6 +128,13 @@ const Registrar run_command{"run", [](CLI::App& app) {
                   "run folders with tenx merge (docs/ci.md)");
   add_threads_option(sub, args->threads);
   add_batch_option(sub, args->batch);
+  sub->add_option("--protocol", args->protocol,
+                  "completion or chat: how items are put to the model (default: chat for a model with a chat "
+                  "template, else completion; docs/protocols.md)")
+      ->check(CLI::IsMember({"completion", "chat"}));
+  sub->add_option("--shots", args->shots,
+                  "K worked examples per choice/generate item from the suite's train split, drawn with --seed")
+      ->check(CLI::Range(0, 64));
   sub->add_option("--out", args->out, "Run folder (default: tenx-runs/run-<UTC time>); must be new or empty");
   sub->add_option("--resume", args->resume, "Continue the run in this folder after an interruption");
   sub->add_flag("-q,--quiet", args->quiet, "No progress output");

@@ -17,6 +17,7 @@
 #include "tenx/eval/report/claim_report.hpp"
 #include "tenx/eval/report/report.hpp"
 #include "tenx/eval/report/report_writer.hpp"
+#include "tenx/eval/run/protocol.hpp"
 #include "tenx/eval/stats/claim.hpp"
 #include "tenx/eval/stats/plan.hpp"
 #include "tenx/suites/suite_io.hpp"
@@ -32,6 +33,9 @@ struct VerifyArgs {
   std::string suites_dir;
   int threads = 1;
   int batch = 0;
+  std::string protocol;
+  int shots = 0;
+  bool allow_protocol_mismatch = false;
   std::string out, run_dir, plan;
   std::string formats = "all";
   bool quiet = false, json = false;
@@ -49,6 +53,9 @@ std::vector<std::string> command_line(const VerifyArgs& v) {
                          "--suites", suites, "--split", a.split, "--limit", std::to_string(a.limit), "--seed",
                          std::to_string(a.seed), "--threads", std::to_string(v.threads)});
   if (v.batch > 0) out.insert(out.end(), {"--batch", std::to_string(v.batch)});
+  if (!v.protocol.empty()) out.insert(out.end(), {"--protocol", v.protocol});
+  if (v.shots > 0) out.insert(out.end(), {"--shots", std::to_string(v.shots)});
+  if (v.allow_protocol_mismatch) out.push_back("--allow-protocol-mismatch");
   if (a.margin_relative > 0) out.insert(out.end(), {"--margin-relative", fmt::format("{}", a.margin_relative)});
   if (a.alpha != 0.025) out.insert(out.end(), {"--alpha", fmt::format("{}", a.alpha)});
   if (a.accuracy != "micro") out.insert(out.end(), {"--accuracy", a.accuracy});
@@ -139,6 +146,8 @@ void run(VerifyArgs& v, const CLI::App& sub) {
     o.seed = a.seed;
     o.threads = v.threads;
     o.batch = v.batch;
+    o.protocol = v.protocol;
+    o.shots = v.shots;
     o.out_dir = out;
     o.quiet = v.quiet;
     o.argv = command_line(v);
@@ -151,6 +160,16 @@ void run(VerifyArgs& v, const CLI::App& sub) {
     if (m.limit != a.limit || m.seed != a.seed)
       throw Error(v.plan, fmt::format("the run {} has limit {} and seed {}, the plan limit {} and seed {}", v.run_dir,
                                       m.limit, m.seed, a.limit, a.seed));
+  }
+  // Models prompted differently are not compared unless asked (docs/protocols.md).
+  const std::string mismatch = eval::protocol_mismatch(result.manifest, spec.baseline, spec.candidates);
+  if (!mismatch.empty()) {
+    if (!v.allow_protocol_mismatch)
+      throw Error("tenx verify", mismatch + "the models were prompted differently; run them under one --protocol, "
+                                            "or compare anyway with --allow-protocol-mismatch" +
+                                            (from_run ? std::string() : " (the run is kept: tenx verify --run " +
+                                                                            out.string() + " ... decides on it)"));
+    if (!v.quiet) fmt::print(stderr, "tenx verify: comparing across protocols (--allow-protocol-mismatch): {}", mismatch);
   }
   spec.left_out = left_out(result, v.suites_dir);
   const eval::ReferenceTable refs = eval::load_references(result.manifest);
@@ -179,6 +198,14 @@ const Registrar verify_command{"verify", [](CLI::App& app) {
   sub->add_option("--suites-dir", args->suites_dir, "where shipped suite names resolve");
   add_threads_option(sub, args->threads);
   add_batch_option(sub, args->batch);
+  sub->add_option("--protocol", args->protocol,
+                  "completion or chat (default: chat for a model with a chat template, else completion; "
+                  "docs/protocols.md)")
+      ->check(CLI::IsMember({"completion", "chat"}));
+  sub->add_option("--shots", args->shots, "K worked examples per choice/generate item from the train split")
+      ->check(CLI::Range(0, 64));
+  sub->add_flag("--allow-protocol-mismatch", args->allow_protocol_mismatch,
+                "compare models that ran under different protocols (refused otherwise)");
   sub->add_option("--out", args->out, "report folder (default ./tenx-runs/verify-<UTC time>, or the --run folder)");
   sub->add_option("--run", args->run_dir, "decide on a finished run folder instead of running");
   sub->add_flag("--quiet", args->quiet, "no progress output");

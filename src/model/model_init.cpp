@@ -307,7 +307,26 @@ ModelFile make_random_model(const ModelInitSpec& spec) {
                         static_cast<double>(s.n_layer) * (2.0 * s.n_embd * q_dim + 2.0 * s.n_embd * head_dim * s.n_head_kv +
                                                           3.0 * s.n_embd * (c.n_expert > 0 ? c.n_ff_exp * c.n_expert : s.n_ff));
   if (params > 0x1p34) throw Error(kSubject, fmt::format("{:.3g} parameters is more than tenx will generate", params));
-  const ByteLevelVocab vocab = make_byte_level_vocab(s.n_vocab);
+  ByteLevelVocab vocab = make_byte_level_vocab(s.n_vocab);
+  if (!s.control_tokens.empty()) {
+    const size_t n = s.control_tokens.size(), first = vocab.tokens.size() - n;
+    // Only merged tokens are replaced (never a byte or <|endoftext|>), and one merge stays.
+    if (n + 1 > vocab.tokens.size() - static_cast<size_t>(vocab.eos_id + 1))
+      throw Error(kSubject, fmt::format("{} control tokens leave no merged token in a vocabulary of {}", n, s.n_vocab));
+    std::set<std::string> replaced;
+    for (size_t i = 0; i < n; ++i) {
+      if (s.control_tokens[i].empty()) throw Error(kSubject, "a control token is empty");
+      replaced.insert(vocab.tokens[first + i]);
+      vocab.tokens[first + i] = s.control_tokens[i];
+      vocab.token_types[first + i] = 3;
+    }
+    // The merges that made the replaced tokens go too (byte-level tokens hold no space: "A B").
+    std::erase_if(vocab.merges, [&](const std::string& m) {
+      std::string joined = m;
+      joined.erase(joined.find(' '), 1);
+      return replaced.count(joined) > 0;
+    });
+  }
 
   const std::string& a = s.arch;
   ModelFile f32;
@@ -326,6 +345,7 @@ ModelFile make_random_model(const ModelInitSpec& spec) {
   m.set("tokenizer.ggml.bos_token_id", GgufValue::u32(static_cast<uint32_t>(vocab.eos_id)));
   m.set("tokenizer.ggml.eos_token_id", GgufValue::u32(static_cast<uint32_t>(vocab.eos_id)));
   m.set("tokenizer.ggml.add_bos_token", GgufValue::boolean(false));
+  if (!s.chat_template.empty()) m.set("tokenizer.chat_template", GgufValue::str(s.chat_template));
 
   // Tensors in llama.cpp's order, as the description asks for them.
   enum class Init { Norm, Bias, Matrix, Given };

@@ -10,6 +10,8 @@
 
 #include "tenx/model/model.hpp"
 #include "tenx/model/model_init.hpp"
+#include "tenx/model/tokenizer.hpp"
+#include "tenx/util/error.hpp"
 #include "test_util.hpp"
 
 namespace tenx {
@@ -159,6 +161,36 @@ TEST(ModelInit, Qwen2TiedQuantizedWritesAndReloads) {
   EXPECT_EQ(mf.meta.get_uint("general.file_type"), 7u);
   EXPECT_EQ(mf.meta.get_uint("general.quantization_version"), 2u);
   EXPECT_EQ(mf.tensors.size(), 2u + 2 * 12);
+}
+
+// --chat-template / --control-token: the template is tokenizer.chat_template, each control token
+// one id (the last ones, type 3), <|im_end|> ends generation, and no merge makes a token that is gone.
+TEST(ModelInit, ChatTemplateAndControlTokens) {
+  test::ScratchDir dir;
+  ModelInitSpec s;
+  s.arch = "qwen2", s.n_embd = 32, s.n_layer = 1, s.n_head = 4, s.n_ff = 64, s.n_vocab = 320, s.seed = 5;
+  s.chat_template = "{% for m in messages %}<|im_start|>{{ m.content }}<|im_end|>{% endfor %}";
+  s.control_tokens = {"<|im_start|>", "<|im_end|>"};
+  write_random_model(dir.file("c.gguf"), s);
+  const ModelFile mf = load_gguf(dir.file("c.gguf"));
+  EXPECT_EQ(mf.meta.get_string("tokenizer.chat_template"), s.chat_template);
+  const GgufValue& tokens = *mf.meta.find("tokenizer.ggml.tokens");
+  ASSERT_EQ(tokens.strings.size(), 320u);
+  EXPECT_EQ(tokens.strings[318], "<|im_start|>");
+  EXPECT_EQ(tokens.strings[319], "<|im_end|>");
+  EXPECT_EQ(mf.meta.find("tokenizer.ggml.token_type")->ints[318], 3);
+  const std::set<std::string> vocab(tokens.strings.begin(), tokens.strings.end());
+  for (const std::string& m : mf.meta.find("tokenizer.ggml.merges")->strings) {
+    std::string joined = m;
+    joined.erase(joined.find(' '), 1);
+    EXPECT_TRUE(vocab.count(joined)) << m;
+  }
+  const Tokenizer tok = Tokenizer::from_metadata(mf.meta, "c.gguf");
+  EXPECT_EQ(tok.encode("<|im_start|>hi<|im_end|>", false, true).front(), 318);
+  EXPECT_EQ(tok.encode("<|im_start|>hi<|im_end|>", false, true).back(), 319);
+  EXPECT_TRUE(tok.is_eog(319));
+  s.control_tokens.assign(400, "<x>");
+  EXPECT_THROW(make_random_model(s), Error);
 }
 
 // gemma3: the window keys round-trip, the sandwich norms are written, and the file loads with

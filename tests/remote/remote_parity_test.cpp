@@ -31,13 +31,14 @@ struct Comparison {
 };
 
 // Runs the shipped suites locally and through `url`, in one run (the same items for both).
-Comparison compare_through(const std::string& url, double tolerance_per_byte) {
+Comparison compare_through(const std::string& url, double tolerance_per_byte, int shots = 0) {
   testing::TempDir dir;
   RunOptions o;
   o.models = {{"local", kModel.string()}, {"remote", url + "#model=compact"}};
   o.suites = {"all"};
   o.limit = limit();
   o.seed = 3;
+  o.shots = shots;  // --shots: the same worked examples prefixed locally and in the remote prompts
   o.out_dir = dir / "run";
   o.quiet = true;
   o.remote.concurrency = 2;
@@ -84,6 +85,23 @@ TEST(RemoteParity, TenxServeGivesTheLocalResults) {
   const Comparison c = compare_through(server.base_url(), 1e-4);
   std::printf("tenx serve: %d items compared, max |Δ loglik| per byte %.3g, %d loglik / %d output / %d correct "
               "differences\n",
+              c.compared, c.max_loglik_delta, c.loglik_mismatch, c.output_mismatch, c.correct_mismatch);
+  EXPECT_GT(c.compared, 0);
+  EXPECT_EQ(c.loglik_mismatch, 0) << c.first_difference;
+  EXPECT_EQ(c.output_mismatch, 0) << c.first_difference;
+  EXPECT_EQ(c.correct_mismatch, 0) << c.first_difference;
+}
+
+// --shots 2 (docs/protocols.md): the worked examples reach the server as the same prefixed text.
+TEST(RemoteParity, TenxServeGivesTheLocalResultsWithShots) {
+  if (!fs::exists(kModel)) GTEST_SKIP() << kModel << " is missing";
+  if (std::system((std::string(TENX_BINARY) + " serve --help > /dev/null 2>&1").c_str()) != 0)
+    GTEST_SKIP() << "this tenx has no `serve` subcommand yet";
+  ServerProcess server({TENX_BINARY, "serve", kModel.string(), "--port", "0", "--model-id", "compact"}, 60);
+  ASSERT_TRUE(server.ok()) << "tenx serve did not start: " << server.error();
+  const Comparison c = compare_through(server.base_url(), 1e-4, 2);
+  std::printf("tenx serve, --shots 2: %d items compared, max |Δ loglik| per byte %.3g, %d loglik / %d output / %d "
+              "correct differences\n",
               c.compared, c.max_loglik_delta, c.loglik_mismatch, c.output_mismatch, c.correct_mismatch);
   EXPECT_GT(c.compared, 0);
   EXPECT_EQ(c.loglik_mismatch, 0) << c.first_difference;

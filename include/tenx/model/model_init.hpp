@@ -53,6 +53,11 @@ struct ModelInitSpec {
   // the others dense SwiGLU of n_ff; the shared expert is n_ff_exp wide.
   int64_t moe_layer_step = 1;
   std::string name;  // general.name; default "tenx-random-<arch>"
+  // A chat template written as tokenizer.chat_template (empty: none), and control tokens it
+  // writes (e.g. "<|im_start|>", "<|im_end|>"): they replace the vocabulary's last merged tokens
+  // (whose merges are dropped), so the template's markers are one token each (docs/protocols.md).
+  std::string chat_template;
+  std::vector<std::string> control_tokens;
 };
 
 // Weights, all from std::mt19937_64 through splitmix64-derived per-tensor seeds and

@@ -38,8 +38,26 @@ Json conventions_json(double confidence) {
   return j;
 }
 
-Json model_json(const ModelMetrics& mm, const ModelInfo& info) {
+// How the model was prompted (docs/protocols.md): its protocol, the template under chat, and the
+// run's worked examples (the same for every model of a run).
+Json prompting_json(const ModelInfo& info, const RunManifest& run) {
+  Json shot_items = Json::object();
+  for (const auto& [suite, tasks] : run.shot_items) {
+    Json t = Json::object();
+    for (const auto& [task, ids] : tasks) t[task] = ids;
+    shot_items[suite] = t;
+  }
+  Json j = {{"name", info.protocol}};
+  if (!info.chat_template_sha256.empty()) j["chat_template_sha256"] = info.chat_template_sha256;
+  j["shots"] = run.shots;
+  j["shot_seed"] = run.shot_seed;
+  j["shot_items"] = shot_items;
+  return j;
+}
+
+Json model_json(const ModelMetrics& mm, const ModelInfo& info, const RunManifest& run) {
   Json j = to_json(mm);
+  j["protocol"] = prompting_json(info, run);
   j["projector_path"] = nonempty_or_null(info.projector_path);
   j["projector_sha256"] = nonempty_or_null(info.projector_sha256);
   j["config"] = {{"n_embd", info.n_embd}, {"n_layer", info.n_layer}, {"n_head", info.n_head},
@@ -116,7 +134,7 @@ Json report_json(const RunResult& run, const RunMetrics& metrics, const ClaimVer
   m["confidence"] = metrics.confidence;
   m["models"] = Json::array();
   for (std::size_t i = 0; i < metrics.models.size(); ++i)
-    m["models"].push_back(model_json(metrics.models[i], run.manifest.models.at(i)));
+    m["models"].push_back(model_json(metrics.models[i], run.manifest.models.at(i), run.manifest));
   m["suites"] = Json::array();
   for (const GroupMetrics& g : metrics.suites) m["suites"].push_back(to_json(g));
   m["tasks"] = Json::array();

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "tenx/eval/run/item_runner.hpp"
+#include "tenx/chat/jinja.hpp"
 #include "tenx/ops/kernels.hpp"
 #include "tenx/suites/agentic.hpp"
 #include "tenx/suites/answer.hpp"
@@ -163,6 +164,11 @@ Task<void> ItemRunner::run_item(const suites::Item& item, int32_t seq, ItemRecor
     r.applicable = false;  // N/A: the model cannot see the image (docs/evaluation.md)
     co_return;
   }
+  if (item.image && protocol_ == Protocol::chat) {
+    // The multimodal prompt builder does not parse a template's special tokens yet.
+    r.error = "protocol: image items under --protocol chat are not supported yet";
+    co_return;
+  }
   InFlight st;
   st.seq = seq;
   st.start = now_seconds();
@@ -175,6 +181,10 @@ Task<void> ItemRunner::run_item(const suites::Item& item, int32_t seq, ItemRecor
   } catch (const Error& e) {
     // A malformed item (e.g. an agent environment the loader does not check): wrong, with the reason.
     r.error = std::string("item: ") + e.what();
+    r.correct = r.correct_norm = false;
+  } catch (const jinja::RenderError& e) {
+    // The chat template refused the conversation (e.g. a role it does not take): wrong, with its words.
+    r.error = std::string("template: ") + e.what();
     r.correct = r.correct_norm = false;
   }
   const double end = now_seconds();
@@ -195,11 +205,13 @@ Task<void> ItemRunner::run_item(const suites::Item& item, int32_t seq, ItemRecor
 Task<void> ItemRunner::run_choice(const suites::Item& item, InFlight& st, ItemRecord& r) {
   const suites::ChoiceBody& body = item.choice();
   r.gold = body.gold;
-  Prompt p = encode_prompt(body.context, item, st);
+  Prompt p = encode_question(item, st);
   r.image_positions = p.mm.n_image_positions;
   std::vector<std::vector<int32_t>> choices;
   size_t longest = 0;
-  for (const std::string& c : body.choices) {
+  for (const std::string& choice : body.choices) {
+    // Under chat each choice is the assistant's reply, which starts right after the header.
+    const std::string c = protocol_ == Protocol::chat ? chat_reply(choice) : choice;
     choices.push_back(tok_.encode(c, false, false));
     longest = std::max(longest, choices.back().size());
     r.choice_bytes.push_back(static_cast<int64_t>(c.size()));
@@ -233,7 +245,7 @@ Task<void> ItemRunner::run_choice(const suites::Item& item, InFlight& st, ItemRe
 
 Task<void> ItemRunner::run_generate(const suites::Item& item, InFlight& st, ItemRecord& r) {
   const suites::GenerateBody& body = item.generate();
-  Prompt p = encode_prompt(body.prompt, item, st);
+  Prompt p = encode_question(item, st);
   r.image_positions = p.mm.n_image_positions;
   if (p.ids.empty() || static_cast<int64_t>(p.ids.size()) > dec_.n_ctx()) {
     r.error = "context";
@@ -310,6 +322,16 @@ class ItemRunner::AgentTurns : public TurnSource {
 
 Task<void> ItemRunner::run_agent(const suites::Item& item, InFlight& st, ItemRecord& r) {
   const suites::AgentBody& body = item.agent();
+  if (protocol_ == Protocol::chat) {
+    std::vector<int32_t> ids = chat_ids(render_chat(agent_messages(item)));
+    if (static_cast<int64_t>(ids.size()) > dec_.n_ctx()) {
+      r.error = "context";
+      co_return;
+    }
+    const AgentOutcome o = co_await chat_agent_episode(item, st, std::move(ids));
+    detail::record_agent_outcome(r, o);
+    co_return;
+  }
   const std::string prompt = suites::render_agent_prompt(body);
   Prompt p = encode_agent_prompt(prompt, item, st);
   r.image_positions = p.mm.n_image_positions;

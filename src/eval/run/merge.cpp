@@ -40,6 +40,12 @@ void check_same_shards_run(const ShardRun& first, const ShardRun& here) {
   c.same("the seed (--seed)", std::to_string(a.seed), std::to_string(b.seed));
   c.same("the item limit (--limit)", std::to_string(a.limit), std::to_string(b.limit));
   c.same("the number of shards (--shard I/N)", std::to_string(a.shard.count), std::to_string(b.shard.count));
+  // The same prompting (docs/protocols.md): a shard under another protocol scored other prompts.
+  c.same("the protocol (--protocol)", a.protocol_option, b.protocol_option);
+  c.same("the worked examples (--shots)", std::to_string(a.shots), std::to_string(b.shots));
+  c.same("the worked examples' seed", std::to_string(a.shot_seed), std::to_string(b.shot_seed));
+  c.same("the worked examples' items", to_json(a)["prompting"]["shot_items"].dump(),
+         to_json(b)["prompting"]["shot_items"].dump());
   auto names = [](const auto& list) {  // models or suites, by name
     std::string s;
     for (const auto& x : list) s += (s.empty() ? "" : ", ") + x.name;
@@ -54,6 +60,8 @@ void check_same_shards_run(const ShardRun& first, const ShardRun& here) {
     c.same("the model '" + x.name + "' compute source", x.compute_source, y.compute_source);
     c.same("the model '" + x.name + "' latency source", x.latency_source, y.latency_source);
     c.same("the model '" + x.name + "' memory source", x.memory_source, y.memory_source);
+    c.same("the model '" + x.name + "' protocol", x.protocol, y.protocol);
+    c.same("the model '" + x.name + "' chat template (sha256)", x.chat_template_sha256, y.chat_template_sha256);
     c.same("the model '" + x.name + "' FLOPs per token", std::to_string(x.flops_per_token),
            std::to_string(y.flops_per_token));
   }

@@ -192,6 +192,8 @@ Json to_json(const ModelInfo& m) {
     j["latency_source"] = m.latency_source;
     j["memory_source"] = m.memory_source;
   }
+  j["protocol"] = m.protocol;
+  if (!m.chat_template_sha256.empty()) j["chat_template_sha256"] = m.chat_template_sha256;
   return j;
 }
 
@@ -236,6 +238,9 @@ ModelInfo model_info_at(const Json& j, const std::string& file, const std::strin
   for (auto [key, field] : {std::pair{"compute_source", &m.compute_source}, std::pair{"latency_source", &m.latency_source},
                             std::pair{"memory_source", &m.memory_source}})
     if (j.contains(key) && j[key].is_string()) *field = j[key].get<std::string>();
+  // Absent in runs written before protocols: completion.
+  if (j.contains("protocol")) m.protocol = f.str("protocol");
+  if (j.contains("chat_template_sha256")) m.chat_template_sha256 = f.str("chat_template_sha256");
   return m;
 }
 }  // namespace
@@ -291,6 +296,14 @@ Json to_json(const RunManifest& m) {
                        {"cpu_model", o.cpu_model}});
     j["merged_from"] = parts;
   }
+  Json shot_items = Json::object();
+  for (const auto& [suite, tasks] : m.shot_items) {
+    Json t = Json::object();
+    for (const auto& [task, ids] : tasks) t[task] = ids;
+    shot_items[suite] = t;
+  }
+  j["prompting"] = {{"protocol", m.protocol_option}, {"shots", m.shots}, {"shot_seed", m.shot_seed},
+                    {"shot_items", shot_items}};
   return j;
 }
 
@@ -385,6 +398,19 @@ RunManifest run_manifest_from_json(const Json& j, const std::string& subject) {
   }
   if (j.contains("shard")) m.shard = shard_info_at(j["shard"], subject, m);
   if (j.contains("merged_from")) m.merged_from = merged_from_at(j["merged_from"], subject);
+  if (j.contains("prompting")) {  // absent in runs before protocols: default, no shots
+    Fields p(f.object("prompting"), subject, "prompting");
+    m.protocol_option = p.str("protocol");
+    m.shots = p.i32("shots");
+    m.shot_seed = p.u64("shot_seed");
+    const Json& suites_part = p.object("shot_items");
+    for (auto it = suites_part.begin(); it != suites_part.end(); ++it) {
+      Fields s(p.object("shot_items"), subject, "prompting.shot_items");
+      const Json& tasks = s.object(it.key());
+      Fields t(tasks, subject, "prompting.shot_items." + it.key());
+      for (auto task = tasks.begin(); task != tasks.end(); ++task) m.shot_items[it.key()][task.key()] = t.strings(task.key());
+    }
+  }
   return m;
 }
 

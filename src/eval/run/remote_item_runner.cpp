@@ -92,12 +92,19 @@ ItemRecord RemoteItemRunner::run(const suites::Item& item) {
   return r;
 }
 
+std::string RemoteItemRunner::with_shots(const suites::Item& item, const std::string& question) const {
+  if (!shots_ || item.image) return question;
+  auto it = shots_->find(item.task);
+  return it == shots_->end() ? question : completion_prefix(it->second) + question;
+}
+
 void RemoteItemRunner::run_choice(const suites::Item& item, ItemRecord& r) {
   const suites::ChoiceBody& body = item.choice();
   r.gold = body.gold;
+  const std::string context = with_shots(item, body.context);
   remote::CompletionRequest req;
   for (const std::string& c : body.choices) {
-    req.prompts.push_back(body.context + c);
+    req.prompts.push_back(context + c);
     r.choice_bytes.push_back(static_cast<int64_t>(c.size()));
   }
   req.echo = true;
@@ -118,7 +125,7 @@ void RemoteItemRunner::run_choice(const suites::Item& item, ItemRecord& r) {
     if (c.token_logprobs.empty() || c.text_offset.size() != c.token_logprobs.size())
       no_logprobs(client_, fmt::format("choice {} has no token_logprobs/text_offset for the echoed prompt", i));
     const OffsetUnit unit = offset_unit(c, req.prompts[i]);
-    const int64_t boundary = length_in(body.context, unit);
+    const int64_t boundary = length_in(context, unit);
     double ll = 0;
     int64_t scored = 0;
     for (size_t t = 0; t < c.token_logprobs.size(); ++t) {
@@ -146,7 +153,7 @@ void RemoteItemRunner::run_choice(const suites::Item& item, ItemRecord& r) {
 void RemoteItemRunner::run_generate(const suites::Item& item, ItemRecord& r) {
   const suites::GenerateBody& body = item.generate();
   remote::CompletionRequest req;
-  req.prompts = {body.prompt};
+  req.prompts = {with_shots(item, body.prompt)};
   req.max_tokens = std::max(body.max_tokens, 0);
   req.stop = body.stop;
   remote::CallResult call;

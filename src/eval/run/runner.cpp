@@ -11,6 +11,8 @@
 
 #include "runner_internal.hpp"
 #include "tenx/eval/run/item_runner.hpp"
+#include "tenx/eval/run/protocol.hpp"
+#include "tenx/chat/jinja.hpp"
 #include "tenx/model/model.hpp"
 #include "tenx/model/tokenizer.hpp"
 #include "tenx/model/vision.hpp"
@@ -32,6 +34,7 @@ struct LoadedSuite {
   suites::Suite suite;
   SuiteRef ref;
   std::vector<const suites::Item*> selected;  // run order
+  ShotTable shots;                            // --shots: worked examples per task
 };
 
 std::vector<std::string> expand_suite_names(const RunOptions& o) {
@@ -70,6 +73,12 @@ void check_options(const RunOptions& o) {
   if (o.suites.empty()) throw Error("--suites", "give 'all' or a comma-separated list of suites");
   if (o.out_dir.empty()) throw Error("--out", "a run folder is needed");
   if (o.limit < 0) throw Error("--limit", "must be >= 0");
+  if (!o.protocol.empty()) (void)parse_protocol(o.protocol, "--protocol");
+  if (o.shots < 0) throw Error("--shots", "must be >= 0");
+  for (const ModelArg& m : o.models)
+    if (remote::is_endpoint(m.path) && o.protocol == "chat")
+      throw Error("--model " + m.name, "--protocol chat is not supported for remote models yet "
+                                       "(the chat API is a later step of issue 15)");
   if ((o.shard_count != 0 || o.shard_index != 0) &&
       (o.shard_count < 1 || o.shard_index < 1 || o.shard_index > o.shard_count))
     throw Error("--shard", "expected I/N with 1 <= I <= N, got " + std::to_string(o.shard_index) + "/" +
@@ -166,6 +175,31 @@ void check_same_run(const RunManifest& was, const RunManifest& now, const fs::pa
     return m.shard.count > 0 ? std::to_string(m.shard.index) + "/" + std::to_string(m.shard.count) : "(none)";
   };
   if (shard_text(was) != shard_text(now)) differ("--shard", shard_text(was), shard_text(now));
+  if (was.protocol_option != now.protocol_option) differ("--protocol", was.protocol_option, now.protocol_option);
+  if (was.shots != now.shots) differ("--shots", std::to_string(was.shots), std::to_string(now.shots));
+}
+
+// Per suite, the worked examples: drawn now, or (resume) the recorded ones.
+void draw_all_shots(std::vector<LoadedSuite>& suites, RunManifest& m, const RunManifest* previous) {
+  for (LoadedSuite& ls : suites) {
+    if (m.shots <= 0) continue;
+    if (previous) {
+      auto it = previous->shot_items.find(ls.ref.name);
+      if (it != previous->shot_items.end()) ls.shots = shots_from_ids(ls.suite, it->second);
+    } else {
+      ls.shots = draw_shots(ls.suite, m.shots, m.shot_seed);
+    }
+    m.shot_items[ls.ref.name] = shot_ids(ls.shots);
+  }
+}
+
+// The model's protocol: as asked, or chat when it has a template. Throws for chat without one.
+Protocol model_protocol(const RunOptions& o, const ModelArg& arg, const std::optional<ChatFormat>& chat) {
+  if (o.protocol.empty()) return chat ? Protocol::chat : Protocol::completion;
+  const Protocol p = parse_protocol(o.protocol, "--protocol");
+  if (p == Protocol::chat && !chat)
+    throw Error(arg.path, "--protocol chat: the model has no chat template (tokenizer.chat_template)");
+  return p;
 }
 
 struct ModelRun {
@@ -220,6 +254,9 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
   m.limit = options.limit;
   m.shard.index = options.shard_index;
   m.shard.count = options.shard_count;
+  m.protocol_option = options.protocol.empty() ? "default" : options.protocol;
+  m.shots = options.shots;
+  m.shot_seed = options.seed;
   for (const ModelArg& arg : options.models) {
     ModelInfo info;
     info.name = arg.name;
@@ -227,8 +264,9 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
     m.models.push_back(info);
   }
   select(suites, m, previous ? &*previous : nullptr);
+  if (previous) check_same_run(*previous, m, run_json);
+  draw_all_shots(suites, m, previous ? &*previous : nullptr);
   if (previous) {
-    check_same_run(*previous, m, run_json);
     // Keep what the earlier process learnt about the models it finished.
     for (size_t i = 0; i < m.models.size(); ++i) m.models[i] = previous->models[i];
   }
@@ -241,7 +279,7 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
   const double t0 = now_seconds();
 
   std::vector<detail::SuiteItems> suite_items;
-  for (const LoadedSuite& ls : suites) suite_items.push_back({ls.ref.name, ls.selected});
+  for (const LoadedSuite& ls : suites) suite_items.push_back({ls.ref.name, ls.selected, &ls.shots});
 
   for (size_t mi = 0; mi < options.models.size(); ++mi) {
     const ModelArg& arg = options.models[mi];
@@ -265,9 +303,26 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
     if (!m.models[mi].sha256.empty() && m.models[mi].sha256 != info.sha256)
       throw Error(arg.path, "the model file changed since this run started (sha256 " + m.models[mi].sha256 +
                                 " then, " + info.sha256 + " now)");
+    std::optional<ChatFormat> chat;
+    if (options.protocol != "completion") {  // a template that does not parse matters only to chat
+      try {
+        chat = chat_format_of(loaded->model.file.meta, arg.path);
+      } catch (const jinja::SyntaxError& e) {
+        throw Error(arg.path, std::string("tokenizer.chat_template does not parse: ") + e.what() +
+                                  " (--protocol completion runs the model without it)");
+      }
+    }
+    const Protocol protocol = model_protocol(options, arg, chat);
+    info.protocol = protocol_name(protocol);
+    if (protocol == Protocol::chat) info.chat_template_sha256 = chat->sha256;
+    if (!m.models[mi].sha256.empty() && m.models[mi].protocol != info.protocol)
+      throw Error(run_json.string(), "model '" + arg.name + "' ran under the " + m.models[mi].protocol +
+                                         " protocol, now it would run under " + info.protocol +
+                                         " (--resume continues the same run)");
     ItemRunner runner(loaded->model, *loaded->tokenizer, loaded->projector ? &*loaded->projector : nullptr,
                       options.threads, ItemLimits{}, 0, options.batch);
     for (const LoadedSuite& ls : suites) {
+      runner.set_protocol(protocol, chat ? &*chat : nullptr, &ls.shots);
       p.model = arg.name;
       p.suite = ls.ref.name;
       p.done = 0;

@@ -9,6 +9,7 @@
 
 #include "tenx/eval/run/item_runner.hpp"
 #include "tenx/eval/run/record.hpp"
+#include "tenx/eval/run/protocol.hpp"
 #include "tenx/eval/run/runner.hpp"
 #include "tenx/suites/suite.hpp"
 #include "tenx/model/model.hpp"
@@ -54,6 +55,7 @@ ModelInfo describe_model(const std::string& name, const std::string& path, const
 struct SuiteItems {
   std::string name;
   std::vector<const suites::Item*> items;
+  const ShotTable* shots = nullptr;  // --shots: worked examples per task
 };
 
 // A model behind a server (--model NAME=http://...): its ModelInfo (analytic from --arch when

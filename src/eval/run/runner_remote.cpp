@@ -58,6 +58,7 @@ void run_remote_model(const RunOptions& options, size_t model_index, const std::
     p.suite = s.name;
     p.done = 0;
     p.total = static_cast<int64_t>(s.items.size());
+    runner.set_shots(s.shots);
     std::vector<const suites::Item*> todo;
     for (const suites::Item* item : s.items) {
       if (journal.done().count(RecordKey{arg.name, s.name, item->id})) {

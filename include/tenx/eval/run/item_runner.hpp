@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tenx/eval/run/protocol.hpp"
 #include "tenx/eval/run/record.hpp"
 #include "tenx/model/analytic.hpp"
 #include "tenx/model/decoder.hpp"
@@ -106,6 +107,21 @@ class ItemRunner {
   // Runs the item; fills everything but `model` and `suite`. Never throws for model output;
   // an item that cannot run (prompt longer than the context) gets error = "context".
   ItemRecord run(const suites::Item& item);
+  // The prompting protocol (protocol.hpp, docs/protocols.md) of the items run from now on:
+  // completion (the default) or chat through `chat` (required for chat; not owned), and the
+  // worked examples per task of the suite being run (not owned; null: none).
+  void set_protocol(Protocol protocol, const ChatFormat* chat, const ShotTable* shots);
+  Protocol protocol() const { return protocol_; }
+  // The token ids the item's prompt is fed as (choice: the context the choices follow; generate:
+  // what generation follows; agent: the first turn's prompt) under the protocol. Text only (an
+  // image item's ids are the multimodal prompt's). Throws jinja::RenderError when the template
+  // refuses the conversation.
+  std::vector<int32_t> prompt_ids(const suites::Item& item);
+  // The chat template applied to `messages` with add_generation_prompt and the model's bos/eos
+  // texts, and its ids: special tokens parsed, bos prepended only when the vocabulary adds one
+  // and the template did not already write it.
+  std::string render_chat(const nlohmann::ordered_json& messages) const;
+  std::vector<int32_t> chat_ids(const std::string& rendered) const;
   // Runs the items with up to batch() in flight; done(i, record) as each finishes. A record is
   // the same at every batch size but for its timing fields (docs/evaluation.md, "Batching").
   void run_many(std::span<const suites::Item* const> items,
@@ -134,7 +150,13 @@ class ItemRunner {
     void add(const GreedyText& g);
   };
   class AgentTurns;
+  class ChatAgentTurns;
   Prompt encode_prompt(const std::string& text, const suites::Item& item, InFlight& st);
+  // The item's question under the protocol: with its worked examples, rendered under chat.
+  Prompt encode_question(const suites::Item& item, InFlight& st);
+  const std::vector<const suites::Item*>& shots_for(const suites::Item& item) const;
+  nlohmann::ordered_json agent_messages(const suites::Item& item) const;
+  Task<AgentOutcome> chat_agent_episode(const suites::Item& item, InFlight& st, std::vector<int32_t> prompt);
   Prompt encode_agent_prompt(const std::string& text, const suites::Item& item, InFlight& st);
 
   Task<void> run_item(const suites::Item& item, int32_t seq, ItemRecord& r);
@@ -151,6 +173,9 @@ class ItemRunner {
   SequenceScheduler sched_;
   ModelSpec spec_;
   int32_t bos_ = -1;
+  Protocol protocol_ = Protocol::completion;
+  const ChatFormat* chat_ = nullptr;
+  const ShotTable* shots_ = nullptr;
   std::unordered_map<std::string, std::vector<int32_t>> tool_tokens_;  // tool lines -> ids
 };
 

@@ -104,6 +104,10 @@ struct ModelInfo {
   std::string compute_source = "counted";
   std::string latency_source = "local";
   std::string memory_source = "measured";
+  // How the items were put to the model (docs/protocols.md): "completion" or "chat", and under
+  // chat the SHA-256 of the template it was rendered with. Absent in older runs: completion.
+  std::string protocol = "completion";
+  std::string chat_template_sha256;
 };
 
 Json to_json(const ModelInfo& m);
@@ -150,6 +154,13 @@ struct RunManifest {
   std::map<std::string, std::vector<std::string>> selected_items;  // suite -> item ids, in run order
   ShardInfo shard;                       // --shard I/N; count 0: the whole selection
   std::vector<ShardOrigin> merged_from;  // `tenx merge`: the shards; empty: evaluated in one run
+  // run.json "prompting" (docs/protocols.md): --protocol as asked ("default": chat for a model
+  // with a template, else completion; each model's own is ModelInfo::protocol), --shots K and the
+  // seed they were drawn with, and per suite and task the worked examples' train item ids.
+  std::string protocol_option = "default";
+  int shots = 0;
+  uint64_t shot_seed = 0;
+  std::map<std::string, std::map<std::string, std::vector<std::string>>> shot_items;
 };
 
 Json to_json(const RunManifest& m);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "tenx/eval/run/item_runner.hpp"
+#include "tenx/eval/run/protocol.hpp"
 #include "tenx/eval/run/record.hpp"
 #include "tenx/remote/arch.hpp"
 #include "tenx/remote/client.hpp"
@@ -36,7 +37,12 @@ class RemoteItemRunner {
   // far carried usage.flops; else kComputeNone.
   std::string compute_source() const;
 
+  // --shots (docs/protocols.md): the worked examples per task of the suite being run, prefixed
+  // to choice and generate items as under the completion protocol (not owned; null: none).
+  void set_shots(const ShotTable* shots) { shots_ = shots; }
+
  private:
+  std::string with_shots(const suites::Item& item, const std::string& question) const;
   void run_choice(const suites::Item& item, ItemRecord& r);
   void run_generate(const suites::Item& item, ItemRecord& r);
   void run_agent(const suites::Item& item, ItemRecord& r);
@@ -46,6 +52,7 @@ class RemoteItemRunner {
   remote::CompletionClient& client_;
   const remote::ArchInfo* arch_;
   ItemLimits limits_;
+  const ShotTable* shots_ = nullptr;
   std::atomic<bool> all_server_flops_{true};
   std::atomic<int64_t> responses_{0};
 };

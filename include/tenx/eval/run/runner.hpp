@@ -35,6 +35,11 @@ struct RunOptions {
   int shard_index = 0, shard_count = 0;
   int threads = 1;
   int batch = 0;                    // --batch K: items in flight per local model; 0: default_batch
+  // --protocol (docs/protocols.md): "completion", "chat", or "" = chat for a model with a chat
+  // template, completion otherwise. --shots K: worked examples per choice/generate item from the
+  // suite's train split, drawn with `seed`, the same for every model.
+  std::string protocol;
+  int shots = 0;
   std::filesystem::path out_dir;    // the run folder
   bool resume = false;              // continue the run in out_dir (its run.json fixes the items)
   bool quiet = false;               // no progress output

@@ -1,0 +1,147 @@
+// Protocols and shots (protocol.hpp, docs/protocols.md).
+#include "tenx/eval/run/protocol.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "tenx/util/error.hpp"
+#include "tenx/util/rng.hpp"
+#include "tenx/util/sha256.hpp"
+
+namespace tenx::eval {
+
+const char* protocol_name(Protocol p) { return p == Protocol::chat ? "chat" : "completion"; }
+
+Protocol parse_protocol(const std::string& text, const std::string& subject) {
+  if (text == "completion") return Protocol::completion;
+  if (text == "chat") return Protocol::chat;
+  throw Error(subject, "unknown protocol '" + text + "' (expected completion or chat)");
+}
+
+std::optional<ChatFormat> chat_format_of(const Metadata& meta, const std::string& subject) {
+  const std::optional<std::string> text = meta.get_string("tokenizer.chat_template", subject);
+  if (!text) {
+    // A Hugging Face folder may keep its template in chat_template.jinja instead of
+    // tokenizer_config.json (whose template the loader already put into the metadata).
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(std::filesystem::path(subject) / "chat_template.jinja", ec)) return std::nullopt;
+    const chat::ModelChatTemplate t = chat::load_hf_chat_template(subject);
+    return ChatFormat{chat::ChatTemplate::parse(t.text, t.source), t.bos_token, t.eos_token, sha256_hex(t.text)};
+  }
+  const GgufValue* tokens = meta.find("tokenizer.ggml.tokens");
+  const auto token = [&](const char* key) -> std::string {
+    const auto id = meta.get_uint(key, subject);
+    if (!id || !tokens || *id >= tokens->strings.size()) return "";
+    return tokens->strings[*id];
+  };
+  return ChatFormat{chat::ChatTemplate::parse(*text, subject + ": tokenizer.chat_template"),
+                    token("tokenizer.ggml.bos_token_id"), token("tokenizer.ggml.eos_token_id"), sha256_hex(*text)};
+}
+
+namespace {
+bool takes_shots(const suites::Item& item) {
+  return item.type() != suites::ItemType::agent && !item.image;
+}
+}  // namespace
+
+ShotTable draw_shots(const suites::Suite& suite, int k, uint64_t seed, const std::string& train_split) {
+  ShotTable out;
+  if (k <= 0) return out;
+  const std::string name = suite.info.name;
+  if (!suite.splits.count(train_split))
+    throw Error("--shots", "suite '" + name + "' has no '" + train_split + "' split to draw worked examples from");
+  std::map<std::string, std::vector<const suites::Item*>> pool;  // task -> train items, file order
+  for (const suites::Item& item : suite.split(train_split))
+    if (takes_shots(item)) pool[item.task].push_back(&item);
+  for (const suites::TaskInfo& task : suite.info.tasks) {
+    if (task.type == suites::ItemType::agent) continue;
+    const std::vector<const suites::Item*>& items = pool[task.name];
+    // An image task (its items take no shots) or one with no train items at all (e.g. a blind
+    // control, which exists only to be evaluated): no examples, and none recorded.
+    if (items.empty()) continue;
+    if (items.size() < static_cast<size_t>(k))
+      throw Error("--shots", "suite '" + name + "' task '" + task.name + "' has " + std::to_string(items.size()) +
+                                 " usable " + train_split + " items (no image), fewer than --shots " +
+                                 std::to_string(k));
+    Rng rng = Rng::derive(seed, name + "/" + task.name + "/shots");
+    for (size_t i : rng.sample(items.size(), static_cast<size_t>(k))) out[task.name].push_back(items[i]);
+  }
+  return out;
+}
+
+std::map<std::string, std::vector<std::string>> shot_ids(const ShotTable& shots) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& [task, items] : shots)
+    for (const suites::Item* item : items) out[task].push_back(item->id);
+  return out;
+}
+
+ShotTable shots_from_ids(const suites::Suite& suite, const std::map<std::string, std::vector<std::string>>& ids,
+                         const std::string& train_split) {
+  ShotTable out;
+  if (ids.empty()) return out;
+  std::map<std::string, const suites::Item*> by_id;
+  for (const suites::Item& item : suite.split(train_split)) by_id[item.id] = &item;
+  for (const auto& [task, list] : ids)
+    for (const std::string& id : list) {
+      auto it = by_id.find(id);
+      if (it == by_id.end())
+        throw Error("run.json", "shot_items: suite '" + suite.info.name + "' has no " + train_split + " item '" + id + "'");
+      out[task].push_back(it->second);
+    }
+  return out;
+}
+
+const std::string& item_question(const suites::Item& item) {
+  return item.type() == suites::ItemType::choice ? item.choice().context : item.generate().prompt;
+}
+
+const std::string& shot_answer(const suites::Item& item) {
+  if (item.type() == suites::ItemType::choice) {
+    const suites::ChoiceBody& c = item.choice();
+    return c.choices.at(static_cast<size_t>(c.gold));
+  }
+  return item.generate().targets.at(0);
+}
+
+std::string completion_prefix(const std::vector<const suites::Item*>& shots) {
+  std::string out;
+  for (const suites::Item* s : shots) out += item_question(*s) + shot_answer(*s) + "\n\n";
+  return out;
+}
+
+std::string chat_reply(const std::string& choice) {
+  const size_t start = choice.find_first_not_of(" \t\n");
+  return start == std::string::npos ? std::string() : choice.substr(start);
+}
+
+nlohmann::ordered_json chat_messages(const std::vector<const suites::Item*>& shots, const std::string& question) {
+  nlohmann::ordered_json m = nlohmann::ordered_json::array();
+  for (const suites::Item* s : shots) {
+    m.push_back({{"role", "user"}, {"content", item_question(*s)}});
+    m.push_back({{"role", "assistant"}, {"content", chat_reply(shot_answer(*s))}});
+  }
+  m.push_back({{"role", "user"}, {"content", question}});
+  return m;
+}
+
+std::string protocol_mismatch(const RunManifest& run, const std::string& baseline,
+                              const std::vector<std::string>& candidates) {
+  auto find = [&](const std::string& name) -> const ModelInfo* {
+    for (const ModelInfo& m : run.models)
+      if (m.name == name) return &m;
+    return nullptr;
+  };
+  const ModelInfo* base = find(baseline);
+  if (!base) return "";
+  std::string out;
+  for (const std::string& c : candidates) {
+    const ModelInfo* cand = find(c);
+    if (cand && cand->protocol != base->protocol)
+      out += "the baseline '" + baseline + "' ran under the " + base->protocol + " protocol, the candidate '" + c +
+             "' under " + cand->protocol + "\n";
+  }
+  return out;
+}
+
+}  // namespace tenx::eval
