@@ -33,8 +33,8 @@ inline void transpose_bit(vf* r) {
   for (int i = 0; i < kW; ++i) {
     if ((i >> B) & 1) continue;
     const vf a = r[i], b = r[i | (1 << B)];
-    r[i] = __builtin_shuffle(a, b, keep_a);
-    r[i | (1 << B)] = __builtin_shuffle(a, b, take_b);
+    r[i] = shuffle2(a, b, keep_a);
+    r[i | (1 << B)] = shuffle2(a, b, take_b);
   }
 }
 

@@ -33,6 +33,18 @@ inline float load1(const float* p) {
   return v;
 }
 inline vf splat(float a) { return vf{} + a; }
+// Lanes of a and b chosen by mask (index < kW: a's lane, else b's lane index - kW). gcc's
+// __builtin_shuffle makes one permute of a constant mask; clang has no such builtin for a mask
+// vector, so it gets the lane loop (clang builds only the sanitizer configuration).
+inline vf shuffle2(vf a, vf b, vi mask) {
+#if defined(__clang__)
+  vf r;
+  for (int j = 0; j < kW; ++j) r[j] = mask[j] < kW ? a[mask[j]] : b[mask[j] - kW];
+  return r;
+#else
+  return __builtin_shuffle(a, b, mask);
+#endif
+}
 
 inline vf to_float(vi v) { return __builtin_convertvector(v, vf); }
 // Q4_0 nibbles of bytes p[0..kW): low ones are elements j.., high ones j+16..
@@ -374,7 +386,7 @@ inline void tree_stage(vf* c, int count) {
     hi[j] = second ? kW + j : j + H;
   }
   for (int p = 0; p < count / 2; ++p)
-    c[p] = __builtin_shuffle(c[2 * p], c[2 * p + 1], lo) + __builtin_shuffle(c[2 * p], c[2 * p + 1], hi);
+    c[p] = shuffle2(c[2 * p], c[2 * p + 1], lo) + shuffle2(c[2 * p], c[2 * p + 1], hi);
 }
 
 // sums[v] = hsum(v[v]) for v < count (count <= kW; the rest are padded with zeros).
