@@ -19,10 +19,12 @@ std::string si3(double x) {
 }
 
 std::string si3_tight(double v) {
+  if (v == 0.0 || !std::isfinite(v)) return "0";
   static constexpr std::pair<double, const char*> kPrefixes[] = {
       {1e15, "P"}, {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
+  // 999.6 rounds to 3 digits as "1e+03": from 0.9995 of a prefix on, the prefix is used ("1k").
   for (const auto& [s, p] : kPrefixes)
-    if (std::fabs(v) >= s) return fmt::format("{:.3g}{}", v / s, p);
+    if (std::fabs(v) >= s * 0.9995) return fmt::format("{:.3g}{}", v / s, p);
   return fmt::format("{:.3g}", v);
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "tenx/eval/report/svg.hpp"
+#include "tenx/eval/report/number_format.hpp"
 
 namespace tenx::eval::svg {
 
@@ -152,19 +153,7 @@ std::string Document::finish() {
 
 // --- axes -------------------------------------------------------------------------------------
 
-std::string si(double v) {
-  if (v == 0.0 || !std::isfinite(v)) return "0";
-  static constexpr std::array<std::pair<double, std::string_view>, 6> kPrefixes{
-      {{1e15, "P"}, {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}, {1.0, ""}}};
-  const double a = std::fabs(v);
-  for (const auto& [scale, prefix] : kPrefixes) {
-    if (a >= scale * 0.9995) {
-      std::string digits = fmt::format("{:.3g}", v / scale);
-      return digits + std::string(prefix);
-    }
-  }
-  return fmt::format("{:.3g}", v);
-}
+std::string si(double v) { return numfmt::si3_tight(v); }  // one formatter for axes and tables
 
 std::vector<Tick> linear_ticks(double lo, double hi, int target, bool percent) {
   std::vector<Tick> ticks;
