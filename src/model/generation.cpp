@@ -163,6 +163,31 @@ Task<GreedyText> greedy_until(SequenceScheduler& s, int32_t seq, const Tokenizer
   co_return g;
 }
 
+Task<GreedyText> prefill_then_greedy(SequenceScheduler& s, int32_t seq, const Tokenizer& tok, std::vector<int32_t> ids,
+                                     std::vector<const float*> rows, int64_t max_tokens,
+                                     std::function<size_t(const std::string&)> cut) {
+  FeedResult head = co_await s.feed(seq, std::move(ids), std::move(rows), Phase::Prefill, false);
+  GreedyText g = co_await greedy_until(s, seq, tok, std::move(head.logits), max_tokens, std::move(cut));
+  g.cost += head.cost;
+  co_return g;
+}
+
+StopStrings::StopStrings(std::vector<std::string> stops) : stops_(std::move(stops)) {
+  for (const std::string& st : stops_) longest_ = std::max(longest_, st.size());
+}
+
+size_t StopStrings::operator()(const std::string& text) {
+  const size_t from = searched_ >= longest_ ? searched_ - longest_ + 1 : 0;
+  size_t earliest = std::string::npos;
+  for (const std::string& st : stops_) {
+    if (st.empty()) continue;
+    const size_t at = text.find(st, from);
+    if (at != std::string::npos) earliest = std::min(earliest, at);
+  }
+  searched_ = text.size();
+  return earliest;
+}
+
 Task<ContinuationScores> score_continuations(SequenceScheduler& s, int32_t seq, std::vector<int32_t> context,
                                              std::vector<const float*> rows,
                                              std::vector<std::vector<int32_t>> continuations) {

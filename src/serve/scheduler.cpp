@@ -212,17 +212,6 @@ TopList top_alternatives(const Tokenizer& tok, const std::vector<double>& lp, in
   return out;
 }
 
-// The earliest complete stop string in text, searching only where a new one can have appeared.
-size_t find_stop(const std::vector<std::string>& stops, const std::string& text, size_t searched, size_t longest) {
-  const size_t from = searched >= longest ? searched - longest + 1 : 0;
-  size_t earliest = std::string::npos;
-  for (const std::string& s : stops) {
-    const size_t at = text.find(s, from);
-    if (at != std::string::npos) earliest = std::min(earliest, at);
-  }
-  return earliest;
-}
-
 }  // namespace
 
 Task<void> Scheduler::run_sequence(std::shared_ptr<Job> job, size_t index, int32_t seq) {
@@ -262,23 +251,16 @@ Task<void> Scheduler::run_sequence(std::shared_ptr<Job> job, size_t index, int32
   std::vector<double> lp;
   std::vector<TopList> top;
   if (req.max_tokens > 0) {
-    size_t longest = 0, searched = 0;
-    for (const std::string& st : req.stop) longest = std::max(longest, st.size());
-    auto stop_at = [&, longest, searched](const std::string& text) mutable {
-      if (req.stop.empty()) return std::string::npos;
-      const size_t at = find_stop(req.stop, text, searched, longest);
-      searched = text.size();
-      return at;
-    };
     auto record_logprob = [&](std::span<const float> row, int32_t chosen) {
       if (!req.logprobs) return;
       log_softmax_row(row.data());
       lp.push_back(lp_[static_cast<size_t>(chosen)]);
       top.push_back(top_alternatives(tok_, lp_, *req.logprobs, chosen));
     };
-    g = co_await greedy_until(sched_, seq, tok_, std::move(next_row), req.max_tokens, stop_at, record_logprob);
+    g = co_await greedy_until(sched_, seq, tok_, std::move(next_row), req.max_tokens, StopStrings(req.stop),
+                              record_logprob);
     cost += g.cost;
-    if (!req.stop.empty()) cut = find_stop(req.stop, g.text, 0, longest);
+    cut = StopStrings(req.stop)(g.text);  // the request parser drops empty stop strings
   }
   if (job->failed) co_return;  // shutdown failed the request meanwhile: nobody reads this result
 

@@ -25,14 +25,6 @@ Task<void> store(Task<T> task, std::optional<T>& out) {
   out.emplace(co_await std::move(task));
 }
 
-// Sequence 0: the prompt, then greedy text (generation.hpp).
-Task<GreedyText> prompt_then_greedy(SequenceScheduler& s, const Tokenizer& tok, std::vector<int32_t> ids,
-                                    std::vector<const float*> rows, int64_t budget,
-                                    std::function<size_t(const std::string&)> cut) {
-  FeedResult head = co_await s.feed(0, std::move(ids), std::move(rows), Phase::Prefill, false);
-  co_return co_await greedy_until(s, 0, tok, std::move(head.logits), budget, std::move(cut));
-}
-
 // [bos] text, the image (if any, and a projector) in place of its marker.
 struct Prompt {
   std::vector<int32_t> ids;
@@ -105,12 +97,8 @@ std::string greedy_text(ExecContext& ctx, const Model& model, const Tokenizer& t
   Decoder dec(model, std::min(need, limit), 1, 512);
   SequenceScheduler sched(dec, ctx);
   const int64_t budget = std::min<int64_t>(max_tokens, limit - static_cast<int64_t>(p.ids.size()));
-  auto stopped = [&](const std::string& text) -> size_t {
-    for (const std::string& s : stop)
-      if (!s.empty() && text.find(s) != std::string::npos) return text.find(s);
-    return std::string::npos;
-  };
-  const GreedyText g = run_alone(sched, prompt_then_greedy(sched, tok, std::move(p.ids), std::move(p.rows), budget, stopped));
+  const GreedyText g = run_alone(
+      sched, prefill_then_greedy(sched, 0, tok, std::move(p.ids), std::move(p.rows), budget, StopStrings(stop)));
   return tok.decode(g.ids);
 }
 

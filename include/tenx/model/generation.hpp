@@ -76,7 +76,7 @@ struct GreedyText {
   int64_t tokens = 0;             // generated (an end-of-generation token not counted)
   int64_t fed = 0;                // generated tokens now in the cache (all but a last one that ended the text)
   bool context_full = false, eos = false;
-  Counters cost;                  // of the decode steps (FeedResult::cost)
+  Counters cost;                  // of the decode steps, and of the prompt with prefill_then_greedy (FeedResult::cost)
   double first_token_time = -1;   // now_seconds() when the first token was chosen
   std::vector<double> decode_seconds;  // each decode step's forward time
 };
@@ -85,6 +85,25 @@ struct GreedyText {
 Task<GreedyText> greedy_until(SequenceScheduler& s, int32_t seq, const Tokenizer& tok, std::vector<float> logits,
                               int64_t max_tokens, std::function<size_t(const std::string&)> cut,
                               std::function<void(std::span<const float> row, int32_t chosen)> on_token = {});
+
+// The prompt fed to sequence seq (ids, and rows replacing embeddings as in feed()), then
+// greedy_until from its last row: tenx run's generate items and agent turns, dev-eval.
+Task<GreedyText> prefill_then_greedy(SequenceScheduler& s, int32_t seq, const Tokenizer& tok, std::vector<int32_t> ids,
+                                     std::vector<const float*> rows, int64_t max_tokens,
+                                     std::function<size_t(const std::string&)> cut);
+
+// Where the earliest of `stops` begins in a text that grows between calls (npos: none yet),
+// searching only where a new one can have appeared since the last call; empty stop strings never
+// match. A `cut` for greedy_until (generate items, tenx serve's "stop").
+class StopStrings {
+ public:
+  explicit StopStrings(std::vector<std::string> stops);
+  size_t operator()(const std::string& text);
+
+ private:
+  std::vector<std::string> stops_;
+  size_t longest_ = 0, searched_ = 0;
+};
 
 // Log-likelihood of each continuation after a context, the context run once: its last row gives
 // each continuation's first token, then each continuation runs after the cached context (its

@@ -24,31 +24,6 @@ int64_t context_length(const Model& model, int64_t requested) {
   return model.config.n_ctx_train > 0 ? std::min(model.config.n_ctx_train, kMaxContext) : 2048;
 }
 
-// The stop-string search of a generate item: the earliest complete stop string, searching only
-// where a new one can have appeared since the last call.
-class StopSearch {
- public:
-  explicit StopSearch(const std::vector<std::string>& stop) : stop_(stop) {
-    for (const std::string& s : stop) longest_ = std::max(longest_, s.size());
-  }
-  size_t operator()(const std::string& text) {
-    if (stop_.empty()) return std::string::npos;
-    const size_t from = searched_ >= longest_ ? searched_ - longest_ + 1 : 0;
-    size_t earliest = std::string::npos;
-    for (const std::string& s : stop_) {
-      if (s.empty()) continue;
-      const size_t at = text.find(s, from);
-      if (at != std::string::npos) earliest = std::min(earliest, at);
-    }
-    searched_ = text.size();
-    return earliest;
-  }
-
- private:
-  std::vector<std::string> stop_;
-  size_t longest_ = 0, searched_ = 0;
-};
-
 }  // namespace
 
 namespace {
@@ -251,10 +226,8 @@ Task<void> ItemRunner::run_generate(const suites::Item& item, InFlight& st, Item
     r.error = "context";
     co_return;
   }
-  FeedResult head = co_await sched_.feed(st.seq, p.ids, p.rows, Phase::Prefill, false);
-  st.cost += head.cost;
-  const GreedyText g = co_await greedy_until(sched_, st.seq, tok_, std::move(head.logits), std::max(body.max_tokens, 0),
-                                             StopSearch(body.stop));
+  const GreedyText g = co_await prefill_then_greedy(sched_, st.seq, tok_, std::move(p.ids), std::move(p.rows),
+                                                    std::max(body.max_tokens, 0), StopStrings(body.stop));
   st.add(g);
   r.tokens_out = g.tokens;
   r.output = suites::cut_at_stop(g.text, body.stop);
@@ -290,11 +263,9 @@ class ItemRunner::AgentTurns : public TurnSource {
       turn.context_full = true;
       co_return turn;
     }
-    FeedResult head = co_await run_.sched_.feed(st_.seq, std::move(ids), std::move(rows), Phase::Prefill, false);
-    st_.cost += head.cost;
-    const int64_t start = dec.seq_len(st_.seq);
-    const GreedyText g = co_await greedy_until(run_.sched_, st_.seq, run_.tok_, std::move(head.logits), max_tokens,
-                                               [](const std::string& text) { return turn_end(text); });
+    const int64_t start = dec.seq_len(st_.seq) + static_cast<int64_t>(ids.size());  // after what this turn reads
+    const GreedyText g = co_await prefill_then_greedy(run_.sched_, st_.seq, run_.tok_, std::move(ids), std::move(rows),
+                                                      max_tokens, [](const std::string& text) { return turn_end(text); });
     st_.add(g);
     turn.tokens = g.tokens;
     turn.context_full = g.context_full;

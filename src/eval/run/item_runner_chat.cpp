@@ -111,11 +111,9 @@ class ItemRunner::ChatAgentTurns : public TurnSource {
     cached_.resize(same);
     std::vector<int32_t> rest(ids.begin() + static_cast<std::ptrdiff_t>(same), ids.end());
     cached_.insert(cached_.end(), rest.begin(), rest.end());
-    FeedResult head =
-        co_await run_.sched_.feed(st_.seq, std::move(rest), std::vector<const float*>(), Phase::Prefill, false);
-    st_.cost += head.cost;
-    const GreedyText g = co_await greedy_until(run_.sched_, st_.seq, run_.tok_, std::move(head.logits), max_tokens,
-                                               [](const std::string& text) { return turn_end(text); });
+    const GreedyText g =
+        co_await prefill_then_greedy(run_.sched_, st_.seq, run_.tok_, std::move(rest), std::vector<const float*>(),
+                                     max_tokens, [](const std::string& text) { return turn_end(text); });
     st_.add(g);
     cached_.insert(cached_.end(), g.ids.begin(), g.ids.begin() + g.fed);
     turn.tokens = g.tokens;
