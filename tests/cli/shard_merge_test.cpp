@@ -10,19 +10,20 @@
 #include <set>
 #include <sstream>
 
+#include "eval/records_jsonl.hpp"
 #include "run_cli.hpp"
 
 namespace tenx::test {
 namespace {
 
 using Json = nlohmann::ordered_json;
+using tenx::eval::testing::records_without_timing;
 
 // What may differ between one run and its merged shards: wall-clock measurements (per item and
 // their aggregates), the process's memory as measured (peak RSS; working_bytes, which counts the
 // logits buffer's capacity, so it depends on the order the process met its items: measured 16 KiB
 // apart on --suites all --limit 60 in 4 shards), the start date, the command line (its --out
 // names the folder) and the merge's provenance. Everything else must be equal.
-const std::set<std::string> kTimingRecordFields = {"seconds", "time_to_first_token", "decode_seconds_per_token"};
 const std::vector<std::string> kReportFieldsNotCompared = {
     "/environment/date", "/environment/argv",  // the run's start and its folder
 };
@@ -40,21 +41,6 @@ std::string models() {
 std::string run_args(const std::string& extra, int seed = 7, const std::string& model_args = models()) {
   return "run " + model_args + " --suites all --limit 12 --seed " + std::to_string(seed) +
          " --quiet --formats json " + extra;
-}
-
-std::vector<Json> records_without_timing(const std::filesystem::path& file) {
-  std::vector<Json> out;
-  std::istringstream in(slurp(file));
-  std::string line;
-  while (std::getline(in, line)) {
-    Json j = Json::parse(line);
-    for (const std::string& k : kTimingRecordFields) {
-      EXPECT_TRUE(j.contains(k)) << k;
-      j.erase(k);
-    }
-    out.push_back(std::move(j));
-  }
-  return out;
 }
 
 void erase_keys(Json& j) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "records_jsonl.hpp"
 #include "runner_fixtures.hpp"
 #include "tenx/eval/run/item_runner.hpp"
 #include "tenx/eval/run/runner.hpp"
@@ -19,18 +20,7 @@ namespace tenx::eval {
 namespace {
 
 using testing::TempDir;
-
-std::vector<Json> records_without_timing(const std::filesystem::path& items_jsonl) {
-  std::vector<Json> out;
-  std::ifstream in(items_jsonl);
-  std::string line;
-  while (std::getline(in, line)) {
-    Json j = Json::parse(line);
-    for (const char* key : {"seconds", "time_to_first_token", "decode_seconds_per_token"}) j.erase(key);
-    out.push_back(std::move(j));
-  }
-  return out;
-}
+using testing::records_without_timing;
 
 const std::string kModels = std::string(TENX_SOURCE_DIR) + "/data/models/";
 

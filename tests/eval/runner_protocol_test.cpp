@@ -14,6 +14,7 @@
 #include <fstream>
 #include <set>
 
+#include "records_jsonl.hpp"
 #include "runner_fixtures.hpp"
 #include "tenx/eval/run/item_runner.hpp"
 #include "tenx/eval/run/merge.hpp"
@@ -199,18 +200,6 @@ TEST(RunnerProtocol, ChoiceLogLikelihoodsUnderChatAreScoreTokensOfTheConcatenati
   }
 }
 
-std::vector<Json> protocol_records_without_timing(const fs::path& items_jsonl) {
-  std::vector<Json> out;
-  std::ifstream in(items_jsonl);
-  std::string line;
-  while (std::getline(in, line)) {
-    Json j = Json::parse(line);
-    for (const char* key : {"seconds", "time_to_first_token", "decode_seconds_per_token"}) j.erase(key);
-    out.push_back(std::move(j));
-  }
-  return out;
-}
-
 RunOptions protocol_chat_run(const std::vector<ModelArg>& models, const fs::path& out, int batch, int shots, uint64_t seed) {
   RunOptions o;
   o.models = models;
@@ -234,8 +223,8 @@ TEST(RunnerProtocol, ChatRecordsAreTheSameAtEveryBatchSizeAndShotsTheSameForEver
                                         {"b", protocol_write_chat_model(dir, "b", 4, tpl).string()}};
   const RunResult one = run_evaluation(protocol_chat_run(models, dir / "k1", 1, 2, 5));
   const RunResult four = run_evaluation(protocol_chat_run(models, dir / "k4", 4, 2, 5));
-  const std::vector<Json> x = protocol_records_without_timing(dir / "k1" / "items.jsonl");
-  const std::vector<Json> y = protocol_records_without_timing(dir / "k4" / "items.jsonl");
+  const std::vector<Json> x = testing::records_without_timing(dir / "k1" / "items.jsonl");
+  const std::vector<Json> y = testing::records_without_timing(dir / "k4" / "items.jsonl");
   ASSERT_EQ(x.size(), y.size());
   std::set<std::string> types;
   for (size_t i = 0; i < x.size(); ++i) {
