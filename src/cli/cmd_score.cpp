@@ -18,6 +18,7 @@ struct ScoreArgs {
   std::string model, text, file, ids;
   int top_k = 0;
   int threads = 1;
+  std::string gelu = "exact";
   bool json = false, no_bos = false, special = false;
 };
 
@@ -28,6 +29,7 @@ void run(const ScoreArgs& a) {
   std::vector<int32_t> ids = input_ids(*lm, a.text, a.file, a.ids, add_bos, a.special);
   if (ids.empty()) throw Error("input", "no tokens to score");
   ExecContext ctx(a.threads);
+  if (a.gelu == "ggml-f16") ctx.gelu_numerics = GeluNumerics::ggml_f16_table;
   Decoder dec(m, static_cast<int64_t>(ids.size()), 1, std::min<int64_t>(512, static_cast<int64_t>(ids.size())));
   const double t0 = now_seconds();
   auto scores = score_tokens(ctx, dec, ids, a.top_k);
@@ -62,6 +64,7 @@ void run(const ScoreArgs& a) {
     j["seconds"] = seconds;
     j["tokens_per_second"] = static_cast<double>(ids.size()) / seconds;
     j["threads"] = a.threads;
+    j["gelu"] = a.gelu;
     fmt::print("{}\n", nlohmann::json(j).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return;
   }
@@ -92,6 +95,10 @@ const Registrar score_command{"score", [](CLI::App& app) {
   sub->add_flag("--no-bos", args->no_bos, "Do not add BOS to a text");
   sub->add_flag("--special", args->special, "Parse special tokens in the text");
   add_threads_option(sub, args->threads);
+  sub->add_option("--gelu", args->gelu,
+                  "exact (default) or ggml-f16: the tanh GELU as llama.cpp's CPU backend evaluates it (F16 input, "
+                  "F16 table), to compare with llama.cpp (docs/peers.md)")
+      ->check(CLI::IsMember({"exact", "ggml-f16"}));
   sub->add_flag("--json", args->json, "Print JSON");
   sub->callback([args] { run(*args); });
 }};

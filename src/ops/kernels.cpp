@@ -334,10 +334,28 @@ void softcap(ExecContext& ctx, float* y, int64_t n, float cap) {
   kc::count_other(ctx, flop_cost::kSoftcap, n);
 }
 
+// llama.cpp's CPU tanh GELU (GeluNumerics::ggml_f16_table): its table entry for the F16 input is
+// F16(ggml_gelu_f32(x)), with ggml_gelu_f32's own arrangement of the formula; computed here
+// instead of stored, as it is used only when comparing with llama.cpp.
+namespace {
+float gelu_ggml_f16_table(float x) {
+  if (x <= -10.0f) return 0.0f;
+  if (x >= 10.0f) return x;
+  const float h = f16_to_f32(f32_to_f16(x));
+  const float g = 0.5f * h * (1.0f + std::tanh(0.79788456080286535587989211986876f * h * (1.0f + 0.044715f * h * h)));
+  return f16_to_f32(f32_to_f16(g));
+}
+}  // namespace
+
 // Scalar: the FFN's matmuls dominate, and one loop in float keeps every ISA's result the same.
 void gelu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n) {
   const float c = 0.7978845608028654f, a = 0.044715f;  // sqrt(2/pi)
+  const bool table = ctx.gelu_numerics == GeluNumerics::ggml_f16_table;
   auto run = [&](int64_t i0, int64_t i1) {
+    if (table) {
+      for (int64_t i = i0; i < i1; ++i) gate[i] = gelu_ggml_f16_table(gate[i]) * up[i];
+      return;
+    }
     for (int64_t i = i0; i < i1; ++i) {
       const float g = gate[i];
       gate[i] = 0.5f * g * (1.0f + std::tanh(c * (g + a * g * g * g))) * up[i];
@@ -377,7 +395,9 @@ void layernorm(ExecContext& ctx, float* y, const float* x, const float* weight, 
 void gelu(ExecContext& ctx, float* y, int64_t n, GeluKind kind) {
   const float c = 0.7978845608028654f, a = 0.044715f;  // sqrt(2/pi)
   auto run = [&](int64_t i0, int64_t i1) {
-    if (kind == GeluKind::Tanh)
+    if (kind == GeluKind::Tanh && ctx.gelu_numerics == GeluNumerics::ggml_f16_table)
+      for (int64_t i = i0; i < i1; ++i) y[i] = gelu_ggml_f16_table(y[i]);
+    else if (kind == GeluKind::Tanh)
       for (int64_t i = i0; i < i1; ++i) y[i] = 0.5f * y[i] * (1.0f + std::tanh(c * (y[i] + a * y[i] * y[i] * y[i])));
     else if (kind == GeluKind::Quick)
       for (int64_t i = i0; i < i1; ++i) y[i] = y[i] * (1.0f / (1.0f + std::exp(-1.702f * y[i])));

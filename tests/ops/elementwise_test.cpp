@@ -11,6 +11,7 @@
 #include "ops/ops_test_util.hpp"
 #include "tenx/ops/kernels.hpp"
 #include "tenx/ops/reference.hpp"
+#include "tenx/tensor/half.hpp"
 #include "tenx/util/error.hpp"
 
 namespace tenx {
@@ -99,6 +100,38 @@ TEST(GeluMul, PrefillSizedRunsInChunksLikeTheReference) {
   ref::gelu_mul(ref, gr.data(), u.data(), n);
   for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(g[i], gr[i], 2e-6 * (1 + std::fabs(gr[i]))) << i;
   EXPECT_EQ(fast.counters, ref.counters);
+}
+
+// GeluNumerics::ggml_f16_table against llama.cpp's method written out here: the whole table built
+// as ggml_cpu_init does (every F16 bit pattern -> F16 of ggml_gelu_f32), indexed by the input's
+// F16 bits, with ggml_vec_geglu_f32's cut-offs at -10 and 10. Also: the mode differs from the
+// exact GELU by what an F16 rounding explains (so it is neither a no-op nor something else).
+TEST(GeluMul, GgmlF16TableModeIsLlamaCppsLookup) {
+  std::vector<uint16_t> table(1 << 16);
+  for (uint32_t i = 0; i < table.size(); ++i) {
+    const float x = f16_to_f32(static_cast<uint16_t>(i));
+    table[i] = f32_to_f16(0.5f * x * (1.0f + std::tanh(0.79788456080286535587989211986876f * x * (1.0f + 0.044715f * x * x))));
+  }
+  std::mt19937 rng(9);
+  const int64_t n = 20000;
+  std::vector<float> g = random_floats(rng, n, 12.0f), u = random_floats(rng, n);
+  g[0] = -10.0f, g[1] = 10.0f, g[2] = -9.999f, g[3] = 0.0f;
+  std::vector<float> exact = g, emulated = g;
+  ExecContext ctx_exact(1), ctx_table(2);
+  ctx_table.gelu_numerics = GeluNumerics::ggml_f16_table;
+  gelu_mul(ctx_exact, exact.data(), u.data(), n);
+  gelu_mul(ctx_table, emulated.data(), u.data(), n);
+  int differ = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = g[i];
+    const float want = x <= -10.0f ? 0.0f : x >= 10.0f ? x * u[i] : f16_to_f32(table[f32_to_f16(x)]) * u[i];
+    ASSERT_EQ(emulated[i], want) << "x = " << x;
+    // Two F16 roundings (input, output) and the slope of gelu (< 1.13): about 3 half-ulps.
+    ASSERT_NEAR(emulated[i], exact[i], 2e-3 * std::fabs(u[i]) * (std::fabs(x) + 1e-2)) << "x = " << x;
+    differ += emulated[i] != exact[i];
+  }
+  EXPECT_GT(differ, n / 3);  // inputs beyond ±10 (a sixth of them) are the same in both
+  EXPECT_EQ(ctx_table.counters, ctx_exact.counters);  // the same operation counted the same
 }
 
 TEST(ScaleRows, MultipliesAndCounts) {

@@ -55,6 +55,48 @@ void expect_agreement(const PeerModel& m) {
   EXPECT_LE(d.max_delta(), bound_default(m.type)) << "F16 KV cache, " << m.type << " weights";
 }
 
+// Gemma (GeGLU): llama.cpp's CPU backend does not compute tanh-GELU in float: it rounds the gate
+// to F16 and looks gelu up in an F16 table (ggml-cpu/vec.h, GGML_GELU_FP16), a relative error of
+// up to ~1e-3 per activation, while tenx computes the GELU as defined (its float64 oracle agrees
+// to 1e-4, tests/decoder). So tenx's own numbers are held to wider bounds (below), and tenx
+// with that table (`tenx score --gelu ggml-f16`, scored when the session sets score_ggml_gelu)
+// to #14's bounds: F32 within 1e-4 with the top-1 identical everywhere, the other types within
+// bound_exact. That second comparison shows the rest of the forward pass is llama.cpp's.
+// One exception, measured: the 7-layer handmade gemma3 in F32 agrees to 3-5e-4 with the table
+// (1.2-1.4e-3 without). The table makes gelu a step function of its input: last-ulp differences
+// of the two engines' float sums move a gate across an F16 rounding boundary now and then, and
+// each such step is a 1e-3 relative change that seven layers carry on. Its Q8_0 copy, whose
+// integer dot products make the gates bit-identical, agrees to 6e-7, so the forward pass is the
+// same; that file is held to 1e-3.
+void expect_gemma_agreement(const PeerModel& m) {
+  SCOPED_TRACE(m.name);
+  ASSERT_TRUE(m.setup_error.empty()) << m.setup_error;
+  ASSERT_TRUE(m.llama_exact.at("error").is_null()) << m.llama_exact.at("error");
+  ASSERT_EQ(m.tenx.at("positions").size(), m.ids.size());
+  // tenx's exact GELU against the table: measured F32 5-7e-4 (2-layer files) and 1.2e-3 (the
+  // 7-layer one), F16 1.1e-3, BF16 and quantized 1.7-7.5e-2 (the table's roundings flip
+  // activations' 8-bit roundings).
+  const double bound = m.type == "f32" ? 2e-3 : m.type == "f16" ? 3e-3 : 1e-1;
+  const Agreement e = compare(m.tenx, m.llama_exact, bound);
+  EXPECT_LE(e.max_delta(), bound);
+  EXPECT_EQ(e.top1_mismatches, 0) << e.first_mismatch;
+  if (m.type == "f32") {
+    EXPECT_EQ(e.top1_differences, 0) << e.first_mismatch;
+  }
+  const double bound_f16_kv = bound + bound_default(m.type);  // the table and llama.cpp's F16 K/V, added
+  const Agreement d = compare(m.tenx, m.llama_default, bound_f16_kv);
+  EXPECT_LE(d.max_delta(), bound_f16_kv) << "F16 KV cache";
+  EXPECT_EQ(d.top1_mismatches, 0) << "F16 KV cache, first: " << d.first_mismatch;
+  ASSERT_FALSE(m.tenx_ggml_gelu.is_null()) << "the session did not score with --gelu ggml-f16";
+  const double table_bound = m.type != "f32" ? bound_exact(m.type) : m.name == "handmade-gemma3" ? 1e-3 : 1e-4;
+  const Agreement g = compare(m.tenx_ggml_gelu, m.llama_exact, table_bound);
+  EXPECT_LE(g.max_delta(), table_bound) << "with llama.cpp's F16-table GELU, F32 KV cache";
+  EXPECT_EQ(g.top1_mismatches, 0) << "with llama.cpp's F16-table GELU: " << g.first_mismatch;
+  if (m.type == "f32") {
+    EXPECT_EQ(g.top1_differences, 0) << "with llama.cpp's F16-table GELU: " << g.first_mismatch;
+  }
+}
+
 bool have_hf_reference(const std::string& name) {
   return fs::exists(PeerSession::shared_dir() / "reference" / "hf" / name / "expected.json");
 }
@@ -129,36 +171,28 @@ TEST(PeerParity, FamilyFeaturesAgree) {
 // gemma3 (docs/architectures.md): embedding scale, q/k norms, sandwich norms, GeGLU (tanh),
 // NeoX RoPE, and sliding-window attention. Two layers with --swa-period 2: layer 0 local (window
 // 8, rope base 10000, unscaled), layer 1 global (the file's base 1e6 with linear scaling 4), over
-// 24 positions, so the window masks keys from position 8 on.
-// Bounds: llama.cpp's CPU GeGLU does not compute tanh-GELU in float: it rounds the gate to F16
-// and looks gelu up in an F16 table (ggml-cpu/vec.h, GGML_GELU_FP16), a relative error of up to
-// ~1e-3 per activation; tenx computes the GELU as defined (its float64 oracle agrees to 1e-4,
-// tests/decoder). Measured: F32 5.2e-4, Q8_0 2.6e-2 (the table's roundings flip activations'
-// 8-bit roundings). With the table emulated in tenx (an experiment, not kept) the same files
-// agree to 4.7e-5 (F32) and 9.5e-7 (Q8_0), so the rest of the forward pass is llama.cpp's.
+// 24 positions, so the window masks keys from position 8 on. Plus a gemma3 file written byte by
+// byte (handmade_gemma3_gguf). Bounds: expect_gemma_agreement (llama.cpp's F16-table GELU).
+// Measured before the table was an option: F32 5.2e-4, Q8_0 2.6e-2; with it 4.7e-5 and 9.5e-7.
+std::string handmade_gemma3_gguf(int vocab_size, uint32_t seed);
 TEST(PeerParity, Gemma3SlidingWindowAgrees) {
   SKIP_WITHOUT_PEER();
   PeerSession s;
   const std::vector<std::string> gemma3 = {"--window", "8", "--swa-period", "2", "--rope-base", "1000000",
                                            "--rope-scaling", "linear", "--rope-factor", "4", "--head-dim", "48"};
   for (const char* type : {"f32", "q8_0"}) s.add_random("gemma3", type, 128, 4, 2, 320, 384, 35, 24, gemma3);
+  s.add_file("handmade-gemma3", "f32", handmade_gemma3_gguf(300, 49), 300, test_ids(49, 300, 20));
+  // Its Q8_0 copy: integer dot products, so both engines' FFN gates are bit-identical and the F16
+  // table sees the same inputs (see expect_gemma_agreement).
+  const fs::path q8 = s.work_dir() / "handmade-gemma3-q8_0.gguf";
+  const ProcessResult qr = run_process({TENX_BINARY, "quantize", s.models.back().gguf.string(), q8.string(), "--type", "q8_0"});
+  ASSERT_EQ(qr.status, 0) << qr.err;
+  std::ifstream q8_in(q8, std::ios::binary);
+  s.add_file("handmade-gemma3-q8", "q8_0", std::string(std::istreambuf_iterator<char>(q8_in), {}), 300,
+             test_ids(49, 300, 20));
+  s.score_ggml_gelu = true;
   ASSERT_NO_THROW(s.run());
-  for (const PeerModel& m : s.models) {
-    SCOPED_TRACE(m.name);
-    ASSERT_TRUE(m.setup_error.empty()) << m.setup_error;
-    ASSERT_TRUE(m.llama_exact.at("error").is_null()) << m.llama_exact.at("error");
-    ASSERT_EQ(m.tenx.at("positions").size(), m.ids.size());
-    const double bound = m.type == "f32" ? 1e-3 : 5e-2;
-    const Agreement e = compare(m.tenx, m.llama_exact, bound);
-    EXPECT_LE(e.max_delta(), bound);
-    EXPECT_EQ(e.top1_mismatches, 0) << e.first_mismatch;
-    if (m.type == "f32") {
-      EXPECT_EQ(e.top1_differences, 0) << e.first_mismatch;
-    }
-    const Agreement d = compare(m.tenx, m.llama_default, bound_default(m.type));
-    EXPECT_LE(d.max_delta(), bound_default(m.type)) << "F16 KV cache";
-    EXPECT_EQ(d.top1_mismatches, 0) << "F16 KV cache, first: " << d.first_mismatch;
-  }
+  for (const PeerModel& m : s.models) expect_gemma_agreement(m);
   const ModelFile g = load_gguf(s.models.at(0).gguf.string());
   ASSERT_NE(g.find("blk.1.post_ffw_norm.weight"), nullptr);
   EXPECT_EQ(g.meta.get_uint("gemma3.attention.sliding_window"), 8u);
@@ -370,6 +404,90 @@ std::string handmade_gemma2_gguf(int vocab_size, uint32_t seed) {
   return g.bytes(seed);
 }
 
+// gemma3 as llama.cpp's converter lays it out: 7 layers with no pattern key, so llama.cpp's default
+// period 6 (layers 0-4 and 6 local, 5 global), window 5 over 20 positions, no rope.freq_base_swa
+// (local layers: 10000, unscaled), global base 1e6 with linear scaling 8, a 32-wide head
+// (96 / 4 = 24), tied output (no output.weight), norm weights around 1 as the converter writes
+// them after folding Gemma's 1 + w.
+std::string handmade_gemma3_gguf(int vocab_size, uint32_t seed) {
+  const int64_t d = 96, heads = 4, kv_heads = 2, hd = 32, ff = 160, layers = 7;
+  HandGguf g;
+  g.tensors = {{"token_embd.weight", {d, vocab_size}, 0.0f, 0.1f}, {"output_norm.weight", {d}, 1.0f, 0.1f}};
+  for (int64_t l = 0; l < layers; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    for (const HandGguf::T& t : std::vector<HandGguf::T>{
+             {"attn_norm.weight", {d}, 1.0f, 0.1f}, {"attn_q.weight", {d, heads * hd}, 0.0f, 0.1f},
+             {"attn_k.weight", {d, kv_heads * hd}, 0.0f, 0.1f}, {"attn_v.weight", {d, kv_heads * hd}, 0.0f, 0.1f},
+             {"attn_q_norm.weight", {hd}, 1.0f, 0.2f}, {"attn_k_norm.weight", {hd}, 1.0f, 0.2f},
+             {"attn_output.weight", {heads * hd, d}, 0.0f, 0.1f}, {"post_attention_norm.weight", {d}, 1.0f, 0.1f},
+             {"ffn_norm.weight", {d}, 1.0f, 0.1f}, {"ffn_gate.weight", {d, ff}, 0.0f, 0.1f},
+             {"ffn_up.weight", {d, ff}, 0.0f, 0.1f}, {"ffn_down.weight", {ff, d}, 0.0f, 0.08f},
+             {"post_ffw_norm.weight", {d}, 1.0f, 0.1f}})
+      g.tensors.push_back({p + t.name, t.ne, t.offset, t.scale});
+  }
+  const std::string a = "gemma3.";
+  g.text("general.architecture", "gemma3");
+  g.u32(a + "block_count", layers);
+  g.u32(a + "context_length", 256);
+  g.u32(a + "embedding_length", d);
+  g.u32(a + "feed_forward_length", ff);
+  g.u32(a + "attention.head_count", heads);
+  g.u32(a + "attention.head_count_kv", kv_heads);
+  g.u32(a + "attention.key_length", hd);
+  g.u32(a + "attention.value_length", hd);
+  g.f32(a + "attention.layer_norm_rms_epsilon", 1e-6f);
+  g.f32(a + "rope.freq_base", 1e6f);
+  g.text(a + "rope.scaling.type", "linear");
+  g.f32(a + "rope.scaling.factor", 8.0f);
+  g.u32(a + "attention.sliding_window", 5);
+  g.vocab(vocab_size);
+  return g.bytes(seed);
+}
+
+// Llama 3.x as its converter lays it out: a rope_freqs tensor (per-pair divisors, here drawn
+// around 2 so every pair is scaled differently), rope base 5e5, grouped-query attention, an
+// untied output, rope.dimension_count, 3 layers.
+std::string handmade_llama3_gguf(int vocab_size, uint32_t seed) {
+  const int64_t d = 128, heads = 4, kv_heads = 2, hd = 32, ff = 256, layers = 3;
+  HandGguf g;
+  g.tensors = {{"token_embd.weight", {d, vocab_size}, 0.0f, 0.08f}, {"output_norm.weight", {d}, 1.0f, 0.1f},
+               {"output.weight", {d, vocab_size}, 0.0f, 0.08f}, {"rope_freqs.weight", {hd / 2}, 2.0f, 0.5f}};
+  for (int64_t l = 0; l < layers; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    for (const HandGguf::T& t : std::vector<HandGguf::T>{
+             {"attn_norm.weight", {d}, 1.0f, 0.1f}, {"attn_q.weight", {d, heads * hd}, 0.0f, 0.08f},
+             {"attn_k.weight", {d, kv_heads * hd}, 0.0f, 0.08f}, {"attn_v.weight", {d, kv_heads * hd}, 0.0f, 0.08f},
+             {"attn_output.weight", {heads * hd, d}, 0.0f, 0.08f}, {"ffn_norm.weight", {d}, 1.0f, 0.1f},
+             {"ffn_gate.weight", {d, ff}, 0.0f, 0.08f}, {"ffn_up.weight", {d, ff}, 0.0f, 0.08f},
+             {"ffn_down.weight", {ff, d}, 0.0f, 0.08f}})
+      g.tensors.push_back({p + t.name, t.ne, t.offset, t.scale});
+  }
+  const std::string a = "llama.";
+  g.text("general.architecture", "llama");
+  g.u32(a + "block_count", layers);
+  g.u32(a + "context_length", 256);
+  g.u32(a + "embedding_length", d);
+  g.u32(a + "feed_forward_length", ff);
+  g.u32(a + "attention.head_count", heads);
+  g.u32(a + "attention.head_count_kv", kv_heads);
+  g.f32(a + "attention.layer_norm_rms_epsilon", 1e-5f);
+  g.f32(a + "rope.freq_base", 5e5f);
+  g.u32(a + "rope.dimension_count", hd);
+  g.vocab(vocab_size);
+  return g.bytes(seed);
+}
+
+TEST(PeerParity, HandWrittenLlama3FileAgrees) {
+  SKIP_WITHOUT_PEER();
+  PeerSession s;
+  s.add_file("handmade-llama3", "f32", handmade_llama3_gguf(300, 51), 300, test_ids(51, 300, 24));
+  ASSERT_NO_THROW(s.run());
+  expect_agreement(s.models.at(0));
+  // The file carries what it claims (llama.cpp applies rope_freqs on every layer).
+  const ModelFile f = load_gguf(s.models.at(0).gguf.string());
+  ASSERT_NE(f.find("rope_freqs.weight"), nullptr);
+}
+
 // 20 positions through a window of 6 on layers 0 and 2.
 TEST(PeerParity, HandWrittenMuseGlimmerFileAgrees) {
   SKIP_WITHOUT_PEER();
@@ -398,23 +516,9 @@ TEST(PeerParity, Gemma2SoftcapsAndSlidingWindowAgree) {
                                              "--final-softcap", "5"};
   for (const char* type : {"q4_k", "q6_k"}) s.add_random("gemma2", type, 256, 4, 2, 512, 384, 39, 24, gemma2_k);
   s.add_file("handmade-gemma2", "f32", handmade_gemma2_gguf(300, 45), 300, test_ids(45, 300, 20));
+  s.score_ggml_gelu = true;
   ASSERT_NO_THROW(s.run());
-  for (const PeerModel& m : s.models) {
-    SCOPED_TRACE(m.name);
-    ASSERT_TRUE(m.setup_error.empty()) << m.setup_error;
-    ASSERT_TRUE(m.llama_exact.at("error").is_null()) << m.llama_exact.at("error");
-    ASSERT_EQ(m.tenx.at("positions").size(), m.ids.size());
-    const double bound = m.type == "f32" ? 1e-3 : m.type == "f16" ? 2e-3 : 5e-2;  // bf16 and quantized: 5e-2
-    const Agreement e = compare(m.tenx, m.llama_exact, bound);
-    EXPECT_LE(e.max_delta(), bound);
-    EXPECT_EQ(e.top1_mismatches, 0) << e.first_mismatch;
-    if (m.type == "f32") {
-      EXPECT_EQ(e.top1_differences, 0) << e.first_mismatch;
-    }
-    const Agreement d = compare(m.tenx, m.llama_default, bound_default(m.type));
-    EXPECT_LE(d.max_delta(), bound_default(m.type)) << "F16 KV cache";
-    EXPECT_EQ(d.top1_mismatches, 0) << "F16 KV cache, first: " << d.first_mismatch;
-  }
+  for (const PeerModel& m : s.models) expect_gemma_agreement(m);
   const ModelFile g = load_gguf(s.models.at(0).gguf.string());
   EXPECT_EQ(g.find("output.weight"), nullptr);
   EXPECT_EQ(g.meta.get_float("gemma2.attn_logit_softcapping"), 2.0);

@@ -74,6 +74,8 @@ struct PeerModel {
   std::vector<std::string> texts;  // tokenized by llama.cpp
   std::string setup_error;         // non-empty when tenx could not make or score the file
   json tenx;                       // `tenx score --json`
+  // `tenx score --gelu ggml-f16 --json` (llama.cpp's F16-table GELU), when the session asks for it.
+  json tenx_ggml_gelu;
   json llama_exact, llama_default;  // llama_eval.mjs output for this model, per configuration
 };
 
@@ -243,7 +245,7 @@ class PeerSession {
   // std::runtime_error when node itself fails (a model llama.cpp refuses is not a node failure:
   // its "error" field says why).
   void run() {
-    for (PeerModel& m : models) score_with_tenx(m);
+    for (PeerModel& m : models) score_with_tenx(m, score_ggml_gelu);
     json job = {{"threads", 1}, {"top_k", 0}, {"models", json::array()}};
     for (const PeerModel& m : models) {
       if (!m.setup_error.empty()) continue;
@@ -278,26 +280,35 @@ class PeerSession {
   }
 
   std::vector<PeerModel> models;
+  // Also score every model with llama.cpp's F16-table GELU (PeerModel::tenx_ggml_gelu).
+  bool score_ggml_gelu = false;
   int n_layers = 2;  // of the files add_random makes
   std::vector<VocabFixture> vocab_fixtures;
   std::vector<json> vocab_results;  // llama_eval.mjs output, one per vocab fixture
   json info;                        // the whole llama_eval.mjs output
 
  private:
-  static void score_with_tenx(PeerModel& m) {
+  static void score_with_tenx(PeerModel& m, bool ggml_gelu) {
     if (!m.setup_error.empty()) return;
+    m.tenx = score_once(m, "exact");
+    if (ggml_gelu && m.setup_error.empty()) m.tenx_ggml_gelu = score_once(m, "ggml-f16");
+  }
+
+  static json score_once(PeerModel& m, const std::string& gelu) {
     const ProcessResult r = run_process({TENX_BINARY, "score", m.gguf.string(), "--ids", join_ids(m.ids), "--top-k",
-                                         std::to_string(kTopK), "--threads", "1", "--json"});
+                                         std::to_string(kTopK), "--threads", "1", "--gelu", gelu, "--json"});
     if (r.status != 0) {
       m.setup_error = "tenx score failed: " + r.err;
-      return;
+      return nullptr;
     }
     try {
-      m.tenx = json::parse(r.out);
-      json& positions = m.tenx.at("positions");
+      json j = json::parse(r.out);
+      json& positions = j.at("positions");
       if (m.score_from > 0) positions.erase(positions.begin(), positions.begin() + std::min<size_t>(m.score_from, positions.size()));
+      return j;
     } catch (const std::exception& e) {
       m.setup_error = std::string("tenx score printed no JSON: ") + e.what();
+      return nullptr;
     }
   }
 
@@ -315,9 +326,14 @@ class PeerSession {
       }
       const Agreement e = compare(m.tenx, m.llama_exact, bound_exact(m.type));
       const Agreement d = compare(m.tenx, m.llama_default, bound_default(m.type));
-      fmt::print("  {:<22} {:9.2e} {:9.2e} {:5}   {:9.2e} {:9.2e} {:5}{}\n", m.name, e.max_top_delta,
+      std::string table_gelu;
+      if (!m.tenx_ggml_gelu.is_null()) {
+        const Agreement g = compare(m.tenx_ggml_gelu, m.llama_exact, bound_exact(m.type));
+        table_gelu = fmt::format("   with ggml's F16 GELU: {:9.2e}", g.max_delta());
+      }
+      fmt::print("  {:<22} {:9.2e} {:9.2e} {:5}   {:9.2e} {:9.2e} {:5}{}{}\n", m.name, e.max_top_delta,
                  e.max_target_delta, e.near_ties, d.max_top_delta, d.max_target_delta, d.near_ties,
-                 e.top1_mismatches + d.top1_mismatches ? "  top-1 differs" : "");
+                 e.top1_mismatches + d.top1_mismatches ? "  top-1 differs" : "", table_gelu);
     }
     std::fflush(stdout);
   }

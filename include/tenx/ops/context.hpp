@@ -12,11 +12,19 @@
 
 namespace tenx {
 
+// How the tanh GELU is evaluated. `exact` is the definition in float, what tenx always uses.
+// `ggml_f16_table` reproduces llama.cpp's CPU backend (ggml-cpu/vec.h with GGML_GELU_FP16, its
+// default): the input rounded to F16, gelu of that looked up in an F16 table, 0 below -10 and the
+// identity above 10. It exists only to compare with llama.cpp (`tenx score --gelu ggml-f16`):
+// it shows how much of a gemma/ViT difference is that table (docs/peers.md).
+enum class GeluNumerics { exact, ggml_f16_table };
+
 struct ExecContext {
   explicit ExecContext(int n_threads) : pool(n_threads) {}
   ThreadPool pool;
   Counters counters;
   Phase phase = Phase::Prefill;
+  GeluNumerics gelu_numerics = GeluNumerics::exact;
 };
 
 }  // namespace tenx
