@@ -300,6 +300,21 @@ void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float*
   });
 }
 
+// Prefill: T·n_ff elements split over the pool in chunks of a multiple of every vector width, so
+// an element is computed the same whatever the chunking.
+void gelu_mul_with(const Kernels& k, ExecContext& ctx, float* gate, const float* up, int64_t n) {
+  constexpr int64_t kChunk = 16384;
+  if (n <= kChunk) {
+    k.gelu_mul(gate, up, n);
+  } else {
+    ctx.pool.parallel_for((n + kChunk - 1) / kChunk, [&](int64_t c, int) {
+      const int64_t i0 = c * kChunk;
+      k.gelu_mul(gate + i0, up + i0, std::min(kChunk, n - i0));
+    });
+  }
+  kc::count_other(ctx, flop_cost::kGeluMul, n);
+}
+
 void silu_mul_with(const Kernels& k, ExecContext& ctx, float* gate, const float* up, int64_t n) {
   constexpr int64_t kChunk = 16384;  // prefill: T·n_ff elements, split over the pool
   if (n <= kChunk) {
@@ -347,19 +362,13 @@ float gelu_ggml_f16_table(float x) {
 }
 }  // namespace
 
-// Scalar: the FFN's matmuls dominate, and one loop in float keeps every ISA's result the same.
 void gelu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n) {
-  const float c = 0.7978845608028654f, a = 0.044715f;  // sqrt(2/pi)
-  const bool table = ctx.gelu_numerics == GeluNumerics::ggml_f16_table;
+  if (ctx.gelu_numerics == GeluNumerics::exact) {
+    simd::gelu_mul_with(simd::kernels_for(simd::best_isa()), ctx, gate, up, n);
+    return;
+  }
   auto run = [&](int64_t i0, int64_t i1) {
-    if (table) {
-      for (int64_t i = i0; i < i1; ++i) gate[i] = gelu_ggml_f16_table(gate[i]) * up[i];
-      return;
-    }
-    for (int64_t i = i0; i < i1; ++i) {
-      const float g = gate[i];
-      gate[i] = 0.5f * g * (1.0f + std::tanh(c * (g + a * g * g * g))) * up[i];
-    }
+    for (int64_t i = i0; i < i1; ++i) gate[i] = gelu_ggml_f16_table(gate[i]) * up[i];
   };
   constexpr int64_t kChunk = 16384;
   if (n <= kChunk) run(0, n);

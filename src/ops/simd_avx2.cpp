@@ -145,7 +145,7 @@ inline __m256i qk_madd_acc(__m256i acc, __m256i p, __m256i s) { return _mm256_ad
 namespace tenx::simd {
 const Kernels& avx2_kernels() {
   static const Kernels k{Isa::Avx2,           "avx2",        avx2::gemv,          avx2::gemm,
-                         avx2::dequantize_rows, avx2::attend, avx2::silu_mul,      "avx2",
+                         avx2::dequantize_rows, avx2::attend, avx2::silu_mul, avx2::gelu_mul, "avx2",
                          avx2::kQ8Group,        avx2::quantize_q8_act, avx2::gemv_q8, avx2::pack_q8,
                          avx2::gemm_q8,         nullptr, nullptr,
                                  avx2::quantize_q8k_act, avx2::gemv_qk, avx2::rmsnorm_row};

@@ -51,7 +51,7 @@ const Kernels& avx512_kernels() {
   if (isa_has_vnni()) return avx512_vnni_kernels();
   const Kernels& a = avx2_kernels();
   static const Kernels k{Isa::Avx512, "avx512", avx512::gemv, avx512::gemm, avx512::dequantize_rows,
-                         avx512::attend, avx512::silu_mul, a.q8_name, a.q8_group, a.quantize_q8_act,
+                         avx512::attend, avx512::silu_mul, avx512::gelu_mul, a.q8_name, a.q8_group, a.quantize_q8_act,
                          a.gemv_q8, a.pack_q8, a.gemm_q8, a.prepare_q8_gemv, a.q8_gemv_bytes,
                          a.quantize_q8k_act, a.gemv_qk,
                          avx512::rmsnorm_row};

@@ -114,7 +114,7 @@ namespace tenx::simd {
 const Kernels& avx512_vnni_kernels() {
   namespace v = avx512_vnni;
   static const Kernels k{Isa::Avx512, "avx512",        v::gemv,      v::gemm,         v::dequantize_rows,
-                         v::attend,   v::silu_mul,     "avx512-vnni", v::kQ8Group,   v::quantize_q8_act,
+                         v::attend,   v::silu_mul, v::gelu_mul, "avx512-vnni", v::kQ8Group,   v::quantize_q8_act,
                          v::gemv_q8_vnni, v::pack_q8,  v::gemm_q8,    v::prepare_q8_gemv,
                          v::q8_gemv_bytes, v::quantize_q8k_act,
                          v::gemv_qk, v::rmsnorm_row};

@@ -165,7 +165,7 @@ void qk_row(float* y, int64_t ldy, const uint8_t* w, DType type, const Q8KAct& x
 namespace tenx::simd {
 const Kernels& generic_kernels() {
   static const Kernels k{Isa::Generic,      "generic",          generic::gemv,           generic::gemm,
-                         generic::dequantize_rows, generic::attend, generic::silu_mul,   "generic",
+                         generic::dequantize_rows, generic::attend, generic::silu_mul, generic::gelu_mul, "generic",
                          generic::kQ8Group, generic::quantize_q8_act, generic::gemv_q8, generic::pack_q8,
                          generic::gemm_q8, nullptr, nullptr, generic::quantize_q8k_act, generic::gemv_qk, generic::rmsnorm_row};
   return k;

@@ -68,6 +68,8 @@ struct Kernels {
                  float* scratch);
   // gate[i] = silu(gate[i]) · up[i] (vectorised exp, within a few ulp of expf).
   void (*silu_mul)(float* gate, const float* up, int64_t n);
+  // gate[i] = gelu_tanh(gate[i]) · up[i] (through exp_v, within a few ulp of the tanh form).
+  void (*gelu_mul)(float* gate, const float* up, int64_t n);
 
   // Q8_0 / Q4_0 weights against 8-bit activations (simd_q8.inl). q8_name says which
   // integer dot product runs ("avx512-vnni", "avx2", "generic").
@@ -113,6 +115,7 @@ void matmul_with(const Kernels& k, ExecContext& ctx, float* y, const float* x, c
 void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float* q,
                     const AttentionKeys* keys, int64_t T, const AttentionShape& shape);
 void silu_mul_with(const Kernels& k, ExecContext& ctx, float* gate, const float* up, int64_t n);
+void gelu_mul_with(const Kernels& k, ExecContext& ctx, float* gate, const float* up, int64_t n);
 void matmul_shared_input_with(const Kernels& k, ExecContext& ctx, const float* x, int64_t T,
                               std::span<const MatmulOutput> outs);
 // Q4_K / Q6_K weights through the integer kernels (matmul_qk.cpp; no checks or counting,
