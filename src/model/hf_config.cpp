@@ -82,12 +82,8 @@ void read_rope_scaling(const std::string& subject, const json& cfg, const Family
 // sparse (decoder_sparse_step 1, no mlp_only_layers) and the top-k weights renormalised
 // (norm_topk_prob true): llama.cpp's qwen3moe computes exactly that, and so does tenx.
 void read_experts(const std::string& subject, const json& cfg, ModelConfig& c) {
-  c.n_expert = cfg_uint(subject, cfg, "num_experts");
-  c.n_expert_used = cfg_uint(subject, cfg, "num_experts_per_tok");
+  hf::read_expert_counts(subject, cfg, "num_experts", c);
   c.n_ff_exp = cfg_uint(subject, cfg, "moe_intermediate_size");
-  if (c.n_expert_used > c.n_expert || c.n_expert > 4096)
-    throw Error(subject, fmt::format("num_experts_per_tok {} must be at most num_experts {} (at most 4096)",
-                                     c.n_expert_used, c.n_expert));
   if (cfg_uint(subject, cfg, "decoder_sparse_step", 1) != 1)
     throw Error(subject, "'decoder_sparse_step' other than 1 (dense layers between the sparse ones) is not supported");
   if (cfg.contains("mlp_only_layers") && !cfg["mlp_only_layers"].is_null() &&

@@ -98,11 +98,7 @@ void read_gemma(const std::string& subject, const json& cfg, ModelConfig& c) {
 void read_llama4(const std::string& subject, const json& cfg, ModelConfig& c) {
   c.n_ff_exp = c.n_ff;
   c.n_ff = cfg_uint(subject, cfg, "intermediate_size_mlp");
-  c.n_expert = cfg_uint(subject, cfg, "num_local_experts");
-  c.n_expert_used = cfg_uint(subject, cfg, "num_experts_per_tok");
-  if (c.n_expert_used > c.n_expert || c.n_expert > 4096)
-    throw Error(subject, fmt::format("num_experts_per_tok {} must be at most num_local_experts {} (at most 4096)",
-                                     c.n_expert_used, c.n_expert));
+  read_expert_counts(subject, cfg, "num_local_experts", c);
   c.moe_layer_step = cfg_uint(subject, cfg, "interleave_moe_layer_step");
   if (c.moe_layer_step > c.n_layer)
     throw Error(subject, fmt::format("'interleave_moe_layer_step' {} exceeds num_hidden_layers {}", c.moe_layer_step,

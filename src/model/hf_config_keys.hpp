@@ -39,6 +39,16 @@ inline std::string cfg_string(const json& cfg, const char* key) {
   return cfg.contains(key) && cfg[key].is_string() ? cfg[key].get<std::string>() : "";
 }
 
+// The expert counts of a mixture of experts: `count_key` experts per layer (num_experts,
+// num_local_experts), num_experts_per_tok of them per token.
+inline void read_expert_counts(const std::string& subject, const json& cfg, const char* count_key, ModelConfig& c) {
+  c.n_expert = cfg_uint(subject, cfg, count_key);
+  c.n_expert_used = cfg_uint(subject, cfg, "num_experts_per_tok");
+  if (c.n_expert_used > c.n_expert || c.n_expert > 4096)
+    throw Error(subject, fmt::format("num_experts_per_tok {} must be at most {} {} (at most 4096)", c.n_expert_used,
+                                     count_key, c.n_expert));
+}
+
 // layer_types (transformers >= 4.53: "sliding_attention", "full_attention", "chunked_attention"
 // per layer), or nullopt when absent. Checked against block_count.
 std::optional<std::vector<std::string>> layer_types(const std::string& subject, const json& cfg, int64_t n_layer);
