@@ -402,12 +402,19 @@ void layernorm(ExecContext& ctx, float* y, const float* x, const float* weight, 
 }
 
 void gelu(ExecContext& ctx, float* y, int64_t n, GeluKind kind) {
-  const float c = 0.7978845608028654f, a = 0.044715f;  // sqrt(2/pi)
+  if (kind == GeluKind::Tanh && ctx.gelu_numerics == GeluNumerics::exact) {
+    // The vectorised GeGLU with a gate of ones: the same function, and the ViT's FFN is wide.
+    static const std::vector<float> ones(16384, 1.0f);  // a constant table, one chunk long
+    const simd::Kernels& k = simd::kernels_for(simd::best_isa());
+    auto run_chunk = [&](int64_t i0) { k.gelu_mul(y + i0, ones.data(), std::min<int64_t>(16384, n - i0)); };
+    if (n <= 16384) run_chunk(0);
+    else ctx.pool.parallel_for((n + 16383) / 16384, [&](int64_t ch, int) { run_chunk(ch * 16384); });
+    kc::count_other(ctx, flop_cost::kGelu, n);
+    return;
+  }
   auto run = [&](int64_t i0, int64_t i1) {
-    if (kind == GeluKind::Tanh && ctx.gelu_numerics == GeluNumerics::ggml_f16_table)
+    if (kind == GeluKind::Tanh)  // ggml_f16_table
       for (int64_t i = i0; i < i1; ++i) y[i] = gelu_ggml_f16_table(y[i]);
-    else if (kind == GeluKind::Tanh)
-      for (int64_t i = i0; i < i1; ++i) y[i] = 0.5f * y[i] * (1.0f + std::tanh(c * (y[i] + a * y[i] * y[i] * y[i])));
     else if (kind == GeluKind::Quick)
       for (int64_t i = i0; i < i1; ++i) y[i] = y[i] * (1.0f / (1.0f + std::exp(-1.702f * y[i])));
     else

@@ -296,6 +296,24 @@ TEST(GeluMul, EveryIsaMatchesReferenceWherever) {
   }
 }
 
+// The ViT's ungated tanh GELU (the vectorised GeGLU with a gate of ones) against the definition in
+// double, below and above one pool chunk, and counted as kGelu.
+TEST(Gelu, TanhMatchesTheDefinition) {
+  std::mt19937 rng(37);
+  for (int64_t n : {1, 5, 16, 17, 1000, 40000}) {
+    std::vector<float> y = random_floats(rng, n, 8.0f);
+    const std::vector<float> x = y;
+    ExecContext ctx(2);
+    gelu(ctx, y.data(), n, GeluKind::Tanh);
+    for (int64_t i = 0; i < n; ++i) {
+      const double v = x[i];
+      const double want = 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)));
+      ASSERT_NEAR(y[i], want, 2e-6 * (1 + std::fabs(want))) << "n=" << n << " x=" << x[i];
+    }
+    EXPECT_EQ(ctx.counters.flops[0][int(OpClass::Other)], static_cast<uint64_t>(n) * flop_cost::kGelu);
+  }
+}
+
 // Each ISA's own RMSNorm row (float squares, double sum, one float scale) against the float64
 // reference, over tails of every length, a 4096-wide row and large / tiny magnitudes.
 TEST(RmsNorm, EveryIsaMatchesReference) {
