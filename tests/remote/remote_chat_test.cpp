@@ -5,12 +5,17 @@
 // learnt the <call> format, so its episodes have several turns and the tool messages are
 // exercised) and a `model init` qwen2 carrying Qwen2.5's real template (../shared).
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include "../eval/runner_fixtures.hpp"
 #include "server_process.hpp"
+#include "tenx/eval/run/remote_item_runner.hpp"
 #include "tenx/eval/run/runner.hpp"
+#include "tenx/suites/suite_io.hpp"
 #include "tenx/model/model_file.hpp"
 #include "tenx/model/model_init.hpp"
 #include "tenx/remote/endpoint.hpp"
@@ -215,6 +220,70 @@ TEST(RemoteChat, ImagePartsArePngDataUris) {
   EXPECT_EQ(suites::decode_image_file(file).pixels, big);
   EXPECT_EQ(remote::png_data_uri(1, 1, 1, 255, std::vector<uint8_t>{7}).rfind("data:image/png;base64,iVBORw0KGgo", 0), 0u);
   EXPECT_THROW(remote::encode_png(2, 2, 1, 255, std::vector<uint8_t>{1}), Error);
+}
+
+// A server that parses native tool calls (as vLLM does) and does not say why it stopped: its
+// tool_calls become tenx <call> lines the loop runs, the next request carries them back with the
+// result as a tool message, and an answer cut at "</answer>" (no stop_reason) is completed.
+TEST(RemoteChat, ServerToolCallsRunAsCallsAndComeBackAsTheConversation) {
+  const suites::Suite agentic = suites::load_suite(kChatSource / "data/suites/agentic");
+  const suites::Item* item = nullptr;
+  for (const suites::Item& it : agentic.split("test"))
+    if (it.id == "agentic-simple-test-0000") item = &it;
+  ASSERT_NE(item, nullptr);
+  httplib::Server server;
+  std::mutex mu;
+  std::vector<nlohmann::ordered_json> requests;
+  server.Post("/v1/chat/completions", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    requests.push_back(nlohmann::ordered_json::parse(req.body));
+    const bool first = requests.size() == 1;
+    nlohmann::ordered_json message = {{"role", "assistant"}, {"content", first ? nlohmann::ordered_json() : nlohmann::ordered_json("<answer>886.3")}};
+    if (first)
+      message["tool_calls"] = {{{"id", "call_7"},
+                                {"type", "function"},
+                                {"function", {{"name", "lookup"}, {"arguments", R"({"patient": 168, "field": "area"})"}}}}};
+    const nlohmann::ordered_json body = {
+        {"choices", {{{"index", 0}, {"message", message}, {"finish_reason", first ? "tool_calls" : "stop"}}}},
+        {"usage", {{"prompt_tokens", 50}, {"completion_tokens", 9}}}};
+    res.set_content(body.dump(), "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  remote::ClientOptions co;
+  co.max_retries = 0;
+  remote::CompletionClient client(
+      remote::parse_endpoint("http://127.0.0.1:" + std::to_string(port) + "/v1#model=m&api=chat", "--model r"), co);
+  RemoteItemRunner runner(client, nullptr);
+  runner.set_native_tools(true);
+  ItemRecord r;
+  std::string failure;
+  try {
+    r = runner.run(*item);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  server.stop();
+  serving.join();
+  ASSERT_EQ(failure, "");
+  EXPECT_EQ(r.error, "");
+  EXPECT_EQ(r.steps, 2);
+  EXPECT_EQ(r.calls, 1);
+  EXPECT_EQ(r.valid_calls, 1);
+  EXPECT_EQ(r.stop_reason, "answer");
+  EXPECT_TRUE(r.correct) << r.output;
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0]["tools"][0]["function"]["name"], "lookup");
+  EXPECT_EQ(requests[0]["tools"][0]["function"]["parameters"]["required"], nlohmann::ordered_json({"patient", "field"}));
+  const nlohmann::ordered_json& m = requests[1]["messages"];
+  ASSERT_EQ(m.size(), 4u);
+  EXPECT_EQ(m[2]["role"], "assistant");
+  EXPECT_EQ(m[2]["content"], R"(<call>lookup(patient=168, field="area")</call>)");
+  EXPECT_EQ(m[2]["tool_calls"][0]["id"], "call_7");
+  EXPECT_EQ(m[3]["role"], "tool");
+  EXPECT_EQ(m[3]["tool_call_id"], "call_7");
+  EXPECT_NE(m[3]["content"].get<std::string>().find("886.3"), std::string::npos) << m[3].dump();
 }
 
 TEST(RemoteChat, ProtocolMustMatchTheApi) {

@@ -65,13 +65,19 @@ std::string tenx_call_line(const OJson& call) {
   const OJson fn = call.value("function", OJson::object());
   const std::string name = fn.value("name", std::string());
   const OJson& args = fn.contains("arguments") ? fn["arguments"] : OJson();
-  nlohmann::json parsed = args.is_string() ? nlohmann::json::parse(args.get<std::string>(), nullptr, false)
-                                           : nlohmann::json::parse(args.dump());
-  if (!parsed.is_discarded() && parsed.is_object()) {
-    try {
-      return agent::format_call(agent::call_from_json({{"name", name}, {"args", parsed}}, "tool_calls"));
-    } catch (const std::exception&) {
+  const OJson parsed = args.is_string() ? OJson::parse(args.get<std::string>(), nullptr, false) : args;
+  if (!name.empty() && !parsed.is_discarded() && parsed.is_object()) {
+    agent::ToolCall c;
+    c.name = name;
+    bool ok = true;
+    for (const auto& [key, v] : parsed.items()) {  // in the order the model wrote them
+      if (v.is_number_integer()) c.args.push_back({key, v.get<int64_t>()});
+      else if (v.is_number_float()) c.args.push_back({key, v.get<double>()});
+      else if (v.is_string()) c.args.push_back({key, v.get<std::string>()});
+      else if (v.is_boolean()) c.args.push_back({key, v.get<bool>()});
+      else ok = false;
     }
+    if (ok) return agent::format_call(c);
   }
   return "<call>" + name + "(" + (args.is_string() ? args.get<std::string>() : args.dump()) + ")</call>";
 }
