@@ -14,7 +14,9 @@ Starts `tenx serve MODEL --port 0` (or uses --url with --pid), measures a normal
   - oversized heads: requests with a 256 KiB header (must be refused, 431);
   - a burst of --burst requests (default 2,000; GET /v1/models, 64 at a time, a connection each);
   - clients that send a completion request and disconnect before the answer, or after its first
-    bytes (mid-response). tenx serve has no streaming endpoint yet, so there is no mid-stream case.
+    bytes (mid-response);
+  - clients that ask for a streamed completion (256 tokens) and disconnect after its first event
+    (mid-stream): the server must end those sequences and free their slots.
 
 Attackers connect from 127.0.0.2 and up (all of 127/8 is loopback on Linux), the normal client
 from 127.0.0.1, so the per-client cap holds attackers without holding it. The normal client
@@ -274,6 +276,35 @@ def walk_aways(target, sources, n, give_up):
     return done
 
 
+def stream_walk_aways(target, sources, n, give_up):
+    """Streamed completions (stream: true, 256 tokens) abandoned after their first event: each
+    sequence must end at its next token and free its slot (docs/serve.md, "Streaming")."""
+    body = json.dumps({"model": target.model, "prompt": "Once upon a time", "max_tokens": 256,
+                       "stream": True}).encode()
+    head = f"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+    if target.key:
+        head += f"Authorization: Bearer {target.key}\r\n"
+    head += "Content-Type: application/json\r\n\r\n"
+    done = 0
+    for i in range(n):
+        if time.monotonic() > give_up:
+            break
+        try:
+            s = target.connect(sources[i % len(sources)], timeout=5)
+            s.sendall(head.encode() + body)
+            got = b""
+            while b"data: " not in got:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                got += chunk
+            s.close()
+            done += 1
+        except OSError:
+            pass
+    return done
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tenx", default="build/tenx")
@@ -360,6 +391,8 @@ def main():
         big = oversized_heads(t, "127.0.3.2", 50, time.monotonic() + a.attack_seconds / 4)
         burst_counts = burst(t, [f"127.0.4.{i}" for i in range(1, 17)], a.burst, 64, a.attack_seconds / 2)
         walked = walk_aways(t, [f"127.0.5.{i}" for i in range(1, 9)], 400, time.monotonic() + a.attack_seconds / 4)
+        streams_left = stream_walk_aways(t, [f"127.0.6.{i}" for i in range(1, 9)], 200,
+                                         time.monotonic() + a.attack_seconds / 4)
         time.sleep(max(0.0, a.attack_seconds - (time.monotonic() - attack_start)))
         stop.set()
         slow_h.join()
@@ -381,6 +414,7 @@ def main():
             "oversized_heads_256KiB": big,
             "burst": burst_counts,
             "walked_away": walked,
+            "walked_away_mid_stream": streams_left,
             "attack_seconds": round(attack_seconds, 1),
             "after_rss_kib": after[0] if after else None, "after_fds": after[1] if after else None,
             "after_64_from_a_slow_header_address": {"held": recheck_held, "refused_503": recheck_refused},

@@ -90,13 +90,23 @@ void run(ServeArgs a) {
     fmt::print(stderr, "tenx serve: at most {} connections (the descriptor limit is {})\n", o.max_connections,
                static_cast<uint64_t>(descriptors));
   }
+  // /v1/chat/completions renders through the model's own template; a model without one (or with
+  // one that does not parse) still serves completions, and its chat requests get a 400 saying why.
+  try {
+    if (auto chat = chat::model_chat_of(lm->model.file.meta, a.model))
+      o.chat = std::make_shared<const chat::ModelChat>(std::move(*chat));
+  } catch (const jinja::SyntaxError& e) {
+    o.no_chat_reason = std::string("its chat template does not parse: ") + e.what();
+    fmt::print(stderr, "tenx serve: warning: {}; /v1/chat/completions answers 400\n", o.no_chat_reason);
+  }
   serve::Server server(lm->model, *lm->tokenizer, o);
   const int port = server.start();
   const bool ipv6 = a.host.find(':') != std::string::npos;  // a URL brackets an IPv6 address
   fmt::print(stderr, "tenx serve: listening on http://{}{}{}:{}/v1 (model {})\n", ipv6 ? "[" : "", a.host,
              ipv6 ? "]" : "", port, o.model_id);
-  fmt::print(stderr, "tenx serve: {} slots of {} tokens, {} threads, queue {}\n", a.parallel,
-             server.scheduler().n_ctx(), a.threads, a.max_queue);
+  fmt::print(stderr, "tenx serve: {} slots of {} tokens, {} threads, queue {}; chat: {}\n", a.parallel,
+             server.scheduler().n_ctx(), a.threads, a.max_queue,
+             o.chat ? "the model's template (sha256 " + o.chat->sha256.substr(0, 12) + ")" : std::string("none"));
   fmt::print(stderr, "tenx serve: at most {} connections, {} per client address; {}\n", o.max_connections,
              o.max_connections_per_client,
              o.api_key.empty() ? "no API key (--api-key)" : "API key required (Authorization: Bearer)");
@@ -117,7 +127,7 @@ void run(ServeArgs a) {
 
 const Registrar serve_command{"serve", [](CLI::App& app) {
   auto args = std::make_shared<ServeArgs>();
-  auto* sub = app.add_subcommand("serve", "Serve a model over an OpenAI-compatible completions API");
+  auto* sub = app.add_subcommand("serve", "Serve a model over an OpenAI-compatible completions and chat completions API");
   sub->add_option("model", args->model, "GGUF file or Hugging Face directory")->required();
   sub->add_option("--host", args->host, "Address to listen on (default 127.0.0.1)");
   sub->add_option("--port", args->port, "Port (0: any free port; default 8080)")->check(CLI::Range(0, 65535));

@@ -64,18 +64,29 @@ CompletionClient::CompletionClient(Endpoint endpoint, ClientOptions options)
 CompletionClient::~CompletionClient() = default;
 
 std::string CompletionClient::completions_url() const {
-  return endpoint_.origin() + endpoint_.base_path + "/completions";
+  return endpoint_.origin() + endpoint_.base_path + (endpoint_.api == "chat" ? "/chat/completions" : "/completions");
 }
 
 CallResult CompletionClient::complete(const CompletionRequest& request) {
-  const std::string body = request_json(request, endpoint_.model_id).dump();
   const size_t expected = request.prompts.size();
+  return post("/completions", request_json(request, endpoint_.model_id).dump(),
+              [expected](std::string_view body) { return parse_completion_response(body, expected); });
+}
+
+CallResult CompletionClient::chat(const ChatRequest& request) {
+  return post("/chat/completions", chat_request_json(request, endpoint_.model_id).dump(),
+              [](std::string_view body) { return parse_chat_response(body); });
+}
+
+CallResult CompletionClient::post(const std::string& route, const std::string& body,
+                                  const std::function<CompletionResponse(std::string_view)>& parse) {
   std::string key;
   if (cache_) {
+    // The body names the endpoint's shape (prompt vs messages), so the two APIs never share a key.
     key = ResponseCache::key(endpoint_.model_id, body);
     if (auto hit = cache_->get(key)) {
       CallResult r;
-      r.response = parse_completion_response(hit->body, expected);
+      r.response = parse(hit->body);
       r.ttfb = hit->ttfb;
       r.seconds = hit->seconds;
       r.cached = true;
@@ -83,7 +94,7 @@ CallResult CompletionClient::complete(const CompletionRequest& request) {
       return r;
     }
   }
-  const std::string url = completions_url();
+  const std::string url = endpoint_.origin() + endpoint_.base_path + route;
   std::vector<std::string> failures;  // one line per failed attempt, for the final error
   for (int attempt = 0;; ++attempt) {
     std::optional<double> retry_after;
@@ -100,7 +111,7 @@ CallResult CompletionClient::complete(const CompletionRequest& request) {
     cli.set_keep_alive(false);
     httplib::Request req;
     req.method = "POST";
-    req.path = endpoint_.base_path + "/completions";
+    req.path = endpoint_.base_path + route;
     req.headers.emplace("Content-Type", "application/json");
     req.headers.emplace("Accept", "application/json");
     if (const char* key_env = std::getenv("TENX_API_KEY"); key_env && *key_env)
@@ -141,7 +152,7 @@ CallResult CompletionClient::complete(const CompletionRequest& request) {
     } else if (res.status == 200) {
       try {
         CallResult r;
-        r.response = parse_completion_response(res.body, expected);
+        r.response = parse(res.body);
         r.ttfb = (headers_at >= 0 ? headers_at : t1) - t0;
         r.seconds = t1 - t0;
         r.attempts = attempt + 1;

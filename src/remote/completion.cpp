@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "tenx/util/error.hpp"
+#include "usage.hpp"
 
 namespace tenx::remote {
 namespace {
@@ -120,19 +121,29 @@ CompletionResponse parse_completion_response(std::string_view body, size_t expec
     if (out.choices[i].index != static_cast<int64_t>(i))
       fail(fmt::format("choice indices are not 0..{} (found {} at position {})", out.choices.size() - 1,
                        out.choices[i].index, i));
-  const Json& usage = field(j, "usage", "response");
-  out.usage.prompt_tokens = count(field(usage, "prompt_tokens", "usage"), "usage/prompt_tokens");
-  out.usage.completion_tokens = usage.contains("completion_tokens")
-                                    ? count(usage["completion_tokens"], "usage/completion_tokens")
-                                    : 0;
-  out.usage.total_tokens = usage.contains("total_tokens") ? count(usage["total_tokens"], "usage/total_tokens")
-                                                          : out.usage.prompt_tokens + out.usage.completion_tokens;
+  out.usage = usage_of(field(j, "usage", "response"), kSubject);
+  return out;
+}
+
+CompletionUsage usage_of(const nlohmann::json& usage, const char* subject) {
+  auto bad = [&](const std::string& what) { throw Error(subject, what); };
+  auto n = [&](const nlohmann::json& v, const char* where) -> int64_t {
+    if (!v.is_number_integer() || v.get<int64_t>() < 0) bad(fmt::format("{}: expected a count >= 0", where));
+    return v.get<int64_t>();
+  };
+  if (!usage.is_object()) bad("usage: expected an object");
+  if (!usage.contains("prompt_tokens")) bad("usage: missing 'prompt_tokens'");
+  CompletionUsage u;
+  u.prompt_tokens = n(usage["prompt_tokens"], "usage/prompt_tokens");
+  u.completion_tokens = usage.contains("completion_tokens") ? n(usage["completion_tokens"], "usage/completion_tokens") : 0;
+  u.total_tokens = usage.contains("total_tokens") ? n(usage["total_tokens"], "usage/total_tokens")
+                                                  : u.prompt_tokens + u.completion_tokens;
   if (auto f = usage.find("flops"); f != usage.end() && !f->is_null()) {
     if (!f->is_number_unsigned() && !(f->is_number_integer() && f->get<int64_t>() >= 0))
-      fail("usage/flops: expected a count >= 0");
-    out.usage.flops = f->get<uint64_t>();
+      bad("usage/flops: expected a count >= 0");
+    u.flops = f->get<uint64_t>();
   }
-  return out;
+  return u;
 }
 
 std::string error_message(std::string_view body) {

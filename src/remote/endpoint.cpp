@@ -11,7 +11,9 @@ namespace tenx::remote {
 
 std::string Endpoint::origin() const { return fmt::format("{}://{}:{}", scheme, host, port); }
 
-std::string Endpoint::url() const { return origin() + base_path + "#model=" + model_id; }
+std::string Endpoint::url() const {
+  return origin() + base_path + "#model=" + model_id + (api == "chat" ? "&api=chat" : "");
+}
 
 bool is_endpoint(std::string_view text) {
   return text.substr(0, 7) == "http://" || text.substr(0, 8) == "https://";
@@ -71,12 +73,21 @@ Endpoint parse_endpoint(std::string_view text, const std::string& arg, const std
   }
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   e.base_path = std::string(path);
-  if (!fragment.empty()) {
-    if (fragment.substr(0, 6) != "model=") throw bad("the fragment must be '#model=ID'");
-    e.model_id = std::string(fragment.substr(6));
-    if (e.model_id.empty()) throw bad("'#model=' names no model id");
-  } else {
-    e.model_id = default_model;
+  e.model_id = default_model;
+  while (!fragment.empty()) {  // model=ID&api=chat
+    const size_t amp = fragment.find('&');
+    const std::string_view pair = fragment.substr(0, amp);
+    fragment = amp == std::string_view::npos ? std::string_view() : fragment.substr(amp + 1);
+    if (pair.substr(0, 6) == "model=") {
+      e.model_id = std::string(pair.substr(6));
+      if (e.model_id.empty()) throw bad("'#model=' names no model id");
+    } else if (pair.substr(0, 4) == "api=") {
+      e.api = std::string(pair.substr(4));
+      if (e.api != "completions" && e.api != "chat")
+        throw bad(fmt::format("api '{}' is not one of completions, chat", e.api));
+    } else {
+      throw bad(fmt::format("the fragment must be '#model=ID[&api=completions|chat]', not '{}'", pair));
+    }
   }
   if (e.model_id.empty()) throw bad("no model id: add '#model=ID'");
   return e;

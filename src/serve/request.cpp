@@ -8,80 +8,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "request_fields.hpp"
+
 namespace tenx::serve {
-namespace {
 
 using nlohmann::json;
-
-[[noreturn]] void bad(const std::string& field, const std::string& message) {
-  throw ApiError(400, "invalid_field", fmt::format("{}: {}", field, message), field);
-}
-
-const char* kind(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::string: return "a string";
-    case json::value_t::array: return "an array";
-    case json::value_t::object: return "an object";
-    case json::value_t::number_float: return "a non-integer number";
-    default: return "an integer";
-  }
-}
-
-int64_t integer(const json& v, const std::string& field, int64_t lo, int64_t hi) {
-  if (!v.is_number_integer()) bad(field, fmt::format("must be an integer, not {}", kind(v)));
-  // Unsigned values above INT64_MAX are out of range too.
-  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi))
-    bad(field, fmt::format("must be between {} and {}", lo, hi));
-  const int64_t n = v.get<int64_t>();
-  if (n < lo || n > hi) bad(field, fmt::format("must be between {} and {}", lo, hi));
-  return n;
-}
-
-double number(const json& v, const std::string& field) {
-  if (!v.is_number()) bad(field, fmt::format("must be a number, not {}", kind(v)));
-  return v.get<double>();
-}
-
-std::vector<std::string> prompts_of(const json& v) {
-  if (v.is_string()) return {v.get<std::string>()};
-  if (!v.is_array()) bad("prompt", fmt::format("must be a string or an array of strings, not {}", kind(v)));
-  if (v.empty()) bad("prompt", "the array is empty");
-  if (v.size() > kMaxPromptsPerRequest)
-    bad("prompt", fmt::format("at most {} prompts per request", kMaxPromptsPerRequest));
-  std::vector<std::string> out;
-  for (const json& p : v) {
-    if (p.is_number_integer() || p.is_array()) bad("prompt", "token-id prompts are not supported; send text");
-    if (!p.is_string()) bad("prompt", fmt::format("array elements must be strings, not {}", kind(p)));
-    out.push_back(p.get<std::string>());
-  }
-  return out;
-}
-
-std::vector<std::string> stops_of(const json& v) {
-  std::vector<std::string> out;
-  auto add = [&](const json& s) {
-    if (!s.is_string()) bad("stop", fmt::format("must be a string or an array of strings, not {}", kind(s)));
-    if (!s.get_ref<const std::string&>().empty()) out.push_back(s.get<std::string>());
-  };
-  if (v.is_null()) return out;
-  if (v.is_array()) {
-    if (v.size() > static_cast<size_t>(kMaxStopStrings)) bad("stop", fmt::format("at most {} strings", kMaxStopStrings));
-    for (const json& s : v) add(s);
-  } else {
-    add(v);
-  }
-  return out;
-}
-
-void require_off(const json& v, const std::string& field, double off) {
-  if (v.is_null()) return;
-  if (number(v, field) != off)
-    bad(field, fmt::format("only {} is supported (tenx serve decodes greedily)", off));
-}
-
-}  // namespace
+using namespace fields;
 
 std::string ApiError::type() const {
   switch (status_) {
@@ -120,18 +52,7 @@ CompletionRequest parse_completion_request(std::string_view body, int64_t max_to
       has_prompt = true;
     } else if (key == "max_tokens") {
       if (!v.is_null()) r.max_tokens = integer(v, key, 0, max_tokens_limit);
-    } else if (key == "temperature") {
-      if (!v.is_null()) {
-        const double t = number(v, key);
-        if (t < 0) bad(key, "must not be negative");
-        if (t > 0) bad(key, "only temperature 0 (greedy decoding) is supported by tenx serve");
-      }
-    } else if (key == "top_p") {
-      if (!v.is_null()) {
-        const double p = number(v, key);  // irrelevant under greedy decoding, but must be valid
-        if (!(p > 0 && p <= 1)) bad(key, "must be in (0, 1]");
-      }
-    } else if (key == "n" || key == "best_of") {
+    } else if (key == "best_of") {
       if (!v.is_null()) integer(v, key, 1, 1);
     } else if (key == "stop") {
       r.stop = stops_of(v);
@@ -140,25 +61,19 @@ CompletionRequest parse_completion_request(std::string_view body, int64_t max_to
       r.echo = v.is_boolean() && v.get<bool>();
     } else if (key == "logprobs") {
       if (!v.is_null()) r.logprobs = static_cast<int>(integer(v, key, 0, kMaxTopLogprobs));
-    } else if (key == "seed") {
-      if (!v.is_null() && !v.is_number_integer()) bad(key, fmt::format("must be an integer, not {}", kind(v)));
     } else if (key == "stream") {
-      if (!v.is_null() && !v.is_boolean()) bad(key, fmt::format("must be a boolean, not {}", kind(v)));
-      if (v.is_boolean() && v.get<bool>()) bad(key, "streaming is not supported by tenx serve");
-    } else if (key == "stream_options" || key == "suffix") {
+      stream_field(v, r.stream);
+    } else if (key == "stream_options") {
+      stream_options_field(v, r.stream_usage);
+    } else if (key == "suffix") {
       if (!v.is_null()) bad(key, "is not supported by tenx serve");
-    } else if (key == "frequency_penalty" || key == "presence_penalty") {
-      require_off(v, key, 0.0);
-    } else if (key == "logit_bias") {
-      if (!v.is_null() && !(v.is_object() && v.empty())) bad(key, "is not supported by tenx serve");
-    } else if (key == "user") {
-      if (!v.is_null() && !v.is_string()) bad(key, fmt::format("must be a string, not {}", kind(v)));
-    } else {
+    } else if (!decoding_field(key, v)) {
       bad(key, "unknown field");
     }
   }
   if (!has_model) bad("model", "is required");
   if (!has_prompt) bad("prompt", "is required");
+  if (r.stream && r.logprobs) bad("logprobs", "is not supported with stream: true (ask without streaming)");
   return r;
 }
 

@@ -3,6 +3,8 @@
 // bytes of the raw text.
 #include "tenx/serve/response.hpp"
 
+#include "response_json.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace tenx::serve {
@@ -36,6 +38,23 @@ ojson logprobs_json(const SequenceResult& s) {
 
 }  // namespace
 
+std::string dump_json(const nlohmann::ordered_json& j) { return dump(j); }
+
+nlohmann::ordered_json usage_json(const std::vector<SequenceResult>& choices) {
+  int64_t prompt = 0, completion = 0;
+  uint64_t flops = 0;
+  for (const SequenceResult& s : choices) {
+    prompt += s.prompt_tokens;
+    completion += s.completion_tokens;
+    flops += s.flops;
+  }
+  return {{"prompt_tokens", prompt},
+          {"completion_tokens", completion},
+          {"total_tokens", prompt + completion},
+          {"flops", flops},
+          {"flops_convention", "counted by tenx kernels, 1 multiply-add = 2 FLOPs"}};
+}
+
 std::string completion_body(const std::string& id, int64_t created, const std::string& model,
                             const std::vector<SequenceResult>& choices) {
   ojson j;
@@ -44,8 +63,6 @@ std::string completion_body(const std::string& id, int64_t created, const std::s
   j["created"] = created;
   j["model"] = model;
   ojson list = ojson::array();
-  int64_t prompt = 0, completion = 0;
-  uint64_t flops = 0;
   for (size_t i = 0; i < choices.size(); ++i) {
     const SequenceResult& s = choices[i];
     ojson c;
@@ -54,16 +71,9 @@ std::string completion_body(const std::string& id, int64_t created, const std::s
     c["finish_reason"] = s.finish_reason;
     c["logprobs"] = s.has_logprobs ? logprobs_json(s) : ojson();
     list.push_back(std::move(c));
-    prompt += s.prompt_tokens;
-    completion += s.completion_tokens;
-    flops += s.flops;
   }
   j["choices"] = std::move(list);
-  j["usage"] = {{"prompt_tokens", prompt},
-                {"completion_tokens", completion},
-                {"total_tokens", prompt + completion},
-                {"flops", flops},
-                {"flops_convention", "counted by tenx kernels, 1 multiply-add = 2 FLOPs"}};
+  j["usage"] = usage_json(choices);
   return dump(j);
 }
 

@@ -28,9 +28,11 @@ struct Scheduler::Job {
   bool failed = false;    // the promise holds an error; drop its sequences
   std::promise<std::vector<SequenceResult>> promise;
   std::function<void()> on_done;  // after the promise is settled (the server resumes its connection)
+  StreamHooks hooks;
   void notify() const {
     if (on_done) on_done();
   }
+  bool cancelled() const { return hooks.cancelled && hooks.cancelled->load(); }
 };
 
 namespace {
@@ -70,20 +72,29 @@ std::vector<int32_t> Scheduler::encode_prompt(const std::string& text) const {
 }
 
 std::future<std::vector<SequenceResult>> Scheduler::submit(const CompletionRequest& request,
-                                                           std::function<void()> on_done) {
+                                                           std::function<void()> on_done, StreamHooks hooks) {
+  std::vector<std::vector<int32_t>> ids;
+  for (const std::string& prompt : request.prompts) ids.push_back(encode_prompt(prompt));
+  return submit_ids(request, std::move(ids), std::move(on_done), std::move(hooks));
+}
+
+std::future<std::vector<SequenceResult>> Scheduler::submit_ids(const CompletionRequest& request,
+                                                               std::vector<std::vector<int32_t>> ids,
+                                                               std::function<void()> on_done, StreamHooks hooks) {
   auto job = std::make_shared<Job>();
   job->request = request;
   job->on_done = std::move(on_done);
-  for (size_t i = 0; i < request.prompts.size(); ++i) {
-    std::vector<int32_t> ids = encode_prompt(request.prompts[i]);
-    const std::string which = request.prompts.size() > 1 ? fmt::format("prompt[{}]", i) : "prompt";
-    if (ids.empty()) throw ApiError(400, "invalid_field", which + ": the prompt has no tokens", "prompt");
-    if (static_cast<int64_t>(ids.size()) > n_ctx_)
+  job->hooks = std::move(hooks);
+  if (ids.size() != request.prompts.size()) throw Error("tenx serve", "submit_ids: one id list per prompt");
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string which = ids.size() > 1 ? fmt::format("prompt[{}]", i) : "prompt";
+    if (ids[i].empty()) throw ApiError(400, "invalid_field", which + ": the prompt has no tokens", "prompt");
+    if (static_cast<int64_t>(ids[i].size()) > n_ctx_)
       throw ApiError(400, "context_length_exceeded",
-                     fmt::format("{}: {} tokens exceed the context of {} tokens", which, ids.size(), n_ctx_),
+                     fmt::format("{}: {} tokens exceed the context of {} tokens", which, ids[i].size(), n_ctx_),
                      "prompt");
-    job->ids.push_back(std::move(ids));
   }
+  job->ids = std::move(ids);
   job->results.resize(job->ids.size());
   job->remaining = job->unadmitted = job->ids.size();
   auto future = job->promise.get_future();
@@ -145,13 +156,22 @@ class Scheduler::Source : public SequenceScheduler::Source {
       s_.waiting_.pop_front();
       if (--w.job->unadmitted == 0) --s_.waiting_jobs_;
       if (w.job->failed) continue;
+      if (w.job->cancelled()) {  // its client left before it got a slot
+        ++s_.stats_.cancelled_sequences;
+        continue;
+      }
       s_.active_[static_cast<size_t>(seq)] = w.job;
+      ++s_.stats_.running_sequences;
       return s_.run_sequence(w.job, w.index, seq);
     }
     return std::nullopt;
   }
 
-  void done(int32_t seq) override { s_.active_[static_cast<size_t>(seq)].reset(); }
+  void done(int32_t seq) override {
+    s_.active_[static_cast<size_t>(seq)].reset();
+    std::lock_guard<std::mutex> lock(s_.mu_);
+    --s_.stats_.running_sequences;
+  }
 
   bool wait() override {
     std::unique_lock<std::mutex> lock(s_.mu_);
@@ -212,6 +232,26 @@ TopList top_alternatives(const Tokenizer& tok, const std::vector<double>& lp, in
   return out;
 }
 
+// A streamed text is held back by this many bytes: the longest stop string less one, so that no
+// text a stop string will cut is ever sent.
+size_t longest_stop(const std::vector<std::string>& stops) {
+  size_t n = 0;
+  for (const std::string& s : stops) n = std::max(n, s.size());
+  return n > 0 ? n - 1 : 0;
+}
+
+// `end`, moved back to the start of a UTF-8 character that may not be complete yet (a byte-level
+// token can end inside one; the JSON of a streamed piece must not split it).
+size_t utf8_boundary(const std::string& text, size_t end) {
+  size_t start = end;
+  int back = 0;
+  while (start > 0 && back < 4 && (static_cast<unsigned char>(text[start - 1]) & 0xC0) == 0x80) --start, ++back;
+  if (start == 0) return end;
+  const auto lead = static_cast<unsigned char>(text[start - 1]);
+  const size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+  return need > 1 && static_cast<size_t>(back) + 1 < need ? start - 1 : end;
+}
+
 }  // namespace
 
 Task<void> Scheduler::run_sequence(std::shared_ptr<Job> job, size_t index, int32_t seq) {
@@ -257,18 +297,43 @@ Task<void> Scheduler::run_sequence(std::shared_ptr<Job> job, size_t index, int32
       lp.push_back(lp_[static_cast<size_t>(chosen)]);
       top.push_back(top_alternatives(tok_, lp_, *req.logprobs, chosen));
     };
-    g = co_await greedy_until(sched_, seq, tok_, std::move(next_row), req.max_tokens, StopStrings(req.stop),
-                              record_logprob);
+    StopStrings stops(req.stop);
+    size_t streamed = 0;  // bytes of the text handed to on_text
+    const size_t hold = longest_stop(req.stop);
+    auto until = [&](const std::string& text) -> size_t {
+      if (job->cancelled()) return text.size();  // the client left: end here, free the slot
+      const size_t at = stops(text);
+      if (at == std::string::npos && job->hooks.on_text) {
+        const size_t safe = utf8_boundary(text, text.size() >= hold ? text.size() - hold : 0);
+        if (safe > streamed) {
+          job->hooks.on_text(index, text.substr(streamed, safe - streamed));
+          streamed = safe;
+        }
+      }
+      return at;
+    };
+    g = co_await greedy_until(sched_, seq, tok_, std::move(next_row), req.max_tokens, until, record_logprob);
     cost += g.cost;
     cut = StopStrings(req.stop)(g.text);  // the request parser drops empty stop strings
   }
   if (job->failed) co_return;  // shutdown failed the request meanwhile: nobody reads this result
+  if (job->cancelled()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.cancelled_sequences;
+    co_return;
+  }
 
   SequenceResult out;
   const std::string& prompt_text = req.prompts[index];
   const std::string completion = cut == std::string::npos ? g.text : g.text.substr(0, cut);
   out.text = req.echo ? prompt_text + completion : completion;
   out.finish_reason = g.eos || cut != std::string::npos ? "stop" : "length";
+  if (cut != std::string::npos)
+    for (const std::string& stop : req.stop)
+      if (g.text.compare(cut, stop.size(), stop) == 0) {
+        out.stop_string = stop;
+        break;
+      }
   out.prompt_tokens = static_cast<int64_t>(n);
   out.completion_tokens = static_cast<int64_t>(g.ids.size());
   out.flops = cost.total_flops();  // exact: FLOPs are a sum over tokens (sequence_scheduler.hpp)
@@ -312,6 +377,7 @@ Task<void> Scheduler::run_sequence(std::shared_ptr<Job> job, size_t index, int32
 
 void Scheduler::finish(Job& job, size_t index, SequenceResult out) {
   const uint64_t flops = out.flops;
+  if (job.hooks.on_finish) job.hooks.on_finish(index, out);
   job.results[index] = std::move(out);
   const bool request_done = --job.remaining == 0 && !job.failed;
   {  // before the caller can see the result, so its stats include it
@@ -331,6 +397,10 @@ void Scheduler::finish(Job& job, size_t index, SequenceResult out) {
 
 void Scheduler::fail_active(const ApiError& e) {
   // The run that failed destroyed its tasks and cleared their slots; their requests fail.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.running_sequences = 0;
+  }
   for (auto& job : active_) {
     if (job && !job->failed) {
       job->failed = true;

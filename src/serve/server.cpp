@@ -15,8 +15,10 @@
 #include <thread>
 
 #include "connection_guard.hpp"
+#include "event_stream.hpp"
 #include "listener.hpp"
 #include "tenx/serve/access.hpp"
+#include "tenx/serve/tool_calls.hpp"
 #include "tenx/util/error.hpp"
 
 namespace tenx::serve {
@@ -29,13 +31,14 @@ constexpr size_t kMaxBodyBytes = 16u << 20;
 // 64 KiB on) is answered 431 by libmicrohttpd and the connection closed.
 constexpr size_t kConnectionMemory = 64u << 10;
 
-enum class Route { health, models, completions, unknown };
+enum class Route { health, models, completions, chat, unknown };
 
 Route route_of(const char* method, const char* url) {
   const std::string_view m(method), u(url);
   if (m == "GET" && u == "/health") return Route::health;
   if (m == "GET" && u == "/v1/models") return Route::models;
   if (m == "POST" && u == "/v1/completions") return Route::completions;
+  if (m == "POST" && u == "/v1/chat/completions") return Route::chat;
   return Route::unknown;
 }
 
@@ -47,6 +50,8 @@ struct RequestState {
   bool too_large = false;
   bool submitted = false;
   std::future<std::vector<SequenceResult>> result;
+  std::optional<int> top_logprobs;         // chat: logprobs asked, with this many alternatives
+  std::vector<std::optional<ReplyToolCalls>> tool_calls;  // chat: per choice
   std::mutex mu;  // done/suspended: the scheduler thread vs the event thread
   bool done = false, suspended = false;
 };
@@ -64,6 +69,10 @@ MHD_Result queue(MHD_Connection* c, int status, const std::string& body, bool re
   const MHD_Result ok = MHD_queue_response(c, static_cast<unsigned>(status), r);
   MHD_destroy_response(r);
   return ok;
+}
+
+int64_t now_seconds_since_epoch() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 MHD_Result queue_error(MHD_Connection* c, const ApiError& e) {
@@ -90,7 +99,14 @@ struct Server::Impl {
 
   MHD_Result handle(MHD_Connection* c, const char* url, const char* method, const char* upload, size_t* upload_size,
                     void** request_slot);
+  struct Prepared {
+    CompletionRequest request;
+    std::vector<std::vector<int32_t>> ids;
+    bool chat = false;
+  };
+  Prepared prepare(RequestState& st);
   MHD_Result answer_completion(const RequestHandle& st);
+  MHD_Result start_stream(const RequestHandle& st, Prepared p);
 };
 
 MHD_Result Server::Impl::handle(MHD_Connection* c, const char* url, const char* method, const char* upload,
@@ -111,7 +127,7 @@ MHD_Result Server::Impl::handle(MHD_Connection* c, const char* url, const char* 
     }
     if (st->route == Route::unknown)
       return queue_error(c, ApiError(404, "not_found", fmt::format("no endpoint {} {}", method, url)));
-    if (st->route == Route::completions) {
+    if (st->route == Route::completions || st->route == Route::chat) {
       const char* length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
       if (length != nullptr && std::strtoull(length, nullptr, 10) > kMaxBodyBytes)
         return queue_error(c, ApiError(413, "body_too_large", "the request body is over 16 MiB"));
@@ -132,21 +148,59 @@ MHD_Result Server::Impl::handle(MHD_Connection* c, const char* url, const char* 
   return answer_completion(st);
 }
 
+// What the scheduler runs for a request body: the completions' prompts tokenized as tenx run
+// does, or the chat conversation rendered through the model's template and tokenized with its
+// special tokens (chat/model_chat.hpp).
+Server::Impl::Prepared Server::Impl::prepare(RequestState& st) {
+  const ServerOptions& o = server->options_;
+  Prepared p;
+  auto check_model = [&](const std::string& model) {
+    if (model != o.model_id)
+      throw ApiError(404, "model_not_found",
+                     fmt::format("model '{}' is not served here (this server has '{}')", model, o.model_id), "model");
+  };
+  if (st.route == Route::completions) {
+    p.request = parse_completion_request(st.body, o.max_tokens_limit);
+    check_model(p.request.model);
+    for (const std::string& prompt : p.request.prompts) p.ids.push_back(server->scheduler_->encode_prompt(prompt));
+    return p;
+  }
+  const ChatRequest c = parse_chat_request(st.body, o.max_tokens_limit);
+  check_model(c.model);
+  if (!o.chat) throw ApiError(400, "no_chat_template", "model '" + o.model_id + "': " + o.no_chat_reason +
+                                                           "; use /v1/completions with the prompt as text");
+  std::string rendered;
+  try {
+    rendered = chat::render_chat(*o.chat, c.messages, c.tools, c.add_generation_prompt);
+  } catch (const jinja::RenderError& e) {
+    throw ApiError(400, "template_error", std::string("the model's chat template refused the conversation: ") + e.what(),
+                   "messages");
+  }
+  p.chat = true;
+  p.request.model = c.model;
+  p.request.prompts = {rendered};
+  p.request.max_tokens = c.max_tokens;
+  p.request.stop = c.stop;
+  if (c.logprobs) p.request.logprobs = c.top_logprobs;
+  p.request.stream = c.stream;
+  p.request.stream_usage = c.stream_usage;
+  p.ids.push_back(chat::chat_prompt_ids(server->scheduler_->tokenizer(), rendered));
+  if (c.logprobs) st.top_logprobs = c.top_logprobs;
+  return p;
+}
+
 MHD_Result Server::Impl::answer_completion(const RequestHandle& st) {
   const ServerOptions& o = server->options_;
   MHD_Connection* c = st->connection;
   if (st->too_large) return queue_error(c, ApiError(413, "body_too_large", "the request body is over 16 MiB"));
   if (!st->submitted) {
     try {
-      const CompletionRequest r = parse_completion_request(st->body, o.max_tokens_limit);
-      if (r.model != o.model_id)
-        throw ApiError(404, "model_not_found",
-                       fmt::format("model '{}' is not served here (this server has '{}')", r.model, o.model_id),
-                       "model");
+      Prepared p = prepare(*st);
       st->body = std::string();
+      if (p.request.stream) return start_stream(st, std::move(p));
       // The callback runs on the scheduler thread: it only flags the request and wakes the
       // connection; this thread builds the response when the event loop calls back in.
-      st->result = server->scheduler_->submit(r, [st] {
+      st->result = server->scheduler_->submit_ids(p.request, std::move(p.ids), [st] {
         std::lock_guard<std::mutex> lock(st->mu);
         st->done = true;
         if (st->suspended) {
@@ -170,15 +224,85 @@ MHD_Result Server::Impl::answer_completion(const RequestHandle& st) {
   }
   try {
     std::vector<SequenceResult> choices = st->result.get();
-    const auto created = std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+    const auto created = now_seconds_since_epoch();
+    if (st->route == Route::chat) {
+      std::vector<std::optional<ReplyToolCalls>> calls;
+      for (const SequenceResult& r : choices) calls.push_back(tool_calls_of(*o.chat, r.text));
+      return queue(c, 200, chat_completion_body(fmt::format("chatcmpl-{}", next_id++), created, o.model_id, choices,
+                                                st->top_logprobs, calls));
+    }
     return queue(c, 200, completion_body(fmt::format("cmpl-{}", next_id++), created, o.model_id, choices));
   } catch (const ApiError& e) {
     return queue_error(c, e);
   } catch (const std::exception& e) {
     return queue_error(c, ApiError(500, "internal_error", std::string("internal error: ") + e.what()));
   }
+}
+
+// stream: true. The response (200, text/event-stream) is queued at once; the scheduler's hooks push
+// each piece of final text as a chunk, each finished choice's rest and finish_reason, and the end
+// (usage when asked, then [DONE]; an error event instead when the request failed after it began).
+MHD_Result Server::Impl::start_stream(const RequestHandle& st, Prepared p) {
+  const ServerOptions& o = server->options_;
+  const bool chat = p.chat;
+  const std::string id = (chat ? "chatcmpl-" : "cmpl-") + std::to_string(next_id++);
+  const int64_t created = now_seconds_since_epoch();
+  const std::string model = o.model_id;
+  auto stream = std::make_shared<EventStream>(st->connection);
+  auto sent = std::make_shared<std::vector<size_t>>(p.ids.size(), 0);  // bytes of each choice's text sent
+  for (size_t i = 0; i < p.ids.size(); ++i) {
+    if (chat) {
+      stream->push(chat_chunk(id, created, model, i, {{"role", "assistant"}, {"content", ""}}));
+    } else if (p.request.echo) {
+      stream->push(completion_chunk(id, created, model, i, p.request.prompts[i]));
+      (*sent)[i] = p.request.prompts[i].size();
+    }
+  }
+  StreamHooks hooks;
+  hooks.cancelled = stream->cancelled();
+  hooks.on_text = [=](size_t i, const std::string& delta) {
+    (*sent)[i] += delta.size();
+    stream->push(chat ? chat_chunk(id, created, model, i, {{"content", delta}}) : completion_chunk(id, created, model, i, delta));
+  };
+  const std::shared_ptr<const chat::ModelChat> tpl = o.chat;
+  hooks.on_finish = [=](size_t i, const SequenceResult& r) {
+    const std::string rest = r.text.size() > (*sent)[i] ? r.text.substr((*sent)[i]) : std::string();
+    if (!chat) {
+      stream->push(completion_chunk(id, created, model, i, rest, r.finish_reason));
+      return;
+    }
+    if (!rest.empty()) stream->push(chat_chunk(id, created, model, i, {{"content", rest}}));
+    const std::optional<ReplyToolCalls> calls = tool_calls_of(*tpl, r.text);
+    nlohmann::ordered_json delta = nlohmann::ordered_json::object();
+    if (calls) {
+      nlohmann::ordered_json list = calls->calls;
+      for (size_t k = 0; k < list.size(); ++k) list[k]["index"] = k;
+      delta["tool_calls"] = std::move(list);
+    }
+    stream->push(chat_chunk(id, created, model, i, delta, calls ? "tool_calls" : r.finish_reason));
+  };
+  const bool usage = p.request.stream_usage;
+  const char* object = chat ? "chat.completion.chunk" : "text_completion";
+  auto on_done = [st, stream, usage, id, created, model, object] {
+    stream->end([st, usage, id, created, model, object]() -> std::string {
+      try {
+        const std::vector<SequenceResult> results = st->result.get();
+        return (usage ? usage_chunk(id, created, model, object, results) : std::string()) + kSseDone;
+      } catch (const ApiError& e) {
+        return stream_error_event(error_body(e)) + kSseDone;
+      } catch (const std::exception& e) {
+        return stream_error_event(error_body(ApiError(500, "internal_error", e.what()))) + kSseDone;
+      }
+    });
+  };
+  st->result = server->scheduler_->submit_ids(p.request, std::move(p.ids), on_done, std::move(hooks));
+  st->submitted = true;
+  ++in_flight;
+  MHD_Response* r = stream->response();
+  if (r == nullptr) return MHD_NO;
+  const MHD_Result ok = MHD_queue_response(st->connection, MHD_HTTP_OK, r);
+  MHD_destroy_response(r);
+  return ok;
 }
 
 namespace {

@@ -89,7 +89,7 @@ TEST(ServeRequest, RejectsWithTheFieldNamed) {
       {R"({"model":"m","prompt":"x","logprobs":6})", "logprobs", "invalid_field"},
       {R"({"model":"m","prompt":"x","logprobs":-1})", "logprobs", "invalid_field"},
       {R"({"model":"m","prompt":"x","logprobs":true})", "logprobs", "invalid_field"},
-      {R"({"model":"m","prompt":"x","stream":true})", "stream", "invalid_field"},
+      {R"({"model":"m","prompt":"x","stream":true,"logprobs":1})", "logprobs", "invalid_field"},
       {R"({"model":"m","prompt":"x","stream":"no"})", "stream", "invalid_field"},
       {R"({"model":"m","prompt":"x","seed":"s"})", "seed", "invalid_field"},
       {R"({"model":"m","prompt":"x","presence_penalty":0.5})", "presence_penalty", "invalid_field"},
@@ -109,7 +109,7 @@ TEST(ServeRequest, RejectsWithTheFieldNamed) {
 }
 
 TEST(ServeRequest, ErrorBodyIsTheOpenAIObject) {
-  const auto j = nlohmann::json::parse(error_body(error_of(R"({"model":"m","prompt":"x","stream":true})")));
+  const auto j = nlohmann::json::parse(error_body(error_of(R"({"model":"m","prompt":"x","stream":"yes"})")));
   EXPECT_EQ(j["error"]["type"], "invalid_request_error");
   EXPECT_EQ(j["error"]["param"], "stream");
   EXPECT_EQ(j["error"]["code"], "invalid_field");

@@ -156,7 +156,7 @@ TEST(ServeHttp, ErrorStatuses) {
   };
   expect("{not json", 400, "");
   expect(R"({"model":"tiny","prompt":"x","temperature":1})", 400, "temperature");
-  expect(R"({"model":"tiny","prompt":"x","stream":true})", 400, "stream");
+  expect(R"({"model":"tiny","prompt":"x","stream":true,"logprobs":1})", 400, "logprobs");
   expect(R"({"model":"tiny","prompt":"x","max_tokens":65})", 400, "max_tokens");
   expect(R"({"model":"other","prompt":"x"})", 404, "model");
   expect(R"({"model":"tiny","prompt":")" + std::string(300, 'q') + R"("})", 400, "prompt");

@@ -57,14 +57,18 @@ class CompletionClient {
 
   // One request; expected_choices = prompts. Thread-safe.
   CallResult complete(const CompletionRequest& request);
+  // One conversation through POST {base}/chat/completions, with the same retries and cache.
+  CallResult chat(const ChatRequest& request);
 
   const Endpoint& endpoint() const { return endpoint_; }
   const ClientOptions& options() const { return options_; }
   int64_t requests_sent() const { return sent_.load(); }  // HTTP attempts (cache hits excluded)
   int64_t cache_hits() const { return hits_.load(); }
-  std::string completions_url() const;
+  std::string completions_url() const;  // the endpoint's API: .../completions or .../chat/completions
 
  private:
+  CallResult post(const std::string& route, const std::string& body,
+                  const std::function<CompletionResponse(std::string_view)>& parse);
   struct Gate;  // the in-flight limit
   Endpoint endpoint_;
   ClientOptions options_;

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace tenx::serve {
 
 // An error with its HTTP status, answered as {"error":{"message","type","param","code"}}.
@@ -34,6 +36,8 @@ std::string error_body(const ApiError& e);
 inline constexpr int kMaxStopStrings = 4;
 inline constexpr int kMaxTopLogprobs = 5;
 inline constexpr size_t kMaxPromptsPerRequest = 256;
+inline constexpr int kMaxChatTopLogprobs = 20;  // OpenAI's bound for chat's top_logprobs
+inline constexpr size_t kMaxChatMessages = 4096;
 
 struct CompletionRequest {
   std::string model;
@@ -42,6 +46,8 @@ struct CompletionRequest {
   std::vector<std::string> stop;     // non-empty strings, at most kMaxStopStrings
   bool echo = false;
   std::optional<int> logprobs;       // top alternatives per position, 0..kMaxTopLogprobs
+  bool stream = false;               // answer as server-sent events (docs/serve.md, "Streaming")
+  bool stream_usage = false;         // stream_options.include_usage: a last chunk with `usage`
 };
 
 // Parses and checks a request body. Throws ApiError (400, code "invalid_json" or
@@ -49,5 +55,28 @@ struct CompletionRequest {
 // support (temperature > 0, stream, n > 1, ...) and unknown fields. Never throws anything else.
 // max_tokens_limit: the largest max_tokens accepted (--max-tokens-limit).
 CompletionRequest parse_completion_request(std::string_view body, int64_t max_tokens_limit = 4096);
+
+// POST /v1/chat/completions, in OpenAI's shape. `messages` is what the template is given: each
+// message's content as a string (an array of content parts becomes its text parts joined with
+// "\n"; null stays null), an assistant's tool_calls with their `arguments` JSON strings parsed
+// into objects (what Hugging Face templates expect), every other field as sent.
+struct ChatRequest {
+  std::string model;
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+  std::optional<nlohmann::ordered_json> tools;  // given to the template as `tools`
+  bool add_generation_prompt = true;           // vLLM's extension; OpenAI always adds it
+  int64_t max_tokens = 0;                      // max_tokens / max_completion_tokens; absent: the limit
+  std::vector<std::string> stop;
+  bool logprobs = false;
+  int top_logprobs = 0;  // 0..kMaxChatTopLogprobs, only with logprobs
+  bool stream = false;
+  bool stream_usage = false;
+};
+
+// Throws ApiError as parse_completion_request does: malformed JSON, wrong types (a message
+// without a string role, content that is not a string, null or an array of text parts, an image
+// part: tenx serve is text only), unsupported values and unknown fields, each naming the field
+// (`messages[2].content[0].type`). Never throws anything else.
+ChatRequest parse_chat_request(std::string_view body, int64_t max_tokens_limit = 4096);
 
 }  // namespace tenx::serve

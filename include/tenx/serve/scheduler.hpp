@@ -7,6 +7,7 @@
 // each generating sequence. A slot that finishes is given to the next waiting sequence. A
 // sequence's result does not depend on what it was batched with (float weights: bit for bit,
 // tests/serve/scheduler_test.cpp; quantized ones: in the last digits, docs/evaluation.md).
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -43,6 +44,22 @@ struct SchedulerStats {
   uint64_t sequences = 0;         // completed
   uint64_t requests = 0;          // completed
   uint64_t waiting_requests = 0;  // queued, not all of their prompts in a slot yet
+  uint64_t running_sequences = 0; // in a slot now
+  uint64_t cancelled_sequences = 0;  // ended early because their client left (StreamHooks::cancelled)
+};
+
+// What a streaming request adds (docs/serve.md, "Streaming"). Both callbacks run on the scheduler
+// thread and must not block.
+struct StreamHooks {
+  // Text of prompt `index`'s completion that is final: no stop string can begin in it, and it
+  // ends on a whole UTF-8 character. The pieces joined are a prefix of the result's completion.
+  std::function<void(size_t index, const std::string& delta)> on_text;
+  // Prompt `index` is finished (before the whole request's future is ready).
+  std::function<void(size_t index, const SequenceResult& result)> on_finish;
+  // Set (from any thread) when the client has left: the request's sequences end at their next
+  // token and free their slots, and those still waiting are dropped. Its future is then never
+  // made ready, and on_done is not called.
+  std::shared_ptr<std::atomic<bool>> cancelled;
 };
 
 class Scheduler {
@@ -59,7 +76,12 @@ class Scheduler {
   // on_done, when given, is called once the future is ready (from the scheduler thread, or from
   // submit itself when there is nothing to run); it must not block.
   std::future<std::vector<SequenceResult>> submit(const CompletionRequest& request,
-                                                  std::function<void()> on_done = {});
+                                                  std::function<void()> on_done = {}, StreamHooks hooks = {});
+  // The same with the prompts already as ids (the chat endpoint's rendered conversation, special
+  // tokens parsed): ids[i] is prompt i; request.prompts[i] its text (echo). Throws as submit.
+  std::future<std::vector<SequenceResult>> submit_ids(const CompletionRequest& request,
+                                                      std::vector<std::vector<int32_t>> ids,
+                                                      std::function<void()> on_done = {}, StreamHooks hooks = {});
 
   // Fails the waiting requests (503), lets the running sequences finish, stops the thread.
   void shutdown();
@@ -69,6 +91,7 @@ class Scheduler {
   SchedulerStats stats() const;
   int64_t n_ctx() const { return n_ctx_; }
   int parallel() const { return options_.parallel; }
+  const Tokenizer& tokenizer() const { return tok_; }
 
   // The prompt ids a text becomes (BOS, or EOS when there is no BOS, then the text).
   std::vector<int32_t> encode_prompt(const std::string& text) const;

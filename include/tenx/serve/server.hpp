@@ -1,6 +1,6 @@
 #pragma once
-// The HTTP side of `tenx serve` (docs/serve.md): GET /health, GET /v1/models and
-// POST /v1/completions in front of a Scheduler, on libmicrohttpd's event loop (one epoll thread
+// The HTTP side of `tenx serve` (docs/serve.md): GET /health, GET /v1/models,
+// POST /v1/completions and POST /v1/chat/completions (also as server-sent events) in front of a Scheduler, on libmicrohttpd's event loop (one epoll thread
 // for all connections, so a slow or idle client costs a socket, never a thread). A completion's
 // connection is suspended while the scheduler works and resumed by its callback. Connections are
 // capped per client address and in total, and deadlines close slow ones (docs/serve.md, "Limits
@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "tenx/chat/model_chat.hpp"
 #include "tenx/serve/scheduler.hpp"
 
 namespace tenx::serve {
@@ -19,6 +20,10 @@ struct ServerOptions {
   std::string model_id;
   int64_t max_tokens_limit = 4096;
   SchedulerOptions scheduler;
+  // The model's chat template for /v1/chat/completions; null: that endpoint answers 400
+  // `no_chat_template` with `no_chat_reason` (the model has none, or it does not parse).
+  std::shared_ptr<const chat::ModelChat> chat;
+  std::string no_chat_reason = "the model has no chat template (tokenizer.chat_template)";
   // Empty: no key asked for. Else every endpoint but /health needs `Authorization: Bearer KEY`.
   std::string api_key;
   int max_connections = 4096;          // open at once, all clients; one more is refused with 503

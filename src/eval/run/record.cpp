@@ -194,6 +194,7 @@ Json to_json(const ModelInfo& m) {
   }
   j["protocol"] = m.protocol;
   if (!m.chat_template_sha256.empty()) j["chat_template_sha256"] = m.chat_template_sha256;
+  if (!m.api.empty()) j["api"] = m.api;
   return j;
 }
 
@@ -241,6 +242,7 @@ ModelInfo model_info_at(const Json& j, const std::string& file, const std::strin
   // Absent in runs written before protocols: completion.
   if (j.contains("protocol")) m.protocol = f.str("protocol");
   if (j.contains("chat_template_sha256")) m.chat_template_sha256 = f.str("chat_template_sha256");
+  if (j.contains("api")) m.api = f.str("api");
   return m;
 }
 }  // namespace

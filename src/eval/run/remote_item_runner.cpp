@@ -50,7 +50,7 @@ OffsetUnit offset_unit(const remote::CompletionChoice& c, std::string_view promp
 }  // namespace
 
 RemoteItemRunner::RemoteItemRunner(remote::CompletionClient& client, const remote::ArchInfo* arch, ItemLimits limits)
-    : client_(client), arch_(arch), limits_(limits) {}
+    : client_(client), arch_(arch), limits_(limits), chat_api_(client.endpoint().api == "chat") {}
 
 std::string RemoteItemRunner::compute_source() const {
   if (arch_) return kComputeAnalytic;
@@ -78,14 +78,16 @@ ItemRecord RemoteItemRunner::run(const suites::Item& item) {
   r.item = item.id;
   r.task = item.task;
   r.type = suites::item_type_name(item.type());
-  if (item.image) {
-    r.applicable = false;  // the completions API carries no image: N/A, as a model without a projector
+  // The completions API carries no image: N/A, as a model without a projector. The chat API
+  // carries one as an image_url part (generate items; its choice items are N/A anyway).
+  if (item.image && !(chat_api_ && item.type() == suites::ItemType::generate)) {
+    r.applicable = false;
     return r;
   }
   switch (item.type()) {
-    case suites::ItemType::choice: run_choice(item, r); break;
-    case suites::ItemType::generate: run_generate(item, r); break;
-    case suites::ItemType::agent: run_agent(item, r); break;
+    case suites::ItemType::choice: chat_api_ ? chat_choice(item, r) : run_choice(item, r); break;
+    case suites::ItemType::generate: chat_api_ ? chat_generate(item, r) : run_generate(item, r); break;
+    case suites::ItemType::agent: chat_api_ ? chat_agent(item, r) : run_agent(item, r); break;
   }
   r.flops_naive = r.flops;
   r.score = r.correct ? 1.0 : 0.0;

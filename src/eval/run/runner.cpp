@@ -75,10 +75,17 @@ void check_options(const RunOptions& o) {
   if (o.limit < 0) throw Error("--limit", "must be >= 0");
   if (!o.protocol.empty()) (void)parse_protocol(o.protocol, "--protocol");
   if (o.shots < 0) throw Error("--shots", "must be >= 0");
-  for (const ModelArg& m : o.models)
-    if (remote::is_endpoint(m.path) && o.protocol == "chat")
-      throw Error("--model " + m.name, "--protocol chat is not supported for remote models yet "
-                                       "(the chat API is a later step of issue 15)");
+  // A remote model's protocol is its API's: chat for api=chat (the server applies the template),
+  // completion for /v1/completions.
+  for (const ModelArg& m : o.models) {
+    if (!remote::is_endpoint(m.path) || o.protocol.empty()) continue;
+    const bool chat_api = remote::parse_endpoint(m.path, "--model " + m.name, m.name).api == "chat";
+    if (o.protocol == "chat" && !chat_api)
+      throw Error("--model " + m.name, "--protocol chat needs the server's chat API: add '&api=chat' to the "
+                                       "fragment (" + m.path + (m.path.find('#') == std::string::npos ? "#model=ID" : "") + "&api=chat)");
+    if (o.protocol == "completion" && chat_api)
+      throw Error("--model " + m.name, "--protocol completion needs the completions API, but the URL says api=chat");
+  }
   if ((o.shard_count != 0 || o.shard_index != 0) &&
       (o.shard_count < 1 || o.shard_index < 1 || o.shard_index > o.shard_count))
     throw Error("--shard", "expected I/N with 1 <= I <= N, got " + std::to_string(o.shard_index) + "/" +

@@ -26,6 +26,8 @@ ModelInfo describe_remote(const ModelArg& arg, const remote::Endpoint& endpoint,
   m.latency_source = kLatencyClient;
   m.memory_source = kMemoryAnalytic;
   m.compute_source = arch ? kComputeAnalytic : kComputeNone;
+  m.api = endpoint.api;
+  m.protocol = endpoint.api == "chat" ? "chat" : "completion";  // the server applies its template
   if (!arch) return m;
   const ModelConfig& c = arch->spec.config;
   detail::describe_config(m, c);

@@ -108,6 +108,8 @@ struct ModelInfo {
   // chat the SHA-256 of the template it was rendered with. Absent in older runs: completion.
   std::string protocol = "completion";
   std::string chat_template_sha256;
+  // A remote model's API (docs/remote.md): "completions" or "chat"; empty for a local model.
+  std::string api;
 };
 
 Json to_json(const ModelInfo& m);

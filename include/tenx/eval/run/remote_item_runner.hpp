@@ -41,11 +41,22 @@ class RemoteItemRunner {
   // to choice and generate items as under the completion protocol (not owned; null: none).
   void set_shots(const ShotTable* shots) { shots_ = shots; }
 
+  // api=chat, agent items: also send the environment's tools as OpenAI's JSON-schema `tools`
+  // (for a server whose template renders them and returns native tool_calls). Off: the tool list
+  // is the system message's text, exactly as the local chat protocol writes it. TODO(issue 15,
+  // merge of toolfmt): set from the run's tool format (--tool-format / the detected one).
+  void set_native_tools(bool on) { native_tools_ = on; }
+
  private:
   std::string with_shots(const suites::Item& item, const std::string& question) const;
   void run_choice(const suites::Item& item, ItemRecord& r);
   void run_generate(const suites::Item& item, ItemRecord& r);
   void run_agent(const suites::Item& item, ItemRecord& r);
+  // api=chat (remote_item_runner_chat.cpp): generate items as messages, agent items as a
+  // conversation, choice items not applicable (no prompt log-probabilities).
+  void chat_choice(const suites::Item& item, ItemRecord& r);
+  void chat_generate(const suites::Item& item, ItemRecord& r);
+  void chat_agent(const suites::Item& item, ItemRecord& r);
   void account(const remote::CallResult& call, uint64_t analytic_flops, uint64_t analytic_bytes, ItemRecord& r,
                double& request_seconds);
 
@@ -53,6 +64,8 @@ class RemoteItemRunner {
   const remote::ArchInfo* arch_;
   ItemLimits limits_;
   const ShotTable* shots_ = nullptr;
+  bool chat_api_ = false;  // the endpoint's api=chat
+  bool native_tools_ = false;
   std::atomic<bool> all_server_flops_{true};
   std::atomic<int64_t> responses_{0};
 };
