@@ -12,7 +12,8 @@ Parsed<NativeTurn> parse_llama3_turn(std::string_view original) {
   const std::string_view text = blanked;
   NativeTurn turn;
   std::size_t pos = skip_spaces(text, 0);
-  const std::size_t tag = text.find(kPythonTag, pos);
+  std::size_t tag = text.find(kPythonTag, pos);
+  if (tag != std::string_view::npos && text.find('{', pos) < tag) tag = std::string_view::npos;  // inside the JSON
   const bool tagged = tag != std::string_view::npos;
   if (tagged) {
     append_content(turn.content, text.substr(pos, tag - pos));

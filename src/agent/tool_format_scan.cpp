@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+
 namespace tenx::agent::detail {
 
 ParseError error_at(std::string_view text, std::size_t offset, std::string message) {
@@ -100,6 +102,11 @@ Parsed<nlohmann::ordered_json> parse_json_at(std::string_view text, std::size_t 
   const std::string_view piece = text.substr(begin, end - begin);
   try {
     out.value = nlohmann::ordered_json::parse(piece.begin(), piece.end());
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond double's range (1e999): nlohmann says where only in words.
+    std::string what = e.what();
+    const std::size_t colon = what.find("] ");
+    out.error = error_at(text, begin, "malformed JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
   } catch (const nlohmann::json::parse_error& e) {
     // e.byte is 1-based within the piece (the byte after the last one read).
     const std::size_t at = begin + (e.byte > 0 ? std::min<std::size_t>(e.byte - 1, piece.size()) : 0);
@@ -143,6 +150,39 @@ Parsed<NativeCall> call_from_object(const nlohmann::ordered_json& j, std::string
   Parsed<NativeCall> out;
   out.value = std::move(call);
   return out;
+}
+
+std::size_t invalid_utf8_at(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return i;
+    }
+    for (std::size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return i;
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8 either.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return i;
+    i += n + 1;
+  }
+  return std::string_view::npos;
 }
 
 std::string blank_think(std::string_view text) {

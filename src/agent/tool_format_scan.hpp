@@ -42,6 +42,10 @@ Parsed<nlohmann::ordered_json> parse_json_at(std::string_view text, std::size_t 
 Parsed<NativeCall> call_from_object(const nlohmann::ordered_json& j, std::string_view text, std::size_t offset,
                                     std::initializer_list<std::string_view> args_keys);
 
+// The offset of the first byte that does not start a valid UTF-8 sequence (overlong forms and
+// surrogates included), npos when `s` is valid. JSON and templates take only valid text.
+std::size_t invalid_utf8_at(std::string_view s);
+
 // `text` with each <think>...</think> block blanked to spaces (newlines kept, so offsets and lines
 // stay those of the model's text); an unclosed <think> blanks the rest (the model was still
 // reasoning). For the formats whose models reason in them (Qwen3, SmolLM3, DeepSeek-R1).

@@ -47,6 +47,14 @@ ToolFormat detect_tool_format(std::string_view t) {
 }
 
 Parsed<NativeTurn> parse_native_turn(ToolFormat f, std::string_view model_output) {
+  if (f != ToolFormat::tenx) {
+    // The turn goes back to the template (names, ATEM's values, content) and into JSON records:
+    // bytes that are not UTF-8 (a byte-level vocabulary can write them) fail the turn here.
+    const std::size_t bad = detail::invalid_utf8_at(model_output);
+    if (bad != std::string_view::npos)
+      return detail::fail<NativeTurn>(model_output, bad,
+                                      fmt::format("invalid UTF-8 (byte 0x{:02x})", static_cast<unsigned char>(model_output[bad])));
+  }
   try {
     switch (f) {
       case ToolFormat::tenx: return detail::parse_tenx_turn(model_output);

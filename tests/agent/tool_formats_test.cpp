@@ -225,6 +225,26 @@ TEST(ToolFormats, SchemaOfTheEnvironmentTools) {
   EXPECT_EQ(j[0]["function"]["parameters"]["required"].size(), 2u);
 }
 
+// Fuzz findings (docs/reliability.md): a number past double's range made nlohmann throw
+// out_of_range, not parse_error; bytes that are not UTF-8 in an ATEM name or a Mistral id made the
+// conversation fed back to the template throw when written as JSON.
+TEST(ToolFormats, FuzzRegressionsAreLocatedErrors) {
+  ParseError e = bad(ToolFormat::hermes, "<tool_call>\n{\"name\": \"lookup\", \"arguments\": {\"patient\": 8e999}}\n</tool_call>");
+  EXPECT_EQ(e.line, 2u);
+  EXPECT_NE(e.message.find("number overflow"), std::string::npos) << e.message;
+  e = bad(ToolFormat::llama3_json, "{\"name\": \"a\", \"parameters\": {\"x\": 155e155555}}");
+  EXPECT_NE(e.message.find("malformed JSON"), std::string::npos) << e.message;
+  e = bad(ToolFormat::atem, " to=lookup<|message|><atem:function_calls>\n<atem:invoke name=\"look\xe3p\">");
+  EXPECT_EQ(e.line, 2u);
+  EXPECT_EQ(e.column, 24u);
+  EXPECT_EQ(e.message, "invalid UTF-8 (byte 0xe3)");
+  e = bad(ToolFormat::mistral, "[TOOL_CALLS]add[CALL_ID]ab\xe3\x31[ARGS]{}");
+  EXPECT_EQ(e.column, 27u);
+  EXPECT_EQ(bad(ToolFormat::hermes, "\xed\xa0\x80").message, "invalid UTF-8 (byte 0xed)");  // a surrogate
+  EXPECT_EQ(bad(ToolFormat::hermes, "\xc0\xaf").message, "invalid UTF-8 (byte 0xc0)");      // overlong '/'
+  EXPECT_TRUE(ok(ToolFormat::hermes, "caf\xc3\xa9 \xf0\x9f\x98\x80").calls.empty());
+}
+
 TEST(ToolFormats, ArbitraryBytesNeverThrow) {
   const std::string samples[] = {std::string("\0\xff<tool_call>{", 14), "[TOOL_CALLS]", "<|start|>assistant",
                                  "<|channel|>commentary to=functions.<|message|>", "<atem:function_calls>",
