@@ -153,6 +153,24 @@ TEST(RunnerToolFormat, MalformedTurnsAreFailedWithTheirReason) {
     EXPECT_EQ(o.stop_reason, "invalid");
     EXPECT_NE(o.failure.find("empty turn"), std::string::npos);
   }
+  // A conversation the template refuses after the model's turn: that turn failed, with the words.
+  {
+    class Refusing : public ChatTurnSource {
+     public:
+      Task<AgentTurn> turn(const OJson&, const OJson&, int64_t) override {
+        AgentTurn t;
+        if (n_++ == 0) t.text = "<tool_call>{\"name\": \"list_patients\", \"arguments\": {}}</tool_call>";
+        else t.refused = "template: TemplateError: only one call";
+        co_return t;
+      }
+      int n_ = 0;
+    } model;
+    const AgentOutcome o = run_to_end(native_agent_episode(*item, agent::ToolFormat::hermes, model, ItemLimits{}));
+    EXPECT_EQ(o.stop_reason, "invalid");
+    EXPECT_EQ(o.failure, "turn 1: template: TemplateError: only one call");
+    EXPECT_EQ(o.steps, 1);
+    EXPECT_EQ(o.calls, 1);
+  }
   // The turn ends at an end-of-turn text, whatever follows it.
   EXPECT_EQ(native_turn_end(agent::ToolFormat::hermes, "<tool_call>{}</tool_call><|im_end|>junk"), 25u);
   EXPECT_EQ(native_turn_end(agent::ToolFormat::atem, " to=self<|message|>x<|eom|>"), std::string::npos);

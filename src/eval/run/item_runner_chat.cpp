@@ -162,7 +162,13 @@ class ItemRunner::NativeChatTurns : public ChatAgentTurns, public ChatTurnSource
       ids = std::move(prompt_);
       first_turn_ = false;
     } else {
-      ids = run_.chat_ids(run_.render_chat_with_tools(messages, tools));
+      try {
+        ids = run_.chat_ids(run_.render_chat_with_tools(messages, tools));
+      } catch (const jinja::RenderError& e) {
+        AgentTurn refused;
+        refused.refused = std::string("template: ") + e.what();
+        co_return refused;
+      }
     }
     const agent::ToolFormat f = run_.chat_->tool_format;
     co_return co_await generate(std::move(ids), max_tokens, [f](const std::string& text) { return native_turn_end(f, text); });

@@ -91,6 +91,12 @@ Task<AgentOutcome> native_agent_episode(const suites::Item& item, agent::ToolFor
       break;
     }
     AgentTurn turn = co_await source.turn(messages, tools_json, std::min(remaining, limits.agent_turn_tokens));
+    if (!turn.refused.empty()) {
+      // The model's last turn made a conversation its own template refuses: that turn failed.
+      out.stop_reason = "invalid";
+      out.failure = fmt::format("turn {}: {}", out.steps, turn.refused);
+      break;
+    }
     ++out.steps;
     out.tokens_out += turn.tokens;
     const size_t end = native_turn_end(format, turn.text);

@@ -39,6 +39,10 @@ struct AgentTurn {
   std::string text;
   int64_t tokens = 0;         // tokens generated
   bool context_full = false;  // the transcript reached the context length
+  // Native tool formats (native_agent.hpp): the conversation after the model's last turn could not
+  // be rendered (its template refused it, e.g. Llama 3.1's two calls in one turn): why. The
+  // episode then ends as a failed turn, with what the model did so far kept.
+  std::string refused;
 };
 using TurnWriter = std::function<AgentTurn(const std::string& appended, int64_t max_tokens)>;
 // The same as a coroutine: a local model's turn waits on the batched forwards of a scheduler.
