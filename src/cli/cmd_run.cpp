@@ -36,6 +36,7 @@ struct RunArgs {
   int threads = 1;
   int batch = 0;
   std::string protocol;
+  std::string tool_format;  // --tool-format: "" = detected from each model's template
   int shots = 0;
   std::string out, resume;
   bool quiet = false;
@@ -58,6 +59,7 @@ std::vector<std::string> command_line(const RunArgs& a) {
   v.insert(v.end(), {"--suites", a.suites, "--split", a.split, "--limit", std::to_string(a.limit), "--seed",
                      std::to_string(a.seed), "--threads", std::to_string(a.threads)});
   if (a.batch > 0) v.insert(v.end(), {"--batch", std::to_string(a.batch)});
+  if (!a.tool_format.empty()) v.insert(v.end(), {"--tool-format", a.tool_format});
   if (!a.protocol.empty()) v.insert(v.end(), {"--protocol", a.protocol});
   if (a.shots > 0) v.insert(v.end(), {"--shots", std::to_string(a.shots)});
   if (!a.shard.empty()) v.insert(v.end(), {"--shard", a.shard});
@@ -100,6 +102,7 @@ void run(const RunArgs& a) {
   o.threads = a.threads;
   o.batch = a.batch;
   o.protocol = a.protocol;
+  o.tool_format = a.tool_format;
   o.shots = a.shots;
   o.resume = !a.resume.empty();
   o.out_dir = o.resume ? fs::path(a.resume) : (a.out.empty() ? default_run_dir("run") : fs::path(a.out));
@@ -132,6 +135,9 @@ const Registrar run_command{"run", [](CLI::App& app) {
                   "completion or chat: how items are put to the model (default: chat for a model with a chat "
                   "template, else completion; docs/protocols.md)")
       ->check(CLI::IsMember({"completion", "chat"}));
+  sub->add_option("--tool-format", args->tool_format,
+                  "how agent items call tools under chat: tenx, atem, hermes, llama3-json, mistral or harmony "
+                  "(default: detected from each model's template; docs/tool-calls.md)");
   sub->add_option("--shots", args->shots,
                   "K worked examples per choice/generate item from the suite's train split, drawn with --seed")
       ->check(CLI::Range(0, 64));

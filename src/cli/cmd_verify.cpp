@@ -34,6 +34,7 @@ struct VerifyArgs {
   int threads = 1;
   int batch = 0;
   std::string protocol;
+  std::string tool_format;  // --tool-format: "" = detected from each model's template
   int shots = 0;
   bool allow_protocol_mismatch = false;
   std::string out, run_dir, plan;
@@ -53,6 +54,7 @@ std::vector<std::string> command_line(const VerifyArgs& v) {
                          "--suites", suites, "--split", a.split, "--limit", std::to_string(a.limit), "--seed",
                          std::to_string(a.seed), "--threads", std::to_string(v.threads)});
   if (v.batch > 0) out.insert(out.end(), {"--batch", std::to_string(v.batch)});
+  if (!v.tool_format.empty()) out.insert(out.end(), {"--tool-format", v.tool_format});
   if (!v.protocol.empty()) out.insert(out.end(), {"--protocol", v.protocol});
   if (v.shots > 0) out.insert(out.end(), {"--shots", std::to_string(v.shots)});
   if (v.allow_protocol_mismatch) out.push_back("--allow-protocol-mismatch");
@@ -147,6 +149,7 @@ void run(VerifyArgs& v, const CLI::App& sub) {
     o.threads = v.threads;
     o.batch = v.batch;
     o.protocol = v.protocol;
+    o.tool_format = v.tool_format;
     o.shots = v.shots;
     o.out_dir = out;
     o.quiet = v.quiet;
@@ -202,6 +205,9 @@ const Registrar verify_command{"verify", [](CLI::App& app) {
                   "completion or chat (default: chat for a model with a chat template, else completion; "
                   "docs/protocols.md)")
       ->check(CLI::IsMember({"completion", "chat"}));
+  sub->add_option("--tool-format", args->tool_format,
+                  "how agent items call tools under chat: tenx, atem, hermes, llama3-json, mistral or harmony "
+                  "(default: detected from each model's template; docs/tool-calls.md)");
   sub->add_option("--shots", args->shots, "K worked examples per choice/generate item from the train split")
       ->check(CLI::Range(0, 64));
   sub->add_flag("--allow-protocol-mismatch", args->allow_protocol_mismatch,

@@ -84,10 +84,13 @@ fs::path protocol_write_chat_model(const TempDir& dir, const std::string& name, 
   return file;
 }
 
-// render.py's text for `messages` with the model's bos/eos texts, generation prompt on.
-std::string protocol_render_py(const TempDir& dir, const OJson& messages, const std::string& bos, const std::string& eos) {
+// render.py's text for `messages` (and `tools` unless null) with the model's bos/eos texts,
+// generation prompt on.
+std::string protocol_render_py(const TempDir& dir, const OJson& messages, const std::string& bos, const std::string& eos,
+                               const OJson& tools = OJson()) {
   OJson conv = OJson::array();
   conv.push_back({{"name", "c"}, {"messages", messages}, {"extra", {{"bos_token", bos}, {"eos_token", eos}}}});
+  if (!tools.is_null()) conv[0]["tools"] = tools;
   const fs::path in = dir / "conv.json", out = dir / "rendered.json";
   testing::write_text(in, conv.dump());
   const std::string cmd = "/usr/bin/python3 '" + (kProtocolTemplates / "render.py").string() + "' '" + kQwenTemplate.string() +
@@ -141,7 +144,31 @@ TEST(RunnerProtocol, ChatPromptIdsAreRenderPyTokenized) {
     EXPECT_EQ(runner.prompt_ids(*item), expected) << item->id;
     EXPECT_GE(std::count(expected.begin(), expected.end(), im_start), 3) << "<|im_start|> is one control token";
   }
-  // An agent item: the tool list as the system turn, the task as the user's.
+  // An agent item in Qwen's native format (hermes, detected from the template): the tools as
+  // JSON-schema `tools`, a fixed system turn, the task as the user's (docs/tool-calls.md).
+  ASSERT_EQ(m.format.tool_format, agent::ToolFormat::hermes);
+  OJson tools = OJson::array();
+  for (const suites::Tool& t : agent.agent().tools) {
+    OJson props = OJson::object(), required = OJson::array();
+    for (const suites::ToolParam& p : t.parameters) {
+      props[p.name] = {{"type", p.type}};
+      if (!p.description.empty()) props[p.name]["description"] = p.description;
+      if (!p.allowed.empty()) props[p.name]["enum"] = p.allowed;
+      if (p.required) required.push_back(p.name);
+    }
+    tools.push_back({{"type", "function"},
+                     {"function", {{"name", t.name}, {"description", t.description},
+                                   {"parameters", {{"type", "object"}, {"properties", props}, {"required", required}}}}}});
+  }
+  const OJson native = OJson::array(
+      {{{"role", "system"},
+        {"content", "Use the tools to complete the task. When you know the answer, reply with the answer alone."}},
+       {{"role", "user"}, {"content", agent.agent().instruction}}});
+  const std::string native_text = protocol_render_py(dir, native, m.format.bos_token, m.format.eos_token, tools);
+  ASSERT_NE(native_text.find("<tools>"), std::string::npos);
+  EXPECT_EQ(runner.prompt_ids(agent), m.tok.encode(native_text, false, true));
+  // With tenx's syntax (--tool-format tenx): the tool list as the system turn, the task as the user's.
+  m.format.tool_format = agent::ToolFormat::tenx;
   const std::string prompt = suites::render_agent_prompt(agent.agent());
   const size_t task = prompt.rfind("\nTask: ");
   ASSERT_NE(task, std::string::npos);

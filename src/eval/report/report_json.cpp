@@ -38,8 +38,8 @@ Json conventions_json(double confidence) {
   return j;
 }
 
-// How the model was prompted (docs/protocols.md): its protocol, the template under chat, and the
-// run's worked examples (the same for every model of a run).
+// How the model was prompted (docs/protocols.md): its protocol, the template and tool-call format
+// under chat, and the run's worked examples (the same for every model of a run).
 Json prompting_json(const ModelInfo& info, const RunManifest& run) {
   Json shot_items = Json::object();
   for (const auto& [suite, tasks] : run.shot_items) {
@@ -49,6 +49,7 @@ Json prompting_json(const ModelInfo& info, const RunManifest& run) {
   }
   Json j = {{"name", info.protocol}};
   if (!info.chat_template_sha256.empty()) j["chat_template_sha256"] = info.chat_template_sha256;
+  if (!info.tool_format.empty()) j["tool_format"] = info.tool_format;  // chat: docs/tool-calls.md
   j["shots"] = run.shots;
   j["shot_seed"] = run.shot_seed;
   j["shot_items"] = shot_items;

@@ -294,7 +294,7 @@ class ItemRunner::AgentTurns : public TurnSource {
 Task<void> ItemRunner::run_agent(const suites::Item& item, InFlight& st, ItemRecord& r) {
   const suites::AgentBody& body = item.agent();
   if (protocol_ == Protocol::chat) {
-    std::vector<int32_t> ids = chat_ids(render_chat(agent_messages(item)));
+    std::vector<int32_t> ids = prompt_ids(item);
     if (static_cast<int64_t>(ids.size()) > dec_.n_ctx()) {
       r.error = "context";
       co_return;
@@ -341,6 +341,7 @@ void record_agent_outcome(ItemRecord& r, const AgentOutcome& o) {
   r.valid_calls = o.valid_calls;
   r.call_match = o.call_match;
   r.stop_reason = o.stop_reason;
+  r.failure = o.failure;
   r.tokens_out = o.tokens_out;
   r.correct = o.success;
 }

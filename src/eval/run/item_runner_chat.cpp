@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tenx/eval/run/item_runner.hpp"
+#include "tenx/eval/run/native_agent.hpp"
 #include "tenx/suites/agentic.hpp"
 #include "tenx/util/error.hpp"
 
@@ -34,9 +35,14 @@ const std::vector<const suites::Item*>& ItemRunner::shots_for(const suites::Item
 }
 
 std::string ItemRunner::render_chat(const OJson& messages) const {
+  return render_chat_with_tools(messages, OJson());
+}
+
+std::string ItemRunner::render_chat_with_tools(const OJson& messages, const OJson& tools) const {
   if (!chat_) throw Error("--protocol", "chat needs the model's chat template");
   chat::ChatInputs in;
   in.messages = messages;
+  if (!tools.is_null()) in.tools = tools;
   in.add_generation_prompt = true;
   in.bos_token = chat_->bos_token;
   in.eos_token = chat_->eos_token;
@@ -74,7 +80,10 @@ OJson ItemRunner::agent_messages(const suites::Item& item) const {
 std::vector<int32_t> ItemRunner::prompt_ids(const suites::Item& item) {
   InFlight st;
   if (item.type() == suites::ItemType::agent) {
-    if (protocol_ == Protocol::chat) return chat_ids(render_chat(agent_messages(item)));
+    if (protocol_ == Protocol::chat) {
+      if (native_tools()) return chat_ids(render_chat_with_tools(native_agent_messages(item), native_agent_tools(item)));
+      return chat_ids(render_chat(agent_messages(item)));
+    }
     return encode_agent_prompt(suites::render_agent_prompt(item.agent()), item, st).ids;
   }
   return encode_question(item, st).ids;
@@ -90,7 +99,6 @@ class ItemRunner::ChatAgentTurns : public TurnSource {
       : run_(runner), st_(st), prompt_(std::move(prompt)), messages_(std::move(messages)) {}
 
   Task<AgentTurn> turn(std::string appended, int64_t max_tokens) override {
-    AgentTurn turn;
     std::vector<int32_t> ids;
     if (first_turn_) {
       ids = std::move(prompt_);
@@ -100,6 +108,16 @@ class ItemRunner::ChatAgentTurns : public TurnSource {
       messages_.push_back({{"role", "tool"}, {"content", trim_newlines(appended)}});
       ids = run_.chat_ids(run_.render_chat(messages_));
     }
+    AgentTurn turn = co_await generate(std::move(ids), max_tokens, [](const std::string& text) { return turn_end(text); });
+    last_text_ = turn.text;
+    co_return turn;
+  }
+
+ protected:
+  // Feeds `ids` (the whole conversation) reusing what the cache holds of it, then the model's turn
+  // up to where `cut` ends it.
+  Task<AgentTurn> generate(std::vector<int32_t> ids, int64_t max_tokens, std::function<size_t(const std::string&)> cut) {
+    AgentTurn turn;
     Decoder& dec = run_.dec_;
     size_t same = 0;
     while (same < cached_.size() && same < ids.size() && cached_[same] == ids[same]) ++same;
@@ -111,19 +129,16 @@ class ItemRunner::ChatAgentTurns : public TurnSource {
     cached_.resize(same);
     std::vector<int32_t> rest(ids.begin() + static_cast<std::ptrdiff_t>(same), ids.end());
     cached_.insert(cached_.end(), rest.begin(), rest.end());
-    const GreedyText g =
-        co_await prefill_then_greedy(run_.sched_, st_.seq, run_.tok_, std::move(rest), std::vector<const float*>(),
-                                     max_tokens, [](const std::string& text) { return turn_end(text); });
+    const GreedyText g = co_await prefill_then_greedy(run_.sched_, st_.seq, run_.tok_, std::move(rest),
+                                                      std::vector<const float*>(), max_tokens, cut);
     st_.add(g);
     cached_.insert(cached_.end(), g.ids.begin(), g.ids.begin() + g.fed);
     turn.tokens = g.tokens;
     turn.context_full = g.context_full;
-    turn.text = g.text.substr(0, std::min(turn_end(g.text), g.text.size()));
-    last_text_ = turn.text;
+    turn.text = g.text.substr(0, std::min(cut(g.text), g.text.size()));
     co_return turn;
   }
 
- private:
   ItemRunner& run_;
   InFlight& st_;
   std::vector<int32_t> prompt_;
@@ -131,9 +146,40 @@ class ItemRunner::ChatAgentTurns : public TurnSource {
   bool first_turn_ = true;
   std::vector<int32_t> cached_;  // the ids in the sequence's cache
   std::string last_text_;        // the model's last turn
+
+};
+
+// The same under the model's native tool-call format (native_agent.hpp): the loop owns the
+// conversation; each turn renders it with the tools.
+class ItemRunner::NativeChatTurns : public ChatAgentTurns, public ChatTurnSource {
+ public:
+  NativeChatTurns(ItemRunner& runner, InFlight& st, std::vector<int32_t> prompt)
+      : ChatAgentTurns(runner, st, std::move(prompt), OJson::array()) {}
+
+  Task<AgentTurn> turn(const OJson& messages, const OJson& tools, int64_t max_tokens) override {
+    std::vector<int32_t> ids;
+    if (first_turn_) {
+      ids = std::move(prompt_);
+      first_turn_ = false;
+    } else {
+      try {
+        ids = run_.chat_ids(run_.render_chat_with_tools(messages, tools));
+      } catch (const jinja::RenderError& e) {
+        AgentTurn refused;
+        refused.refused = std::string("template: ") + e.what();
+        co_return refused;
+      }
+    }
+    const agent::ToolFormat f = run_.chat_->tool_format;
+    co_return co_await generate(std::move(ids), max_tokens, [f](const std::string& text) { return native_turn_end(f, text); });
+  }
 };
 
 Task<AgentOutcome> ItemRunner::chat_agent_episode(const suites::Item& item, InFlight& st, std::vector<int32_t> prompt) {
+  if (native_tools()) {
+    NativeChatTurns turns(*this, st, std::move(prompt));
+    co_return co_await native_agent_episode(item, chat_->tool_format, turns, limits_);
+  }
   ChatAgentTurns turns(*this, st, std::move(prompt), agent_messages(item));
   co_return co_await agent_episode(item, turns, limits_);
 }

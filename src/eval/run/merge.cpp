@@ -42,6 +42,7 @@ void check_same_shards_run(const ShardRun& first, const ShardRun& here) {
   c.same("the number of shards (--shard I/N)", std::to_string(a.shard.count), std::to_string(b.shard.count));
   // The same prompting (docs/protocols.md): a shard under another protocol scored other prompts.
   c.same("the protocol (--protocol)", a.protocol_option, b.protocol_option);
+  c.same("the tool format (--tool-format)", a.tool_format_option, b.tool_format_option);
   c.same("the worked examples (--shots)", std::to_string(a.shots), std::to_string(b.shots));
   c.same("the worked examples' seed", std::to_string(a.shot_seed), std::to_string(b.shot_seed));
   c.same("the worked examples' items", to_json(a)["prompting"]["shot_items"].dump(),
@@ -62,6 +63,7 @@ void check_same_shards_run(const ShardRun& first, const ShardRun& here) {
     c.same("the model '" + x.name + "' memory source", x.memory_source, y.memory_source);
     c.same("the model '" + x.name + "' protocol", x.protocol, y.protocol);
     c.same("the model '" + x.name + "' chat template (sha256)", x.chat_template_sha256, y.chat_template_sha256);
+    c.same("the model '" + x.name + "' tool format (--tool-format)", x.tool_format, y.tool_format);
     c.same("the model '" + x.name + "' FLOPs per token", std::to_string(x.flops_per_token),
            std::to_string(y.flops_per_token));
   }

@@ -26,7 +26,8 @@ std::optional<ChatFormat> chat_format_of(const Metadata& meta, const std::string
     std::error_code ec;
     if (!std::filesystem::is_regular_file(std::filesystem::path(subject) / "chat_template.jinja", ec)) return std::nullopt;
     const chat::ModelChatTemplate t = chat::load_hf_chat_template(subject);
-    return ChatFormat{chat::ChatTemplate::parse(t.text, t.source), t.bos_token, t.eos_token, sha256_hex(t.text)};
+    return ChatFormat{chat::ChatTemplate::parse(t.text, t.source), t.bos_token, t.eos_token, sha256_hex(t.text),
+                      agent::detect_tool_format(t.text)};
   }
   const GgufValue* tokens = meta.find("tokenizer.ggml.tokens");
   const auto token = [&](const char* key) -> std::string {
@@ -35,7 +36,18 @@ std::optional<ChatFormat> chat_format_of(const Metadata& meta, const std::string
     return tokens->strings[*id];
   };
   return ChatFormat{chat::ChatTemplate::parse(*text, subject + ": tokenizer.chat_template"),
-                    token("tokenizer.ggml.bos_token_id"), token("tokenizer.ggml.eos_token_id"), sha256_hex(*text)};
+                    token("tokenizer.ggml.bos_token_id"), token("tokenizer.ggml.eos_token_id"), sha256_hex(*text),
+                    agent::detect_tool_format(*text)};
+}
+
+void check_tool_format_option(const std::string& option) {
+  if (!option.empty() && !agent::parse_tool_format(option))
+    throw Error("--tool-format", "unknown tool format '" + option + "' (expected one of " + agent::tool_format_names() + ")");
+}
+
+agent::ToolFormat resolve_tool_format(const std::string& option, const ChatFormat& chat) {
+  check_tool_format_option(option);
+  return option.empty() ? chat.tool_format : *agent::parse_tool_format(option);
 }
 
 namespace {
@@ -137,9 +149,20 @@ std::string protocol_mismatch(const RunManifest& run, const std::string& baselin
   std::string out;
   for (const std::string& c : candidates) {
     const ModelInfo* cand = find(c);
-    if (cand && cand->protocol != base->protocol)
+    if (!cand) continue;
+    if (cand->protocol != base->protocol) {
       out += "the baseline '" + baseline + "' ran under the " + base->protocol + " protocol, the candidate '" + c +
              "' under " + cand->protocol + "\n";
+      continue;
+    }
+    // Each model calls tools in its own family's format (as each renders its own template); what
+    // may not differ is whether its agent items used a native format or tenx's <call> syntax: the
+    // one model was given JSON-schema tools, the other a text tool list.
+    const auto native = [](const ModelInfo& m) { return !m.tool_format.empty() && m.tool_format != "tenx"; };
+    if (base->protocol == "chat" && native(*base) != native(*cand))
+      out += "the baseline '" + baseline + "' called tools in the " + (base->tool_format.empty() ? "tenx" : base->tool_format) +
+             " format, the candidate '" + c + "' in " + (cand->tool_format.empty() ? "tenx" : cand->tool_format) +
+             " (a native format against tenx's <call> syntax)\n";
   }
   return out;
 }

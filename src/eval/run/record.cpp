@@ -98,6 +98,7 @@ Json to_json(const ItemRecord& r) {
   j["valid_calls"] = r.valid_calls;
   j["call_match"] = r.call_match;
   j["stop_reason"] = r.stop_reason;
+  if (!r.failure.empty()) j["failure"] = r.failure;
   j["tokens_in"] = r.tokens_in;
   j["tokens_out"] = r.tokens_out;
   j["flops"] = r.flops;
@@ -146,6 +147,7 @@ ItemRecord item_record_from_json(const Json& j, const std::string& subject) {
   r.valid_calls = f.i32("valid_calls");
   r.call_match = f.num("call_match");
   r.stop_reason = f.str("stop_reason");
+  if (j.contains("failure")) r.failure = f.str("failure");
   r.tokens_in = f.i64("tokens_in");
   r.tokens_out = f.i64("tokens_out");
   r.flops = f.u64("flops");
@@ -195,6 +197,7 @@ Json to_json(const ModelInfo& m) {
   j["protocol"] = m.protocol;
   if (!m.chat_template_sha256.empty()) j["chat_template_sha256"] = m.chat_template_sha256;
   if (!m.api.empty()) j["api"] = m.api;
+  if (!m.tool_format.empty()) j["tool_format"] = m.tool_format;
   return j;
 }
 
@@ -243,6 +246,7 @@ ModelInfo model_info_at(const Json& j, const std::string& file, const std::strin
   if (j.contains("protocol")) m.protocol = f.str("protocol");
   if (j.contains("chat_template_sha256")) m.chat_template_sha256 = f.str("chat_template_sha256");
   if (j.contains("api")) m.api = f.str("api");
+  if (j.contains("tool_format")) m.tool_format = f.str("tool_format");
   return m;
 }
 }  // namespace
@@ -306,6 +310,7 @@ Json to_json(const RunManifest& m) {
   }
   j["prompting"] = {{"protocol", m.protocol_option}, {"shots", m.shots}, {"shot_seed", m.shot_seed},
                     {"shot_items", shot_items}};
+  if (m.tool_format_option != "default") j["prompting"]["tool_format"] = m.tool_format_option;
   return j;
 }
 
@@ -403,6 +408,7 @@ RunManifest run_manifest_from_json(const Json& j, const std::string& subject) {
   if (j.contains("prompting")) {  // absent in runs before protocols: default, no shots
     Fields p(f.object("prompting"), subject, "prompting");
     m.protocol_option = p.str("protocol");
+    if (f.object("prompting").contains("tool_format")) m.tool_format_option = p.str("tool_format");
     m.shots = p.i32("shots");
     m.shot_seed = p.u64("shot_seed");
     const Json& suites_part = p.object("shot_items");

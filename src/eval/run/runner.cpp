@@ -74,6 +74,7 @@ void check_options(const RunOptions& o) {
   if (o.out_dir.empty()) throw Error("--out", "a run folder is needed");
   if (o.limit < 0) throw Error("--limit", "must be >= 0");
   if (!o.protocol.empty()) (void)parse_protocol(o.protocol, "--protocol");
+  check_tool_format_option(o.tool_format);
   if (o.shots < 0) throw Error("--shots", "must be >= 0");
   // A remote model's protocol is its API's: chat for api=chat (the server applies the template),
   // completion for /v1/completions.
@@ -183,6 +184,8 @@ void check_same_run(const RunManifest& was, const RunManifest& now, const fs::pa
   };
   if (shard_text(was) != shard_text(now)) differ("--shard", shard_text(was), shard_text(now));
   if (was.protocol_option != now.protocol_option) differ("--protocol", was.protocol_option, now.protocol_option);
+  if (was.tool_format_option != now.tool_format_option)
+    differ("--tool-format", was.tool_format_option, now.tool_format_option);
   if (was.shots != now.shots) differ("--shots", std::to_string(was.shots), std::to_string(now.shots));
 }
 
@@ -262,6 +265,7 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
   m.shard.index = options.shard_index;
   m.shard.count = options.shard_count;
   m.protocol_option = options.protocol.empty() ? "default" : options.protocol;
+  m.tool_format_option = options.tool_format.empty() ? "default" : options.tool_format;
   m.shots = options.shots;
   m.shot_seed = options.seed;
   for (const ModelArg& arg : options.models) {
@@ -321,11 +325,22 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
     }
     const Protocol protocol = model_protocol(options, arg, chat);
     info.protocol = protocol_name(protocol);
-    if (protocol == Protocol::chat) info.chat_template_sha256 = chat->sha256;
+    if (protocol == Protocol::chat) {
+      info.chat_template_sha256 = chat->sha256;
+      chat->tool_format = resolve_tool_format(options.tool_format, *chat);
+      info.tool_format = agent::tool_format_name(chat->tool_format);
+    }
     if (!m.models[mi].sha256.empty() && m.models[mi].protocol != info.protocol)
       throw Error(run_json.string(), "model '" + arg.name + "' ran under the " + m.models[mi].protocol +
                                          " protocol, now it would run under " + info.protocol +
                                          " (--resume continues the same run)");
+    // A chat run from before tool formats recorded none: its agent items used tenx's syntax.
+    const std::string was_format =
+        m.models[mi].tool_format.empty() && m.models[mi].protocol == "chat" ? "tenx" : m.models[mi].tool_format;
+    if (!m.models[mi].sha256.empty() && was_format != info.tool_format)
+      throw Error(run_json.string(), "model '" + arg.name + "' called tools in the '" + was_format +
+                                         "' format, now it would use '" + info.tool_format +
+                                         "' (--resume continues the same run; give the same --tool-format)");
     ItemRunner runner(loaded->model, *loaded->tokenizer, loaded->projector ? &*loaded->projector : nullptr,
                       options.threads, ItemLimits{}, 0, options.batch);
     for (const LoadedSuite& ls : suites) {

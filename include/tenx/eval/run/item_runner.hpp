@@ -39,6 +39,10 @@ struct AgentTurn {
   std::string text;
   int64_t tokens = 0;         // tokens generated
   bool context_full = false;  // the transcript reached the context length
+  // Native tool formats (native_agent.hpp): the conversation after the model's last turn could not
+  // be rendered (its template refused it, e.g. Llama 3.1's two calls in one turn): why. The
+  // episode then ends as a failed turn, with what the model did so far kept.
+  std::string refused;
 };
 using TurnWriter = std::function<AgentTurn(const std::string& appended, int64_t max_tokens)>;
 // The same as a coroutine: a local model's turn waits on the batched forwards of a scheduler.
@@ -55,6 +59,9 @@ struct AgentOutcome {
   double call_match = 0.0;
   bool success = false;
   std::string stop_reason;    // "answer", "max_steps", "token_budget", "invalid", "context"
+  // stop_reason "invalid" under a native tool format (native_agent.hpp): which turn, and why
+  // (the parser's located error, or the call whose arguments a tool cannot take). "" otherwise.
+  std::string failure;
   int64_t tokens_out = 0;
 };
 
@@ -121,6 +128,11 @@ class ItemRunner {
   // texts, and its ids: special tokens parsed, bos prepended only when the vocabulary adds one
   // and the template did not already write it.
   std::string render_chat(const nlohmann::ordered_json& messages) const;
+  // The same with `tools` (JSON-schema, as the template takes them; null: none).
+  std::string render_chat_with_tools(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools) const;
+  // Agent items under chat use the model's native tool-call format (ChatFormat::tool_format is
+  // not tenx; native_agent.hpp); else tenx's <call> syntax.
+  bool native_tools() const { return protocol_ == Protocol::chat && chat_ && chat_->tool_format != agent::ToolFormat::tenx; }
   std::vector<int32_t> chat_ids(const std::string& rendered) const;
   // Runs the items with up to batch() in flight; done(i, record) as each finishes. A record is
   // the same at every batch size but for its timing fields (docs/evaluation.md, "Batching").
@@ -151,6 +163,7 @@ class ItemRunner {
   };
   class AgentTurns;
   class ChatAgentTurns;
+  class NativeChatTurns;
   Prompt encode_prompt(const std::string& text, const suites::Item& item, InFlight& st);
   // The item's question under the protocol: with its worked examples, rendered under chat.
   Prompt encode_question(const suites::Item& item, InFlight& st);

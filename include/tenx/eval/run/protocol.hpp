@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tenx/agent/tool_formats.hpp"
 #include "tenx/chat/chat_template.hpp"
 #include "tenx/eval/run/record.hpp"
 #include "tenx/model/metadata.hpp"
@@ -28,6 +29,9 @@ struct ChatFormat {
   chat::ChatTemplate tpl;
   std::string bos_token, eos_token;
   std::string sha256;  // of the template text
+  // How agent items call tools under chat: detected from the template (tool_formats.hpp), or
+  // --tool-format. tenx: tenx's <call> syntax in the conversation.
+  agent::ToolFormat tool_format = agent::ToolFormat::tenx;
 };
 // The model's template: tokenizer.chat_template, else (a Hugging Face folder `subject`) its
 // chat_template.jinja with tokenizer_config.json's bos/eos; nullopt when it has none. Throws
@@ -63,6 +67,13 @@ std::string completion_prefix(const std::vector<const suites::Item*>& shots);
 nlohmann::ordered_json chat_messages(const std::vector<const suites::Item*>& shots, const std::string& question);
 // A choice as the assistant's reply under chat: without its leading whitespace (" yes" -> "yes").
 std::string chat_reply(const std::string& choice);
+
+// The tool format of a model's agent items under chat: `option` (--tool-format; "" = detect) or
+// the one detected from the template. Throws tenx::Error("--tool-format", ...) naming the formats
+// for an unknown name.
+agent::ToolFormat resolve_tool_format(const std::string& option, const ChatFormat& chat);
+// Throws tenx::Error("--tool-format", ...) unless `option` is "" or a format's name.
+void check_tool_format_option(const std::string& option);
 
 // What makes the candidates' protocols differ from the baseline's in a run (`tenx verify`
 // refuses such a comparison unless --allow-protocol-mismatch): "" when they ran alike; else one

@@ -55,6 +55,8 @@ struct ItemRecord {
   int valid_calls = 0;      // of those, parsed strictly and accepted by the environment
   double call_match = 0.0;  // share of gold calls made (exactly, per docs/tool-calls.md)
   std::string stop_reason;  // "answer", "max_steps", "token_budget", "invalid", "context"
+  // agent under a native tool format: why a turn or call failed (docs/tool-calls.md), "" if none.
+  std::string failure;
 
   // Compute, counted by the core for this item (docs/flops.md).
   int64_t tokens_in = 0;    // tokens run through the model as input (prefill)
@@ -110,6 +112,9 @@ struct ModelInfo {
   std::string chat_template_sha256;
   // A remote model's API (docs/remote.md): "completions" or "chat"; empty for a local model.
   std::string api;
+  // Under chat, the format its agent items called tools in (agent/tool_formats.hpp: "tenx",
+  // "hermes", ...); "" under completion and in older runs.
+  std::string tool_format;
 };
 
 Json to_json(const ModelInfo& m);
@@ -160,6 +165,9 @@ struct RunManifest {
   // with a template, else completion; each model's own is ModelInfo::protocol), --shots K and the
   // seed they were drawn with, and per suite and task the worked examples' train item ids.
   std::string protocol_option = "default";
+  // --tool-format as asked ("default": detected from each model's template; ModelInfo::tool_format
+  // is each model's own). Written only when given.
+  std::string tool_format_option = "default";
   int shots = 0;
   uint64_t shot_seed = 0;
   std::map<std::string, std::map<std::string, std::vector<std::string>>> shot_items;

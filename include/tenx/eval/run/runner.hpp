@@ -39,6 +39,9 @@ struct RunOptions {
   // template, completion otherwise. --shots K: worked examples per choice/generate item from the
   // suite's train split, drawn with `seed`, the same for every model.
   std::string protocol;
+  // --tool-format (docs/tool-calls.md): the format agent items call tools in under chat; "" =
+  // detected from each model's template.
+  std::string tool_format;
   int shots = 0;
   std::filesystem::path out_dir;    // the run folder
   bool resume = false;              // continue the run in out_dir (its run.json fixes the items)
