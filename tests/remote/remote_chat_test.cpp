@@ -38,7 +38,8 @@ struct ChatParity {
 };
 
 // --protocol chat over the suites, locally and through tenx serve (api=chat), in one run.
-ChatParity run_both(const fs::path& model, const std::vector<std::string>& suites, int64_t limit) {
+ChatParity run_both(const fs::path& model, const std::vector<std::string>& suites, int64_t limit,
+                    const std::string& tool_format = "") {
   ServerProcess server({TENX_BINARY, "serve", model.string(), "--port", "0", "--model-id", "m", "--parallel", "2"}, 60);
   EXPECT_TRUE(server.ok()) << "tenx serve did not start: " << server.error();
   if (!server.ok()) return {};
@@ -49,6 +50,7 @@ ChatParity run_both(const fs::path& model, const std::vector<std::string>& suite
   o.limit = limit;
   o.seed = 2;
   o.protocol = "chat";
+  o.tool_format = tool_format;
   o.out_dir = dir / "run";
   o.quiet = true;
   o.remote.concurrency = 2;
@@ -133,7 +135,11 @@ TEST(RemoteChat, TenxServeChatGivesTheLocalChatResultsUnderQwensTemplate) {
   spec.control_tokens = {"<|im_start|>", "<|im_end|>"};
   const fs::path model = dir / "qwen2-chat.gguf";
   write_random_model(model.string(), spec);
-  const ChatParity p = run_both(model, {"reasoning", "agentic"}, 10);
+  // Agent items in tenx's <call> syntax on both sides: the chat API runner sends the conversation
+  // without JSON-schema tools and reads a server's tool_calls back as <call> lines, while a local
+  // model whose template has a native format (Qwen's: hermes) would call tools in it. Native tool
+  // calls through the chat API (tenx serve parsing them into tool_calls) are a later step.
+  const ChatParity p = run_both(model, {"reasoning", "agentic"}, 10, "tenx");
   EXPECT_EQ(p.differences, 0) << p.first_difference;
   EXPECT_GT(p.generate, 0);
   EXPECT_GT(p.agent, 0);

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -20,6 +21,7 @@
 #include "tenx/model/model_init.hpp"
 #include "tenx/serve/request.hpp"
 #include "tenx/serve/server.hpp"
+#include "tenx/serve/tool_calls.hpp"
 
 namespace tenx::serve {
 namespace {
@@ -258,6 +260,34 @@ std::string joined_deltas(const std::vector<OJson>& events, bool chat, std::stri
     if (!c["finish_reason"].is_null()) finish = c["finish_reason"];
   }
   return text;
+}
+
+// The reply's calls in the template's native format become OpenAI's tool_calls: Qwen2.5's
+// template (hermes) with two calls written as that template writes them, arguments as a JSON
+// string; a reply without calls, one that does not parse, and a template without a native format
+// (tenx's <call> lines) stay plain content.
+TEST(ServeChat, NativeToolCallsInTheReplyBecomeToolCalls) {
+  const fs::path qwen = fs::path(TENX_SHARED_DIR) / "reference/chat-templates/Qwen-Qwen2.5-7B-Instruct.jinja";
+  if (!fs::exists(qwen)) GTEST_SKIP() << qwen << " is missing (the ../shared checkout)";
+  std::ifstream in(qwen);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const chat::ModelChat chat{chat::ChatTemplate::parse(text, "qwen"), "", "<|im_end|>", text, ""};
+  const auto r = tool_calls_of(chat, "Let me look.\n<tool_call>\n{\"name\": \"lookup\", \"arguments\": {\"patient\": 17, "
+                                     "\"field\": \"age\"}}\n</tool_call>\n<tool_call>\n{\"name\": \"today\", \"arguments\": {}}\n</tool_call>");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->content, "Let me look.");
+  ASSERT_EQ(r->calls.size(), 2u);
+  EXPECT_EQ(r->calls[0]["type"], "function");
+  EXPECT_EQ(r->calls[0]["function"]["name"], "lookup");
+  EXPECT_EQ(nlohmann::json::parse(r->calls[0]["function"]["arguments"].get<std::string>()),
+            nlohmann::json::parse(R"({"patient": 17, "field": "age"})"));
+  EXPECT_EQ(r->calls[1]["function"]["name"], "today");
+  EXPECT_NE(r->calls[0]["id"], r->calls[1]["id"]);
+  EXPECT_FALSE(tool_calls_of(chat, "The answer is 63.").has_value());
+  EXPECT_FALSE(tool_calls_of(chat, "<tool_call>\n{\"name\": \"lookup\", \"argu").has_value());
+  const std::string plain = "{% for m in messages %}{{ m.content }}{% endfor %}";
+  const chat::ModelChat tenx_syntax{chat::ChatTemplate::parse(plain, "plain"), "", "", plain, ""};
+  EXPECT_FALSE(tool_calls_of(tenx_syntax, "<call>lookup(patient=17)</call>").has_value());
 }
 
 TEST(ServeStream, DeltasJoinedEqualTheAnswerWithoutStreamingOnBothEndpoints) {

@@ -8,13 +8,11 @@
 
 namespace tenx::serve {
 
-// The calls in `output` (the model's reply text) in the model's native format, as OpenAI's
-// tool_calls; nullopt when the reply has none (it is then answered as plain content).
-// TODO(issue 15 §2, merge of branch toolfmt): parse with agent::detect_tool_format(chat.text) and
-// agent::parse_native_turn(format, output) from include/tenx/agent/tool_formats.hpp, turning each
-// NativeTurn call {name, arguments, id} into {"id","type":"function","function":{"name",
-// "arguments": arguments.dump()}} and NativeTurn::content into ReplyToolCalls::content. Until then
-// no reply carries tool_calls.
+// The calls in `output` (the model's reply text) in the model's native format (detected from its
+// template, agent/tool_formats.hpp), as OpenAI's tool_calls {"id","type":"function","function":
+// {"name","arguments": a JSON string}} with the text outside them as content; nullopt when the
+// template has no native format (tenx's <call> lines stay text), the reply has no calls or does
+// not parse in the format (it is then answered as plain content).
 std::optional<ReplyToolCalls> tool_calls_of(const chat::ModelChat& chat, std::string_view output);
 
 }  // namespace tenx::serve
