@@ -185,6 +185,18 @@ inline std::vector<uint8_t> resize_bilinear_pillow(std::span<const uint8_t> rgb,
 // merged-token grid (w, h) for an image, at most max_tokens cells of cell pixels.
 ClipGrid muse_glimmer_token_grid(int width, int height, int cell, int64_t max_tokens);
 
+// The text around an image's rows in the text model's input, as llama.cpp's mtmd writes it for the
+// projector (mtmd.cpp, learnt there): mlp nothing; idefics3 "\n\n<fake_token_around_image><global-img>"
+// before and "<fake_token_around_image>" after (the overview image of SmolVLM; tenx does not tile);
+// gemma3 "<start_of_image>" / "<end_of_image>"; muse-glimmer "<|image_start|>" / "<|image_end|>".
+// Tokenized with the vocabulary's special tokens parsed (docs/vision.md, "In tenx run").
+struct ClipImageMarkers {
+  std::string begin, end;
+};
+ClipImageMarkers clip_image_markers(ClipProjector projector);
+// encode(image) with the projector's markers: what splice_image_rows (vision.hpp) takes.
+ImageRows clip_image_rows(ExecContext& ctx, const ClipModel& model, const ImagePixels& image);
+
 // Analytic counters of one encode_normalized (ViT + projector) under `phase`: the FLOPs the
 // kernels count and the weight bytes they read, by storage type; attention's K/V bytes.
 // Counted == analytic exactly (tests/model/clip_test.cpp).

@@ -115,6 +115,21 @@ struct MultimodalPrompt {
   std::vector<const float*> row_pointers() const;
 };
 
+// One image's decoder input rows with the text the model reads around them (llama.cpp's mtmd
+// writes e.g. "<start_of_image>" before Gemma 3's rows and "<end_of_image>" after them).
+struct ImageRows {
+  std::vector<float> rows;  // n × n_embd
+  int64_t n = 0;
+  std::string begin, end;   // tokenized with the vocabulary's special tokens parsed
+};
+
+// `text` with the i-th `marker` replaced by images[i]: its begin text, its n rows, its end text.
+// As llama.cpp's mtmd_tokenize: each text piece between markers is tokenized alone
+// (encode(piece, false, parse_special)), no bos is added (the caller decides). Image positions carry
+// `image_token` as their id. Throws tenx::Error when markers and images disagree in number.
+MultimodalPrompt splice_image_rows(const Tokenizer& tokenizer, std::string_view text, std::string_view marker,
+                                   std::span<const ImageRows> images, bool parse_special, int32_t image_token);
+
 // Tokenizes `text` (with bos when add_bos), splitting at each image marker; the i-th marker becomes
 // the patches of images[i] projected by `projector`. Throws tenx::Error when the markers and
 // images disagree in number, or when there are images and no projector.

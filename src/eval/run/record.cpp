@@ -104,6 +104,8 @@ Json to_json(const ItemRecord& r) {
   j["flops_naive"] = r.flops_naive;
   j["bytes_read"] = r.bytes_read;
   j["image_positions"] = r.image_positions;
+  j["image_flops"] = r.image_flops;
+  j["image_bytes_read"] = r.image_bytes_read;
   j["seconds"] = r.seconds;
   j["time_to_first_token"] = r.time_to_first_token;
   j["decode_seconds_per_token"] = r.decode_seconds_per_token;
@@ -152,6 +154,8 @@ ItemRecord item_record_from_json(const Json& j, const std::string& subject) {
   r.flops_naive = f.u64("flops_naive");
   r.bytes_read = f.u64("bytes_read");
   r.image_positions = f.i64("image_positions");
+  if (j.contains("image_flops")) r.image_flops = f.u64("image_flops");  // absent in runs before it existed
+  if (j.contains("image_bytes_read")) r.image_bytes_read = f.u64("image_bytes_read");
   r.seconds = f.num("seconds");
   r.time_to_first_token = f.num("time_to_first_token");
   r.decode_seconds_per_token = f.num("decode_seconds_per_token");

@@ -63,6 +63,10 @@ struct ItemRecord {
   uint64_t flops_naive = 0; // what a naive run would spend (choice: context recomputed per choice)
   uint64_t bytes_read = 0;  // weight + KV bytes read
   int64_t image_positions = 0;
+  // The part of flops / bytes_read spent encoding the item's image (the mmproj's ViT and projector,
+  // or the tenx-patch projection), counted; text FLOPs are flops - image_flops. 0 without an image.
+  uint64_t image_flops = 0;
+  uint64_t image_bytes_read = 0;
 
   // Time (seconds, steady clock, this process).
   double seconds = 0.0;             // wall time of the item
