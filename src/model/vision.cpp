@@ -281,14 +281,14 @@ MultimodalPrompt splice_image_rows(const Tokenizer& tok, std::string_view text, 
     push_text(pieces[i], parse_special);
     if (i == images.size()) break;
     const ImageRows& im = images[i];
-    push_text(im.begin, true);
-    for (int64_t r = 0; r < im.n; ++r) {
-      out.ids.push_back(image_token);
-      out.embedding_row.push_back(out.n_image_positions + r);
+    for (const ImageRows::Piece& piece : im.pieces) {
+      push_text(piece.text, true);
+      for (int64_t r = 0; r < piece.rows; ++r) {
+        out.ids.push_back(image_token);
+        out.embedding_row.push_back(out.n_image_positions++);
+      }
     }
-    out.n_image_positions += im.n;
     out.embeddings.insert(out.embeddings.end(), im.rows.begin(), im.rows.end());
-    push_text(im.end, true);
   }
   return out;
 }

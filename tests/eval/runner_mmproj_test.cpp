@@ -99,8 +99,11 @@ void expect_image_costs_analytic(const RunResult& run, const ClipModel& clip, co
       continue;
     }
     const ClipGrid grid = clip.grid_for(item->image->w, item->image->h);
-    const Counters a = analytic_clip_image(clip, grid);
-    EXPECT_EQ(r.image_positions, clip.hparams().n_output_tokens(grid)) << r.item;
+    // A tiling idefics3 file encodes cols × rows tiles and the overview, each at the one grid.
+    const auto [cols, rows] = clip_tile_counts(clip.hparams(), item->image->w, item->image->h);
+    Counters a;
+    for (int64_t i = 0; i < cols * rows + 1; ++i) a += analytic_clip_image(clip, grid);
+    EXPECT_EQ(r.image_positions, (cols * rows + 1) * clip.hparams().n_output_tokens(grid)) << r.item;
     EXPECT_EQ(r.image_flops, a.total_flops()) << r.item;
     EXPECT_EQ(r.image_bytes_read, a.total_bytes_read()) << r.item;
     EXPECT_GT(r.flops, r.image_flops) << r.item;  // the text model's share comes on top
@@ -112,12 +115,15 @@ void expect_image_costs_analytic(const RunResult& run, const ClipModel& clip, co
 
 TEST(RunnerMmproj, EveryProjectorRunsTheMultimodalSuiteAtTheAnalyticImageCost) {
   const suites::Suite suite = suites::load_suite(std::string(TENX_SOURCE_DIR) + "/data/suites/multimodal");
-  for (ClipProjector p : {ClipProjector::Mlp, ClipProjector::Idefics3, ClipProjector::Gemma3, ClipProjector::MuseGlimmer}) {
-    SCOPED_TRACE(clip_projector_name(p));
+  ClipInitSpec tiling = clip_spec(ClipProjector::Idefics3);
+  tiling.preproc_image_size = 64;  // SmolVLM-style: an 8×8 digit becomes 2 × 2 tiles + the overview
+  for (const ClipInitSpec& spec : {clip_spec(ClipProjector::Mlp), clip_spec(ClipProjector::Idefics3),
+                                   clip_spec(ClipProjector::Gemma3), clip_spec(ClipProjector::MuseGlimmer), tiling}) {
+    SCOPED_TRACE(std::string(clip_projector_name(spec.projector)) + (spec.preproc_image_size ? " tiled" : ""));
     TempDir dir;
     const auto model = write_text_model(dir, "vlm");
     const std::string mmproj = (dir / "vlm.mmproj.gguf").string();  // found beside the model
-    write_random_clip(mmproj, clip_spec(p));
+    write_random_clip(mmproj, spec);
     const RunResult run = run_evaluation(multimodal_run(model, dir / "run"));
     ASSERT_EQ(run.manifest.models.size(), 1u);
     EXPECT_EQ(run.manifest.models[0].projector_path, mmproj);

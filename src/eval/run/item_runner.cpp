@@ -76,7 +76,7 @@ ImageRows ItemRunner::image_rows(const suites::Item& item, InFlight& st, Prompt&
     rows = clip_image_rows(ctx_, *clip_, pixels);
   } else {
     rows.rows = projector_->project(ctx_, pixels);
-    rows.n = static_cast<int64_t>(rows.rows.size()) / projector_->config().n_embd;
+    rows.pieces = {{"", static_cast<int64_t>(rows.rows.size()) / projector_->config().n_embd}};
   }
   const Counters spent = ctx_.counters - before;
   st.cost += spent;
