@@ -327,5 +327,49 @@ TEST(RunnerMmproj, PatchProjectorReportsItsProjectionAsImageFlops) {
   EXPECT_EQ(r.image_bytes_read, a.total_bytes_read());
 }
 
+// The tenx-patch projector under chat: its rows in place of the media marker, no marker text.
+TEST(RunnerMmproj, PatchProjectorUnderChat) {
+  TempDir dir;
+  const auto file = write_text_model(dir, "vlm", kStringTemplate);
+  const Model model = Model::load(file.string());
+  const Tokenizer tok = Tokenizer::from_metadata(model.file.meta, file.string());
+  VisionConfig vc;
+  vc.patch = 2;
+  vc.max_grid = 4;
+  vc.n_embd = kWidth;
+  std::vector<float> proj(static_cast<size_t>(vc.patch_dim() * vc.n_embd)), bias(static_cast<size_t>(vc.n_embd), 0.f),
+      pos(static_cast<size_t>(vc.n_positions() * vc.n_embd), 0.f);
+  for (size_t i = 0; i < proj.size(); ++i) proj[i] = 0.05f * static_cast<float>(static_cast<int>(i % 7) - 3);
+  const std::string proj_path = VisionProjector::path_for_model(file.string());
+  write_vision_projector(proj_path, vc, proj, bias, pos);
+  const VisionProjector projector = VisionProjector::load(proj_path);
+  const std::optional<ChatFormat> format = chat_format_of(model.file.meta, file.string());
+  ASSERT_TRUE(format);
+  ItemRunner runner(model, tok, &projector, 1);
+  runner.set_protocol(Protocol::chat, &*format, nullptr);
+  suites::Item item;
+  item.id = "x-0";
+  item.task = "x";
+  item.body = suites::ChoiceBody{"<image> Q: Which digit? A:", {" 1", " 7"}, 1};
+  item.image = suites::Image{4, 4, 1, 16, {0, 16, 8, 4, 1, 2, 3, 4, 16, 16, 0, 0, 5, 6, 7, 8}, ""};
+  const ItemRecord r = runner.run(item);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.image_positions, 4);
+  EXPECT_EQ(r.image_flops, analytic_vision_forward(vc.patch_dim(), vc.n_embd, 4, Phase::Prefill).total_flops());
+
+  ExecContext ctx(1);
+  const std::vector<float> rows =
+      projector.project(ctx, ImagePixels{4, 4, 1, 16, std::span<const uint8_t>(item.image->pixels)});
+  Spliced chat;
+  for (int32_t id : tok.encode("<|im_start|>user\n", false, true)) chat.ids.push_back(id), chat.rows.push_back(nullptr);
+  for (int64_t p = 0; p < 4; ++p) chat.ids.push_back(image_token_id(tok)), chat.rows.push_back(rows.data() + p * kWidth);
+  for (int32_t id : tok.encode(" Q: Which digit? A:<|im_end|>\n<|im_start|>assistant\n", false, true))
+    chat.ids.push_back(id), chat.rows.push_back(nullptr);
+  for (size_t c = 0; c < 2; ++c) {
+    const double expected = direct_loglik(model, tok, chat, chat_reply(item.choice().choices[c]));
+    EXPECT_NEAR(r.loglik[c], expected, 1e-6 * std::max(1.0, std::fabs(expected))) << "choice " << c;
+  }
+}
+
 }  // namespace
 }  // namespace tenx::eval
