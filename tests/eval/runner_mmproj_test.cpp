@@ -127,6 +127,7 @@ TEST(RunnerMmproj, EveryProjectorRunsTheMultimodalSuiteAtTheAnalyticImageCost) {
     const RunResult run = run_evaluation(multimodal_run(model, dir / "run"));
     ASSERT_EQ(run.manifest.models.size(), 1u);
     EXPECT_EQ(run.manifest.models[0].projector_path, mmproj);
+    EXPECT_EQ(run.manifest.models[0].projector_type, clip_projector_name(spec.projector));
     const ClipModel clip = ClipModel::load(mmproj);
     expect_image_costs_analytic(run, clip, suite);
 

@@ -169,6 +169,7 @@ Json to_json(const ModelInfo& m) {
   j["sha256"] = m.sha256;
   j["projector_path"] = m.projector_path;
   j["projector_sha256"] = m.projector_sha256;
+  j["projector_type"] = m.projector_type;
   j["architecture"] = m.architecture;
   j["n_params"] = m.n_params;
   j["n_embd"] = m.n_embd;
@@ -210,6 +211,7 @@ ModelInfo model_info_at(const Json& j, const std::string& file, const std::strin
   m.sha256 = f.str("sha256");
   m.projector_path = f.str("projector_path");
   m.projector_sha256 = f.str("projector_sha256");
+  if (j.contains("projector_type")) m.projector_type = f.str("projector_type");  // absent in runs before it
   m.architecture = f.str("architecture");
   m.n_params = f.i64("n_params");
   m.n_embd = f.i64("n_embd");

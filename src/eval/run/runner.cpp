@@ -295,6 +295,8 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
     }
     std::unique_ptr<ModelRun> loaded = load_model(arg, options);
     ModelInfo info = detail::describe_model(arg.name, arg.path, loaded->model, loaded->image.path);
+    if (loaded->image.clip) info.projector_type = clip_projector_name(loaded->image.clip->hparams().projector);
+    else if (loaded->image.patch) info.projector_type = "tenx-patch";
     if (!m.models[mi].sha256.empty() && m.models[mi].sha256 != info.sha256)
       throw Error(arg.path, "the model file changed since this run started (sha256 " + m.models[mi].sha256 +
                                 " then, " + info.sha256 + " now)");

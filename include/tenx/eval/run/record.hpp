@@ -84,6 +84,7 @@ struct ModelInfo {
   std::string sha256;            // of the model file (GGUF) or of config.json+weights (HF dir)
   std::string projector_path;    // empty: no projector (image items are N/A)
   std::string projector_sha256;
+  std::string projector_type;    // "tenx-patch", or an mmproj's clip.projector_type ("idefics3", ...)
   std::string architecture;      // "llama", "qwen2"
   int64_t n_params = 0;
   int64_t n_embd = 0, n_layer = 0, n_head = 0, n_head_kv = 0, n_ff = 0, n_vocab = 0, n_ctx = 0;
