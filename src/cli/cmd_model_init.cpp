@@ -151,6 +151,9 @@ const Registrar model_init_command{"model", [](CLI::App& app) {
   sub->add_option("--scale-factor", args->clip.scale_factor,
                   "--mmproj: idefics3 pixel-shuffle factor (default 2), gemma3 pooling kernel (default 4), muse-glimmer merge size (default 2)")
       ->check(CLI::Range(int64_t{1}, int64_t{64}));
+  sub->add_option("--tile-edge", args->clip.preproc_image_size,
+                  "--mmproj idefics3: tile images as SmolVLM (clip.vision.preproc_image_size, the longest edge; docs/vision.md)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 14));
   sub->add_flag("--class-token", args->clip.class_token, "--mmproj mlp: a CLIP class token (v.class_embd), as LLaVA-1.5");
   sub->add_option("--gelu", args->gelu, "--mmproj: the ViT's FFN activation, tanh (clip.use_gelu) or quick")
       ->check(CLI::IsMember({"tanh", "quick"}))->capture_default_str();

@@ -42,6 +42,7 @@ struct RunArgs {
   bool quiet = false;
   std::string formats = "all";
   RemoteArgs remote;
+  std::vector<std::string> mmproj;  // --mmproj NAME=FILE
 };
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -109,6 +110,7 @@ void run(const RunArgs& a) {
   o.quiet = a.quiet;
   o.argv = command_line(a);
   apply_remote_options(a.remote, o);
+  apply_mmproj_option(a.mmproj, o);
   if (!a.quiet) fmt::print(stderr, "tenx run: run folder {}\n", o.out_dir.string());
   const eval::RunResult result = eval::run_evaluation(o, run_progress_printer(a.quiet));
   eval::write_reports(result, o.out_dir, report_options);  // the table on stdout is the console writer
@@ -146,6 +148,7 @@ const Registrar run_command{"run", [](CLI::App& app) {
   sub->add_flag("-q,--quiet", args->quiet, "No progress output");
   add_formats_option(sub, args->formats);
   add_remote_options(sub, args->remote);
+  add_mmproj_option(sub, args->mmproj);
   sub->callback([args] { run(*args); });
 }};
 

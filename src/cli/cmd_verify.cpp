@@ -41,6 +41,7 @@ struct VerifyArgs {
   std::string formats = "all";
   bool quiet = false, json = false;
   RemoteArgs remote;
+  std::vector<std::string> mmproj;  // --mmproj NAME=FILE
 };
 
 // The command as parsed, recorded in run.json (CLI11 does not keep the raw argv).
@@ -155,6 +156,7 @@ void run(VerifyArgs& v, const CLI::App& sub) {
     o.quiet = v.quiet;
     o.argv = command_line(v);
     apply_remote_options(v.remote, o);
+  apply_mmproj_option(v.mmproj, o);
     result = eval::run_evaluation(o, run_progress_printer(v.quiet));
   }
   if (!v.plan.empty() && from_run) {
@@ -217,6 +219,7 @@ const Registrar verify_command{"verify", [](CLI::App& app) {
   sub->add_flag("--quiet", args->quiet, "no progress output");
   add_formats_option(sub, args->formats);
   add_remote_options(sub, args->remote);
+  add_mmproj_option(sub, args->mmproj);
   sub->add_flag("--json", args->json, "print the verdict as JSON (report.json's \"verdict\")");
   sub->callback([args, sub] { run(*args, *sub); });
 }};

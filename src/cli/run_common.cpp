@@ -76,6 +76,27 @@ void apply_remote_options(const RemoteArgs& a, eval::RunOptions& o) {
   if (!a.cache.empty()) o.argv.insert(o.argv.end(), {"--cache", a.cache});
 }
 
+void add_mmproj_option(CLI::App* sub, std::vector<std::string>& mmproj) {
+  sub->add_option("--mmproj", mmproj,
+                  "NAME=FILE: the vision encoder (llama.cpp mmproj) of local model NAME, instead of NAME.mmproj.gguf "
+                  "beside its file (repeat; docs/vision.md)");
+}
+
+void apply_mmproj_option(const std::vector<std::string>& mmproj, eval::RunOptions& o) {
+  for (const std::string& text : mmproj) {
+    const auto eq = text.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+      throw Error("--mmproj", fmt::format("expected NAME=FILE, got '{}'", text));
+    const std::string name = text.substr(0, eq);
+    bool known = false;
+    for (const eval::ModelArg& m : o.models) known = known || m.name == name;
+    if (!known) throw Error("--mmproj", fmt::format("'{}' is not the NAME of a --model", name));
+    if (!o.mmproj_files.emplace(name, text.substr(eq + 1)).second)
+      throw Error("--mmproj", fmt::format("the model '{}' is given twice", name));
+    o.argv.insert(o.argv.end(), {"--mmproj", text});
+  }
+}
+
 fs::path default_run_dir(const std::string& prefix) {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};

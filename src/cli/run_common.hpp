@@ -27,6 +27,11 @@ void add_remote_options(CLI::App* sub, RemoteArgs& args);
 // Fills o.remote and o.arch_files; appends the options to o.argv. Throws tenx::Error(flag, ...).
 void apply_remote_options(const RemoteArgs& args, eval::RunOptions& o);
 
+// --mmproj NAME=FILE (repeat): a local model's vision encoder or projector file instead of the
+// NAME.mmproj.gguf beside it. Fills o.mmproj_files, appends to o.argv; throws tenx::Error("--mmproj").
+void add_mmproj_option(CLI::App* sub, std::vector<std::string>& mmproj);
+void apply_mmproj_option(const std::vector<std::string>& mmproj, eval::RunOptions& o);
+
 // --formats LIST: which report writers run (report_writer.hpp); checked by parse_report_formats.
 void add_formats_option(CLI::App* sub, std::string& formats);
 

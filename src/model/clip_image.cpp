@@ -144,7 +144,9 @@ ClipGrid muse_glimmer_token_grid(int width, int height, int cell, int64_t max_to
   return {best_w, best_h};
 }
 
-std::vector<float> clip_preprocess(const ImagePixels& im, const ClipHparams& hp, ClipGrid grid) {
+namespace {
+// The image as 8-bit RGB (HWC): grey replicated, values of an image with max < 255 scaled to 8 bits.
+std::vector<uint8_t> clip_rgb8(const ImagePixels& im) {
   if (im.h <= 0 || im.w <= 0) throw Error("image", fmt::format("size {}x{} is empty", im.w, im.h));
   if (im.c != 1 && im.c != 3) throw Error("image", fmt::format("{} channels (expected 1 or 3)", im.c));
   if (im.max <= 0 || im.max > 255) throw Error("image", fmt::format("max value {} (8-bit images: 1..255)", im.max));
@@ -156,6 +158,23 @@ std::vector<float> clip_preprocess(const ImagePixels& im, const ClipHparams& hp,
       const int v = im.pixels[p * im.c + (im.c == 1 ? 0 : c)];
       rgb[p * 3 + c] = static_cast<uint8_t>(im.max == 255 ? v : std::min(255, (v * 255 + im.max / 2) / im.max));
     }
+  return rgb;
+}
+
+// 8-bit RGB (HWC) -> 3 planes of (x/255 - mean) / std.
+std::vector<float> clip_normalise(std::span<const uint8_t> sized, size_t plane, const ClipHparams& hp) {
+  std::vector<float> chw(3 * plane);
+  for (int c = 0; c < 3; ++c)
+    for (size_t p = 0; p < plane; ++p)
+      chw[static_cast<size_t>(c) * plane + p] =
+          (static_cast<float>(sized[p * 3 + static_cast<size_t>(c)]) / 255.0f - hp.image_mean[static_cast<size_t>(c)]) /
+          hp.image_std[static_cast<size_t>(c)];
+  return chw;
+}
+}  // namespace
+
+std::vector<float> clip_preprocess(const ImagePixels& im, const ClipHparams& hp, ClipGrid grid) {
+  const std::vector<uint8_t> rgb = clip_rgb8(im);
   const int W = static_cast<int>(grid.w * hp.patch_size), H = static_cast<int>(grid.h * hp.patch_size);
   std::vector<uint8_t> sized;
   if (hp.projector == ClipProjector::Gemma3 || hp.projector == ClipProjector::Mlp) {
@@ -184,14 +203,70 @@ std::vector<float> clip_preprocess(const ImagePixels& im, const ClipHparams& hp,
     sized = resize_pillow(rgb, im.w, im.h, W, H,
                           hp.projector == ClipProjector::MuseGlimmer ? ResizeFilter::Lanczos : ResizeFilter::Bilinear);
   }
-  const size_t plane = static_cast<size_t>(W) * H;
-  std::vector<float> chw(3 * plane);
-  for (int c = 0; c < 3; ++c)
-    for (size_t p = 0; p < plane; ++p)
-      chw[static_cast<size_t>(c) * plane + p] =
-          (static_cast<float>(sized[p * 3 + static_cast<size_t>(c)]) / 255.0f - hp.image_mean[static_cast<size_t>(c)]) /
-          hp.image_std[static_cast<size_t>(c)];
-  return chw;
+  return clip_normalise(sized, static_cast<size_t>(W) * H, hp);
+}
+
+bool clip_tiles_images(const ClipHparams& hp) {
+  return hp.projector == ClipProjector::Idefics3 && hp.preproc_image_size > 0;
+}
+
+namespace {
+// mtmd-image.cpp's idefics3 sizes: the longer side to L, the other ⌊L·ratio⌋ (ratio in double) made
+// even; then the tile counts rounding each side up to a multiple of S.
+struct Idefics3Sizes {
+  int resized_w = 0, resized_h = 0;
+  int64_t cols = 0, rows = 0;
+};
+Idefics3Sizes idefics3_sizes(const ClipHparams& hp, int width, int height) {
+  if (width <= 0 || height <= 0) throw Error("image", fmt::format("size {}x{} is empty", width, height));
+  const int L = static_cast<int>(hp.preproc_image_size), S = static_cast<int>(hp.image_size);
+  const double ratio = static_cast<double>(width) / height;
+  Idefics3Sizes z;
+  if (width >= height) {
+    z.resized_w = L;
+    z.resized_h = static_cast<int>(L / ratio);
+    z.resized_h += z.resized_h % 2;
+  } else {
+    z.resized_h = L;
+    z.resized_w = static_cast<int>(L * ratio);
+    z.resized_w += z.resized_w % 2;
+  }
+  if (z.resized_w <= 0 || z.resized_h <= 0)
+    throw Error("image", fmt::format("{}x{} is too elongated to tile at {} px", width, height, L));
+  z.cols = (z.resized_w + S - 1) / S;
+  z.rows = (z.resized_h + S - 1) / S;
+  return z;
+}
+}  // namespace
+
+std::pair<int64_t, int64_t> clip_tile_counts(const ClipHparams& hp, int width, int height) {
+  if (!clip_tiles_images(hp)) return {0, 0};
+  const Idefics3Sizes z = idefics3_sizes(hp, width, height);
+  return {z.cols, z.rows};
+}
+
+ClipTiles clip_idefics3_tiles(const ImagePixels& im, const ClipHparams& hp) {
+  if (!clip_tiles_images(hp)) throw Error("image", "the vision encoder does not tile images");
+  const std::vector<uint8_t> rgb = clip_rgb8(im);
+  const Idefics3Sizes z = idefics3_sizes(hp, im.w, im.h);
+  const int S = static_cast<int>(hp.image_size);
+  const int RW = static_cast<int>(z.cols) * S, RH = static_cast<int>(z.rows) * S;
+  const std::vector<uint8_t> resized = resize_pillow(rgb, im.w, im.h, z.resized_w, z.resized_h, ResizeFilter::Lanczos);
+  const std::vector<uint8_t> refined = resize_pillow(resized, z.resized_w, z.resized_h, RW, RH, ResizeFilter::Lanczos);
+  ClipTiles out;
+  out.cols = z.cols;
+  out.rows = z.rows;
+  const size_t plane = static_cast<size_t>(S) * S;
+  out.overview = clip_normalise(resize_pillow(refined, RW, RH, S, S, ResizeFilter::Lanczos), plane, hp);
+  std::vector<uint8_t> tile(plane * 3);
+  for (int64_t ty = 0; ty < z.rows; ++ty)
+    for (int64_t tx = 0; tx < z.cols; ++tx) {
+      for (int y = 0; y < S; ++y)
+        std::copy_n(refined.begin() + ((ty * S + y) * RW + tx * S) * 3, S * 3,
+                    tile.begin() + static_cast<std::ptrdiff_t>(y) * S * 3);
+      out.tiles.push_back(clip_normalise(tile, plane, hp));
+    }
+  return out;
 }
 
 }  // namespace tenx

@@ -84,6 +84,10 @@ ModelFile make_random_clip(const ClipInitSpec& s) {
   const int64_t pos_side = !muse ? side : s.pos_side > 0 ? s.pos_side : std::max<int64_t>(1, side / s.scale_factor);
   if (muse && (s.n_embd / s.n_head) % 4 != 0) throw Error(subject, "muse-glimmer's head size must be a multiple of 4");
   m.set("clip.use_gelu", GgufValue::boolean(s.use_gelu));
+  if (s.preproc_image_size > 0) {
+    if (s.projector != ClipProjector::Idefics3) throw Error(subject, "only idefics3 tiles (preproc_image_size)");
+    m.set("clip.vision.preproc_image_size", u32(s.preproc_image_size));
+  }
 
   // Matrices in the chosen type where their rows fill whole blocks; the patch kernel F16 as
   // llama.cpp's converter writes it (F32 when the matrices are); positions, norms, biases F32.

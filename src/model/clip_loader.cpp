@@ -21,7 +21,6 @@ const std::set<std::string>& informational_clip_keys() {
   static const std::set<std::string> keys = {
       "clip.has_llava_projector",          // legacy: implied by projector_type mlp
       "clip.vision.projection_dim",        // checked against the projector's output width
-      "clip.vision.preproc_image_size",    // idefics3: llama.cpp's tiling edge (docs/vision.md: not done)
   };
   return keys;
 }
@@ -177,6 +176,9 @@ struct ClipLoader {
       if (h.head_dim() % 4 != 0)
         fail(fmt::format("muse-glimmer's 2-D RoPE needs a head size divisible by 4, not {}", h.head_dim()));
     }
+    // idefics3 tiles at this longest edge (llama.cpp reads it for idefics3; the others ignore it).
+    if (h.projector == ClipProjector::Idefics3) h.preproc_image_size = uint_key(v + "preproc_image_size", 1, 1 << 14, 0);
+    else keys_read.insert(v + "preproc_image_size");
     if (h.projector != ClipProjector::Mlp && h.patches_per_side() % h.scale_factor != 0)
       fail(fmt::format("{} patches per side is not a multiple of {} = {}", h.patches_per_side(), sf_key, h.scale_factor));
     if (const GgufValue* merge = key(v + "mm_patch_merge_type"); merge && merge->s != "flat")

@@ -257,6 +257,42 @@ ExpandedText expand_image_markers(const Tokenizer& tok, std::string_view text, s
   return out;
 }
 
+MultimodalPrompt splice_image_rows(const Tokenizer& tok, std::string_view text, std::string_view marker,
+                                   std::span<const ImageRows> images, bool parse_special, int32_t image_token) {
+  std::vector<std::string_view> pieces;
+  size_t start = 0;
+  for (size_t at = text.find(marker); at != std::string_view::npos; at = text.find(marker, start)) {
+    pieces.push_back(text.substr(start, at - start));
+    start = at + marker.size();
+  }
+  pieces.push_back(text.substr(start));
+  if (pieces.size() - 1 != images.size())
+    throw Error("prompt", fmt::format("the text has {} image markers but {} images are given", pieces.size() - 1,
+                                      images.size()));
+  MultimodalPrompt out;
+  auto push_text = [&](std::string_view piece, bool special) {
+    if (piece.empty()) return;
+    for (int32_t id : tok.encode(piece, false, special)) {
+      out.ids.push_back(id);
+      out.embedding_row.push_back(-1);
+    }
+  };
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    push_text(pieces[i], parse_special);
+    if (i == images.size()) break;
+    const ImageRows& im = images[i];
+    for (const ImageRows::Piece& piece : im.pieces) {
+      push_text(piece.text, true);
+      for (int64_t r = 0; r < piece.rows; ++r) {
+        out.ids.push_back(image_token);
+        out.embedding_row.push_back(out.n_image_positions++);
+      }
+    }
+    out.embeddings.insert(out.embeddings.end(), im.rows.begin(), im.rows.end());
+  }
+  return out;
+}
+
 MultimodalPrompt build_multimodal_prompt(ExecContext& ctx, const Tokenizer& tok, const VisionProjector* projector,
                                          std::string_view text, std::span<const ImagePixels> images, bool add_bos) {
   if (!images.empty() && !projector)

@@ -1,12 +1,14 @@
 // tenx model init --mmproj TYPE: each projector type written through the CLI loads back with the
 // sizes asked for, its JSON agrees with the file, the same seed gives the same bytes, and tenx
-// inspect shows it with FLOPs per image == analytic.
+// inspect shows it with FLOPs per image == analytic; tenx run takes one beside a text model or by
+// --mmproj, and records each image's FLOPs as inspect gives them.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "tenx/model/clip.hpp"
@@ -73,6 +75,42 @@ TEST(ClipCli, ModelInitMmprojRoundTripsEveryProjector) {
                                       dir + "/q.gguf'");
   EXPECT_EQ(q4.status, 2);
   EXPECT_NE(q4.err.find("f32, f16 or q8_0"), std::string::npos) << q4.err;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ClipCli, RunUsesTheMmprojBesideTheModelOrGiven) {
+  const std::string dir = ::testing::TempDir() + "/clip_cli_run_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(run_tenx(dir, "model init --arch gemma3 --dim 64 --layers 2 --heads 4 --kv-heads 4 --ffn 128 --vocab 512 "
+                          "--seed 1 '" + dir + "/vlm.gguf'").status, 0);
+  const std::string enc = " --dim 32 --layers 2 --heads 4 --ffn 64 --image-size 32 --patch 8 --seed 2 --json ";
+  const CliRun made = run_tenx(dir, "model init --mmproj gemma3 --out-dim 64" + enc + "'" + dir + "/vlm.mmproj.gguf'");
+  ASSERT_EQ(made.status, 0) << made.err;
+  const uint64_t per_image = nlohmann::json::parse(made.out)["flops_per_image"].get<uint64_t>();
+  const CliRun run = run_tenx(dir, "run --model vlm='" + dir + "/vlm.gguf' --suites multimodal --limit 12 --seed 2 "
+                                   "--formats json -q --out '" + dir + "/run'");
+  ASSERT_EQ(run.status, 0) << run.err;
+  std::istringstream lines(read_file(dir + "/run/items.jsonl"));
+  int images = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const auto r = nlohmann::json::parse(line);
+    if (r["image_positions"].get<int64_t>() == 0) continue;
+    EXPECT_EQ(r["image_flops"].get<uint64_t>(), per_image) << line;  // every image is 8x8: one grid
+    ++images;
+  }
+  EXPECT_GT(images, 2);
+
+  // --mmproj naming no --model, and an encoder 96 wide for a 64-wide model: refused, naming the files.
+  ASSERT_EQ(run_tenx(dir, "model init --mmproj mlp --out-dim 96" + enc + "'" + dir + "/wide.gguf'").status, 0);
+  const CliRun unknown = run_tenx(dir, "run --model vlm='" + dir + "/vlm.gguf' --mmproj other='" + dir +
+                                           "/wide.gguf' --suites multimodal --limit 2 -q --out '" + dir + "/r2'");
+  EXPECT_NE(unknown.status, 0);
+  EXPECT_NE(unknown.err.find("--mmproj"), std::string::npos) << unknown.err;
+  const CliRun wide = run_tenx(dir, "run --model vlm='" + dir + "/vlm.gguf' --mmproj vlm='" + dir +
+                                        "/wide.gguf' --suites multimodal --limit 2 -q --out '" + dir + "/r3'");
+  EXPECT_NE(wide.status, 0);
+  EXPECT_NE(wide.err.find(dir + "/wide.gguf"), std::string::npos) << wide.err;
+  EXPECT_NE(wide.err.find(dir + "/vlm.gguf"), std::string::npos) << wide.err;
   std::filesystem::remove_all(dir);
 }
 

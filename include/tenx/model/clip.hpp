@@ -68,6 +68,9 @@ struct ClipHparams {
   float rope_theta = 10000.0f;
   int64_t max_tokens = 4096;
   int64_t n_mm_hidden2 = 0;
+  // idefics3: clip.vision.preproc_image_size, the longest edge llama.cpp resizes an image to
+  // before cutting it into image_size² tiles plus an overview (SmolVLM); 0: no tiling.
+  int64_t preproc_image_size = 0;
 
   int64_t head_dim() const { return n_embd / n_head; }
   int64_t patches_per_side() const { return image_size / patch_size; }
@@ -185,6 +188,37 @@ inline std::vector<uint8_t> resize_bilinear_pillow(std::span<const uint8_t> rgb,
 // merged-token grid (w, h) for an image, at most max_tokens cells of cell pixels.
 ClipGrid muse_glimmer_token_grid(int width, int height, int cell, int64_t max_tokens);
 
+// The text around an image's rows in the text model's input, as llama.cpp's mtmd writes it for the
+// projector (mtmd.cpp, learnt there): mlp nothing; idefics3 "\n\n<fake_token_around_image><global-img>"
+// before and "<fake_token_around_image>" after (the overview image of SmolVLM; tenx does not tile);
+// gemma3 "<start_of_image>" / "<end_of_image>"; muse-glimmer "<|image_start|>" / "<|image_end|>".
+// Tokenized with the vocabulary's special tokens parsed (docs/vision.md, "In tenx run").
+struct ClipImageMarkers {
+  std::string begin, end;
+};
+ClipImageMarkers clip_image_markers(ClipProjector projector);
+// encode(image) with the projector's markers: what splice_image_rows (vision.hpp) takes. A tiling
+// idefics3 file encodes each tile and the overview (clip_idefics3_tiles) and lays them out as
+// llama.cpp's mtmd does (docs/vision.md, "Tiling").
+ImageRows clip_image_rows(ExecContext& ctx, const ClipModel& model, const ImagePixels& image);
+
+// idefics3 with preproc_image_size L (SmolVLM), as llama.cpp's mtmd-image.cpp: the image resized
+// (Lanczos) so its longer side is L and the other ⌊L·ratio⌋ rounded up to even, then stretched to the
+// next multiples of S = image_size, cut into S×S tiles (row-major) and, whole, resized to S×S as the
+// overview. Each is 3 planes of S² normalised floats (CHW). cols = rows = 0 when the file does not tile.
+struct ClipTiles {
+  int64_t cols = 0, rows = 0;
+  std::vector<std::vector<float>> tiles;
+  std::vector<float> overview;
+};
+bool clip_tiles_images(const ClipHparams& hp);
+ClipTiles clip_idefics3_tiles(const ImagePixels& image, const ClipHparams& hp);
+// The tiles across and down for an image of width × height (0, 0 when the file does not tile).
+std::pair<int64_t, int64_t> clip_tile_counts(const ClipHparams& hp, int width, int height);
+// What one image costs as clip_image_rows encodes it: analytic_clip_image at its grid, times
+// cols·rows + 1 for a tiling file.
+Counters analytic_clip_image_input(const ClipModel& model, int width, int height);
+
 // Analytic counters of one encode_normalized (ViT + projector) under `phase`: the FLOPs the
 // kernels count and the weight bytes they read, by storage type; attention's K/V bytes.
 // Counted == analytic exactly (tests/model/clip_test.cpp).
@@ -200,6 +234,7 @@ struct ClipInitSpec {
   int64_t n_embd_out = 64;   // the text model's width
   int64_t scale_factor = 2;  // idefics3 shuffle / gemma3 pooling kernel / muse-glimmer merge
   int64_t pos_side = 0;      // muse-glimmer: position table side (0: image_size / patch / merge)
+  int64_t preproc_image_size = 0;  // idefics3: write clip.vision.preproc_image_size (tiling; 0: none)
   bool use_gelu = true;
   bool class_token = false;  // mlp: write v.class_embd (LLaVA-1.5's CLIP)
   DType type = DType::F32;   // block and projector matrices (F32, F16, Q8_0); norms/biases/positions F32

@@ -115,6 +115,30 @@ struct MultimodalPrompt {
   std::vector<const float*> row_pointers() const;
 };
 
+// One image's decoder input rows with the text the model reads around them (llama.cpp's mtmd
+// writes e.g. "<start_of_image>" before Gemma 3's rows and "<end_of_image>" after them; SmolVLM's
+// tiles each get "<fake_token_around_image><row_r_col_c>" before their rows).
+struct ImageRows {
+  struct Piece {
+    std::string text;  // tokenized with the vocabulary's special tokens parsed
+    int64_t rows = 0;  // then this many of `rows`
+  };
+  std::vector<Piece> pieces;
+  std::vector<float> rows;  // every piece's rows in order, n_embd wide
+  int64_t n_rows() const {
+    int64_t n = 0;
+    for (const Piece& p : pieces) n += p.rows;
+    return n;
+  }
+};
+
+// `text` with the i-th `marker` replaced by images[i]: each piece's text, then its rows.
+// As llama.cpp's mtmd_tokenize: each text piece between markers is tokenized alone
+// (encode(piece, false, parse_special)), no bos is added (the caller decides). Image positions carry
+// `image_token` as their id. Throws tenx::Error when markers and images disagree in number.
+MultimodalPrompt splice_image_rows(const Tokenizer& tokenizer, std::string_view text, std::string_view marker,
+                                   std::span<const ImageRows> images, bool parse_special, int32_t image_token);
+
 // Tokenizes `text` (with bos when add_bos), splitting at each image marker; the i-th marker becomes
 // the patches of images[i] projected by `projector`. Throws tenx::Error when the markers and
 // images disagree in number, or when there are images and no projector.

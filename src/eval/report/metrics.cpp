@@ -133,6 +133,8 @@ GroupMetrics group_metrics(const std::vector<const ItemRecord*>& records, std::s
     c.flops_total += static_cast<double>(r->flops);
     c.naive_flops_total += static_cast<double>(r->flops_naive);
     c.bytes_read_per_item += static_cast<double>(r->bytes_read);
+    c.image_flops_total += static_cast<double>(r->image_flops);
+    c.image_bytes_read_per_item += static_cast<double>(r->image_bytes_read);
     c.tokens_in_total += r->tokens_in;
     c.tokens_out_total += r->tokens_out;
   }
@@ -140,6 +142,8 @@ GroupMetrics group_metrics(const std::vector<const ItemRecord*>& records, std::s
   c.flops_per_item = c.flops_total / n;
   c.naive_flops_per_item = c.naive_flops_total / n;
   c.bytes_read_per_item /= n;
+  c.image_flops_per_item = c.image_flops_total / n;
+  c.image_bytes_read_per_item /= n;
   c.tokens_in_per_item = static_cast<double>(c.tokens_in_total) / n;
   c.tokens_out_per_item = static_cast<double>(c.tokens_out_total) / n;
   g.latency = latency_of(applicable);
@@ -252,6 +256,10 @@ Json to_json(const GroupMetrics& g) {
                   {"naive_flops_per_item", c.naive_flops_per_item},
                   {"naive_flops_total", c.naive_flops_total},
                   {"bytes_read_per_item", c.bytes_read_per_item},
+                  {"image_flops_per_item", c.image_flops_per_item},
+                  {"image_flops_total", c.image_flops_total},
+                  {"text_flops_per_item", c.flops_per_item - c.image_flops_per_item},
+                  {"image_bytes_read_per_item", c.image_bytes_read_per_item},
                   {"tokens_in_per_item", c.tokens_in_per_item},
                   {"tokens_out_per_item", c.tokens_out_per_item},
                   {"tokens_in_total", c.tokens_in_total},

@@ -61,6 +61,7 @@ Json model_json(const ModelMetrics& mm, const ModelInfo& info, const RunManifest
   j["protocol"] = prompting_json(info, run);
   j["projector_path"] = nonempty_or_null(info.projector_path);
   j["projector_sha256"] = nonempty_or_null(info.projector_sha256);
+  j["projector_type"] = nonempty_or_null(info.projector_type);
   j["config"] = {{"n_embd", info.n_embd}, {"n_layer", info.n_layer}, {"n_head", info.n_head},
                  {"n_head_kv", info.n_head_kv}, {"n_ff", info.n_ff}, {"n_vocab", info.n_vocab},
                  {"n_ctx", info.n_ctx}};

@@ -39,7 +39,8 @@ std::string summary_markdown(const RunResult& run, const RunMetrics& metrics,
 
   out += "## Per suite\n\n";
   TextTable per_suite({{"model"}, {"suite"}, {fmt::format("accuracy [{} CI]", level)}, {"acc_norm"}, {"items"},
-                       {"N/A"}, {"errors"}, {"FLOPs/item"}, {"naive FLOPs/item"}, {"tokens in/out per item"},
+                       {"N/A"}, {"errors"}, {"FLOPs/item"}, {"text / image FLOPs/item"}, {"naive FLOPs/item"},
+                       {"tokens in/out per item"},
                        {"p50 s"}, {"p90 s"}, {"p99 s"}, {"items/s"}});
   for (const GroupMetrics& g : metrics.suites) {
     const ComputeMetrics& c = g.compute;
@@ -47,6 +48,8 @@ std::string summary_markdown(const RunResult& run, const RunMetrics& metrics,
     per_suite.add_row({g.model, g.suite, estimate_text(g.accuracy),
                        g.accuracy_norm ? estimate_text(g.accuracy_norm) : "", std::to_string(g.applicable),
                        std::to_string(g.not_applicable), std::to_string(g.errors), numfmt::si3(c.flops_per_item),
+                       numfmt::si3(c.flops_per_item - c.image_flops_per_item) + " / " +
+                           numfmt::si3(c.image_flops_per_item),
                        numfmt::si3(c.naive_flops_per_item),
                        fmt::format("{:.1f} / {:.1f}", c.tokens_in_per_item, c.tokens_out_per_item),
                        lat ? seconds(g.latency->p50_seconds) : "N/A", lat ? seconds(g.latency->p90_seconds) : "N/A",

@@ -67,25 +67,94 @@ void ItemRunner::InFlight::add(const GreedyText& g) {
   decode_steps.insert(decode_steps.end(), g.decode_seconds.begin(), g.decode_seconds.end());
 }
 
+ImageRows ItemRunner::image_rows(const suites::Item& item, InFlight& st, Prompt& p) {
+  const suites::Image& im = *item.image;
+  const ImagePixels pixels{im.h, im.w, im.c, im.max, std::span<const uint8_t>(im.pixels)};
+  const Counters before = ctx_.counters;  // nothing else runs meanwhile: the encoding is this item's
+  ImageRows rows;
+  if (clip_) {
+    rows = clip_image_rows(ctx_, *clip_, pixels);
+  } else {
+    rows.rows = projector_->project(ctx_, pixels);
+    rows.pieces = {{"", static_cast<int64_t>(rows.rows.size()) / projector_->config().n_embd}};
+  }
+  const Counters spent = ctx_.counters - before;
+  st.cost += spent;
+  st.image += spent;
+  p.projection_flops = spent.total_flops();
+  return rows;
+}
+
 ItemRunner::Prompt ItemRunner::encode_prompt(const std::string& text, const suites::Item& item, InFlight& st) {
   Prompt p;
   if (bos_ >= 0) p.ids.push_back(bos_);
-  if (!item.image || !projector_) {
+  if (!item.image || !sees_images()) {
     const std::vector<int32_t> ids = tok_.encode(text, false, false);
     p.ids.insert(p.ids.end(), ids.begin(), ids.end());
     return p;
   }
-  const suites::Image& im = *item.image;
-  const ImagePixels pixels{im.h, im.w, im.c, im.max, std::span<const uint8_t>(im.pixels)};
-  const Counters before = ctx_.counters;  // nothing else runs meanwhile: the projection is this item's
-  p.mm = build_multimodal_prompt(ctx_, tok_, projector_, text, std::span<const ImagePixels>(&pixels, 1), false);
-  const Counters spent = ctx_.counters - before;
-  st.cost += spent;
-  p.projection_flops = spent.total_flops();
+  if (clip_) {
+    const ImageRows rows = image_rows(item, st, p);
+    p.mm = splice_image_rows(tok_, text, suites::kImageMarker, std::span<const ImageRows>(&rows, 1), false,
+                             image_token_id(tok_));
+  } else {
+    // The tenx-patch path tokenizes the text whole around "<image>" (as its trainer did).
+    const suites::Image& im = *item.image;
+    const ImagePixels pixels{im.h, im.w, im.c, im.max, std::span<const uint8_t>(im.pixels)};
+    const Counters before = ctx_.counters;
+    p.mm = build_multimodal_prompt(ctx_, tok_, projector_, text, std::span<const ImagePixels>(&pixels, 1), false);
+    const Counters spent = ctx_.counters - before;
+    st.cost += spent;
+    st.image += spent;
+    p.projection_flops = spent.total_flops();
+  }
   p.rows.assign(p.ids.size(), nullptr);
   const std::vector<const float*> rows = p.mm.row_pointers();
   p.ids.insert(p.ids.end(), p.mm.ids.begin(), p.mm.ids.end());
   p.rows.insert(p.rows.end(), rows.begin(), rows.end());
+  return p;
+}
+
+namespace {
+// llama.cpp's mtmd_default_marker: where an image goes in a rendered conversation.
+constexpr std::string_view kMediaMarker = "<__media__>";
+
+std::string with_media_marker(std::string text) {
+  const std::string_view marker = suites::kImageMarker;
+  for (size_t at = text.find(marker); at != std::string::npos; at = text.find(marker, at + kMediaMarker.size()))
+    text.replace(at, marker.size(), kMediaMarker);
+  return text;
+}
+}  // namespace
+
+ItemRunner::Prompt ItemRunner::encode_chat_image(const suites::Item& item, InFlight& st) {
+  const std::string question = with_media_marker(item_question(item));
+  // The user's text as a string; a template that takes only typed content parts (SmolVLM's iterates
+  // message.content) gets it as one text part, as llama.cpp's server passes it.
+  std::string rendered;
+  try {
+    rendered = render_chat(chat_messages({}, question));
+  } catch (const jinja::RenderError&) {
+  }
+  if (rendered.find(kMediaMarker) == std::string::npos) {
+    nlohmann::ordered_json typed = nlohmann::ordered_json::array();
+    typed.push_back({{"role", "user"},
+                     {"content", nlohmann::ordered_json::array({{{"type", "text"}, {"text", question}}})}});
+    rendered = render_chat(typed);
+  }
+  if (rendered.find(kMediaMarker) == std::string::npos)
+    throw Error("template", "the chat template dropped the user's text, so the image has no place in the prompt");
+  Prompt p;
+  const ImageRows rows = image_rows(item, st, p);
+  p.mm = splice_image_rows(tok_, rendered, kMediaMarker, std::span<const ImageRows>(&rows, 1), true,
+                           image_token_id(tok_));
+  // As chat_ids: the vocabulary's bos unless the template already wrote it.
+  const int32_t bos = tok_.bos_id();
+  if (tok_.add_bos() && bos >= 0 && (p.mm.ids.empty() || p.mm.ids.front() != bos)) p.ids.push_back(bos);
+  p.rows.assign(p.ids.size(), nullptr);
+  const std::vector<const float*> image = p.mm.row_pointers();
+  p.ids.insert(p.ids.end(), p.mm.ids.begin(), p.mm.ids.end());
+  p.rows.insert(p.rows.end(), image.begin(), image.end());
   return p;
 }
 
@@ -135,13 +204,13 @@ Task<void> ItemRunner::run_item(const suites::Item& item, int32_t seq, ItemRecor
   r.item = item.id;
   r.task = item.task;
   r.type = suites::item_type_name(item.type());
-  if (item.image && !projector_) {
+  if (item.image && !sees_images()) {
     r.applicable = false;  // N/A: the model cannot see the image (docs/evaluation.md)
     co_return;
   }
-  if (item.image && protocol_ == Protocol::chat) {
-    // The multimodal prompt builder does not parse a template's special tokens yet.
-    r.error = "protocol: image items under --protocol chat are not supported yet";
+  if (item.image && protocol_ == Protocol::chat && item.type() == suites::ItemType::agent) {
+    // The chat agent conversation carries text only (no suite has such an item yet).
+    r.error = "protocol: agent items with an image are not supported under --protocol chat";
     co_return;
   }
   InFlight st;
@@ -165,6 +234,8 @@ Task<void> ItemRunner::run_item(const suites::Item& item, int32_t seq, ItemRecor
   const double end = now_seconds();
   r.flops = st.cost.total_flops();
   r.bytes_read = st.cost.total_bytes_read();
+  r.image_flops = st.image.total_flops();
+  r.image_bytes_read = st.image.total_bytes_read();
   r.tokens_in = static_cast<int64_t>(st.cost.tokens[int(Phase::Prefill)]);
   if (r.type != "choice") r.flops_naive = r.flops;
   r.seconds = end - st.start;

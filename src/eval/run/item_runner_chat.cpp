@@ -60,6 +60,7 @@ std::vector<int32_t> ItemRunner::chat_ids(const std::string& rendered) const {
 ItemRunner::Prompt ItemRunner::encode_question(const suites::Item& item, InFlight& st) {
   const std::vector<const suites::Item*>& shots = shots_for(item);
   if (protocol_ == Protocol::chat) {
+    if (item.image && sees_images()) return encode_chat_image(item, st);
     Prompt p;
     p.ids = chat_ids(render_chat(chat_messages(shots, item_question(item))));
     return p;

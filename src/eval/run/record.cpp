@@ -105,6 +105,8 @@ Json to_json(const ItemRecord& r) {
   j["flops_naive"] = r.flops_naive;
   j["bytes_read"] = r.bytes_read;
   j["image_positions"] = r.image_positions;
+  j["image_flops"] = r.image_flops;
+  j["image_bytes_read"] = r.image_bytes_read;
   j["seconds"] = r.seconds;
   j["time_to_first_token"] = r.time_to_first_token;
   j["decode_seconds_per_token"] = r.decode_seconds_per_token;
@@ -154,6 +156,8 @@ ItemRecord item_record_from_json(const Json& j, const std::string& subject) {
   r.flops_naive = f.u64("flops_naive");
   r.bytes_read = f.u64("bytes_read");
   r.image_positions = f.i64("image_positions");
+  if (j.contains("image_flops")) r.image_flops = f.u64("image_flops");  // absent in runs before it existed
+  if (j.contains("image_bytes_read")) r.image_bytes_read = f.u64("image_bytes_read");
   r.seconds = f.num("seconds");
   r.time_to_first_token = f.num("time_to_first_token");
   r.decode_seconds_per_token = f.num("decode_seconds_per_token");
@@ -167,6 +171,7 @@ Json to_json(const ModelInfo& m) {
   j["sha256"] = m.sha256;
   j["projector_path"] = m.projector_path;
   j["projector_sha256"] = m.projector_sha256;
+  j["projector_type"] = m.projector_type;
   j["architecture"] = m.architecture;
   j["n_params"] = m.n_params;
   j["n_embd"] = m.n_embd;
@@ -210,6 +215,7 @@ ModelInfo model_info_at(const Json& j, const std::string& file, const std::strin
   m.sha256 = f.str("sha256");
   m.projector_path = f.str("projector_path");
   m.projector_sha256 = f.str("projector_sha256");
+  if (j.contains("projector_type")) m.projector_type = f.str("projector_type");  // absent in runs before it
   m.architecture = f.str("architecture");
   m.n_params = f.i64("n_params");
   m.n_embd = f.i64("n_embd");

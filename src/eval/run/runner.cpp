@@ -215,21 +215,16 @@ Protocol model_protocol(const RunOptions& o, const ModelArg& arg, const std::opt
 struct ModelRun {
   Model model;
   std::optional<Tokenizer> tokenizer;
-  std::optional<VisionProjector> projector;
-  std::string projector_path;
+  detail::ImageInput image;
 };
 
-std::unique_ptr<ModelRun> load_model(const ModelArg& arg) {
+std::unique_ptr<ModelRun> load_model(const ModelArg& arg, const RunOptions& options) {
   auto run = std::make_unique<ModelRun>();
   run->model = Model::load(arg.path);
   if (!run->model.file.meta.contains("tokenizer.ggml.model"))
     throw Error(arg.path, "the model has no tokenizer (tokenizer.ggml.* keys); tenx run needs one");
   run->tokenizer = Tokenizer::from_metadata(run->model.file.meta, arg.path);
-  const std::string projector = VisionProjector::path_for_model(arg.path);
-  if (fs::exists(projector)) {
-    run->projector = VisionProjector::load(projector);
-    run->projector_path = projector;
-  }
+  run->image = detail::load_image_input(arg, options.mmproj_files, run->model);
   return run;
 }
 
@@ -309,8 +304,10 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
       for (const LoadedSuite& ls : suites) p.done_all += static_cast<int64_t>(ls.selected.size());
       continue;  // finished by an earlier process
     }
-    std::unique_ptr<ModelRun> loaded = load_model(arg);
-    ModelInfo info = detail::describe_model(arg.name, arg.path, loaded->model, loaded->projector_path);
+    std::unique_ptr<ModelRun> loaded = load_model(arg, options);
+    ModelInfo info = detail::describe_model(arg.name, arg.path, loaded->model, loaded->image.path);
+    if (loaded->image.clip) info.projector_type = clip_projector_name(loaded->image.clip->hparams().projector);
+    else if (loaded->image.patch) info.projector_type = "tenx-patch";
     if (!m.models[mi].sha256.empty() && m.models[mi].sha256 != info.sha256)
       throw Error(arg.path, "the model file changed since this run started (sha256 " + m.models[mi].sha256 +
                                 " then, " + info.sha256 + " now)");
@@ -341,8 +338,9 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
       throw Error(run_json.string(), "model '" + arg.name + "' called tools in the '" + was_format +
                                          "' format, now it would use '" + info.tool_format +
                                          "' (--resume continues the same run; give the same --tool-format)");
-    ItemRunner runner(loaded->model, *loaded->tokenizer, loaded->projector ? &*loaded->projector : nullptr,
+    ItemRunner runner(loaded->model, *loaded->tokenizer, loaded->image.patch ? &*loaded->image.patch : nullptr,
                       options.threads, ItemLimits{}, 0, options.batch);
+    if (loaded->image.clip) runner.set_vision_encoder(&*loaded->image.clip);
     for (const LoadedSuite& ls : suites) {
       runner.set_protocol(protocol, chat ? &*chat : nullptr, &ls.shots);
       p.model = arg.name;

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "tenx/eval/run/protocol.hpp"
 #include "tenx/eval/run/runner.hpp"
 #include "tenx/suites/suite.hpp"
+#include "tenx/model/clip.hpp"
 #include "tenx/model/model.hpp"
 #include "tenx/model/vision.hpp"
 
@@ -50,6 +52,20 @@ class Journal {
 // training compute (tenx.training.*). Memory figures are filled in after the run.
 ModelInfo describe_model(const std::string& name, const std::string& path, const Model& model,
                          const std::string& projector_path);
+
+// A local model's image input (docs/vision.md, "In tenx run"): the file of `--mmproj NAME=FILE`,
+// else NAME.mmproj.gguf beside the model (a Hugging Face folder: its mmproj.gguf) when it exists,
+// read as what its general.architecture says: a llama.cpp vision encoder ("clip") or tenx's own
+// patch projector ("tenx-patch"). Throws tenx::Error naming the file for an --mmproj file that is
+// missing or neither, and naming both files when the rows it makes are not as wide as the model's
+// embeddings.
+struct ImageInput {
+  std::optional<VisionProjector> patch;
+  std::optional<ClipModel> clip;
+  std::string path;  // empty: none (image items are N/A)
+};
+ImageInput load_image_input(const ModelArg& arg, const std::map<std::string, std::string>& mmproj_files,
+                            const Model& model);
 
 // The selected items of one suite, in run order.
 struct SuiteItems {

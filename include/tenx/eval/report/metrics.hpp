@@ -46,6 +46,11 @@ struct ComputeMetrics {
   double naive_flops_per_item = 0.0;  // what a run without prefix sharing would spend
   double naive_flops_total = 0.0;
   double bytes_read_per_item = 0.0;
+  // The part of the FLOPs / bytes spent encoding images (vision encoder + projector), per applicable
+  // item and in total; the text's share is flops_per_item - image_flops_per_item.
+  double image_flops_per_item = 0.0;
+  double image_flops_total = 0.0;
+  double image_bytes_read_per_item = 0.0;
   double tokens_in_per_item = 0.0;
   double tokens_out_per_item = 0.0;
   std::int64_t tokens_in_total = 0;

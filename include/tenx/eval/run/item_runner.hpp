@@ -15,6 +15,7 @@
 #include "tenx/eval/run/protocol.hpp"
 #include "tenx/eval/run/record.hpp"
 #include "tenx/model/analytic.hpp"
+#include "tenx/model/clip.hpp"
 #include "tenx/model/decoder.hpp"
 #include "tenx/model/generation.hpp"
 #include "tenx/model/sequence_scheduler.hpp"
@@ -119,6 +120,11 @@ class ItemRunner {
   // worked examples per task of the suite being run (not owned; null: none).
   void set_protocol(Protocol protocol, const ChatFormat* chat, const ShotTable* shots);
   Protocol protocol() const { return protocol_; }
+  // The model's vision encoder, an llama.cpp mmproj (not owned; null: none). When set, image items
+  // run through it instead of the tenx-patch projector, under either protocol: the rows replace the
+  // item's image marker, with the projector's own marker text around them (docs/vision.md).
+  void set_vision_encoder(const ClipModel* encoder) { clip_ = encoder; }
+  bool sees_images() const { return projector_ || clip_; }
   // The token ids the item's prompt is fed as (choice: the context the choices follow; generate:
   // what generation follows; agent: the first turn's prompt) under the protocol. Text only (an
   // image item's ids are the multimodal prompt's). Throws jinja::RenderError when the template
@@ -151,12 +157,13 @@ class ItemRunner {
     std::vector<int32_t> ids;
     std::vector<const float*> rows;  // empty, or per id: image patch row or nullptr
     MultimodalPrompt mm;             // owns the image rows
-    uint64_t projection_flops = 0;   // counted FLOPs of projecting the image
+    uint64_t projection_flops = 0;   // counted FLOPs of encoding the image (encoder + projector)
   };
   // One item in flight: its sequence, what it spent, its clock.
   struct InFlight {
     int32_t seq = 0;
     Counters cost;
+    Counters image;  // the part of `cost` spent encoding the item's image
     double start = 0, first_token = -1;
     std::vector<double> decode_steps;
     void add(const GreedyText& g);
@@ -165,6 +172,12 @@ class ItemRunner {
   class ChatAgentTurns;
   class NativeChatTurns;
   Prompt encode_prompt(const std::string& text, const suites::Item& item, InFlight& st);
+  // The item's image as decoder rows: the mmproj encoder's (with its marker text), else the
+  // tenx-patch projector's. Its counted cost goes to st.cost and st.image.
+  ImageRows image_rows(const suites::Item& item, InFlight& st, Prompt& p);
+  // An image item under chat: the image's place in the user's text is llama.cpp's media marker,
+  // the template renders the conversation, and the marker becomes the image's rows.
+  Prompt encode_chat_image(const suites::Item& item, InFlight& st);
   // The item's question under the protocol: with its worked examples, rendered under chat.
   Prompt encode_question(const suites::Item& item, InFlight& st);
   const std::vector<const suites::Item*>& shots_for(const suites::Item& item) const;
@@ -180,6 +193,7 @@ class ItemRunner {
   const Model& model_;
   const Tokenizer& tok_;
   const VisionProjector* projector_;
+  const ClipModel* clip_ = nullptr;
   ItemLimits limits_;
   ExecContext ctx_;
   Decoder dec_;

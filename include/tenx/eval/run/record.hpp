@@ -65,6 +65,10 @@ struct ItemRecord {
   uint64_t flops_naive = 0; // what a naive run would spend (choice: context recomputed per choice)
   uint64_t bytes_read = 0;  // weight + KV bytes read
   int64_t image_positions = 0;
+  // The part of flops / bytes_read spent encoding the item's image (the mmproj's ViT and projector,
+  // or the tenx-patch projection), counted; text FLOPs are flops - image_flops. 0 without an image.
+  uint64_t image_flops = 0;
+  uint64_t image_bytes_read = 0;
 
   // Time (seconds, steady clock, this process).
   double seconds = 0.0;             // wall time of the item
@@ -82,6 +86,7 @@ struct ModelInfo {
   std::string sha256;            // of the model file (GGUF) or of config.json+weights (HF dir)
   std::string projector_path;    // empty: no projector (image items are N/A)
   std::string projector_sha256;
+  std::string projector_type;    // "tenx-patch", or an mmproj's clip.projector_type ("idefics3", ...)
   std::string architecture;      // "llama", "qwen2"
   int64_t n_params = 0;
   int64_t n_embd = 0, n_layer = 0, n_head = 0, n_head_kv = 0, n_ff = 0, n_vocab = 0, n_ctx = 0;

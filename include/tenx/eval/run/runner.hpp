@@ -51,6 +51,9 @@ struct RunOptions {
   // --arch NAME=FILE (model name -> architecture file for analytic compute).
   remote::ClientOptions remote;
   std::map<std::string, std::string> arch_files;
+  // --mmproj NAME=FILE: the vision encoder (an llama.cpp mmproj) or tenx-patch projector of local
+  // model NAME, instead of NAME.mmproj.gguf beside its file (docs/vision.md, "In tenx run").
+  std::map<std::string, std::string> mmproj_files;
 };
 
 // What the runner reports while it works (the CLI draws the progress bar from it).

@@ -1,0 +1,50 @@
+// An image's place in the text model's input: the encoder's rows and the marker text llama.cpp's
+// mtmd writes around them for each projector (clip.hpp, docs/vision.md).
+#include <fmt/format.h>
+
+#include "tenx/model/clip.hpp"
+
+namespace tenx {
+
+ClipImageMarkers clip_image_markers(ClipProjector projector) {
+  switch (projector) {
+    case ClipProjector::Mlp: return {"", ""};  // LLaVA: the rows alone
+    case ClipProjector::Idefics3: return {"\n\n<fake_token_around_image><global-img>", "<fake_token_around_image>"};
+    case ClipProjector::Gemma3: return {"<start_of_image>", "<end_of_image>"};
+    case ClipProjector::MuseGlimmer: return {"<|image_start|>", "<|image_end|>"};
+  }
+  return {"", ""};
+}
+
+ImageRows clip_image_rows(ExecContext& ctx, const ClipModel& model, const ImagePixels& image) {
+  const ClipHparams& hp = model.hparams();
+  const ClipImageMarkers m = clip_image_markers(hp.projector);
+  ImageRows out;
+  auto add = [&](std::string text, std::vector<float> rows) {
+    out.pieces.push_back({std::move(text), static_cast<int64_t>(rows.size()) / hp.n_embd_out});
+    out.rows.insert(out.rows.end(), rows.begin(), rows.end());
+  };
+  if (!clip_tiles_images(hp)) {
+    add(m.begin, model.encode(ctx, image));
+  } else {
+    // mtmd's idefics3 layout: the tiles row by row ("\n" between rows), then the overview.
+    const ClipTiles t = clip_idefics3_tiles(image, hp);
+    for (int64_t y = 0; y < t.rows; ++y)
+      for (int64_t x = 0; x < t.cols; ++x)
+        add(fmt::format("{}<fake_token_around_image><row_{}_col_{}>", x == 0 && y > 0 ? "\n" : "", y + 1, x + 1),
+            model.encode_normalized(ctx, t.tiles[static_cast<size_t>(y * t.cols + x)]));
+    add(m.begin, model.encode_normalized(ctx, t.overview));
+  }
+  out.pieces.push_back({m.end, 0});
+  return out;
+}
+
+Counters analytic_clip_image_input(const ClipModel& model, int width, int height) {
+  const Counters one = analytic_clip_image(model, model.grid_for(width, height));
+  const auto [cols, rows] = clip_tile_counts(model.hparams(), width, height);
+  Counters all;
+  for (int64_t i = 0; i < cols * rows + 1; ++i) all += one;
+  return all;
+}
+
+}  // namespace tenx
