@@ -116,6 +116,28 @@ struct AttentionKeys {
 void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys* keys, int64_t T,
                const AttentionShape& shape);
 
+// One sequence's KV cache of one layer in the layout decode reads without reshaping it (the
+// decoder's): K transposed, kt[(h·head_dim + d)·capacity + slot] is dimension d of K/V head h,
+// and V row-major, v[slot·kv_dim ..]. A position p lives in slot p mod capacity (a ring: a
+// sliding-window layer keeps only the slots it can read); the query reads the n_keys positions
+// first, first + 1, ... (they may wrap around the ring's end). The buffer holding kt must have
+// kAttentionKeyGuard readable floats after each kt row's capacity (the next row, V, or padding):
+// the kernel scores whole tiles of keys and ignores those beyond n_keys.
+struct CachedKeys {
+  const float* kt;
+  const float* v;
+  int64_t capacity;
+  int64_t first;  // position of the first key (its slot: first mod capacity)
+  int64_t n_keys;
+};
+inline constexpr int64_t kAttentionKeyGuard = 64;
+
+// attention() over keys in the cache layout: the same values bit for bit as attention() over the
+// same keys stored as rows (each score is the same chain of multiply-adds, each output the same
+// sum in key order), with no per-call transposition of the keys. Counts as attention().
+void attention_cached(ExecContext& ctx, float* out, const float* q, const CachedKeys* keys, int64_t T,
+                      const AttentionShape& shape);
+
 // Mixture-of-experts routing of T tokens over E experts (llama.cpp's build_moe_ffn with a
 // softmax gate and norm_w): p = softmax(logits[t]) in float, the k largest (ties: the lower
 // expert) written to experts[t·k..] in descending order, and weights[t·k + j] = p_j / max(Σ
