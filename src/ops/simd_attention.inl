@@ -129,11 +129,11 @@ inline void weighted_values(float* out, const float* p, int64_t n, const ValueRu
     }
     storeu(out + d0, a * splat(inv));
   }
-  for (; d0 < hd; ++d0) {
-    float a = 0.0f;
+  for (; d0 < hd; ++d0) {  // one fused multiply-add per key, written out: left to the compiler,
+    float a = 0.0f;          // the contraction differed between a ring's two runs and one run
     for (int r = 0; r < 2; ++r) {
       const float* vr = vs.run(r) + d0;
-      for (int64_t j = vs.begin(r); j < end[r]; ++j, vr += stride) a += p[j] * vr[0];
+      for (int64_t j = vs.begin(r); j < end[r]; ++j, vr += stride) a = std::fma(p[j], vr[0], a);
     }
     out[d0] = a * inv;
   }
