@@ -167,9 +167,9 @@ void Decoder::copy_prefix(int32_t src, int32_t dst, int64_t n) {
     const int64_t cap = capacity_[static_cast<size_t>(l)];
     if (n >= cap) {  // the whole ring (slots of positions >= n are never read before rewritten)
       std::memcpy(k_cache(dst, l), k_cache(src, l), static_cast<size_t>(2 * cap * kvd) * sizeof(float));
-    } else {  // positions 0..n-1 are slots 0..n-1
-      for (int64_t i = 0; i < kvd; ++i)
-        std::memcpy(k_cache(dst, l) + i * cap, k_cache(src, l) + i * cap, static_cast<size_t>(n) * sizeof(float));
+    } else {  // positions 0..n-1 are slots 0..n-1: K's blocks up to n's, V's first n rows
+      const int64_t blocks_end = std::min(cap, (n + kAttentionKeyBlock - 1) / kAttentionKeyBlock * kAttentionKeyBlock);
+      std::memcpy(k_cache(dst, l), k_cache(src, l), static_cast<size_t>(blocks_end * kvd) * sizeof(float));
       std::memcpy(v_cache(dst, l), v_cache(src, l), static_cast<size_t>(n * kvd) * sizeof(float));
     }
   }
@@ -313,10 +313,11 @@ void Decoder::attention_block(ExecContext& ctx, std::span<const BatchToken> batc
   const int64_t cap = capacity_[static_cast<size_t>(l)];
   for (int64_t t = 0; t < T; ++t) {
     const BatchToken& b = batch[static_cast<size_t>(t)];
-    const int64_t slot = b.pos % cap;
-    float* kt = k_cache(b.seq, l) + slot;
+    const int64_t slot = b.pos % cap, block = slot / kAttentionKeyBlock, off = slot % kAttentionKeyBlock;
+    const int64_t width = std::min(kAttentionKeyBlock, cap - block * kAttentionKeyBlock);
+    float* kt = k_cache(b.seq, l) + block * kAttentionKeyBlock * kvd + off;
     const float* kr = k_.data() + t * kvd;
-    for (int64_t i = 0; i < kvd; ++i) kt[i * cap] = kr[i];
+    for (int64_t i = 0; i < kvd; ++i) kt[i * width] = kr[i];
     std::memcpy(v_cache(b.seq, l) + slot * kvd, v_.data() + t * kvd, static_cast<size_t>(kvd) * sizeof(float));
     int64_t& kept_from = kept_from_[static_cast<size_t>(b.seq * c.n_layer + l)];
     kept_from = std::max<int64_t>(kept_from, b.pos + 1 - cap);  // the write evicted position pos - cap

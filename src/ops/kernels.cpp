@@ -335,8 +335,9 @@ void attention_cached_with(const Kernels& k, ExecContext& ctx, float* out, const
       [&](int64_t t, int64_t kvh) {
         const CachedKeys& c = keys[t];
         AttendKeys a;
-        a.kt = c.kt + kvh * hd * c.capacity;
-        a.ldk = c.capacity;
+        a.kt = c.kt;
+        a.row0 = kvh * hd;
+        a.kv_dim = kv_dim;
         a.v = c.v + kvh * hd;
         a.stride = kv_dim;
         a.first = c.first % c.capacity;

@@ -234,25 +234,43 @@ inline void weighted_values2(float* oa, float* ob, const float* pa, const float*
   }
 }
 
-// Scores of one or two query rows over n keys that start at slot `first` of the transposed keys
-// and wrap to slot 0 after n1 of them (n1 >= n: no wrap). The second run's tiles overwrite the
-// first run's unused tail.
+// Where the transposed keys of a call are: the row layout's scratch (one block of ldk slots), or
+// the cache's blocks (CachedKeys). for_key_runs calls f(j, kt, ldk, len) for each run of keys
+// j..j+len-1 that lie side by side in one block (kt: key j's column of the head's first row).
 struct KeyRuns {
   const float* kt;
-  int64_t ldk, first, n1;
+  int64_t row0, kv_dim, capacity, first;
+  int64_t scratch_ldk;  // > 0: the row layout's transposed scratch
 };
 
+template <class F>
+inline void for_key_runs(const KeyRuns& ks, int64_t n, F f) {
+  if (ks.scratch_ldk > 0) return f(int64_t{0}, ks.kt, ks.scratch_ldk, n);
+  constexpr int64_t B = kAttentionKeyBlock;
+  int64_t slot = ks.first;
+  for (int64_t j = 0; j < n;) {
+    const int64_t b = slot / B, off = slot - b * B, w = ks.capacity - b * B < B ? ks.capacity - b * B : B;
+    const int64_t len = n - j < w - off ? n - j : w - off;
+    f(j, ks.kt + b * B * ks.kv_dim + ks.row0 * w + off, w, len);
+    j += len;
+    slot += len;
+    if (slot == ks.capacity) slot = 0;
+  }
+}
+
+// Scores of one or two query rows over n keys, run by run; a run's tiles past its keys are
+// overwritten by the next run's.
 inline void scores_runs(float* s, const float* q, const KeyRuns& ks, int64_t n, int64_t hd, float scale) {
-  const int64_t n1 = n < ks.n1 ? n : ks.n1;
-  scores_from_transposed(s, q, ks.kt + ks.first, ks.ldk, n1, hd, scale);
-  if (n > n1) scores_from_transposed(s + n1, q, ks.kt, ks.ldk, n - n1, hd, scale);
+  for_key_runs(ks, n, [&](int64_t j, const float* kt, int64_t ldk, int64_t len) {
+    scores_from_transposed(s + j, q, kt, ldk, len, hd, scale);
+  });
 }
 
 inline void scores_runs2(float* sa, float* sb, const float* qa, const float* qb, const KeyRuns& ks, int64_t n,
                          int64_t hd, float scale) {
-  const int64_t n1 = n < ks.n1 ? n : ks.n1;
-  scores_from_transposed2(sa, sb, qa, qb, ks.kt + ks.first, ks.ldk, n1, hd, scale);
-  if (n > n1) scores_from_transposed2(sa + n1, sb + n1, qa, qb, ks.kt, ks.ldk, n - n1, hd, scale);
+  for_key_runs(ks, n, [&](int64_t j, const float* kt, int64_t ldk, int64_t len) {
+    scores_from_transposed2(sa + j, sb + j, qa, qb, kt, ldk, len, hd, scale);
+  });
 }
 
 // NQ queries x G heads sharing one K/V head (see Kernels::attend).
@@ -261,16 +279,16 @@ void attend(float* out, const float* q, int64_t q_stride, int64_t NQ, int64_t G,
   int64_t max_keys = 0;
   for (int64_t i = 0; i < NQ; ++i) max_keys = n_keys[i] > max_keys ? n_keys[i] : max_keys;
   const int64_t stride = keys.stride;
-  KeyRuns ks{keys.kt, keys.ldk, keys.first, keys.capacity - keys.first};
+  KeyRuns ks{keys.kt, keys.row0, keys.kv_dim, keys.capacity, keys.first, 0};
   float* sa = scratch;
   if (keys.k) {  // row layout: transposed here, once for every query of the call
     const int64_t ldk = attend_key_stride(max_keys);
     transpose_keys(scratch, ldk, keys.k, max_keys, stride, hd);
-    ks = {scratch, ldk, 0, max_keys};
+    ks = {scratch, 0, 0, max_keys, 0, ldk};
     sa = scratch + hd * ldk;
   }
   float* sb = sa + attend_key_stride(max_keys) + 64;
-  const ValueRuns vs{keys.v + ks.first * stride, ks.n1, keys.v, stride};
+  const ValueRuns vs{keys.v + ks.first * stride, ks.capacity - ks.first, keys.v, stride};
   // Rows r = i·G + g (query i, head g), two at a time.
   const int64_t n_rows = NQ * G;
   int64_t r = 0;

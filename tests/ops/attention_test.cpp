@@ -168,6 +168,7 @@ TEST(Attention, CachedRingLayoutIsBitIdenticalToRows) {
   const std::vector<Case> cases = {
       {{4, 2, 16}, 12, 30, {{22, 8}, {20, 10}, {18, 12}}},                // wraps at slot 12
       {{8, 2, 64}, 100, 250, {{150, 100}, {160, 90}, {160, 90}, {200, 1}}},  // prefill chunk of 2
+      {{4, 2, 16}, 300, 700, {{400, 300}, {450, 250}, {500, 200}, {640, 60}}},  // several blocks and a wrap
       {{6, 3, 33}, 70, 70, {{0, 70}, {0, 65}, {0, 3}, {5, 64}}},          // never wrapped
       {{12, 4, 65}, 40, 41, {{1, 40}, {39, 2}}},                          // one key past the wrap
       {{3, 1, 23, 0.0f, 1.5f}, 9, 100, {{91, 9}, {95, 5}, {99, 1}}},      // soft-cap
@@ -186,7 +187,9 @@ TEST(Attention, CachedRingLayoutIsBitIdenticalToRows) {
       float* v = kt + c.cap * kvd;
       for (int64_t p = std::max<int64_t>(0, c.positions - c.cap); p < c.positions; ++p)
         for (int64_t i = 0; i < kvd; ++i) {
-          kt[i * c.cap + p % c.cap] = K[static_cast<size_t>(p * kvd + i)];
+          const int64_t slot = p % c.cap, block = slot / kAttentionKeyBlock;  // CachedKeys's blocks
+          const int64_t width = std::min(kAttentionKeyBlock, c.cap - block * kAttentionKeyBlock);
+          kt[block * kAttentionKeyBlock * kvd + i * width + slot % kAttentionKeyBlock] = K[static_cast<size_t>(p * kvd + i)];
           v[p % c.cap * kvd + i] = V[static_cast<size_t>(p * kvd + i)];
         }
       std::vector<AttentionKeys> rows;

@@ -83,8 +83,8 @@ class Decoder {
   static uint64_t working_bytes_for(const ModelConfig& c, int64_t max_batch);
 
  private:
-  // A sequence's cache of one layer: K transposed [kv_dim][capacity] (the layout attention reads,
-  // CachedKeys), then V [capacity][kv_dim]; position p in slot p mod capacity.
+  // A sequence's cache of one layer: K transposed in blocks of 64 slots (the layout attention
+  // reads, CachedKeys), then V [capacity][kv_dim]; position p in slot p mod capacity.
   float* k_cache(int32_t seq, int64_t layer) { return kv_.data() + kv_offset(seq, layer); }
   float* v_cache(int32_t seq, int64_t layer) {
     return k_cache(seq, layer) + capacity_[static_cast<size_t>(layer)] * model_.config.kv_dim();

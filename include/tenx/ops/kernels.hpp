@@ -117,12 +117,14 @@ void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys
                const AttentionShape& shape);
 
 // One sequence's KV cache of one layer in the layout decode reads without reshaping it (the
-// decoder's): K transposed, kt[(h·head_dim + d)·capacity + slot] is dimension d of K/V head h,
-// and V row-major, v[slot·kv_dim ..]. A position p lives in slot p mod capacity (a ring: a
-// sliding-window layer keeps only the slots it can read); the query reads the n_keys positions
+// decoder's). A position p lives in slot p mod capacity (a ring: a sliding-window layer keeps
+// only the slots it can read). K is transposed in blocks of kAttentionKeyBlock slots: block b
+// (slots 64b .. 64b + w - 1, w = min(64, capacity - 64b)) starts at kt + 64b·kv_dim and holds
+// dimension i of slot 64b + o at [i·w + o], so the keys a query tile reads are close together
+// whatever the capacity. V is row-major, v[slot·kv_dim ..]. The query reads the n_keys positions
 // first, first + 1, ... (they may wrap around the ring's end). The buffer holding kt must have
-// kAttentionKeyGuard readable floats after each kt row's capacity (the next row, V, or padding):
-// the kernel scores whole tiles of keys and ignores those beyond n_keys.
+// kAttentionKeyGuard readable floats after it (V, or padding): the kernel scores whole tiles of
+// keys and ignores those beyond n_keys.
 struct CachedKeys {
   const float* kt;
   const float* v;
@@ -130,6 +132,7 @@ struct CachedKeys {
   int64_t first;  // position of the first key (its slot: first mod capacity)
   int64_t n_keys;
 };
+inline constexpr int64_t kAttentionKeyBlock = 64;
 inline constexpr int64_t kAttentionKeyGuard = 64;
 
 // attention() over keys in the cache layout: the same values bit for bit as attention() over the

@@ -25,13 +25,14 @@ inline int64_t attend_scratch_floats(int64_t /*G*/, int64_t max_keys, int64_t hd
 }
 
 // The keys of one K/V head as Kernels::attend reads them. Row layout (k set): key j is
-// k + j·stride, transposed into the scratch once per call. Cache layout (k null): dimension d of
-// the key in slot s is kt[d·ldk + s], with 64 readable floats after slot ldk - 1 of each row;
-// key j of the call is in slot (first + j) mod capacity. Value j: v + slot·stride.
+// k + j·stride, transposed into the scratch once per call. Cache layout (k null): CachedKeys's
+// blocks, this head's rows starting at row0 of each block; key j of the call is in slot
+// (first + j) mod capacity. Value j: v + slot·stride.
 struct AttendKeys {
   const float* k = nullptr;
   const float* kt = nullptr;
-  int64_t ldk = 0;
+  int64_t row0 = 0;      // the head's first K row (head · head_dim)
+  int64_t kv_dim = 0;    // K rows per block
   const float* v = nullptr;
   int64_t stride = 0;
   int64_t first = 0;     // slot of key 0 (cache layout)
