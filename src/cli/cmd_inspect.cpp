@@ -148,6 +148,11 @@ void run_file(const InspectArgs& a) {
     fmt::print("attention      sliding window {} on {} of {} layers (rope base {}{}){}\n", c.sliding_window, local,
                c.n_layer, c.rope_base_swa, scaled ? "" : ", unscaled",
                nope > 0 ? fmt::format("; no RoPE on the other {}", nope) : "");
+    // What the memory line below counts: the window plus one batch of 512, not the context.
+    if (it != c.layers.end())
+      fmt::print("KV cache       the sliding layers keep the last {} positions (window {} + batch 512 - 1), the "
+                 "others every position\n",
+                 kv_positions_kept(*it, int64_t{1} << 40, 512), c.sliding_window);
   }
   if (c.attn_softcap > 0 || c.final_softcap > 0 || c.logit_scale != 1.0f || c.embd_norm || l0.attn_gate)
     fmt::print("caps           attention scores {}, logits times {} then capped at {}{}{}\n",

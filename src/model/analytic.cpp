@@ -232,8 +232,22 @@ uint64_t flops_per_token(const ModelSpec& spec, int64_t n_ctx) {
   return analytic_forward(spec, std::span<const int64_t>(&pos, 1), 1, Phase::Decode).total_flops();
 }
 
-uint64_t kv_cache_bytes(const ModelConfig& c, int64_t n_ctx) {
-  return static_cast<uint64_t>(c.n_layer * 2 * n_ctx * c.kv_dim()) * sizeof(float);
+int64_t kv_positions_kept(const LayerConfig& lc, int64_t n_ctx, int64_t max_batch) {
+  const int64_t window = lc.sliding_window > 0 ? lc.sliding_window : lc.attn_chunk;
+  if (window <= 0) return n_ctx;
+  return std::min(n_ctx, window + std::max<int64_t>(max_batch, 1) - 1);
+}
+
+uint64_t kv_cache_bytes(const ModelConfig& config, int64_t n_ctx, int64_t max_batch) {
+  ModelConfig described;  // a hand-made configuration without its layers: the family's defaults
+  if (config.layers.size() != static_cast<size_t>(config.n_layer)) {
+    described = config;
+    describe_layers(described);
+  }
+  const ModelConfig& c = described.layers.empty() ? config : described;
+  uint64_t positions = 0;
+  for (const LayerConfig& lc : c.layers) positions += static_cast<uint64_t>(kv_positions_kept(lc, n_ctx, max_batch));
+  return positions * 2 * static_cast<uint64_t>(c.kv_dim()) * sizeof(float);
 }
 
 }  // namespace tenx

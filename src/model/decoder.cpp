@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "tenx/model/analytic.hpp"
 #include "tenx/ops/kernels.hpp"
 #include "tenx/util/error.hpp"
 
@@ -30,12 +31,27 @@ float attention_temperature(const ModelConfig& c, int64_t pos) {
   return static_cast<float>(std::log(floor_pos + 1.0) * c.attn_temp_scale + 1.0);
 }
 
-Decoder::Decoder(const Model& model, int64_t n_ctx, int64_t n_seq, int64_t max_batch)
+Decoder::Decoder(const Model& model, int64_t n_ctx, int64_t n_seq, int64_t max_batch, KvRetention retention)
     : model_(model), n_ctx_(n_ctx), n_seq_(n_seq), max_batch_(max_batch) {
   const ModelConfig& c = model.config;
   if (n_ctx <= 0 || n_seq <= 0 || max_batch <= 0)
     throw Error("decoder", "context, sequence count and batch size must be positive");
-  kv_.assign(static_cast<size_t>(n_seq * c.n_layer * 2 * n_ctx * c.kv_dim()), 0.0f);
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    const int64_t kept = retention == KvRetention::Full ? n_ctx : kv_positions_kept(c.layer(l), n_ctx, max_batch);
+    rings_ = rings_ || kept < n_ctx;
+    capacity_.push_back(kept);
+    layer_offset_.push_back(seq_floats_);
+    seq_floats_ += static_cast<size_t>(2 * kept * c.kv_dim());
+  }
+  // The guard: attention scores whole tiles of keys and reads (ignores) up to 64 floats past a
+  // layer's last K row.
+  kv_.assign(static_cast<size_t>(n_seq) * seq_floats_ + kAttentionKeyGuard, 0.0f);
+  kept_from_.assign(static_cast<size_t>(n_seq * c.n_layer), 0);
+  if (rings_) {
+    history_.assign(static_cast<size_t>(n_seq), std::vector<int32_t>(static_cast<size_t>(n_ctx), 0));
+    history_rows_.resize(static_cast<size_t>(n_seq));
+  }
+  replay_to_.assign(static_cast<size_t>(n_seq), -1);
   seq_len_.assign(static_cast<size_t>(n_seq), 0);
   const auto B = static_cast<size_t>(max_batch);
   x_.resize(B * c.n_embd);
@@ -69,19 +85,33 @@ Decoder::Decoder(const Model& model, int64_t n_ctx, int64_t n_seq, int64_t max_b
   keys_.resize(B);
 }
 
-size_t Decoder::kv_offset(int32_t seq, int64_t layer, int kind) const {
-  const ModelConfig& c = model_.config;
-  const int64_t per_cache = n_ctx_ * c.kv_dim();
-  return static_cast<size_t>(((seq * c.n_layer + layer) * 2 + kind) * per_cache);
-}
+uint64_t Decoder::kv_bytes_allocated() const { return (kv_.size() - kAttentionKeyGuard) * sizeof(float); }
 
-uint64_t Decoder::kv_bytes_allocated() const { return kv_.size() * sizeof(float); }
+uint64_t Decoder::kv_bytes_of(int64_t len) const {
+  uint64_t positions = 0;
+  for (int64_t cap : capacity_) positions += static_cast<uint64_t>(std::min(len, cap));
+  return positions * 2 * static_cast<uint64_t>(model_.config.kv_dim()) * sizeof(float);
+}
 
 uint64_t Decoder::kv_bytes_used() const {
   uint64_t used = 0;
-  for (int64_t n : seq_len_) used += static_cast<uint64_t>(n);
-  const ModelConfig& c = model_.config;
-  return used * static_cast<uint64_t>(c.n_layer * 2 * c.kv_dim()) * sizeof(float);
+  for (int64_t n : seq_len_) used += kv_bytes_of(n);
+  return used;
+}
+
+int64_t Decoder::first_key(int64_t l, int64_t pos) const {
+  // A local layer's query sees the last sliding_window positions only (itself included).
+  // A chunked layer's query sees its own chunk of positions only (llama4).
+  const LayerConfig& lc = model_.config.layer(l);
+  return lc.sliding_window > 0 ? std::max<int64_t>(0, pos + 1 - lc.sliding_window)
+         : lc.attn_chunk > 0   ? pos / lc.attn_chunk * lc.attn_chunk
+                               : 0;
+}
+
+bool Decoder::window_intact(int32_t seq, int64_t n) const {
+  for (int64_t l = 0; l < model_.config.n_layer; ++l)
+    if (first_key(l, n) < kept_from_[static_cast<size_t>(seq * model_.config.n_layer + l)]) return false;
+  return true;
 }
 
 uint64_t Decoder::working_bytes_for(const ModelConfig& c, int64_t max_batch) {
@@ -93,7 +123,7 @@ uint64_t Decoder::working_bytes_for(const ModelConfig& c, int64_t max_batch) {
     moe = (B * (c.n_expert + c.n_expert_used + 2 * c.n_embd + c.n_expert_used * c.n_embd) +
            std::max<uint64_t>(B, c.n_expert_used) * c.n_embd) * sizeof(float) +
           B * 2 * c.n_expert_used * sizeof(int32_t) + static_cast<uint64_t>(c.n_expert + 1) * sizeof(int64_t);
-  return floats * sizeof(float) + moe + B * (2 * sizeof(int32_t) + sizeof(AttentionKeys));
+  return floats * sizeof(float) + moe + B * (2 * sizeof(int32_t) + sizeof(CachedKeys));
 }
 
 uint64_t Decoder::working_bytes() const {
@@ -103,16 +133,69 @@ uint64_t Decoder::working_bytes() const {
 void Decoder::truncate(int32_t seq, int64_t n) {
   int64_t& len = seq_len_.at(static_cast<size_t>(seq));
   len = std::clamp<int64_t>(n, 0, len);
+  const auto s = static_cast<size_t>(seq);
+  if (len == 0) {  // nothing left to read: the rings start afresh
+    std::fill_n(kept_from_.begin() + seq * model_.config.n_layer, model_.config.n_layer, 0);
+    replay_to_[s] = -1;
+  } else if (replay_to_[s] >= 0 || !window_intact(seq, len)) {
+    replay_to_[s] = len;
+  }
+  if (rings_) std::erase_if(history_rows_[s], [&](const auto& row) { return row.first >= len; });
 }
 
 void Decoder::copy_prefix(int32_t src, int32_t dst, int64_t n) {
   if (n > seq_len(src)) throw Error("decoder", "copy_prefix beyond the source sequence");
+  if (src == dst) return truncate(dst, n);
   const ModelConfig& c = model_.config;
-  for (int64_t l = 0; l < c.n_layer; ++l)
-    for (int kind = 0; kind < 2; ++kind)
-      std::memcpy(kv_.data() + kv_offset(dst, l, kind), kv_.data() + kv_offset(src, l, kind),
-                  static_cast<size_t>(n * c.kv_dim()) * sizeof(float));
-  seq_len_.at(static_cast<size_t>(dst)) = n;
+  const auto s = static_cast<size_t>(src), d = static_cast<size_t>(dst);
+  if (rings_) {
+    std::copy_n(history_[s].begin(), n, history_[d].begin());
+    history_rows_[d].clear();
+    for (const auto& row : history_rows_[s])
+      if (row.first < n) history_rows_[d].push_back(row);
+  }
+  seq_len_[d] = n;
+  std::fill_n(kept_from_.begin() + dst * c.n_layer, c.n_layer, 0);
+  replay_to_[d] = -1;
+  if (n == 0) return;
+  if (replay_to_[s] >= 0 || !window_intact(src, n)) {
+    replay_to_[d] = n;
+    return;
+  }
+  const int64_t kvd = c.kv_dim();
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    const int64_t cap = capacity_[static_cast<size_t>(l)];
+    if (n >= cap) {  // the whole ring (slots of positions >= n are never read before rewritten)
+      std::memcpy(k_cache(dst, l), k_cache(src, l), static_cast<size_t>(2 * cap * kvd) * sizeof(float));
+    } else {  // positions 0..n-1 are slots 0..n-1: K's blocks up to n's, V's first n rows
+      const int64_t blocks_end = std::min(cap, (n + kAttentionKeyBlock - 1) / kAttentionKeyBlock * kAttentionKeyBlock);
+      std::memcpy(k_cache(dst, l), k_cache(src, l), static_cast<size_t>(blocks_end * kvd) * sizeof(float));
+      std::memcpy(v_cache(dst, l), v_cache(src, l), static_cast<size_t>(n * kvd) * sizeof(float));
+    }
+  }
+  std::copy_n(kept_from_.begin() + src * c.n_layer, c.n_layer, kept_from_.begin() + dst * c.n_layer);
+}
+
+// Recomputes the first replay_to_[seq] tokens of seq from its history, alone, in max_batch chunks.
+void Decoder::replay(ExecContext& ctx, int32_t seq) {
+  const auto s = static_cast<size_t>(seq);
+  const int64_t n = replay_to_[s];
+  replay_to_[s] = -1;
+  seq_len_[s] = 0;
+  std::fill_n(kept_from_.begin() + seq * model_.config.n_layer, model_.config.n_layer, 0);
+  const std::vector<std::pair<int64_t, std::vector<float>>> rows = history_rows_[s];  // forward() re-adds them
+  history_rows_[s].clear();
+  std::vector<BatchToken> batch;
+  size_t next_row = 0;
+  for (int64_t start = 0; start < n; start += max_batch_) {
+    batch.clear();
+    for (int64_t p = start; p < std::min(n, start + max_batch_); ++p) {
+      const float* row = nullptr;
+      if (next_row < rows.size() && rows[next_row].first == p) row = rows[next_row++].second.data();
+      batch.push_back({history_[s][static_cast<size_t>(p)], static_cast<int32_t>(p), seq, false, row});
+    }
+    forward(ctx, batch);
+  }
 }
 
 std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchToken> batch) {
@@ -120,6 +203,8 @@ std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchT
   const int64_t T = static_cast<int64_t>(batch.size());
   if (T == 0) return {};
   if (T > max_batch_) throw Error("decoder", fmt::format("batch of {} tokens exceeds max_batch {}", T, max_batch_));
+  for (const BatchToken& b : batch)  // sequences truncate() sent back further than their rings hold
+    if (b.seq >= 0 && b.seq < n_seq_ && replay_to_[static_cast<size_t>(b.seq)] >= 0) replay(ctx, b.seq);
 
   // Validate the whole batch before touching any state.
   std::vector<int64_t> next = seq_len_;
@@ -148,14 +233,19 @@ std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchT
     ffn_block(ctx, T, l);
   }
   seq_len_ = next;
+  if (rings_)
+    for (const BatchToken& b : batch) {
+      history_[static_cast<size_t>(b.seq)][static_cast<size_t>(b.pos)] = b.id;
+      if (b.embedding)
+        history_rows_[static_cast<size_t>(b.seq)].emplace_back(b.pos, std::vector<float>(b.embedding, b.embedding + c.n_embd));
+    }
   uint64_t used = 0, longest = 0;
   for (int64_t n : seq_len_) {
-    used += static_cast<uint64_t>(n);
-    longest = std::max(longest, static_cast<uint64_t>(n));
+    used += kv_bytes_of(n);
+    longest = std::max(longest, kv_bytes_of(n));
   }
-  const uint64_t per_position = static_cast<uint64_t>(c.n_layer * 2 * c.kv_dim()) * sizeof(float);
-  kv_peak_ = std::max<uint64_t>(kv_peak_, used * per_position);
-  kv_sequence_peak_ = std::max<uint64_t>(kv_sequence_peak_, longest * per_position);
+  kv_peak_ = std::max<uint64_t>(kv_peak_, used);
+  kv_sequence_peak_ = std::max<uint64_t>(kv_sequence_peak_, longest);
   if (n_out == 0) return {};
   return output_block(ctx, batch, n_out);
 }
@@ -219,22 +309,27 @@ void Decoder::attention_block(ExecContext& ctx, std::span<const BatchToken> batc
     rmsnorm(ctx, k_.data(), k_.data(), ones_.data(), T * c.n_head_kv, c.head_dim, c.rms_eps);
   }
   // Append K/V to the caches first, so a token attends to the earlier tokens of its own batch
-  // too (causality comes from n_keys = pos + 1).
+  // too (causality comes from n_keys = pos + 1). K goes in transposed, as attention reads it.
+  const int64_t cap = capacity_[static_cast<size_t>(l)];
   for (int64_t t = 0; t < T; ++t) {
     const BatchToken& b = batch[static_cast<size_t>(t)];
-    std::memcpy(k_cache(b.seq, l) + b.pos * kvd, k_.data() + t * kvd, static_cast<size_t>(kvd) * sizeof(float));
-    std::memcpy(v_cache(b.seq, l) + b.pos * kvd, v_.data() + t * kvd, static_cast<size_t>(kvd) * sizeof(float));
-    // A local layer's query sees the last sliding_window positions only (itself included).
-    // A chunked layer's query sees its own chunk of positions only (llama4).
-    const int64_t first = lc.sliding_window > 0 ? std::max<int64_t>(0, b.pos + 1 - lc.sliding_window)
-                          : lc.attn_chunk > 0 ? b.pos / lc.attn_chunk * lc.attn_chunk
-                                              : 0;
-    keys_[static_cast<size_t>(t)] = {k_cache(b.seq, l) + first * kvd, v_cache(b.seq, l) + first * kvd,
-                                     b.pos + 1 - first};
+    const int64_t slot = b.pos % cap, block = slot / kAttentionKeyBlock, off = slot % kAttentionKeyBlock;
+    const int64_t width = std::min(kAttentionKeyBlock, cap - block * kAttentionKeyBlock);
+    float* kt = k_cache(b.seq, l) + block * kAttentionKeyBlock * kvd + off;
+    const float* kr = k_.data() + t * kvd;
+    for (int64_t i = 0; i < kvd; ++i) kt[i * width] = kr[i];
+    std::memcpy(v_cache(b.seq, l) + slot * kvd, v_.data() + t * kvd, static_cast<size_t>(kvd) * sizeof(float));
+    int64_t& kept_from = kept_from_[static_cast<size_t>(b.seq * c.n_layer + l)];
+    kept_from = std::max<int64_t>(kept_from, b.pos + 1 - cap);  // the write evicted position pos - cap
+  }
+  for (int64_t t = 0; t < T; ++t) {
+    const BatchToken& b = batch[static_cast<size_t>(t)];
+    const int64_t first = first_key(l, b.pos);
+    keys_[static_cast<size_t>(t)] = {k_cache(b.seq, l), v_cache(b.seq, l), cap, first, b.pos + 1 - first};
   }
   cnt.kv_bytes_written[int(ph)] += static_cast<uint64_t>(T * 2 * kvd) * sizeof(float);
-  attention(ctx, att_.data(), q_.data(), keys_.data(), T,
-            AttentionShape{c.n_head, c.n_head_kv, c.head_dim, c.attn_scale, c.attn_softcap});
+  attention_cached(ctx, att_.data(), q_.data(), keys_.data(), T,
+                   AttentionShape{c.n_head, c.n_head_kv, c.head_dim, c.attn_scale, c.attn_softcap});
   if (lc.attn_gate) sigmoid_mul(ctx, att_.data(), att_gate_.data(), T * qd);
   matmul(ctx, h_.data(), att_.data(), *L.wo, T);
   if (lc.sandwich_norm) {

@@ -256,11 +256,18 @@ void matmul_shared_input_with(const Kernels& k, ExecContext& ctx, const float* x
   });
 }
 
-void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float* q,
-                    const AttentionKeys* keys, int64_t T, const AttentionShape& shape) {
+namespace {
+
+// The task split of attention_with and attention_cached_with. Consecutive queries over the same
+// keys (same(t - 1, t): a sequence's prefill) form chunks of up to kAttendQueryChunk, so a
+// chunk's keys are read (row layout: transposed) once for all its queries; decode (one query per
+// sequence) gives chunks of one. head_keys(t, kvh) says where query t's K/V head kvh is.
+template <class Keys, class Same, class HeadKeys>
+void attention_tasks(const Kernels& k, ExecContext& ctx, float* out, const float* q, const Keys* keys, int64_t T,
+                     const AttentionShape& shape, Same same, HeadKeys head_keys) {
   kc::check_attention(keys, T, shape);
   kc::count_attention(ctx, keys, T, shape);
-  const int64_t hd = shape.head_dim, q_dim = shape.n_head * hd, kv_dim = shape.n_head_kv * hd;
+  const int64_t hd = shape.head_dim, q_dim = shape.n_head * hd;
   const int64_t group = shape.n_head / shape.n_head_kv;
   std::vector<int64_t> n_keys(static_cast<size_t>(T));
   int64_t max_keys = 0;
@@ -268,14 +275,10 @@ void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float*
     n_keys[static_cast<size_t>(t)] = keys[t].n_keys;
     max_keys = std::max(max_keys, keys[t].n_keys);
   }
-  // Consecutive queries over the same cache (a sequence's prefill) form chunks of
-  // up to kAttendQueryChunk: attend transposes a chunk's keys once for all its
-  // queries. Decode (one query per sequence) gives chunks of one.
   constexpr int64_t kAttendQueryChunk = 32;
   std::vector<int64_t> chunk_start{0};
   for (int64_t t = 1; t < T; ++t)
-    if (keys[t].k != keys[t - 1].k || keys[t].v != keys[t - 1].v || t - chunk_start.back() == kAttendQueryChunk)
-      chunk_start.push_back(t);
+    if (!same(t - 1, t) || t - chunk_start.back() == kAttendQueryChunk) chunk_start.push_back(t);
   const int64_t n_chunks = static_cast<int64_t>(chunk_start.size());
   chunk_start.push_back(T);
   // A task is (chunk, K/V head, slice of that head's query group): the group
@@ -295,9 +298,52 @@ void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float*
     const int64_t h0 = kvh * group + slice * per_task, G = std::min(per_task, group - slice * per_task);
     const int64_t t0 = chunk_start[static_cast<size_t>(c)], nq = chunk_start[static_cast<size_t>(c) + 1] - t0;
     k.attend(out + t0 * q_dim + h0 * hd, q + t0 * q_dim + h0 * hd, q_dim, nq, G, n_keys.data() + t0,
-             keys[t0].k + kvh * hd, keys[t0].v + kvh * hd, kv_dim, hd, scale, shape.softcap,
-             scratch + worker * scratch_floats);
+             head_keys(t0, kvh), hd, scale, shape.softcap, scratch + worker * scratch_floats);
   });
+}
+
+}  // namespace
+
+void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float* q,
+                    const AttentionKeys* keys, int64_t T, const AttentionShape& shape) {
+  const int64_t hd = shape.head_dim, kv_dim = shape.n_head_kv * hd;
+  attention_tasks(
+      k, ctx, out, q, keys, T, shape,
+      [&](int64_t a, int64_t b) { return keys[a].k == keys[b].k && keys[a].v == keys[b].v; },
+      [&](int64_t t, int64_t kvh) {
+        AttendKeys a;
+        a.k = keys[t].k + kvh * hd;
+        a.v = keys[t].v + kvh * hd;
+        a.stride = kv_dim;
+        return a;
+      });
+}
+
+void attention_cached_with(const Kernels& k, ExecContext& ctx, float* out, const float* q,
+                           const CachedKeys* keys, int64_t T, const AttentionShape& shape) {
+  const int64_t hd = shape.head_dim, kv_dim = shape.n_head_kv * hd;
+  for (int64_t t = 0; t < T; ++t)
+    if (keys[t].capacity <= 0 || keys[t].n_keys > keys[t].capacity || keys[t].first < 0)
+      throw Error("attention", "query " + std::to_string(t) + ": " + std::to_string(keys[t].n_keys) +
+                                   " keys from position " + std::to_string(keys[t].first) +
+                                   " do not fit a cache of " + std::to_string(keys[t].capacity));
+  attention_tasks(
+      k, ctx, out, q, keys, T, shape,
+      [&](int64_t a, int64_t b) {
+        return keys[a].kt == keys[b].kt && keys[a].v == keys[b].v && keys[a].first == keys[b].first;
+      },
+      [&](int64_t t, int64_t kvh) {
+        const CachedKeys& c = keys[t];
+        AttendKeys a;
+        a.kt = c.kt;
+        a.row0 = kvh * hd;
+        a.kv_dim = kv_dim;
+        a.v = c.v + kvh * hd;
+        a.stride = kv_dim;
+        a.first = c.first % c.capacity;
+        a.capacity = c.capacity;
+        return a;
+      });
 }
 
 // Prefill: T·n_ff elements split over the pool in chunks of a multiple of every vector width, so
@@ -438,6 +484,11 @@ void matmul_shared_input(ExecContext& ctx, const float* x, int64_t T, std::span<
 void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys* keys, int64_t T,
                const AttentionShape& shape) {
   simd::attention_with(simd::kernels_for(simd::best_isa()), ctx, out, q, keys, T, shape);
+}
+
+void attention_cached(ExecContext& ctx, float* out, const float* q, const CachedKeys* keys, int64_t T,
+                      const AttentionShape& shape) {
+  simd::attention_cached_with(simd::kernels_for(simd::best_isa()), ctx, out, q, keys, T, shape);
 }
 
 void add_bias(ExecContext& ctx, float* y, const float* bias, int64_t T, int64_t n) {

@@ -86,20 +86,34 @@ inline void scores_from_transposed(float* s, const float* q, const float* kt, in
   }
 }
 
-// out[0..hd) = inv · Σ_j p[j]·v_j, the accumulators in registers (up to four
+// Where the values of a call's keys are: key j < na at a + j·stride, the others (a ring that
+// wrapped around its end) at b + (j - na)·stride.
+struct ValueRuns {
+  const float* a;
+  int64_t na;
+  const float* b;
+  int64_t stride;
+  const float* run(int r) const { return r ? b : a; }
+  int64_t begin(int r) const { return r ? na : 0; }
+};
+
+// out[0..hd) = inv · Σ_j p[j]·v_j in key order, the accumulators in registers (up to four
 // vectors of the head at a time) instead of loading and storing out per key.
-inline void weighted_values(float* out, const float* p, int64_t n, const float* v, int64_t stride, int64_t hd,
-                            float inv) {
+inline void weighted_values(float* out, const float* p, int64_t n, const ValueRuns& vs, int64_t hd, float inv) {
+  const int64_t stride = vs.stride, n1 = n < vs.na ? n : vs.na;
+  const int64_t end[2] = {n1, n};
   int64_t d0 = 0;
   for (; d0 + 4 * kW <= hd; d0 += 4 * kW) {
     vf a0 = {}, a1 = {}, a2 = {}, a3 = {};
-    const float* vr = v + d0;
-    for (int64_t j = 0; j < n; ++j, vr += stride) {
-      const vf pj = splat(p[j]);
-      a0 = madd(pj, loadu(vr), a0);
-      a1 = madd(pj, loadu(vr + kW), a1);
-      a2 = madd(pj, loadu(vr + 2 * kW), a2);
-      a3 = madd(pj, loadu(vr + 3 * kW), a3);
+    for (int r = 0; r < 2; ++r) {
+      const float* vr = vs.run(r) + d0;
+      for (int64_t j = vs.begin(r); j < end[r]; ++j, vr += stride) {
+        const vf pj = splat(p[j]);
+        a0 = madd(pj, loadu(vr), a0);
+        a1 = madd(pj, loadu(vr + kW), a1);
+        a2 = madd(pj, loadu(vr + 2 * kW), a2);
+        a3 = madd(pj, loadu(vr + 3 * kW), a3);
+      }
     }
     const vf iv = splat(inv);
     storeu(out + d0, a0 * iv);
@@ -109,13 +123,18 @@ inline void weighted_values(float* out, const float* p, int64_t n, const float* 
   }
   for (; d0 + kW <= hd; d0 += kW) {
     vf a = {};
-    const float* vr = v + d0;
-    for (int64_t j = 0; j < n; ++j, vr += stride) a = madd(splat(p[j]), loadu(vr), a);
+    for (int r = 0; r < 2; ++r) {
+      const float* vr = vs.run(r) + d0;
+      for (int64_t j = vs.begin(r); j < end[r]; ++j, vr += stride) a = madd(splat(p[j]), loadu(vr), a);
+    }
     storeu(out + d0, a * splat(inv));
   }
-  for (; d0 < hd; ++d0) {
-    float a = 0.0f;
-    for (int64_t j = 0; j < n; ++j) a += p[j] * v[j * stride + d0];
+  for (; d0 < hd; ++d0) {  // one fused multiply-add per key, written out: left to the compiler,
+    float a = 0.0f;          // the contraction differed between a ring's two runs and one run
+    for (int r = 0; r < 2; ++r) {
+      const float* vr = vs.run(r) + d0;
+      for (int64_t j = vs.begin(r); j < end[r]; ++j, vr += stride) a = std::fma(p[j], vr[0], a);
+    }
     out[d0] = a * inv;
   }
 }
@@ -152,41 +171,51 @@ inline void scores_from_transposed2(float* sa, float* sb, const float* qa, const
   }
 }
 
-// weighted_values for two rows over the keys both have, then the longer row alone.
+// weighted_values for two rows: over the keys both have, then the longer row's own; each row's
+// sum runs over its keys in order across the ring's runs.
 inline void weighted_values2(float* oa, float* ob, const float* pa, const float* pb, int64_t na, int64_t nb,
-                             const float* v, int64_t stride, int64_t hd, float inva, float invb) {
-  const int64_t n_both = na < nb ? na : nb;
+                             const ValueRuns& vs, int64_t hd, float inva, float invb) {
+  const int64_t n_both = na < nb ? na : nb, stride = vs.stride;
+  const int64_t run_end[2] = {vs.na, na > nb ? na : nb};
   int64_t d0 = 0;
   for (; d0 + 4 * kW <= hd; d0 += 4 * kW) {
     vf a0 = {}, a1 = {}, a2 = {}, a3 = {}, b0 = {}, b1 = {}, b2 = {}, b3 = {};
-    const float* vr = v + d0;
-    int64_t j = 0;
-    for (; j < n_both; ++j, vr += stride) {
-      const vf v0 = loadu(vr), v1 = loadu(vr + kW), v2 = loadu(vr + 2 * kW), v3 = loadu(vr + 3 * kW);
-      const vf paj = splat(pa[j]), pbj = splat(pb[j]);
-      a0 = madd(paj, v0, a0);
-      a1 = madd(paj, v1, a1);
-      a2 = madd(paj, v2, a2);
-      a3 = madd(paj, v3, a3);
-      b0 = madd(pbj, v0, b0);
-      b1 = madd(pbj, v1, b1);
-      b2 = madd(pbj, v2, b2);
-      b3 = madd(pbj, v3, b3);
-    }
-    for (const float* vt = vr; j < na; ++j, vt += stride) {
-      const vf paj = splat(pa[j]);
-      a0 = madd(paj, loadu(vt), a0);
-      a1 = madd(paj, loadu(vt + kW), a1);
-      a2 = madd(paj, loadu(vt + 2 * kW), a2);
-      a3 = madd(paj, loadu(vt + 3 * kW), a3);
-    }
-    for (int64_t jb = n_both; jb < nb; ++jb) {
-      const float* vt = v + jb * stride + d0;
-      const vf pbj = splat(pb[jb]);
-      b0 = madd(pbj, loadu(vt), b0);
-      b1 = madd(pbj, loadu(vt + kW), b1);
-      b2 = madd(pbj, loadu(vt + 2 * kW), b2);
-      b3 = madd(pbj, loadu(vt + 3 * kW), b3);
+    for (int r = 0; r < 2; ++r) {
+      const int64_t lo = vs.begin(r), hi = run_end[r];
+      const float* base = vs.run(r) + d0;  // key lo
+      int64_t j = lo;
+      const float* vr = base;
+      for (const int64_t e = hi < n_both ? hi : n_both; j < e; ++j, vr += stride) {
+        const vf v0 = loadu(vr), v1 = loadu(vr + kW), v2 = loadu(vr + 2 * kW), v3 = loadu(vr + 3 * kW);
+        const vf paj = splat(pa[j]), pbj = splat(pb[j]);
+        a0 = madd(paj, v0, a0);
+        a1 = madd(paj, v1, a1);
+        a2 = madd(paj, v2, a2);
+        a3 = madd(paj, v3, a3);
+        b0 = madd(pbj, v0, b0);
+        b1 = madd(pbj, v1, b1);
+        b2 = madd(pbj, v2, b2);
+        b3 = madd(pbj, v3, b3);
+      }
+      const int64_t tail = lo > n_both ? lo : n_both;  // first key of one row only, in this run
+      j = tail;
+      vr = base + (tail - lo) * stride;
+      for (const int64_t e = hi < na ? hi : na; j < e; ++j, vr += stride) {
+        const vf paj = splat(pa[j]);
+        a0 = madd(paj, loadu(vr), a0);
+        a1 = madd(paj, loadu(vr + kW), a1);
+        a2 = madd(paj, loadu(vr + 2 * kW), a2);
+        a3 = madd(paj, loadu(vr + 3 * kW), a3);
+      }
+      j = tail;
+      vr = base + (tail - lo) * stride;
+      for (const int64_t e = hi < nb ? hi : nb; j < e; ++j, vr += stride) {
+        const vf pbj = splat(pb[j]);
+        b0 = madd(pbj, loadu(vr), b0);
+        b1 = madd(pbj, loadu(vr + kW), b1);
+        b2 = madd(pbj, loadu(vr + 2 * kW), b2);
+        b3 = madd(pbj, loadu(vr + 3 * kW), b3);
+      }
     }
     const vf ia = splat(inva), ib = splat(invb);
     storeu(oa + d0, a0 * ia);
@@ -199,21 +228,67 @@ inline void weighted_values2(float* oa, float* ob, const float* pa, const float*
     storeu(ob + d0 + 3 * kW, b3 * ib);
   }
   if (d0 < hd) {  // the head's last dimensions (fewer than four vectors): one row at a time
-    weighted_values(oa + d0, pa, na, v + d0, stride, hd - d0, inva);
-    weighted_values(ob + d0, pb, nb, v + d0, stride, hd - d0, invb);
+    const ValueRuns rest{vs.a + d0, vs.na, vs.b + d0, stride};
+    weighted_values(oa + d0, pa, na, rest, hd - d0, inva);
+    weighted_values(ob + d0, pb, nb, rest, hd - d0, invb);
   }
+}
+
+// Where the transposed keys of a call are: the row layout's scratch (one block of ldk slots), or
+// the cache's blocks (CachedKeys). for_key_runs calls f(j, kt, ldk, len) for each run of keys
+// j..j+len-1 that lie side by side in one block (kt: key j's column of the head's first row).
+struct KeyRuns {
+  const float* kt;
+  int64_t row0, kv_dim, capacity, first;
+  int64_t scratch_ldk;  // > 0: the row layout's transposed scratch
+};
+
+template <class F>
+inline void for_key_runs(const KeyRuns& ks, int64_t n, F f) {
+  if (ks.scratch_ldk > 0) return f(int64_t{0}, ks.kt, ks.scratch_ldk, n);
+  constexpr int64_t B = kAttentionKeyBlock;
+  int64_t slot = ks.first;
+  for (int64_t j = 0; j < n;) {
+    const int64_t b = slot / B, off = slot - b * B, w = ks.capacity - b * B < B ? ks.capacity - b * B : B;
+    const int64_t len = n - j < w - off ? n - j : w - off;
+    f(j, ks.kt + b * B * ks.kv_dim + ks.row0 * w + off, w, len);
+    j += len;
+    slot += len;
+    if (slot == ks.capacity) slot = 0;
+  }
+}
+
+// Scores of one or two query rows over n keys, run by run; a run's tiles past its keys are
+// overwritten by the next run's.
+inline void scores_runs(float* s, const float* q, const KeyRuns& ks, int64_t n, int64_t hd, float scale) {
+  for_key_runs(ks, n, [&](int64_t j, const float* kt, int64_t ldk, int64_t len) {
+    scores_from_transposed(s + j, q, kt, ldk, len, hd, scale);
+  });
+}
+
+inline void scores_runs2(float* sa, float* sb, const float* qa, const float* qb, const KeyRuns& ks, int64_t n,
+                         int64_t hd, float scale) {
+  for_key_runs(ks, n, [&](int64_t j, const float* kt, int64_t ldk, int64_t len) {
+    scores_from_transposed2(sa + j, sb + j, qa, qb, kt, ldk, len, hd, scale);
+  });
 }
 
 // NQ queries x G heads sharing one K/V head (see Kernels::attend).
 void attend(float* out, const float* q, int64_t q_stride, int64_t NQ, int64_t G, const int64_t* n_keys,
-            const float* k, const float* v, int64_t stride, int64_t hd, float scale, float softcap, float* scratch) {
+            const AttendKeys& keys, int64_t hd, float scale, float softcap, float* scratch) {
   int64_t max_keys = 0;
   for (int64_t i = 0; i < NQ; ++i) max_keys = n_keys[i] > max_keys ? n_keys[i] : max_keys;
-  const int64_t ldk = attend_key_stride(max_keys);
-  float* kt = scratch;
-  float* sa = scratch + hd * ldk;
-  float* sb = sa + ldk;
-  transpose_keys(kt, ldk, k, max_keys, stride, hd);
+  const int64_t stride = keys.stride;
+  KeyRuns ks{keys.kt, keys.row0, keys.kv_dim, keys.capacity, keys.first, 0};
+  float* sa = scratch;
+  if (keys.k) {  // row layout: transposed here, once for every query of the call
+    const int64_t ldk = attend_key_stride(max_keys);
+    transpose_keys(scratch, ldk, keys.k, max_keys, stride, hd);
+    ks = {scratch, 0, 0, max_keys, 0, ldk};
+    sa = scratch + hd * ldk;
+  }
+  float* sb = sa + attend_key_stride(max_keys) + 64;
+  const ValueRuns vs{keys.v + ks.first * stride, ks.capacity - ks.first, keys.v, stride};
   // Rows r = i·G + g (query i, head g), two at a time.
   const int64_t n_rows = NQ * G;
   int64_t r = 0;
@@ -221,17 +296,17 @@ void attend(float* out, const float* q, int64_t q_stride, int64_t NQ, int64_t G,
     const int64_t ia = r / G, ib = (r + 1) / G;
     const int64_t row_a = ia * q_stride + (r % G) * hd, row_b = ib * q_stride + ((r + 1) % G) * hd;
     const int64_t na = n_keys[ia], nb = n_keys[ib];
-    scores_from_transposed2(sa, sb, q + row_a, q + row_b, kt, ldk, na > nb ? na : nb, hd, scale);
+    scores_runs2(sa, sb, q + row_a, q + row_b, ks, na > nb ? na : nb, hd, scale);
     softcap_scores(sa, na, softcap);
     softcap_scores(sb, nb, softcap);
     const float inva = 1.0f / softmax_numerators(sa, na), invb = 1.0f / softmax_numerators(sb, nb);
-    weighted_values2(out + row_a, out + row_b, sa, sb, na, nb, v, stride, hd, inva, invb);
+    weighted_values2(out + row_a, out + row_b, sa, sb, na, nb, vs, hd, inva, invb);
   }
   if (r < n_rows) {
     const int64_t i = r / G, row = i * q_stride + (r % G) * hd;
-    scores_from_transposed(sa, q + row, kt, ldk, n_keys[i], hd, scale);
+    scores_runs(sa, q + row, ks, n_keys[i], hd, scale);
     softcap_scores(sa, n_keys[i], softcap);
     const float inv = 1.0f / softmax_numerators(sa, n_keys[i]);
-    weighted_values(out + row, sa, n_keys[i], v, stride, hd, inv);
+    weighted_values(out + row, sa, n_keys[i], vs, hd, inv);
   }
 }

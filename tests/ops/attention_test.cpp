@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -152,6 +153,69 @@ TEST(Attention, EveryIsaMatchesReference) {
       }
     }
   }
+}
+
+// The cache layout (K transposed, a ring of `cap` slots, the window starting anywhere and
+// wrapping around the ring's end) gives the row layout's values bit for bit, on every ISA: the
+// decoder's ring must not change a logit. Queries with the same first key form prefill chunks.
+TEST(Attention, CachedRingLayoutIsBitIdenticalToRows) {
+  std::mt19937 rng(21);
+  struct Case {
+    AttentionShape shape;
+    int64_t cap, positions;                         // ring slots; positions written so far
+    std::vector<std::pair<int64_t, int64_t>> queries;  // (first, n_keys), all inside the ring
+  };
+  const std::vector<Case> cases = {
+      {{4, 2, 16}, 12, 30, {{22, 8}, {20, 10}, {18, 12}}},                // wraps at slot 12
+      {{8, 2, 64}, 100, 250, {{150, 100}, {160, 90}, {160, 90}, {200, 1}}},  // prefill chunk of 2
+      {{4, 2, 16}, 300, 700, {{400, 300}, {450, 250}, {500, 200}, {640, 60}}},  // several blocks and a wrap
+      {{6, 3, 33}, 70, 70, {{0, 70}, {0, 65}, {0, 3}, {5, 64}}},          // never wrapped
+      {{12, 4, 65}, 40, 41, {{1, 40}, {39, 2}}},                          // one key past the wrap
+      {{3, 1, 23, 0.0f, 1.5f}, 9, 100, {{91, 9}, {95, 5}, {99, 1}}},      // soft-cap
+      {{130, 1, 4}, 17, 33, {{16, 17}, {17, 16}}},                        // group > kMaxAttendGroup
+  };
+  for (simd::Isa isa : {simd::Isa::Generic, simd::Isa::Avx2, simd::Isa::Avx512}) {
+    if (!simd::isa_supported(isa)) continue;
+    const auto& kern = simd::kernels_for(isa);
+    for (const Case& c : cases) {
+      const AttentionShape& s = c.shape;
+      const int64_t qd = s.n_head * s.head_dim, kvd = s.n_head_kv * s.head_dim, T = std::ssize(c.queries);
+      const std::vector<float> K = random_floats(rng, c.positions * kvd), V = random_floats(rng, c.positions * kvd);
+      // The ring: position p in slot p mod cap, K transposed, then V rows, then the guard.
+      std::vector<float> cache(static_cast<size_t>(2 * c.cap * kvd + kAttentionKeyGuard), 0.0f);
+      float* kt = cache.data();
+      float* v = kt + c.cap * kvd;
+      for (int64_t p = std::max<int64_t>(0, c.positions - c.cap); p < c.positions; ++p)
+        for (int64_t i = 0; i < kvd; ++i) {
+          const int64_t slot = p % c.cap, block = slot / kAttentionKeyBlock;  // CachedKeys's blocks
+          const int64_t width = std::min(kAttentionKeyBlock, c.cap - block * kAttentionKeyBlock);
+          kt[block * kAttentionKeyBlock * kvd + i * width + slot % kAttentionKeyBlock] = K[static_cast<size_t>(p * kvd + i)];
+          v[p % c.cap * kvd + i] = V[static_cast<size_t>(p * kvd + i)];
+        }
+      std::vector<AttentionKeys> rows;
+      std::vector<CachedKeys> cached;
+      for (const auto& [first, n] : c.queries) {
+        rows.push_back({K.data() + first * kvd, V.data() + first * kvd, n});
+        cached.push_back({kt, v, c.cap, first, n});
+      }
+      const std::vector<float> q = random_floats(rng, T * qd, 2.0f);
+      for (int threads : {1, 3}) {
+        ExecContext a(threads), b(threads);
+        std::vector<float> from_rows(static_cast<size_t>(T * qd), NAN), from_cache(from_rows.size(), NAN);
+        simd::attention_with(kern, a, from_rows.data(), q.data(), rows.data(), T, s);
+        simd::attention_cached_with(kern, b, from_cache.data(), q.data(), cached.data(), T, s);
+        int bad = 0;
+        for (size_t i = 0; i < from_rows.size(); ++i)
+          if (std::bit_cast<uint32_t>(from_cache[i]) != std::bit_cast<uint32_t>(from_rows[i]) && ++bad < 12)
+            ADD_FAILURE() << kern.name << " cap=" << c.cap << " hd=" << s.head_dim << " threads=" << threads << " i=" << i;
+        EXPECT_EQ(a.counters, b.counters);
+      }
+    }
+  }
+  ExecContext ctx(1);
+  std::vector<float> buf(64 + kAttentionKeyGuard), out(4);
+  const CachedKeys too_many{buf.data(), buf.data() + 32, 8, 0, 9};
+  EXPECT_THROW(attention_cached(ctx, out.data(), buf.data(), &too_many, 1, AttentionShape{1, 1, 4}), Error);
 }
 
 TEST(Attention, CountsWhatTheHeaderSays) {

@@ -61,8 +61,15 @@ Counters analytic_log_softmax(int64_t n_vocab, int64_t n_rows, Phase phase);
 // FLOPs of one decode step at context length n_ctx (the token at position n_ctx-1).
 uint64_t flops_per_token(const ModelSpec& spec, int64_t n_ctx);
 
-// Bytes of the F32 KV cache for n_ctx positions of one sequence. Sliding-window layers keep
-// all n_ctx positions too (the keys older than the window are masked, not evicted, yet).
-uint64_t kv_cache_bytes(const ModelConfig& config, int64_t n_ctx);
+// Positions of one sequence a layer's KV cache keeps (the Decoder's allocation): n_ctx for full
+// attention. A sliding-window layer (window W) or a chunked one (chunk C, which reads at most C)
+// keeps a ring of W + max_batch - 1: a query reads the last W positions, and one forward appends
+// up to max_batch tokens before its queries read. Never more than n_ctx.
+int64_t kv_positions_kept(const LayerConfig& layer, int64_t n_ctx, int64_t max_batch);
+
+// Bytes of the F32 KV cache of one sequence of n_ctx positions, for a decoder taking up to
+// max_batch tokens per forward (the Decoder's default 512): Σ over layers of the positions kept ·
+// K and V · kv_dim floats.
+uint64_t kv_cache_bytes(const ModelConfig& config, int64_t n_ctx, int64_t max_batch = 512);
 
 }  // namespace tenx

@@ -26,11 +26,18 @@ struct BatchToken {
 // llama4's attention temperature for the query at position pos (LayerConfig::attn_temperature).
 float attention_temperature(const ModelConfig& c, int64_t pos);
 
+// What a sliding-window (or chunked) layer's KV cache keeps of a sequence.
+enum class KvRetention {
+  Window,  // the last W + max_batch - 1 positions, a ring (kv_positions_kept, analytic.hpp)
+  Full,    // every position, as a full-attention layer (the path the ring is tested against)
+};
+
 class Decoder {
  public:
   // n_ctx: KV capacity per sequence; n_seq: independent sequences; max_batch:
   // largest batch forward() accepts (longer inputs are split by the helpers).
-  Decoder(const Model& model, int64_t n_ctx, int64_t n_seq = 1, int64_t max_batch = 512);
+  Decoder(const Model& model, int64_t n_ctx, int64_t n_seq = 1, int64_t max_batch = 512,
+          KvRetention retention = KvRetention::Window);
 
   // Runs the batch; appends each token's K/V to its sequence. Returns the logits
   // of the tokens flagged `logits`, in batch order, as rows of n_vocab floats.
@@ -45,8 +52,13 @@ class Decoder {
   int64_t seq_len(int32_t seq) const { return seq_len_.at(static_cast<size_t>(seq)); }
   // Forget the tokens of `seq` from position n on (n = 0 clears it). Used to
   // share a prefix: score a context once, then each continuation after it.
+  // A sliding-window layer's ring holds the window plus max_batch positions, so going back more
+  // than max_batch positions loses keys the next token needs: the decoder then recomputes the
+  // sequence's first n tokens (kept for that) at its next forward(), in the same phase and counted
+  // (the values are the same for float matrices, where a row's result does not depend on its batch).
   void truncate(int32_t seq, int64_t n);
-  // Copies the first n cached positions of `src` into `dst` (dst then has length n).
+  // Copies the first n cached positions of `src` into `dst` (dst then has length n; recomputed as
+  // truncate() says when src's rings no longer hold what position n needs).
   void copy_prefix(int32_t src, int32_t dst, int64_t n);
 
   const Model& model() const { return model_; }
@@ -54,8 +66,8 @@ class Decoder {
   int64_t n_seq() const { return n_seq_; }
   int64_t max_batch() const { return max_batch_; }
 
-  // Memory, in bytes.
-  uint64_t kv_bytes_allocated() const;
+  // Memory, in bytes (kv_cache_bytes and kv_positions_kept in analytic.hpp say the same).
+  uint64_t kv_bytes_allocated() const;  // every layer's positions (not the 256-byte read guard)
   uint64_t kv_bytes_used() const;   // filled positions of all sequences
   uint64_t kv_bytes_peak() const { return kv_peak_; }  // all sequences together
   // The most one sequence held: what one item or request needs, whatever ran beside it.
@@ -71,9 +83,21 @@ class Decoder {
   static uint64_t working_bytes_for(const ModelConfig& c, int64_t max_batch);
 
  private:
-  float* k_cache(int32_t seq, int64_t layer) { return kv_.data() + kv_offset(seq, layer, 0); }
-  float* v_cache(int32_t seq, int64_t layer) { return kv_.data() + kv_offset(seq, layer, 1); }
-  size_t kv_offset(int32_t seq, int64_t layer, int kind) const;
+  // A sequence's cache of one layer: K transposed in blocks of 64 slots (the layout attention
+  // reads, CachedKeys), then V [capacity][kv_dim]; position p in slot p mod capacity.
+  float* k_cache(int32_t seq, int64_t layer) { return kv_.data() + kv_offset(seq, layer); }
+  float* v_cache(int32_t seq, int64_t layer) {
+    return k_cache(seq, layer) + capacity_[static_cast<size_t>(layer)] * model_.config.kv_dim();
+  }
+  size_t kv_offset(int32_t seq, int64_t layer) const {
+    return static_cast<size_t>(seq) * seq_floats_ + layer_offset_[static_cast<size_t>(layer)];
+  }
+  uint64_t kv_bytes_of(int64_t len) const;  // one sequence of len positions
+  // The first position a query at `pos` reads in layer l (its window or chunk start; 0 = all).
+  int64_t first_key(int64_t l, int64_t pos) const;
+  // Every ring of `seq` still holds what the next token, at position n, reads.
+  bool window_intact(int32_t seq, int64_t n) const;
+  void replay(ExecContext& ctx, int32_t seq);  // recompute a sequence truncate() marked
   // The blocks of forward(), in order.
   void embed_block(ExecContext& ctx, std::span<const BatchToken> batch);
   void attention_block(ExecContext& ctx, std::span<const BatchToken> batch, int64_t layer);
@@ -84,7 +108,17 @@ class Decoder {
 
   const Model& model_;
   int64_t n_ctx_, n_seq_, max_batch_;
-  std::vector<float> kv_;  // [seq][layer][k|v][n_ctx][kv_dim]
+  std::vector<int64_t> capacity_;       // per layer: positions kept (n_ctx, or a ring)
+  std::vector<size_t> layer_offset_;    // per layer: floats from a sequence's first layer
+  size_t seq_floats_ = 0;               // one sequence, all layers
+  std::vector<float> kv_;  // [seq][layer] caches, then kAttentionKeyGuard floats
+  std::vector<int64_t> kept_from_;      // [seq][layer]: positions kept_from..len-1 are all in the ring
+  bool rings_ = false;                  // some layer keeps fewer than n_ctx positions
+  // Rings only: what truncate() may need to recompute, per sequence: token ids by position, the
+  // rows given as embeddings, and the length to recompute before the next token (-1: none).
+  std::vector<std::vector<int32_t>> history_;
+  std::vector<std::vector<std::pair<int64_t, std::vector<float>>>> history_rows_;
+  std::vector<int64_t> replay_to_;
   std::vector<int64_t> seq_len_;
   uint64_t kv_peak_ = 0, kv_sequence_peak_ = 0;
   // Working buffers for max_batch tokens.
@@ -98,7 +132,7 @@ class Decoder {
   std::vector<int32_t> route_e_, by_expert_;
   std::vector<int64_t> expert_start_;
   std::vector<std::vector<int32_t>> routing_;  // per layer, the last forward's route_e_
-  std::vector<AttentionKeys> keys_;
+  std::vector<CachedKeys> keys_;
 };
 
 }  // namespace tenx

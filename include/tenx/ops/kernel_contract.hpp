@@ -64,7 +64,8 @@ inline void check_rope(int64_t head_dim, int64_t n_rot) {
                             " must be even and at most the head size " + std::to_string(head_dim));
 }
 
-inline void check_attention(const AttentionKeys* keys, int64_t T, const AttentionShape& s) {
+template <class Keys>  // AttentionKeys or CachedKeys: each has n_keys
+inline void check_attention(const Keys* keys, int64_t T, const AttentionShape& s) {
   if (s.n_head <= 0 || s.n_head_kv <= 0 || s.head_dim <= 0 || s.n_head % s.n_head_kv != 0)
     throw Error("attention", "bad shape: n_head " + std::to_string(s.n_head) + ", n_head_kv " +
                                  std::to_string(s.n_head_kv) + ", head_dim " + std::to_string(s.head_dim) +
@@ -74,7 +75,8 @@ inline void check_attention(const AttentionKeys* keys, int64_t T, const Attentio
       throw Error("attention", "query " + std::to_string(t) + " attends to no keys");
 }
 
-inline void count_attention(ExecContext& ctx, const AttentionKeys* keys, int64_t T,
+template <class Keys>
+inline void count_attention(ExecContext& ctx, const Keys* keys, int64_t T,
                             const AttentionShape& s) {
   const uint64_t kv_dim = static_cast<uint64_t>(s.n_head_kv * s.head_dim);
   const uint64_t hd = static_cast<uint64_t>(s.head_dim), nh = static_cast<uint64_t>(s.n_head);

@@ -116,6 +116,31 @@ struct AttentionKeys {
 void attention(ExecContext& ctx, float* out, const float* q, const AttentionKeys* keys, int64_t T,
                const AttentionShape& shape);
 
+// One sequence's KV cache of one layer in the layout decode reads without reshaping it (the
+// decoder's). A position p lives in slot p mod capacity (a ring: a sliding-window layer keeps
+// only the slots it can read). K is transposed in blocks of kAttentionKeyBlock slots: block b
+// (slots 64b .. 64b + w - 1, w = min(64, capacity - 64b)) starts at kt + 64b·kv_dim and holds
+// dimension i of slot 64b + o at [i·w + o], so the keys a query tile reads are close together
+// whatever the capacity. V is row-major, v[slot·kv_dim ..]. The query reads the n_keys positions
+// first, first + 1, ... (they may wrap around the ring's end). The buffer holding kt must have
+// kAttentionKeyGuard readable floats after it (V, or padding): the kernel scores whole tiles of
+// keys and ignores those beyond n_keys.
+struct CachedKeys {
+  const float* kt;
+  const float* v;
+  int64_t capacity;
+  int64_t first;  // position of the first key (its slot: first mod capacity)
+  int64_t n_keys;
+};
+inline constexpr int64_t kAttentionKeyBlock = 64;
+inline constexpr int64_t kAttentionKeyGuard = 64;
+
+// attention() over keys in the cache layout: the same values bit for bit as attention() over the
+// same keys stored as rows (each score is the same chain of multiply-adds, each output the same
+// sum in key order), with no per-call transposition of the keys. Counts as attention().
+void attention_cached(ExecContext& ctx, float* out, const float* q, const CachedKeys* keys, int64_t T,
+                      const AttentionShape& shape);
+
 // Mixture-of-experts routing of T tokens over E experts (llama.cpp's build_moe_ffn with a
 // softmax gate and norm_w): p = softmax(logits[t]) in float, the k largest (ties: the lower
 // expert) written to experts[t·k..] in descending order, and weights[t·k + j] = p_j / max(Σ

@@ -18,10 +18,26 @@ namespace tenx::simd {
 inline constexpr int64_t kMaxAttendGroup = 64;
 // Row stride of the transposed keys: whole 64-key tiles for every vector width.
 inline int64_t attend_key_stride(int64_t max_keys) { return (max_keys + 63) / 64 * 64; }
-// The transposed keys and two score rows (G, the heads of a task, does not change it).
+// The transposed keys and two score rows (G, the heads of a task, does not change it); a score
+// row has a tile more than the keys, as the second run of a wrapped ring starts mid-tile.
 inline int64_t attend_scratch_floats(int64_t /*G*/, int64_t max_keys, int64_t hd) {
-  return (hd + 2) * attend_key_stride(max_keys);
+  return hd * attend_key_stride(max_keys) + 2 * (attend_key_stride(max_keys) + 64);
 }
+
+// The keys of one K/V head as Kernels::attend reads them. Row layout (k set): key j is
+// k + j·stride, transposed into the scratch once per call. Cache layout (k null): CachedKeys's
+// blocks, this head's rows starting at row0 of each block; key j of the call is in slot
+// (first + j) mod capacity. Value j: v + slot·stride.
+struct AttendKeys {
+  const float* k = nullptr;
+  const float* kt = nullptr;
+  int64_t row0 = 0;      // the head's first K row (head · head_dim)
+  int64_t kv_dim = 0;    // K rows per block
+  const float* v = nullptr;
+  int64_t stride = 0;
+  int64_t first = 0;     // slot of key 0 (cache layout)
+  int64_t capacity = 0;  // slots before the ring wraps to slot 0 (cache layout)
+};
 
 enum class Isa { Generic = 0, Avx2 = 1, Avx512 = 2 };
 
@@ -60,12 +76,11 @@ struct Kernels {
   void (*dequantize_rows)(float* dst, const TensorView& w, int64_t r0, int64_t r1);
   // NQ query positions x G query heads sharing one K/V head (G <= kMaxAttendGroup):
   // head g of query i is q[i·q_stride + g·hd ..], its output out[i·q_stride + g·hd ..] =
-  // softmax(scale · q·kⱼ) · vⱼ over its keys j < n_keys[i], kⱼ = k + j·stride (vⱼ alike);
+  // softmax(scale · q·kⱼ) · vⱼ over its keys j < n_keys[i] (AttendKeys says where kⱼ, vⱼ are);
   // softcap > 0: each scaled score s becomes softcap·tanh(s · (1/softcap)) first (gemma2).
   // scratch holds attend_scratch_floats(G, max n_keys, hd) floats.
   void (*attend)(float* out, const float* q, int64_t q_stride, int64_t NQ, int64_t G, const int64_t* n_keys,
-                 const float* k, const float* v, int64_t stride, int64_t hd, float scale, float softcap,
-                 float* scratch);
+                 const AttendKeys& keys, int64_t hd, float scale, float softcap, float* scratch);
   // gate[i] = silu(gate[i]) · up[i] (vectorised exp, within a few ulp of expf).
   void (*silu_mul)(float* gate, const float* up, int64_t n);
   // gate[i] = gelu_tanh(gate[i]) · up[i] (through exp_v, within a few ulp of the tanh form).
@@ -114,6 +129,8 @@ void matmul_with(const Kernels& k, ExecContext& ctx, float* y, const float* x, c
                  int64_t T);
 void attention_with(const Kernels& k, ExecContext& ctx, float* out, const float* q,
                     const AttentionKeys* keys, int64_t T, const AttentionShape& shape);
+void attention_cached_with(const Kernels& k, ExecContext& ctx, float* out, const float* q,
+                           const CachedKeys* keys, int64_t T, const AttentionShape& shape);
 void silu_mul_with(const Kernels& k, ExecContext& ctx, float* gate, const float* up, int64_t n);
 void gelu_mul_with(const Kernels& k, ExecContext& ctx, float* gate, const float* up, int64_t n);
 void matmul_shared_input_with(const Kernels& k, ExecContext& ctx, const float* x, int64_t T,
