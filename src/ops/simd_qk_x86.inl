@@ -52,10 +52,15 @@ inline void qk_four(const __m256i (&s)[N], int n0, __m256i (&out)[4]) {
   for (int k = 0; k < 4; ++k) out[k] = n0 + k < N ? s[n0 + k] : _mm256_setzero_si256();
 }
 template <int N>
+inline float qk_dx_or_zero(const float* xd, int64_t nsb, int64_t i, int n) {
+  return n < N ? xd[n * nsb + i] : 0.0f;
+}
+// d_x of tokens n0..n0+3 (0 past N), built in registers (a stack array read back as a vector
+// would stall on store forwarding).
+template <int N>
 inline __m128 qk_four_dx(const float* xd, int64_t nsb, int64_t i, int n0) {
-  float d[4];
-  for (int k = 0; k < 4; ++k) d[k] = n0 + k < N ? xd[(n0 + k) * nsb + i] : 0.0f;
-  return _mm_loadu_ps(d);
+  return _mm_setr_ps(qk_dx_or_zero<N>(xd, nsb, i, n0), qk_dx_or_zero<N>(xd, nsb, i, n0 + 1),
+                     qk_dx_or_zero<N>(xd, nsb, i, n0 + 2), qk_dx_or_zero<N>(xd, nsb, i, n0 + 3));
 }
 
 // R Q4_K rows against N activation rows (token n at xq + n·stride etc.): a row's
