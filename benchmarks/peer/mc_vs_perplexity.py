@@ -25,7 +25,7 @@ compared is that, item by item.
 
   python3 benchmarks/peer/mc_vs_perplexity.py --model data/models/baseline.gguf [--model ...]
       [--tenx build/tenx] [--perplexity /work/peer-native/build/bin/llama-perplexity]
-      [--threads 2] [--batch 0] [--parallel 32] [--limit N] [--work DIR]
+      [--threads 2] [--batch 0] [--parallel 32] [--limit N] [--rounds R] [--llama-arg=ARG ...] [--work DIR]
 """
 import argparse
 import hashlib
@@ -119,9 +119,9 @@ def timed(cmd):
     return run, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def run_perplexity(binary, model, mc_file, threads, parallel):
+def run_perplexity(binary, model, mc_file, threads, parallel, extra):
     cmd = [binary, "-m", model, "-bf", mc_file, "--multiple-choice", "-t", str(threads), "-tb", str(threads),
-           "-np", str(parallel), "-c", "512"]
+           "-np", str(parallel), "-c", "512"] + extra
     run, wall, cpu = timed(cmd)
     if run.returncode != 0:
         sys.exit(f"mc_vs_perplexity: {' '.join(cmd)} failed ({run.returncode}): {run.stderr[-800:]}")
@@ -193,6 +193,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=0, help="tenx run --batch (0: tenx's default)")
     ap.add_argument("--parallel", type=int, default=32, help="llama-perplexity -np (sequences per decode)")
+    ap.add_argument("--llama-arg", action="append", default=[],
+                    help="extra llama-perplexity argument (repeat), e.g. --llama-arg=-ctk --llama-arg=f32")
     ap.add_argument("--limit", type=int, default=0, help="first N choice items per suite (0: all)")
     ap.add_argument("--rounds", type=int, default=1, help="alternate the two engines this many times")
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "mc-vs-perplexity"))
@@ -216,7 +218,7 @@ def main():
                                                                    os.path.join(a.work, "run-" + name))
                 else:
                     llama_correct, wall, llama_cmd = run_perplexity(a.perplexity, model, mc_file, a.threads,
-                                                                    a.parallel)
+                                                                    a.parallel, a.llama_arg)
                 walls[engine].append(wall)
         if len(llama_correct) != len(items):
             sys.exit(f"mc_vs_perplexity: llama-perplexity reported {len(llama_correct)} tasks of {len(items)}")
