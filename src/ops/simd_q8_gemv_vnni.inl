@@ -12,9 +12,11 @@
 // (prepare_q8_gemv: the first 16 and the last 16 bytes of each block apart), so two
 // vpdpbusd give 4 int32 lanes per block. A 4x4 transpose-and-add makes the 16 (block,
 // row) sums exact int32s in one register, the 16 half scales come from the same loads
-// (a word permute, three blends, vcvtph2ps), and
-// one FMA scales them all: per block, the arithmetic of q8_row_dot (exact integer
-// sum, times d_w·d_x, added in float) at about 3 zmm instructions.
+// (a word permute, three blends, vcvtph2ps), and one multiply makes the 16 d_w·d_x. The
+// four blocks are then added to the four rows' sums in block order (four 128-bit FMAs):
+// per block, the arithmetic of q8_row_dot and of the packed GEMM tile (exact integer sum,
+// times d_w·d_x, fused into one running float sum per row in block order), so a row's
+// value does not depend on whether it was computed alone or in a batch.
 //
 // Weights enter vpdpbusd unsigned (Q4_0: the nibble; Q8_0: w xor 0x80 = w + 128), so
 // each block's sum carries 8·Σx or 128·Σx, subtracted as an exact integer.
@@ -132,15 +134,15 @@ inline __m512i q8_gemv_transpose_sum(const __m512i (&p)[4]) {
 }
 
 // 4 rows (the pointers; a partial tile repeats a row) x T activation rows: acc[t]
-// lane 4k+r accumulates blocks k, k+4, .. of row r.
+// lane r is row r's running sum over its blocks in order.
 template <bool kQ4, int T>
-void q8_gemv_rows4(const uint8_t* const (&rows)[4], const uint8_t* xt, int64_t nb, __m512 (&acc)[T]) {
+void q8_gemv_rows4(const uint8_t* const (&rows)[4], const uint8_t* xt, int64_t nb, __m128 (&acc)[T]) {
   constexpr int64_t kBlockBytes = kQ4 ? 18 : 34;
   constexpr int kShift = kQ4 ? 3 : 7;  // 8·Σx or 128·Σx
   const Q8GemvIndices& idx = q8_gemv_indices();
   const int64_t groups = q8_gemv_tile_groups(nb), full = nb / kQ8GemvTileBlocks;
   const int64_t row_stride = groups * kQ8GemvTileBytes;  // between activation rows
-  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int t = 0; t < T; ++t) acc[t] = _mm_setzero_ps();
   for (int64_t g = 0; g < groups; ++g) {
     __m512i first[4], second[4];
     __m256i sc[4];
@@ -168,7 +170,13 @@ void q8_gemv_rows4(const uint8_t* const (&rows)[4], const uint8_t* xt, int64_t n
       const __m512i correction = _mm512_slli_epi32(_mm512_loadu_si512(xg + 192), kShift);
       const __m512i sums = _mm512_add_epi32(q8_gemv_transpose_sum(p), correction);
       const __m512 scale = _mm512_mul_ps(dw, _mm512_loadu_ps(xg + 128));
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), scale, acc[t]);
+      // Lanes 4k..4k+3 are block k of the four rows. A partial group's missing blocks have
+      // zero sums and scales: adding 0·0 leaves a sum unchanged (it is never -0).
+      const __m512 c = _mm512_cvtepi32_ps(sums);
+      acc[t] = _mm_fmadd_ps(_mm512_castps512_ps128(c), _mm512_castps512_ps128(scale), acc[t]);
+      acc[t] = _mm_fmadd_ps(_mm512_extractf32x4_ps(c, 1), _mm512_extractf32x4_ps(scale, 1), acc[t]);
+      acc[t] = _mm_fmadd_ps(_mm512_extractf32x4_ps(c, 2), _mm512_extractf32x4_ps(scale, 2), acc[t]);
+      acc[t] = _mm_fmadd_ps(_mm512_extractf32x4_ps(c, 3), _mm512_extractf32x4_ps(scale, 3), acc[t]);
     }
   }
 }
@@ -188,14 +196,11 @@ void q8_gemv_tiled(float* y, int64_t ldy, const Q8Act& x, const TensorView& w, i
       out_row[s] = r < r1 ? r - r0 : -1;
       rows[s] = w.data + (r < r1 ? r : r0 + i) * rb;
     }
-    __m512 acc[T];
+    __m128 acc[T];
     q8_gemv_rows4<kQ4, T>(rows, x.tiles, x.nb, acc);
     for (int t = 0; t < T; ++t) {
-      // Row s's lanes are s, 4+s, 8+s, 12+s: add the four 128-bit quarters.
-      const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(acc[t]), _mm512_extractf32x8_ps(acc[t], 1));
-      const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
       float out[4];
-      _mm_storeu_ps(out, q);
+      _mm_storeu_ps(out, acc[t]);
       for (int s = 0; s < 4; ++s)
         if (out_row[s] >= 0) y[t * ldy + out_row[s]] = out[s];
     }

@@ -12,13 +12,6 @@
 
 inline __m256i qk_load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
-inline float qk_hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 // The 6-bit scales and mins of a Q4_K super-block as bytes sc_0..7, m_0..7, from its
 // first 16 bytes v (d, dmin, then the 12 scale bytes u0, u1, u2 as 32-bit lanes 1..3):
 // ggml's utmp bit shuffle, lane-parallel (its scalar form cost ~20 instructions a row):
@@ -37,11 +30,46 @@ inline __m256i qk_splat16(__m256i v, int k) {
   return _mm256_shuffle_epi8(v, _mm256_set1_epi16(static_cast<int16_t>(((2 * k + 1) << 8) | (2 * k))));
 }
 
+// u0+u2, v0+v2, u1+u3, v1+v3 per 128-bit half.
+inline __m256i qk_add_pairs(__m256i u, __m256i v) {
+  return _mm256_add_epi32(_mm256_unpacklo_epi32(u, v), _mm256_unpackhi_epi32(u, v));
+}
+inline __m256i qk_add_quads(__m256i u, __m256i v) {
+  return _mm256_add_epi32(_mm256_unpacklo_epi64(u, v), _mm256_unpackhi_epi64(u, v));
+}
+
+// [Σ lanes of a[r] | Σ lanes of b[r]] for r = 0..3, exact int32 (a 4x4 transpose-and-add per
+// 128-bit half, then the halves added).
+inline __m256i qk_sum_lanes_4x2(const __m256i (&a)[4], const __m256i (&b)[4]) {
+  const __m256i qa = qk_add_quads(qk_add_pairs(a[0], a[1]), qk_add_pairs(a[2], a[3]));
+  const __m256i qb = qk_add_quads(qk_add_pairs(b[0], b[1]), qk_add_pairs(b[2], b[3]));
+  return _mm256_add_epi32(_mm256_permute2x128_si256(qa, qb, 0x20), _mm256_permute2x128_si256(qa, qb, 0x31));
+}
+
+// Four tokens' int32 lanes (n < N of s[n0 + k]; zeros past N) for the exact sums below.
+template <int N>
+inline void qk_four(const __m256i (&s)[N], int n0, __m256i (&out)[4]) {
+  for (int k = 0; k < 4; ++k) out[k] = n0 + k < N ? s[n0 + k] : _mm256_setzero_si256();
+}
+template <int N>
+inline float qk_dx_or_zero(const float* xd, int64_t nsb, int64_t i, int n) {
+  return n < N ? xd[n * nsb + i] : 0.0f;
+}
+// d_x of tokens n0..n0+3 (0 past N), built in registers (a stack array read back as a vector
+// would stall on store forwarding).
+template <int N>
+inline __m128 qk_four_dx(const float* xd, int64_t nsb, int64_t i, int n0) {
+  return _mm_setr_ps(qk_dx_or_zero<N>(xd, nsb, i, n0), qk_dx_or_zero<N>(xd, nsb, i, n0 + 1),
+                     qk_dx_or_zero<N>(xd, nsb, i, n0 + 2), qk_dx_or_zero<N>(xd, nsb, i, n0 + 3));
+}
+
 // R Q4_K rows against N activation rows (token n at xq + n·stride etc.): a row's
 // nibbles and scales are decoded once per super-block and used for all N tokens.
-// Prefill runs R = 1; decode (one token) has its own four-row qk_rows4_q4_k below,
-// which sums each super-block exactly before converting. Each (row, token) gets the
-// same operations whatever R and N.
+// Prefill runs R = 1; decode (one token) has its own four-row qk_rows4_q4_k below.
+// Both make each super-block's S1 = Σ sc·Σq·x and S2 = Σ m·bsum exact int32s (here four
+// tokens at a time, there four rows) and then do the same float work per (row, token):
+// y = Σ_i S1_i·(d·d_x) - Σ_i S2_i·(dmin·d_x), each sum one FMA chain in super-block order,
+// so a row's value is the same alone (decode) and in a batch (BatchInvariance.Quantized*).
 template <int R, int N>
 void qk_tile_q4_k(float* const (&y)[R], int64_t ldy, const uint8_t* const (&w)[R], const Q8KAct& x, int64_t t0) {
   const int64_t nsb = x.nsb;
@@ -49,9 +77,10 @@ void qk_tile_q4_k(float* const (&y)[R], int64_t ldy, const uint8_t* const (&w)[R
   const float* xd = x.d + t0 * nsb;
   const int16_t* xs = x.bsums + t0 * nsb * 16;
   const __m256i m4 = _mm256_set1_epi8(0x0F);
-  __m256 acc[R][N];
+  constexpr int G = (N + 3) / 4;  // groups of four tokens: lanes [S1 of 4 tokens | S2 of 4 tokens]
+  __m256 acc[R][G];
   for (int r = 0; r < R; ++r)
-    for (int n = 0; n < N; ++n) acc[r][n] = _mm256_setzero_ps();
+    for (int g = 0; g < G; ++g) acc[r][g] = _mm256_setzero_ps();
   for (int64_t i = 0; i < nsb; ++i) {
     for (int r = 0; r < R; ++r) {
       const uint8_t* wb = w[r] + i * 144;
@@ -74,17 +103,26 @@ void qk_tile_q4_k(float* const (&y)[R], int64_t ldy, const uint8_t* const (&w)[R
         }
       }
       const __m128 d_dmin = _mm_cvtph_ps(head);  // lanes 0, 1: d, dmin (block_scale's values)
-      const float dw = _mm_cvtss_f32(d_dmin), dmin = _mm_cvtss_f32(_mm_movehdup_ps(d_dmin));
-      for (int n = 0; n < N; ++n) {
-        const float dx = xd[n * nsb + i];
-        const __m256i s2 = _mm256_madd_epi16(qk_load(xs + (n * nsb + i) * 16), mins);
-        acc[r][n] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx), _mm256_cvtepi32_ps(s1[n]), acc[r][n]);
-        acc[r][n] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * dx), _mm256_cvtepi32_ps(s2), acc[r][n]);
+      const __m256 d_w = _mm256_set_m128(_mm_set1_ps(_mm_cvtss_f32(_mm_movehdup_ps(d_dmin))),
+                                         _mm_set1_ps(_mm_cvtss_f32(d_dmin)));  // [d x4 | dmin x4]
+      __m256i s2[N];
+      for (int n = 0; n < N; ++n) s2[n] = _mm256_madd_epi16(qk_load(xs + (n * nsb + i) * 16), mins);
+      for (int g = 0; g < G; ++g) {
+        __m256i a[4], b[4];
+        qk_four<N>(s1, 4 * g, a);
+        qk_four<N>(s2, 4 * g, b);
+        const __m128 dx = qk_four_dx<N>(xd, nsb, i, 4 * g);
+        const __m256 scale = _mm256_mul_ps(d_w, _mm256_set_m128(dx, dx));
+        acc[r][g] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(qk_sum_lanes_4x2(a, b)), scale, acc[r][g]);
       }
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int n = 0; n < N; ++n) y[r][n * ldy] = qk_hsum(acc[r][n]);
+    for (int g = 0; g < G; ++g) {
+      float v[4];
+      _mm_storeu_ps(v, _mm_sub_ps(_mm256_castps256_ps128(acc[r][g]), _mm256_extractf128_ps(acc[r][g], 1)));
+      for (int k = 0; k < 4 && 4 * g + k < N; ++k) y[r][(4 * g + k) * ldy] = v[k];
+    }
 }
 
 // sh holds 8 int16 scales in both 128-bit halves: scale 2k in all 8 lanes of the low half,
@@ -107,16 +145,19 @@ inline void qk_q6_k_quants(__m256i l1, __m256i l2, __m256i hb, __m256i& q0, __m2
 }
 
 // Σ_j sc_j·(Σ q6·q8 - 32·bsum_j): the 6-bit values are used unsigned (0..63) and the
-// offset 32 comes back through the activations' sums of 16. R rows, N tokens, as Q4_K.
+// offset 32 comes back through the activations' sums of 16. R rows, N tokens, as Q4_K:
+// S exact per super-block (four tokens at a time), y = Σ_i S_i·(d·d_x) in super-block order,
+// the float work of the decode's qk_rows4_q6_k.
 template <int R, int N>
 void qk_tile_q6_k(float* const (&y)[R], int64_t ldy, const uint8_t* const (&w)[R], const Q8KAct& x, int64_t t0) {
   const int64_t nsb = x.nsb;
   const int8_t* xq = x.qs + t0 * nsb * kQKK;
   const float* xd = x.d + t0 * nsb;
   const int16_t* xs = x.bsums + t0 * nsb * 16;
-  __m256 acc[R][N];
+  constexpr int G = (N + 3) / 4;  // groups of four tokens
+  __m128 acc[R][G];
   for (int r = 0; r < R; ++r)
-    for (int n = 0; n < N; ++n) acc[r][n] = _mm256_setzero_ps();
+    for (int g = 0; g < G; ++g) acc[r][g] = _mm_setzero_ps();
   for (int64_t i = 0; i < nsb; ++i) {
     for (int r = 0; r < R; ++r) {
       const uint8_t* wb = w[r] + i * 210;
@@ -143,13 +184,23 @@ void qk_tile_q6_k(float* const (&y)[R], int64_t ldy, const uint8_t* const (&w)[R
           s[n] = qk_madd_acc(s[n], _mm256_maddubs_epi16(q3, qk_load(xn + 96)), p3);
         }
       }
-      const float dw = block_scale(wb + 208);
-      for (int n = 0; n < N; ++n)
-        acc[r][n] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xd[n * nsb + i]), _mm256_cvtepi32_ps(s[n]), acc[r][n]);
+      const __m128 dw = _mm_set1_ps(block_scale(wb + 208));
+      for (int g = 0; g < G; ++g) {
+        __m256i a[4];
+        qk_four<N>(s, 4 * g, a);
+        const __m256i q = qk_add_quads(qk_add_pairs(a[0], a[1]), qk_add_pairs(a[2], a[3]));  // per half
+        const __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+        const __m128 scale = _mm_mul_ps(dw, qk_four_dx<N>(xd, nsb, i, 4 * g));
+        acc[r][g] = _mm_fmadd_ps(_mm_cvtepi32_ps(sums), scale, acc[r][g]);
+      }
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int n = 0; n < N; ++n) y[r][n * ldy] = qk_hsum(acc[r][n]);
+    for (int g = 0; g < G; ++g) {
+      float v[4];
+      _mm_storeu_ps(v, acc[r][g]);
+      for (int k = 0; k < 4 && 4 * g + k < N; ++k) y[r][(4 * g + k) * ldy] = v[k];
+    }
 }
 
 // Token tiles of TENX_QK_N (4 or 8), then the rest.
@@ -181,14 +232,6 @@ void qk_row(float* y, int64_t ldy, const uint8_t* w, DType type, const Q8KAct& x
   }
 }
 
-// u0+u2, v0+v2, u1+u3, v1+v3 per 128-bit half.
-inline __m256i qk_add_pairs(__m256i u, __m256i v) {
-  return _mm256_add_epi32(_mm256_unpacklo_epi32(u, v), _mm256_unpackhi_epi32(u, v));
-}
-inline __m256i qk_add_quads(__m256i u, __m256i v) {
-  return _mm256_add_epi32(_mm256_unpacklo_epi64(u, v), _mm256_unpackhi_epi64(u, v));
-}
-
 #ifdef TENX_QK_VNNI
 // vpshufb pattern over int16 words: words a, b (x4 each) in the low 128-bit half and c, d
 // in the high half, matching vpackssdw's [4 lanes of one vector, 4 of the other] per half.
@@ -199,14 +242,6 @@ inline __m256i qk_quad_words(int a, int b, int c, int d) {
 }
 inline __m256i qk_pair_words(int j) { return qk_quad_words(2 * j, 2 * j + 1, 2 * j, 2 * j + 1); }
 #endif
-
-// [Σ lanes of a[r] | Σ lanes of b[r]] for r = 0..3, exact int32 (a 4x4 transpose-and-add per
-// 128-bit half, then the halves added).
-inline __m256i qk_sum_lanes_4x2(const __m256i (&a)[4], const __m256i (&b)[4]) {
-  const __m256i qa = qk_add_quads(qk_add_pairs(a[0], a[1]), qk_add_pairs(a[2], a[3]));
-  const __m256i qb = qk_add_quads(qk_add_pairs(b[0], b[1]), qk_add_pairs(b[2], b[3]));
-  return _mm256_add_epi32(_mm256_permute2x128_si256(qa, qb, 0x20), _mm256_permute2x128_si256(qa, qb, 0x31));
-}
 
 // Decode of four Q4_K rows against one token: the integers of qk_tile_q4_k, but each row's
 // super-block sums S1 = Σ sc·Σq·x and S2 = Σ m·bsum are made exact int32s for the four rows

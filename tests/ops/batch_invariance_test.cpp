@@ -1,7 +1,7 @@
 // Batch invariance: a row's result must not depend on what it was computed with. `tenx run
 // --batch K` puts one sequence's decode token in the same forward as other sequences' tokens,
 // and its records must equal those of K = 1 byte for byte (docs/evaluation.md, "Batching").
-// So for the float storage types a matmul row, and for every model an attention query, must
+// So for every storage type a matmul row, and for every model an attention query, must
 // come out bit-identical whether it ran alone (decode, GEMV), among other rows (GEMM tiles),
 // at any position in the batch, with any thread count. The independent check here is the
 // single-row computation itself: the same kernel with T = 1 is the oracle for each row.
@@ -53,6 +53,44 @@ TEST(BatchInvariance, FloatMatmulRowIsTheSameAloneAndInAnyBatch) {
                     << k.name << " " << dtype_name(type) << " in=" << in << " T=" << T << " t=" << t << " o=" << o
                     << " threads=" << threads << ": alone " << alone[static_cast<size_t>(o)] << " batched "
                     << batched[static_cast<size_t>(t * out + o)];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The quantized storage types: every activation row is quantized on its own (Q8_0 blocks or
+// Q8_K super-blocks), and each weight block's dot product with it is an exact integer; what
+// batching could change is the float sum of the scaled blocks. Decode shapes (T <= 3: the raw-row
+// GEMV for Q8_0/Q4_0, the four-row decode for T = 1 of Q4_K/Q6_K) and prefill shapes (packed or
+// token tiles, full and partial, T up to 17), rows past whole tiles and groups (out = 37, 70),
+// thread counts 1-3 (which move the row split), misaligned weights.
+TEST(BatchInvariance, QuantizedMatmulRowIsTheSameAloneAndInAnyBatch) {
+  std::mt19937 rng(13);
+  for (simd::Isa isa : supported_isas()) {
+    const simd::Kernels& k = simd::kernels_for(isa);
+    for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+      const bool kquant = type == DType::Q4_K || type == DType::Q6_K;
+      for (int64_t in : kquant ? std::vector<int64_t>{256, 768} : std::vector<int64_t>{32, 96, 160, 768}) {
+        for (int64_t out : {37, 70}) {
+          const auto w = make_weight(rng, type, in, out, /*offset=*/out == 70 ? 2 : 0);
+          for (int64_t T : {2, 3, 4, 5, 9, 13, 17}) {
+            const std::vector<float> x = testing::random_floats(rng, T * in);
+            for (int threads : {1, 2, 3}) {
+              ExecContext ctx(threads);
+              std::vector<float> batched(static_cast<size_t>(T * out));
+              matmul_with(k, ctx, batched.data(), x.data(), w.view, T);
+              for (int64_t t = 0; t < T; ++t) {
+                std::vector<float> alone(static_cast<size_t>(out));
+                matmul_with(k, ctx, alone.data(), x.data() + t * in, w.view, 1);
+                for (int64_t o = 0; o < out; ++o)
+                  ASSERT_TRUE(bit_equal(alone[static_cast<size_t>(o)], batched[static_cast<size_t>(t * out + o)]))
+                      << k.name << " " << dtype_name(type) << " in=" << in << " out=" << out << " T=" << T
+                      << " t=" << t << " o=" << o << " threads=" << threads << ": alone "
+                      << alone[static_cast<size_t>(o)] << " batched " << batched[static_cast<size_t>(t * out + o)];
+              }
             }
           }
         }

@@ -26,21 +26,10 @@ int64_t context_length(const Model& model, int64_t requested) {
 
 }  // namespace
 
-namespace {
-// The kernels compute a row alone and in a batch alike for float matrices only (docs/evaluation.md,
-// "Batching"); the integer kernels of quantized matrices sum their blocks in another order.
-bool batch_invariant(const ModelSpec& spec) {
-  auto is_float = [](DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; };
-  bool ok = is_float(spec.output) && is_float(spec.token_embd);
-  for (const LayerStorage& l : spec.layers)
-    for (DType t : {l.wq, l.wk, l.wv, l.wo, l.w_gate, l.w_up, l.w_down, l.attn_gate, l.router, l.shexp})
-      ok = ok && is_float(t);
-  return ok;
-}
-}  // namespace
-
+// Every storage type's kernels compute a row alone and in a batch alike (tests/ops
+// BatchInvariance.*), so the default batch is chosen from the KV cache alone, for float and
+// quantized models alike.
 int default_batch(const Model& model, int64_t n_ctx) {
-  if (!batch_invariant(ModelSpec::of(model))) return 1;  // so a default run reproduces --batch 1 exactly
   constexpr uint64_t kKvBudget = uint64_t{1} << 30;
   const uint64_t per_sequence = std::max<uint64_t>(1, kv_cache_bytes(model.config, context_length(model, n_ctx)));
   return static_cast<int>(std::clamp<uint64_t>(kKvBudget / per_sequence, 1, 16));
