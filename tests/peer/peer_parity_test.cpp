@@ -633,7 +633,22 @@ TEST(PeerParity, KQuantModelsFromTenxAgree) {
   }
   ASSERT_NO_THROW(s.run());
   for (const PeerModel& m : s.models) {
-    expect_agreement(m);
+    // tenx's K-quant rows add each super-block's exact integer sum with one FMA (the same alone and
+    // in a batch: BatchInvariance.QuantizedMatmulRowIsTheSameAloneAndInAnyBatch), llama.cpp sums
+    // float lanes; the last-ulp difference moves an activation across an 8-bit rounding boundary
+    // now and then, which shifts that one position's distribution: measured on qwen2/q4_k, position
+    // 23, 1.27e-2 over the top-8 (7e-7 at every other position; before that change 8.9e-7). Bound:
+    // at most one position beyond bound_exact, none beyond 5e-2, top-1 identical.
+    SCOPED_TRACE(m.name);
+    ASSERT_TRUE(m.setup_error.empty()) << m.setup_error;
+    ASSERT_TRUE(m.llama_exact.at("error").is_null()) << m.llama_exact.at("error");
+    const Agreement e = compare(m.tenx, m.llama_exact, bound_exact(m.type));
+    EXPECT_EQ(e.top1_mismatches, 0) << e.first_mismatch;
+    EXPECT_LE(e.positions_beyond, 1) << "positions beyond " << bound_exact(m.type);
+    EXPECT_LE(e.max_delta(), 5e-2);
+    const Agreement d = compare(m.tenx, m.llama_default, bound_default(m.type));
+    EXPECT_EQ(d.top1_mismatches, 0) << "F16 KV cache, first: " << d.first_mismatch;
+    EXPECT_LE(d.max_delta(), bound_default(m.type)) << "F16 KV cache";
     const ModelFile f = load_gguf(m.gguf.string());
     for (const TensorView& t : f.tensors) {
       if (t.n_dims < 2) continue;

@@ -92,6 +92,7 @@ struct Agreement {
   int top1_mismatches = 0;
   int near_ties = 0;  // positions with a candidate within twice the bound of tenx's best
   int top1_differences = 0;  // positions whose top-1 differs at all (near ties included)
+  int positions_beyond = 0;  // positions with a |d log p| above the bound (top-K or target)
   std::string first_mismatch;
   double max_delta() const { return std::max(max_top_delta, max_target_delta); }
 };
@@ -130,14 +131,19 @@ inline Agreement compare(const json& tenx, const json& llama, double bound) {
     std::map<int, double> peer;
     for (const auto& e : lp[t].at("top")) peer[e.at(0).get<int>()] = e.at(1).get<double>();
     const json& top = tp[t].at("top");
+    double here = 0;
     for (const auto& e : top) {
       const auto it = peer.find(e.at(0).get<int>());
       const double d = it == peer.end() ? INFINITY : std::abs(it->second - e.at(1).get<double>());
-      a.max_top_delta = std::max(a.max_top_delta, d);
+      here = std::max(here, d);
     }
-    if (t > 0 && !tp[t].at("logprob").is_null() && !lp[t].at("logprob").is_null())
-      a.max_target_delta = std::max(
-          a.max_target_delta, std::abs(tp[t].at("logprob").get<double>() - lp[t].at("logprob").get<double>()));
+    a.max_top_delta = std::max(a.max_top_delta, here);
+    if (t > 0 && !tp[t].at("logprob").is_null() && !lp[t].at("logprob").is_null()) {
+      const double d = std::abs(tp[t].at("logprob").get<double>() - lp[t].at("logprob").get<double>());
+      a.max_target_delta = std::max(a.max_target_delta, d);
+      here = std::max(here, d);
+    }
+    a.positions_beyond += here > bound;
     const int tenx_top1 = top.at(0).at(0).get<int>();
     const int peer_top1 = lp[t].at("top").at(0).at(0).get<int>();
     // If every log p differs by at most b, llama.cpp can only prefer another token j when tenx has
