@@ -2,11 +2,10 @@
 #include "tenx/eval/run/protocol.hpp"
 
 #include <algorithm>
-#include <filesystem>
 
+#include "tenx/chat/model_chat.hpp"
 #include "tenx/util/error.hpp"
 #include "tenx/util/rng.hpp"
-#include "tenx/util/sha256.hpp"
 
 namespace tenx::eval {
 
@@ -19,25 +18,11 @@ Protocol parse_protocol(const std::string& text, const std::string& subject) {
 }
 
 std::optional<ChatFormat> chat_format_of(const Metadata& meta, const std::string& subject) {
-  const std::optional<std::string> text = meta.get_string("tokenizer.chat_template", subject);
-  if (!text) {
-    // A Hugging Face folder may keep its template in chat_template.jinja instead of
-    // tokenizer_config.json (whose template the loader already put into the metadata).
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(std::filesystem::path(subject) / "chat_template.jinja", ec)) return std::nullopt;
-    const chat::ModelChatTemplate t = chat::load_hf_chat_template(subject);
-    return ChatFormat{chat::ChatTemplate::parse(t.text, t.source), t.bos_token, t.eos_token, sha256_hex(t.text),
-                      agent::detect_tool_format(t.text)};
-  }
-  const GgufValue* tokens = meta.find("tokenizer.ggml.tokens");
-  const auto token = [&](const char* key) -> std::string {
-    const auto id = meta.get_uint(key, subject);
-    if (!id || !tokens || *id >= tokens->strings.size()) return "";
-    return tokens->strings[*id];
-  };
-  return ChatFormat{chat::ChatTemplate::parse(*text, subject + ": tokenizer.chat_template"),
-                    token("tokenizer.ggml.bos_token_id"), token("tokenizer.ggml.eos_token_id"), sha256_hex(*text),
-                    agent::detect_tool_format(*text)};
+  // The model's template as tenx serve reads it (chat/model_chat.hpp), and its tool-call format.
+  std::optional<chat::ModelChat> c = chat::model_chat_of(meta, subject);
+  if (!c) return std::nullopt;
+  const agent::ToolFormat format = agent::detect_tool_format(c->text);
+  return ChatFormat{std::move(c->tpl), std::move(c->bos_token), std::move(c->eos_token), std::move(c->sha256), format};
 }
 
 void check_tool_format_option(const std::string& option) {
