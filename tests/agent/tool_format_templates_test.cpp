@@ -119,7 +119,9 @@ void expect_same_calls(const std::string& turn_text, ToolFormat f, bool parallel
   for (size_t i = 0; i < want.size(); ++i) {
     const agent::NativeCall& got = parsed.value->calls[i];
     EXPECT_EQ(got.name, want[i]["function"]["name"]);
-    if (f == ToolFormat::mistral) EXPECT_EQ(got.id, want[i]["id"]);
+    if (f == ToolFormat::mistral) {
+      EXPECT_EQ(got.id, want[i]["id"]);
+    }
     if (f != ToolFormat::atem) EXPECT_EQ(got.arguments.dump(), want[i]["function"]["arguments"].dump());
     const agent::Converted c = agent::to_tool_call(got, tools);
     ASSERT_TRUE(c.call) << c.error;

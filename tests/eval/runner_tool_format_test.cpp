@@ -258,7 +258,9 @@ TEST(RunnerToolFormat, QwenTemplateRunsAgenticInHermesAndRecordsIt) {
     EXPECT_TRUE(rec.stop_reason == "answer" || rec.stop_reason == "invalid" || rec.stop_reason == "max_steps" ||
                 rec.stop_reason == "token_budget" || rec.stop_reason == "context")
         << rec.stop_reason;
-    if (rec.stop_reason == "invalid") EXPECT_NE(rec.failure, "");
+    if (rec.stop_reason == "invalid") {
+      EXPECT_NE(rec.failure, "");
+    }
   }
   // --tool-format tenx forces tenx's syntax: a random model's text is no call line, each episode
   // is invalid at its first turn.

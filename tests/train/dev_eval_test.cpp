@@ -133,7 +133,9 @@ TEST_F(DevEval, VerdictsMatchIndependentScoringAndGeneration) {
   }
   // suite.json's chance is carried along (babi_yes_no: two choices).
   for (const DevTaskAccuracy& t : res) {
-    if (t.task == "babi_yes_no") EXPECT_DOUBLE_EQ(t.chance, 0.5);
+    if (t.task == "babi_yes_no") {
+      EXPECT_DOUBLE_EQ(t.chance, 0.5);
+    }
   }
 }
 

@@ -156,6 +156,7 @@ class ItemRunner::NativeChatTurns : public ChatAgentTurns, public ChatTurnSource
  public:
   NativeChatTurns(ItemRunner& runner, InFlight& st, std::vector<int32_t> prompt)
       : ChatAgentTurns(runner, st, std::move(prompt), OJson::array()) {}
+  using ChatAgentTurns::turn;  // the <call>-syntax turn stays visible beside the native one
 
   Task<AgentTurn> turn(const OJson& messages, const OJson& tools, int64_t max_tokens) override {
     std::vector<int32_t> ids;
