@@ -59,7 +59,9 @@ inline std::string write_calls(ToolFormat f, const std::vector<NativeCall>& call
       return out;
     case ToolFormat::atem:
       for (const NativeCall& c : calls) {
-        if (!plain_name(c.name)) return "";
+        // `to=self` addresses the model's own reasoning, so a call named "self" (which the parser
+        // reads from an invoke inside another message) cannot be written back as a message to it.
+        if (!plain_name(c.name) || c.name == "self") return "";
         out += "<|start|>assistant to=" + c.name + "<|message|><atem:function_calls>\n<atem:invoke name=\"" + c.name + "\">\n";
         for (const auto& [k, v] : c.arguments.items()) {
           if (!plain_name(k) || !v.is_string()) return "";
@@ -93,6 +95,16 @@ inline void check_turn(ToolFormat f, std::string_view text) {
     (void)tenx::agent::to_tool_call(c, tools);
   }
   if (parsed.value->calls.empty()) return;
+  // The parsers strip reasoning (<think>...</think>, harmony's channels, ATEM's to=self) and find
+  // the formats' special-token frames in the text before reading any JSON: a call whose strings
+  // carry such a marker (decoded from a JSON escape, say) cannot be written back raw and read the
+  // same, so the round trip is not asked of it.
+  for (const NativeCall& c : parsed.value->calls)
+    for (const std::string& str : {c.name, c.id, c.arguments.dump()})
+      if (str.find("think>") != std::string::npos || str.find("<|") != std::string::npos ||
+          str.find("[TOOL_CALLS]") != std::string::npos || str.find("<atem:") != std::string::npos ||
+          str.find("<tool_call>") != std::string::npos || str.find("</tool_call>") != std::string::npos)
+        return;
   const std::string written = write_calls(f, parsed.value->calls);
   if (written.empty()) return;
   const auto again = tenx::agent::parse_native_turn(f, written);
