@@ -73,6 +73,17 @@ void RemoteItemRunner::account(const remote::CallResult& call, uint64_t analytic
   request_seconds += call.seconds;
 }
 
+void RemoteItemRunner::account_generation(const remote::CallResult& call, ItemRecord& r, double& request_seconds) {
+  uint64_t flops = 0, bytes = 0;
+  if (arch_) {
+    const Counters a = remote::analytic_generation(arch_->spec, call.response.usage.prompt_tokens,
+                                                   call.response.usage.completion_tokens);
+    flops = a.total_flops();
+    bytes = a.total_bytes_read();
+  }
+  account(call, flops, bytes, r, request_seconds);
+}
+
 ItemRecord RemoteItemRunner::run(const suites::Item& item) {
   ItemRecord r;
   r.item = item.id;
@@ -166,15 +177,8 @@ void RemoteItemRunner::run_generate(const suites::Item& item, ItemRecord& r) {
     return;
   }
   const remote::CompletionChoice& c = call.response.choices.at(0);
-  uint64_t flops = 0, bytes = 0;
-  if (arch_) {
-    const Counters a = remote::analytic_generation(arch_->spec, call.response.usage.prompt_tokens,
-                                                   call.response.usage.completion_tokens);
-    flops = a.total_flops();
-    bytes = a.total_bytes_read();
-  }
   double seconds = 0;
-  account(call, flops, bytes, r, seconds);
+  account_generation(call, r, seconds);
   r.seconds = seconds;
   r.time_to_first_token = call.ttfb;
   r.output = suites::cut_at_stop(c.text, body.stop);
@@ -208,15 +212,7 @@ void RemoteItemRunner::run_agent(const suites::Item& item, ItemRecord& r) {
     if (first) r.time_to_first_token = call.ttfb;
     first = false;
     const remote::CompletionChoice& c = call.response.choices.at(0);
-    uint64_t flops = 0, bytes = 0;
-    if (arch_) {
-      // No prefix cache assumed: the server reads the whole transcript each turn.
-      const Counters a = remote::analytic_generation(arch_->spec, call.response.usage.prompt_tokens,
-                                                     call.response.usage.completion_tokens);
-      flops = a.total_flops();
-      bytes = a.total_bytes_read();
-    }
-    account(call, flops, bytes, r, seconds);
+    account_generation(call, r, seconds);
     std::string text = c.text;
     const bool stopped = c.finish_reason != "length" && call.response.usage.completion_tokens < max_tokens;
     if (stopped && turn_end(text) == std::string::npos) {

@@ -122,15 +122,8 @@ void RemoteItemRunner::chat_generate(const suites::Item& item, ItemRecord& r) {
     return;
   }
   const remote::CompletionChoice& c = call.response.choices.at(0);
-  uint64_t flops = 0, bytes = 0;
-  if (arch_) {
-    const Counters a = remote::analytic_generation(arch_->spec, call.response.usage.prompt_tokens,
-                                                   call.response.usage.completion_tokens);
-    flops = a.total_flops();
-    bytes = a.total_bytes_read();
-  }
   double seconds = 0;
-  account(call, flops, bytes, r, seconds);
+  account_generation(call, r, seconds);
   r.seconds = seconds;
   r.time_to_first_token = call.ttfb;
   r.output = suites::cut_at_stop(c.text, body.stop);
@@ -178,14 +171,7 @@ void RemoteItemRunner::chat_agent(const suites::Item& item, ItemRecord& r) {
     if (first) r.time_to_first_token = call.ttfb;
     first = false;
     const remote::CompletionChoice& c = call.response.choices.at(0);
-    uint64_t flops = 0, bytes = 0;
-    if (arch_) {
-      const Counters a = remote::analytic_generation(arch_->spec, call.response.usage.prompt_tokens,
-                                                     call.response.usage.completion_tokens);
-      flops = a.total_flops();
-      bytes = a.total_bytes_read();
-    }
-    account(call, flops, bytes, r, seconds);
+    account_generation(call, r, seconds);
     std::string text = c.text;
     last_calls = c.tool_calls;
     if (last_calls.is_array())

@@ -59,6 +59,9 @@ class RemoteItemRunner {
   void chat_agent(const suites::Item& item, ItemRecord& r);
   void account(const remote::CallResult& call, uint64_t analytic_flops, uint64_t analytic_bytes, ItemRecord& r,
                double& request_seconds);
+  // account() for a generation call: --arch's analytic FLOPs/bytes of its usage tokens (no prefix
+  // cache assumed: the server reads the whole prompt each call).
+  void account_generation(const remote::CallResult& call, ItemRecord& r, double& request_seconds);
 
   remote::CompletionClient& client_;
   const remote::ArchInfo* arch_;
