@@ -7,6 +7,8 @@
 #include "tenx/suites/agentic.hpp"
 #include "tenx/util/error.hpp"
 
+#include "runner_internal.hpp"
+
 namespace tenx::eval {
 namespace {
 
@@ -58,6 +60,31 @@ class WriterSource : public TurnSource {
 };
 }  // namespace
 
+namespace detail {
+
+EpisodeGround episode_ground(const suites::AgentBody& body) {
+  std::vector<agent::ToolSpec> tools;
+  for (size_t i = 0; i < body.tools.size(); ++i)
+    tools.push_back(suites::tool_from_suite(body.tools[i], "tools/" + std::to_string(i)));
+  std::vector<agent::ToolCall> gold_calls;
+  for (size_t i = 0; i < body.gold.calls.size(); ++i)
+    gold_calls.push_back(suites::call_from_suite(body.gold.calls[i], "gold/calls/" + std::to_string(i)));
+  return EpisodeGround{std::move(tools), std::move(gold_calls), suites::environment_for(body)};
+}
+
+void score_episode(AgentOutcome& out, const EpisodeGround& g, const std::vector<agent::ToolCall>& made,
+                   std::string_view gold_answer) {
+  if (g.gold_calls.empty()) {
+    out.call_match = made.empty() ? 1.0 : 0.0;
+  } else {
+    const agent::CallSetMatch m = agent::match_call_sets(g.gold_calls, made, g.tools);
+    out.call_match = static_cast<double>(m.matched) / static_cast<double>(g.gold_calls.size());
+  }
+  out.success = out.answer && agent::episode_success(g.gold_calls, gold_answer, made, *out.answer, g.tools);
+}
+
+}  // namespace detail
+
 AgentOutcome run_agent_loop(const suites::Item& item, const TurnWriter& write_turn, const ItemLimits& limits) {
   WriterSource source(write_turn);
   return run_to_end(agent_episode(item, source, limits));
@@ -65,13 +92,9 @@ AgentOutcome run_agent_loop(const suites::Item& item, const TurnWriter& write_tu
 
 Task<AgentOutcome> agent_episode(const suites::Item& item, TurnSource& source, ItemLimits limits) {
   const suites::AgentBody& body = item.agent();
-  std::vector<agent::ToolSpec> tools;
-  for (size_t i = 0; i < body.tools.size(); ++i)
-    tools.push_back(suites::tool_from_suite(body.tools[i], "tools/" + std::to_string(i)));
-  std::vector<agent::ToolCall> gold_calls;
-  for (size_t i = 0; i < body.gold.calls.size(); ++i)
-    gold_calls.push_back(suites::call_from_suite(body.gold.calls[i], "gold/calls/" + std::to_string(i)));
-  const agent::PatientRecordsEnv env = suites::environment_for(body);
+  const detail::EpisodeGround ground = detail::episode_ground(body);
+  const std::vector<agent::ToolSpec>& tools = ground.tools;
+  const agent::PatientRecordsEnv& env = ground.env;
 
   AgentOutcome out;
   std::vector<agent::ToolCall> made;
@@ -129,13 +152,7 @@ Task<AgentOutcome> agent_episode(const suites::Item& item, TurnSource& source, I
     appended = results;
   }
 
-  if (gold_calls.empty()) {
-    out.call_match = made.empty() ? 1.0 : 0.0;
-  } else {
-    const agent::CallSetMatch m = agent::match_call_sets(gold_calls, made, tools);
-    out.call_match = static_cast<double>(m.matched) / static_cast<double>(gold_calls.size());
-  }
-  out.success = out.answer && agent::episode_success(gold_calls, body.gold.answer, made, *out.answer, tools);
+  detail::score_episode(out, ground, made, body.gold.answer);
   co_return out;
 }
 

@@ -5,6 +5,8 @@
 #include "tenx/eval/run/native_agent.hpp"
 #include "tenx/suites/agentic.hpp"
 
+#include "runner_internal.hpp"
+
 namespace tenx::eval {
 
 using OJson = nlohmann::ordered_json;
@@ -66,13 +68,9 @@ std::string native_final_answer(std::string_view content) {
 Task<AgentOutcome> native_agent_episode(const suites::Item& item, agent::ToolFormat format, ChatTurnSource& source,
                                         ItemLimits limits) {
   const suites::AgentBody& body = item.agent();
-  std::vector<agent::ToolSpec> tools;
-  for (size_t i = 0; i < body.tools.size(); ++i)
-    tools.push_back(suites::tool_from_suite(body.tools[i], "tools/" + std::to_string(i)));
-  std::vector<agent::ToolCall> gold_calls;
-  for (size_t i = 0; i < body.gold.calls.size(); ++i)
-    gold_calls.push_back(suites::call_from_suite(body.gold.calls[i], "gold/calls/" + std::to_string(i)));
-  const agent::PatientRecordsEnv env = suites::environment_for(body);
+  const detail::EpisodeGround ground = detail::episode_ground(body);
+  const std::vector<agent::ToolSpec>& tools = ground.tools;
+  const agent::PatientRecordsEnv& env = ground.env;
   const OJson tools_json = agent::tools_to_json_schema(tools);
 
   AgentOutcome out;
@@ -155,13 +153,7 @@ Task<AgentOutcome> native_agent_episode(const suites::Item& item, agent::ToolFor
     }
   }
 
-  if (gold_calls.empty()) {
-    out.call_match = made.empty() ? 1.0 : 0.0;
-  } else {
-    const agent::CallSetMatch m = agent::match_call_sets(gold_calls, made, tools);
-    out.call_match = static_cast<double>(m.matched) / static_cast<double>(gold_calls.size());
-  }
-  out.success = out.answer && agent::episode_success(gold_calls, body.gold.answer, made, *out.answer, tools);
+  detail::score_episode(out, ground, made, body.gold.answer);
   co_return out;
 }
 

@@ -12,6 +12,7 @@
 #include "tenx/eval/run/record.hpp"
 #include "tenx/eval/run/protocol.hpp"
 #include "tenx/eval/run/runner.hpp"
+#include "tenx/suites/agentic.hpp"
 #include "tenx/suites/suite.hpp"
 #include "tenx/model/clip.hpp"
 #include "tenx/model/model.hpp"
@@ -95,5 +96,17 @@ void record_agent_outcome(ItemRecord& r, const AgentOutcome& o);
 // A model's architecture fields (name, dimensions, vocabulary, training context) from its config,
 // for a local model and for a remote one described by --arch alike.
 void describe_config(ModelInfo& m, const ModelConfig& c);
+
+// What an agent episode is judged against, read once from the item: its tools, the gold calls
+// and the environment that answers the calls (both agent loops: <call> syntax and native).
+struct EpisodeGround {
+  std::vector<agent::ToolSpec> tools;
+  std::vector<agent::ToolCall> gold_calls;
+  agent::PatientRecordsEnv env;
+};
+EpisodeGround episode_ground(const suites::AgentBody& body);
+// The episode's call match and success from the calls `made` and its answer (AgentOutcome).
+void score_episode(AgentOutcome& out, const EpisodeGround& g, const std::vector<agent::ToolCall>& made,
+                   std::string_view gold_answer);
 
 }  // namespace tenx::eval::detail
