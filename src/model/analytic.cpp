@@ -152,7 +152,7 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
   using namespace flop_cost;
   uint64_t other = n_logits > 0 ? kRmsNorm * static_cast<uint64_t>(n_logits) * d : 0;
   if (c.embd_scale) other += kScale * (T - static_cast<uint64_t>(n_embedded)) * d;
-  if (c.embd_norm) other += kRmsNorm * (T - static_cast<uint64_t>(n_embedded)) * d;
+  if (c.embd_norm) other += kRmsNorm * T * d;  // image rows too (Decoder::embed_block)
   const uint64_t n_out = static_cast<uint64_t>(std::max<int64_t>(n_logits, 0)) * c.n_vocab;
   if (c.logit_scale != 1.0f) other += kScale * n_out;
   if (c.final_softcap != 0.0f) other += kSoftcap * n_out;

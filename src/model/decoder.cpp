@@ -274,12 +274,14 @@ std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchT
 }
 
 // Token embeddings, except where the batch gives the row (image patches): runs of text tokens
-// go through embed, so only their table rows are counted.
+// go through embed, so only their table rows are counted. muse-glimmer's input norm applies to
+// given rows too (llama.cpp's muse-glimmer.cpp norms every input row; gemma's scale is for tokens only).
 void Decoder::embed_block(ExecContext& ctx, std::span<const BatchToken> batch) {
   const int64_t T = static_cast<int64_t>(batch.size()), d = model_.config.n_embd;
   for (int64_t t = 0; t < T;) {
     if (const float* row = batch[static_cast<size_t>(t)].embedding) {
       std::memcpy(x_.data() + t * d, row, static_cast<size_t>(d) * sizeof(float));
+      if (model_.config.embd_norm) rmsnorm(ctx, x_.data() + t * d, x_.data() + t * d, ones_.data(), 1, d, model_.config.rms_eps);
       ++t;
       continue;
     }
