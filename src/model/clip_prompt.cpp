@@ -16,10 +16,13 @@ ClipImageMarkers clip_image_markers(ClipProjector projector) {
   return {"", ""};
 }
 
+bool clip_rows_see_each_other(ClipProjector projector) { return projector == ClipProjector::Gemma3; }
+
 ImageRows clip_image_rows(ExecContext& ctx, const ClipModel& model, const ImagePixels& image) {
   const ClipHparams& hp = model.hparams();
   const ClipImageMarkers m = clip_image_markers(hp.projector);
   ImageRows out;
+  out.rows_see_each_other = clip_rows_see_each_other(hp.projector);
   auto add = [&](std::string text, std::vector<float> rows) {
     out.pieces.push_back({std::move(text), static_cast<int64_t>(rows.size()) / hp.n_embd_out});
     out.rows.insert(out.rows.end(), rows.begin(), rows.end());

@@ -98,9 +98,11 @@ ItemRunner::Prompt ItemRunner::encode_prompt(const std::string& text, const suit
     p.projection_flops = spent.total_flops();
   }
   p.rows.assign(p.ids.size(), nullptr);
+  p.lookahead.assign(p.ids.size(), 0);
   const std::vector<const float*> rows = p.mm.row_pointers();
   p.ids.insert(p.ids.end(), p.mm.ids.begin(), p.mm.ids.end());
   p.rows.insert(p.rows.end(), rows.begin(), rows.end());
+  p.lookahead.insert(p.lookahead.end(), p.mm.lookahead.begin(), p.mm.lookahead.end());
   return p;
 }
 
@@ -141,9 +143,11 @@ ItemRunner::Prompt ItemRunner::encode_chat_image(const suites::Item& item, InFli
   const int32_t bos = tok_.bos_id();
   if (tok_.add_bos() && bos >= 0 && (p.mm.ids.empty() || p.mm.ids.front() != bos)) p.ids.push_back(bos);
   p.rows.assign(p.ids.size(), nullptr);
+  p.lookahead.assign(p.ids.size(), 0);
   const std::vector<const float*> image = p.mm.row_pointers();
   p.ids.insert(p.ids.end(), p.mm.ids.begin(), p.mm.ids.end());
   p.rows.insert(p.rows.end(), image.begin(), image.end());
+  p.lookahead.insert(p.lookahead.end(), p.mm.lookahead.begin(), p.mm.lookahead.end());
   return p;
 }
 
@@ -256,7 +260,7 @@ Task<void> ItemRunner::run_choice(const suites::Item& item, InFlight& st, ItemRe
     r.choice_bytes.clear();
     co_return;
   }
-  const ContinuationScores scores = co_await score_continuations(sched_, st.seq, p.ids, p.rows, choices);
+  const ContinuationScores scores = co_await score_continuations(sched_, st.seq, p.ids, p.feed_rows(), choices);
   st.cost += scores.cost;
   r.loglik = scores.loglik;
 
@@ -269,7 +273,9 @@ Task<void> ItemRunner::run_choice(const suites::Item& item, InFlight& st, ItemRe
     const int64_t k = static_cast<int64_t>(c.size());
     std::vector<int64_t> positions(static_cast<size_t>(L + k));
     for (size_t i = 0; i < positions.size(); ++i) positions[i] = static_cast<int64_t>(i);
-    naive += analytic_forward(spec_, positions, k, Phase::Prefill, p.mm.n_image_positions).total_flops();
+    std::vector<int32_t> ahead = p.lookahead;  // the image's rows see the image's (Gemma 3)
+    if (!ahead.empty()) ahead.resize(positions.size(), 0);
+    naive += analytic_forward(spec_, positions, k, Phase::Prefill, p.mm.n_image_positions, {}, ahead).total_flops();
     naive += analytic_log_softmax(V, k, Phase::Prefill).total_flops();
     naive += p.projection_flops;
   }
@@ -286,7 +292,7 @@ Task<void> ItemRunner::run_generate(const suites::Item& item, InFlight& st, Item
     r.error = "context";
     co_return;
   }
-  const GreedyText g = co_await prefill_then_greedy(sched_, st.seq, tok_, std::move(p.ids), std::move(p.rows),
+  const GreedyText g = co_await prefill_then_greedy(sched_, st.seq, tok_, std::move(p.ids), p.feed_rows(),
                                                     std::max(body.max_tokens, 0), StopStrings(body.stop));
   st.add(g);
   r.tokens_out = g.tokens;
@@ -305,10 +311,10 @@ class ItemRunner::AgentTurns : public TurnSource {
   Task<AgentTurn> turn(std::string appended, int64_t max_tokens) override {
     AgentTurn turn;
     std::vector<int32_t> ids;
-    std::vector<const float*> rows;
+    FeedRows rows;
     if (first_turn_) {
       ids = p_.ids;
-      rows = p_.rows;
+      rows = p_.feed_rows();
       first_turn_ = false;
     } else {
       ids = run_.tok_.encode(carry_ + appended, false, false);

@@ -156,6 +156,8 @@ class ItemRunner {
   struct Prompt {
     std::vector<int32_t> ids;
     std::vector<const float*> rows;  // empty, or per id: image patch row or nullptr
+    std::vector<int32_t> lookahead;  // empty, or per id: BatchToken::lookahead (Gemma 3's image rows)
+    FeedRows feed_rows() const { return {rows, lookahead}; }
     MultimodalPrompt mm;             // owns the image rows
     uint64_t projection_flops = 0;   // counted FLOPs of encoding the image (encoder + projector)
   };
