@@ -92,9 +92,14 @@ ChatParity run_both(const fs::path& model, const std::vector<std::string>& suite
              ", steps " + std::to_string(l.steps) + " vs " + std::to_string(r.steps) + ", tokens " +
              std::to_string(l.tokens_out) + " vs " + std::to_string(r.tokens_out) + ")");
     if (r.correct != l.correct) differ("correct");
-    // Without --tool-format the remote's failures name the server's tool_calls ("server: ...")
-    // where the local ones name the detected format; with one given both name it.
-    if (!tool_format.empty() && r.failure != l.failure) differ("failure '" + l.failure + "' vs '" + r.failure + "'");
+    // Without --tool-format the remote's failures name the server's tool_calls ("turn 1: server:
+    // ...") where the local ones name the detected format; the rest must agree.
+    std::string remote_failure = r.failure;
+    const size_t at = remote_failure.find(": server: ");
+    const size_t local_end = l.failure.size() > at + 2 ? l.failure.find(':', at + 2) : std::string::npos;
+    if (tool_format.empty() && at != std::string::npos && local_end != std::string::npos)
+      remote_failure.replace(at + 2, 6, l.failure.substr(at + 2, local_end - at - 2));
+    if (remote_failure != l.failure) differ("failure '" + l.failure + "' vs '" + r.failure + "'");
     if (r.type == "choice") {
       ++p.letter;
       p.letters_named += r.predicted >= 0;
@@ -132,7 +137,7 @@ TEST(RemoteChat, TenxServeChatGivesTheLocalChatResultsOnTheShippedModel) {
               GgufValue::str("{{ bos_token }}{% for m in messages %}{{ m.content }}\n{% endfor %}"));
   const fs::path templated = dir / "compact-templated.gguf";
   write_gguf(templated.string(), mf.meta, mf.tensors);
-  const ChatParity p = run_both(templated, {"reasoning", "agentic", "health"}, 24);
+  const ChatParity p = run_both(templated, {"reasoning", "agentic", "health"}, 24, "tenx");
   EXPECT_EQ(p.differences, 0) << p.first_difference;
   EXPECT_GT(p.generate, 0);
   EXPECT_GT(p.agent, 0);
@@ -364,6 +369,14 @@ TEST(RemoteChat, ServerToolCallsRunNativelyAndComeBackAsToolMessages) {
 // A server that leaves the calls as text in content: read in the --tool-format given (hermes);
 // without one the text is the answer (a wrong one here); under tenx no tools are sent.
 TEST(RemoteChat, CallsLeftInContentAreParsedInTheGivenToolFormat) {
+  // A reply read in no format: its content, reasoning stripped; bytes that are not UTF-8 fail it
+  // where a native format's parser would (hermes says the same of the same bytes).
+  EXPECT_EQ(agent::parse_content_turn("<think>hmm</think>\n 63 ").value->content, "63");
+  EXPECT_TRUE(agent::parse_content_turn("63").value->calls.empty());
+  const auto bad = agent::parse_content_turn("ab\n c\xd1");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error->to_string(), "line 2, column 3: invalid UTF-8 (byte 0xd1)");
+  EXPECT_EQ(bad.error->to_string(), agent::parse_native_turn(agent::ToolFormat::hermes, "ab\n c\xd1").error->to_string());
   const suites::Suite agentic = suites::load_suite(kChatSource / "data/suites/agentic");
   const suites::Item& item = agent_item(agentic, "agentic-simple-test-0000");
   {

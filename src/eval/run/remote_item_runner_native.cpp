@@ -6,7 +6,6 @@
 #include "runner_internal.hpp"
 #include "tenx/eval/run/native_agent.hpp"
 #include "tenx/eval/run/remote_item_runner.hpp"
-#include "tenx/suites/answer.hpp"
 
 namespace tenx::eval {
 
@@ -132,12 +131,8 @@ class RemoteItemRunner::NativeTurns : public ChatTurnSource {
     }
     turn.text = has_raw ? raw : c.text;
     // No tool_calls: the reply read in the model's format when one is given (a server that leaves
-    // the calls in the text), else its content, reasoning stripped, as the answer.
-    if (!run_.tool_format_) {
-      agent::NativeTurn content_only;
-      content_only.content = trimmed(suites::strip_reasoning(turn.text));
-      turn.parsed = agent::Parsed<agent::NativeTurn>{std::move(content_only), std::nullopt};
-    }
+    // the calls in the text), else as content alone (reasoning stripped; not UTF-8: a failed turn).
+    if (!run_.tool_format_) turn.parsed = agent::parse_content_turn(turn.text);
     return turn;
   }
 
