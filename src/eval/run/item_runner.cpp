@@ -211,7 +211,10 @@ Task<void> ItemRunner::run_item(const suites::Item& item, int32_t seq, ItemRecor
   st.start = now_seconds();
   try {
     switch (item.type()) {
-      case suites::ItemType::choice: co_await run_choice(item, st, r); break;
+      case suites::ItemType::choice:
+        if (choice_method_ == ChoiceMethod::letter) co_await run_letter_choice(item, st, r);
+        else co_await run_choice(item, st, r);
+        break;
       case suites::ItemType::generate: co_await run_generate(item, st, r); break;
       case suites::ItemType::agent: co_await run_agent(item, st, r); break;
     }
@@ -230,7 +233,7 @@ Task<void> ItemRunner::run_item(const suites::Item& item, int32_t seq, ItemRecor
   r.image_flops = st.image.total_flops();
   r.image_bytes_read = st.image.total_bytes_read();
   r.tokens_in = static_cast<int64_t>(st.cost.tokens[int(Phase::Prefill)]);
-  if (r.type != "choice") r.flops_naive = r.flops;
+  if (r.type != "choice" || !r.choice_method.empty()) r.flops_naive = r.flops;
   r.seconds = end - st.start;
   if (st.first_token >= 0) r.time_to_first_token = st.first_token - st.start;
   if (!st.decode_steps.empty()) {
@@ -282,6 +285,14 @@ Task<void> ItemRunner::run_choice(const suites::Item& item, InFlight& st, ItemRe
   r.flops_naive = naive;
 
   detail::score_choices(r, body.gold);
+}
+
+// The lettered fallback (choice_letter.hpp): the item as its lettered generate item, the reply
+// scored as a choice.
+Task<void> ItemRunner::run_letter_choice(const suites::Item& item, InFlight& st, ItemRecord& r) {
+  const suites::Item lettered = lettered_item(item, protocol_);
+  co_await run_generate(lettered, st, r);
+  score_letter_reply(r, item.choice());
 }
 
 Task<void> ItemRunner::run_generate(const suites::Item& item, InFlight& st, ItemRecord& r) {
