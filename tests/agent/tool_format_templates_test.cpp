@@ -122,7 +122,9 @@ void expect_same_calls(const std::string& turn_text, ToolFormat f, bool parallel
     if (f == ToolFormat::mistral) {
       EXPECT_EQ(got.id, want[i]["id"]);
     }
-    if (f != ToolFormat::atem) EXPECT_EQ(got.arguments.dump(), want[i]["function"]["arguments"].dump());
+    if (f != ToolFormat::atem) {
+      EXPECT_EQ(got.arguments.dump(), want[i]["function"]["arguments"].dump());
+    }
     const agent::Converted c = agent::to_tool_call(got, tools);
     ASSERT_TRUE(c.call) << c.error;
     const ordered_json& args = want[i]["function"]["arguments"];
