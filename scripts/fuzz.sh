@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of tenx's parsers (libFuzzer + ASan + UBSan; docs/reliability.md).
 #
-#   bash scripts/fuzz.sh [--seconds N] [--parallel P] [--seed S] [target...]
+#   bash scripts/fuzz.sh [--seconds N] [--parallel P] [--seed S] [--runs-file F] [target...]
 #                                                    build, then run each target N seconds (default 30),
 #                                                    P targets at a time (default 1; each is one process);
 #                                                    --seed S fixes libFuzzer's mutation seed (CI uses 1,
-#                                                    so a green CI stays green; exploration runs omit it)
+#                                                    so a green CI stays green; exploration runs omit it);
+#                                                    --runs-file F ("target executions" lines, CI uses
+#                                                    tests/fuzz/ci_runs.txt) also stops each listed target
+#                                                    after that many executions (below)
 #   bash scripts/fuzz.sh --reuse-build DIR ...        build the targets in DIR, an existing clang build
 #                                                    configured with -DTENX_FUZZ=ON (.ci/run's sanitizer
 #                                                    build), instead of configuring build-fuzz
@@ -20,12 +23,19 @@
 # BUILD/fuzz-artifacts/. Environment: TENX_FUZZ_BUILD_DIR (default build-fuzz in the checkout),
 # TENX_FUZZ_JOBS (build parallelism, default nproc), TENX_FUZZ_STRICT=1 (non-tenx exceptions are
 # findings too, see tests/fuzz/fuzz_support.hpp).
+#
+# Why --runs-file: with a fixed seed, libFuzzer's sequence of inputs is fixed, but a time bound cuts
+# it wherever the machine's speed puts the end, so a faster or quieter CI machine could try inputs
+# no earlier run tried. With an execution bound (measured to end before N seconds on a loaded
+# 2-core machine) the same inputs are tried on every run; on a slower machine the time bound ends
+# it earlier, on a prefix of the same sequence: either way nothing new, so a green CI stays green.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
 seconds=30
 seed=""
+runs_file=""
 parallel="${TENX_FUZZ_PARALLEL:-1}"
 targets=()
 mode=run
@@ -38,11 +48,13 @@ while [ $# -gt 0 ]; do
     --parallel=*) parallel="${1#*=}"; shift ;;
     --seed) seed="$2"; shift 2 ;;
     --seed=*) seed="${1#*=}"; shift ;;
+    --runs-file) runs_file="$2"; shift 2 ;;
+    --runs-file=*) runs_file="${1#*=}"; shift ;;
     --reuse-build) reuse="$2"; shift 2 ;;
     --reuse-build=*) reuse="${1#*=}"; shift ;;
     --check-deps) mode=check; shift ;;
     --list) mode=list; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -109,6 +121,27 @@ if [ -n "$seed" ]; then
   [[ "$seed" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz.sh: --seed needs a positive integer, got '$seed'" >&2; exit 2; }
   seed_args=(-seed="$seed")
 fi
+# The execution bound of each target (tests/fuzz/ci_runs.txt's format: "target executions" per
+# line, # comments), checked before anything is built.
+declare -A runs_of=()
+if [ -n "$runs_file" ]; then
+  [ -f "$runs_file" ] || { echo "fuzz.sh: --runs-file: no file '$runs_file'" >&2; exit 2; }
+  line_no=0
+  while IFS= read -r line || [ -n "$line" ]; do
+    line_no=$((line_no + 1))
+    line="${line%%#*}"
+    [[ "$line" =~ ^[[:space:]]*$ ]] && continue
+    if ! [[ "$line" =~ ^[[:space:]]*([a-z0-9_]+)[[:space:]]+([1-9][0-9]*)[[:space:]]*$ ]]; then
+      echo "fuzz.sh: $runs_file:$line_no: expected 'target executions', got '$line'" >&2; exit 2
+    fi
+    [ -f "$root/tests/fuzz/${BASH_REMATCH[1]}_fuzz.cpp" ] || {
+      echo "fuzz.sh: $runs_file:$line_no: no target '${BASH_REMATCH[1]}'" >&2; exit 2; }
+    runs_of[${BASH_REMATCH[1]}]="${BASH_REMATCH[2]}"
+  done < "$runs_file"
+  for t in "${targets[@]}"; do
+    [ -n "${runs_of[$t]:-}" ] || echo "fuzz.sh: warning: $runs_file has no line for '$t': it runs ${seconds}s, time-bound only" >&2
+  done
+fi
 
 # One target: fuzz a private copy of its corpus, then leave its summary row in $work/row-TARGET
 # (and $work/failed-TARGET on a finding). Never fails itself, so targets can run side by side.
@@ -121,9 +154,11 @@ run_target() {
   local dict=()
   [ -f "$root/tests/fuzz/$t.dict" ] && dict=(-dict="$root/tests/fuzz/$t.dict")
   local log="$build/fuzz-$t.log"
-  echo "== fuzz: $t for ${seconds}s on $seeds seeds (log: $log)"
+  local runs_args=() bound="${seconds}s"
+  if [ -n "${runs_of[$t]:-}" ]; then runs_args=(-runs="${runs_of[$t]}"); bound="${runs_of[$t]} executions or ${seconds}s"; fi
+  echo "== fuzz: $t for $bound on $seeds seeds (log: $log)"
   local rc=0
-  TENX_FUZZ_SCRATCH="$scratch" "$build/tests/fuzz/tenx_fuzz_$t" -max_total_time="$seconds" -timeout=10 \
+  TENX_FUZZ_SCRATCH="$scratch" "$build/tests/fuzz/tenx_fuzz_$t" -max_total_time="$seconds" "${runs_args[@]}" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "${seed_args[@]}" "${dict[@]}" "$corpus" >"$log" 2>&1 || rc=$?
   local last execs took cov ft out result
   last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)

@@ -73,6 +73,16 @@ Parsed<NativeTurn> parse_native_turn(ToolFormat f, std::string_view model_output
   return detail::fail<NativeTurn>(model_output, 0, "unknown tool format");
 }
 
+Parsed<NativeTurn> parse_content_turn(std::string_view model_output) {
+  const std::size_t bad = detail::invalid_utf8_at(model_output);
+  if (bad != std::string_view::npos)
+    return detail::fail<NativeTurn>(model_output, bad,
+                                    fmt::format("invalid UTF-8 (byte 0x{:02x})", static_cast<unsigned char>(model_output[bad])));
+  NativeTurn turn;
+  detail::append_content(turn.content, detail::blank_think(model_output));
+  return {std::move(turn), std::nullopt};
+}
+
 nlohmann::ordered_json tools_to_json_schema(const std::vector<ToolSpec>& tools) {
   using OJson = nlohmann::ordered_json;
   OJson out = OJson::array();

@@ -49,6 +49,7 @@ MultimodalPrompt chat_media_prompt(const Tokenizer& tok, const std::string& rend
   if (tok.add_bos() && bos >= 0 && (mm.ids.empty() || mm.ids.front() != bos)) {
     mm.ids.insert(mm.ids.begin(), bos);
     mm.embedding_row.insert(mm.embedding_row.begin(), -1);
+    mm.lookahead.insert(mm.lookahead.begin(), 0);
   }
   return mm;
 }

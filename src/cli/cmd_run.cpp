@@ -37,6 +37,7 @@ struct RunArgs {
   int batch = 0;
   std::string protocol;
   std::string tool_format;  // --tool-format: "" = detected from each model's template
+  std::string choice_method;  // --choice-method: "" = letter over a chat API, else loglik
   int shots = 0;
   std::string out, resume;
   bool quiet = false;
@@ -61,6 +62,7 @@ std::vector<std::string> command_line(const RunArgs& a) {
                      std::to_string(a.seed), "--threads", std::to_string(a.threads)});
   if (a.batch > 0) v.insert(v.end(), {"--batch", std::to_string(a.batch)});
   if (!a.tool_format.empty()) v.insert(v.end(), {"--tool-format", a.tool_format});
+  if (!a.choice_method.empty()) v.insert(v.end(), {"--choice-method", a.choice_method});
   if (!a.protocol.empty()) v.insert(v.end(), {"--protocol", a.protocol});
   if (a.shots > 0) v.insert(v.end(), {"--shots", std::to_string(a.shots)});
   if (!a.shard.empty()) v.insert(v.end(), {"--shard", a.shard});
@@ -104,6 +106,7 @@ void run(const RunArgs& a) {
   o.batch = a.batch;
   o.protocol = a.protocol;
   o.tool_format = a.tool_format;
+  o.choice_method = a.choice_method;
   o.shots = a.shots;
   o.resume = !a.resume.empty();
   o.out_dir = o.resume ? fs::path(a.resume) : (a.out.empty() ? default_run_dir("run") : fs::path(a.out));
@@ -140,6 +143,11 @@ const Registrar run_command{"run", [](CLI::App& app) {
   sub->add_option("--tool-format", args->tool_format,
                   "how agent items call tools under chat: tenx, atem, hermes, llama3-json, mistral or harmony "
                   "(default: detected from each model's template; docs/tool-calls.md)");
+  sub->add_option("--choice-method", args->choice_method,
+                  "loglik or letter: how choice items are scored, by each choice's log-likelihood or by the letter "
+                  "a lettered prompt's reply names (default: letter for a remote chat API, else loglik; "
+                  "docs/protocols.md)")
+      ->check(CLI::IsMember({"loglik", "letter"}));
   sub->add_option("--shots", args->shots,
                   "K worked examples per choice/generate item from the suite's train split, drawn with --seed")
       ->check(CLI::Range(0, 64));

@@ -35,6 +35,7 @@ struct VerifyArgs {
   int batch = 0;
   std::string protocol;
   std::string tool_format;  // --tool-format: "" = detected from each model's template
+  std::string choice_method;  // --choice-method: "" = letter over a chat API, else loglik
   int shots = 0;
   bool allow_protocol_mismatch = false;
   std::string out, run_dir, plan;
@@ -56,6 +57,7 @@ std::vector<std::string> command_line(const VerifyArgs& v) {
                          std::to_string(a.seed), "--threads", std::to_string(v.threads)});
   if (v.batch > 0) out.insert(out.end(), {"--batch", std::to_string(v.batch)});
   if (!v.tool_format.empty()) out.insert(out.end(), {"--tool-format", v.tool_format});
+  if (!v.choice_method.empty()) out.insert(out.end(), {"--choice-method", v.choice_method});
   if (!v.protocol.empty()) out.insert(out.end(), {"--protocol", v.protocol});
   if (v.shots > 0) out.insert(out.end(), {"--shots", std::to_string(v.shots)});
   if (v.allow_protocol_mismatch) out.push_back("--allow-protocol-mismatch");
@@ -151,6 +153,7 @@ void run(VerifyArgs& v, const CLI::App& sub) {
     o.batch = v.batch;
     o.protocol = v.protocol;
     o.tool_format = v.tool_format;
+    o.choice_method = v.choice_method;
     o.shots = v.shots;
     o.out_dir = out;
     o.quiet = v.quiet;
@@ -210,6 +213,10 @@ const Registrar verify_command{"verify", [](CLI::App& app) {
   sub->add_option("--tool-format", args->tool_format,
                   "how agent items call tools under chat: tenx, atem, hermes, llama3-json, mistral or harmony "
                   "(default: detected from each model's template; docs/tool-calls.md)");
+  sub->add_option("--choice-method", args->choice_method,
+                  "loglik or letter: how choice items are scored (default: letter for a remote chat API, else "
+                  "loglik; docs/protocols.md)")
+      ->check(CLI::IsMember({"loglik", "letter"}));
   sub->add_option("--shots", args->shots, "K worked examples per choice/generate item from the train split")
       ->check(CLI::Range(0, 64));
   sub->add_flag("--allow-protocol-mismatch", args->allow_protocol_mismatch,

@@ -1,6 +1,9 @@
 #include "tenx/model/analytic.hpp"
 
+#include <fmt/format.h>
+
 #include "tenx/model/model.hpp"
+#include "tenx/util/error.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -102,7 +105,10 @@ int64_t ModelSpec::n_active_params() const {
 }
 
 Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positions, int64_t n_logits,
-                          Phase phase, int64_t n_embedded, std::span<const int64_t> experts_run) {
+                          Phase phase, int64_t n_embedded, std::span<const int64_t> experts_run,
+                          std::span<const int32_t> lookahead) {
+  if (!lookahead.empty() && lookahead.size() != positions.size())
+    throw Error("analytic", fmt::format("{} lookaheads given for {} positions", lookahead.size(), positions.size()));
   ModelConfig described;  // a hand-made configuration without its layers: the family's defaults
   if (spec.config.layers.size() != static_cast<size_t>(spec.config.n_layer)) {
     described = spec.config;
@@ -115,13 +121,17 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
   if (T == 0) return r;
   const uint64_t d = c.n_embd, q = c.q_dim(), kv = c.kv_dim(), ff = c.n_ff, L = c.n_layer;
   const uint64_t H = c.n_head, hd = c.head_dim;
-  // Sum over tokens of the keys each attends to in a layer: pos + 1, or at most the window.
+  // Sum over tokens of the keys each attends to in a layer: from the first the layer lets it see
+  // (0, pos + 1 - window, or its chunk's start) to pos + lookahead (Gemma 3's image rows see the
+  // rest of their image).
   auto keys_of = [&](const LayerConfig& lc) {
     uint64_t keys = 0;
-    for (int64_t pos : positions)
-      keys += static_cast<uint64_t>(lc.sliding_window > 0 ? std::min(pos + 1, lc.sliding_window)
-                                    : lc.attn_chunk > 0 ? pos % lc.attn_chunk + 1  // its own chunk
-                                                        : pos + 1);
+    for (size_t i = 0; i < positions.size(); ++i) {
+      const int64_t pos = positions[i], end = pos + 1 + (lookahead.empty() ? 0 : lookahead[i]);
+      keys += static_cast<uint64_t>(end - (lc.sliding_window > 0 ? std::max<int64_t>(0, pos + 1 - lc.sliding_window)
+                                           : lc.attn_chunk > 0 ? pos / lc.attn_chunk * lc.attn_chunk  // its own chunk
+                                                               : 0));
+    }
     return keys;
   };
   uint64_t all_keys = 0;  // over all layers
@@ -142,7 +152,7 @@ Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positi
   using namespace flop_cost;
   uint64_t other = n_logits > 0 ? kRmsNorm * static_cast<uint64_t>(n_logits) * d : 0;
   if (c.embd_scale) other += kScale * (T - static_cast<uint64_t>(n_embedded)) * d;
-  if (c.embd_norm) other += kRmsNorm * (T - static_cast<uint64_t>(n_embedded)) * d;
+  if (c.embd_norm) other += kRmsNorm * T * d;  // image rows too (Decoder::embed_block)
   const uint64_t n_out = static_cast<uint64_t>(std::max<int64_t>(n_logits, 0)) * c.n_vocab;
   if (c.logit_scale != 1.0f) other += kScale * n_out;
   if (c.final_softcap != 0.0f) other += kSoftcap * n_out;

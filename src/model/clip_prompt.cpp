@@ -17,10 +17,13 @@ ClipImageMarkers clip_image_markers(ClipProjector projector) {
   return {"", ""};
 }
 
+bool clip_rows_see_each_other(ClipProjector projector) { return projector == ClipProjector::Gemma3; }
+
 ImageRows clip_image_layout(const ClipModel& model, int width, int height) {
   const ClipHparams& hp = model.hparams();
   const ClipImageMarkers m = clip_image_markers(hp.projector);
   ImageRows out;
+  out.rows_see_each_other = clip_rows_see_each_other(hp.projector);
   if (!clip_tiles_images(hp)) {
     out.pieces.push_back({m.begin, hp.n_output_tokens(model.grid_for(width, height))});
   } else {

@@ -23,6 +23,14 @@ uint64_t ffn_floats(const ModelConfig& c, int64_t max_batch) {
 
 }  // namespace
 
+int64_t chunk_end_keeping_blocks(std::span<const int32_t> lookahead, int64_t start, int64_t end) {
+  // The feed's last position ends every block (one reaching further is refused by forward()).
+  if (lookahead.empty() || end >= static_cast<int64_t>(lookahead.size())) return end;
+  // Position c - 1 sees c: the cut is inside its block; every earlier row of the block sees c too.
+  while (end > start && end - 1 + lookahead[static_cast<size_t>(end - 1)] >= end) --end;
+  return end;
+}
+
 float attention_temperature(const ModelConfig& c, int64_t pos) {
   // As llama.cpp's llm_graph_input_attn_temp: the position in float, the floor in float, the
   // logarithm in double, the factor stored as float.
@@ -49,6 +57,7 @@ Decoder::Decoder(const Model& model, int64_t n_ctx, int64_t n_seq, int64_t max_b
   kept_from_.assign(static_cast<size_t>(n_seq * c.n_layer), 0);
   if (rings_) {
     history_.assign(static_cast<size_t>(n_seq), std::vector<int32_t>(static_cast<size_t>(n_ctx), 0));
+    history_lookahead_ = history_;
     history_rows_.resize(static_cast<size_t>(n_seq));
   }
   replay_to_.assign(static_cast<size_t>(n_seq), -1);
@@ -150,6 +159,7 @@ void Decoder::copy_prefix(int32_t src, int32_t dst, int64_t n) {
   const auto s = static_cast<size_t>(src), d = static_cast<size_t>(dst);
   if (rings_) {
     std::copy_n(history_[s].begin(), n, history_[d].begin());
+    std::copy_n(history_lookahead_[s].begin(), n, history_lookahead_[d].begin());
     history_rows_[d].clear();
     for (const auto& row : history_rows_[s])
       if (row.first < n) history_rows_[d].push_back(row);
@@ -185,14 +195,20 @@ void Decoder::replay(ExecContext& ctx, int32_t seq) {
   std::fill_n(kept_from_.begin() + seq * model_.config.n_layer, model_.config.n_layer, 0);
   const std::vector<std::pair<int64_t, std::vector<float>>> rows = history_rows_[s];  // forward() re-adds them
   history_rows_[s].clear();
+  // A block cut by the truncation sees only what is left of it.
+  std::vector<int32_t> lookahead(history_lookahead_[s].begin(), history_lookahead_[s].begin() + n);
+  for (int64_t p = 0; p < n; ++p)
+    lookahead[static_cast<size_t>(p)] = static_cast<int32_t>(std::min<int64_t>(lookahead[static_cast<size_t>(p)], n - 1 - p));
   std::vector<BatchToken> batch;
   size_t next_row = 0;
-  for (int64_t start = 0; start < n; start += max_batch_) {
+  for (int64_t start = 0, end = 0; start < n; start = end) {
+    end = chunk_end_keeping_blocks(lookahead, start, std::min(n, start + max_batch_));
     batch.clear();
-    for (int64_t p = start; p < std::min(n, start + max_batch_); ++p) {
+    for (int64_t p = start; p < end; ++p) {
       const float* row = nullptr;
       if (next_row < rows.size() && rows[next_row].first == p) row = rows[next_row++].second.data();
-      batch.push_back({history_[s][static_cast<size_t>(p)], static_cast<int32_t>(p), seq, false, row});
+      batch.push_back({history_[s][static_cast<size_t>(p)], static_cast<int32_t>(p), seq, false, row,
+                       lookahead[static_cast<size_t>(p)]});
     }
     forward(ctx, batch);
   }
@@ -223,6 +239,12 @@ std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchT
     pos_[static_cast<size_t>(t)] = b.pos;
     n_out += b.logits ? 1 : 0;
   }
+  for (const BatchToken& b : batch)  // the positions a token sees ahead are in this forward
+    if (b.lookahead < 0 || b.pos + int64_t{b.lookahead} >= next[static_cast<size_t>(b.seq)])
+      throw Error("decoder", fmt::format("token at position {} of sequence {} sees {} positions ahead, beyond the "
+                                         "{} this forward leaves it: a block of positions that see each other "
+                                         "(an image's rows) must be in one forward",
+                                         b.pos, b.seq, b.lookahead, next[static_cast<size_t>(b.seq)]));
 
   ctx.counters.tokens[int(ctx.phase)] += static_cast<uint64_t>(T);
   // The model is a sequence of named blocks; what each computes comes from the layer's
@@ -236,6 +258,7 @@ std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchT
   if (rings_)
     for (const BatchToken& b : batch) {
       history_[static_cast<size_t>(b.seq)][static_cast<size_t>(b.pos)] = b.id;
+      history_lookahead_[static_cast<size_t>(b.seq)][static_cast<size_t>(b.pos)] = b.lookahead;
       if (b.embedding)
         history_rows_[static_cast<size_t>(b.seq)].emplace_back(b.pos, std::vector<float>(b.embedding, b.embedding + c.n_embd));
     }
@@ -251,12 +274,14 @@ std::span<const float> Decoder::forward(ExecContext& ctx, std::span<const BatchT
 }
 
 // Token embeddings, except where the batch gives the row (image patches): runs of text tokens
-// go through embed, so only their table rows are counted.
+// go through embed, so only their table rows are counted. muse-glimmer's input norm applies to
+// given rows too (llama.cpp's muse-glimmer.cpp norms every input row; gemma's scale is for tokens only).
 void Decoder::embed_block(ExecContext& ctx, std::span<const BatchToken> batch) {
   const int64_t T = static_cast<int64_t>(batch.size()), d = model_.config.n_embd;
   for (int64_t t = 0; t < T;) {
     if (const float* row = batch[static_cast<size_t>(t)].embedding) {
       std::memcpy(x_.data() + t * d, row, static_cast<size_t>(d) * sizeof(float));
+      if (model_.config.embd_norm) rmsnorm(ctx, x_.data() + t * d, x_.data() + t * d, ones_.data(), 1, d, model_.config.rms_eps);
       ++t;
       continue;
     }
@@ -309,7 +334,10 @@ void Decoder::attention_block(ExecContext& ctx, std::span<const BatchToken> batc
     rmsnorm(ctx, k_.data(), k_.data(), ones_.data(), T * c.n_head_kv, c.head_dim, c.rms_eps);
   }
   // Append K/V to the caches first, so a token attends to the earlier tokens of its own batch
-  // too (causality comes from n_keys = pos + 1). K goes in transposed, as attention reads it.
+  // too (causality comes from n_keys = pos + 1; an image row's lookahead adds the rest of its
+  // image, in this batch by forward()'s check). K goes in transposed, as attention reads it.
+  // A ring of W + max_batch - 1 still holds every key: the batch's first query reads from its
+  // pos + 1 - W, the last key written is at most max_batch - 1 positions after that query.
   const int64_t cap = capacity_[static_cast<size_t>(l)];
   for (int64_t t = 0; t < T; ++t) {
     const BatchToken& b = batch[static_cast<size_t>(t)];
@@ -325,7 +353,7 @@ void Decoder::attention_block(ExecContext& ctx, std::span<const BatchToken> batc
   for (int64_t t = 0; t < T; ++t) {
     const BatchToken& b = batch[static_cast<size_t>(t)];
     const int64_t first = first_key(l, b.pos);
-    keys_[static_cast<size_t>(t)] = {k_cache(b.seq, l), v_cache(b.seq, l), cap, first, b.pos + 1 - first};
+    keys_[static_cast<size_t>(t)] = {k_cache(b.seq, l), v_cache(b.seq, l), cap, first, b.pos + 1 + b.lookahead - first};
   }
   cnt.kv_bytes_written[int(ph)] += static_cast<uint64_t>(T * 2 * kvd) * sizeof(float);
   attention_cached(ctx, att_.data(), q_.data(), keys_.data(), T,
@@ -481,20 +509,27 @@ std::span<const float> Decoder::output_block(ExecContext& ctx, std::span<const B
 }
 
 std::span<const float> Decoder::eval(ExecContext& ctx, std::span<const int32_t> ids, int32_t seq,
-                                     bool all_logits, std::span<const float* const> embeddings) {
+                                     bool all_logits, std::span<const float* const> embeddings,
+                                     std::span<const int32_t> lookahead) {
   const int64_t n = static_cast<int64_t>(ids.size());
   if (!embeddings.empty() && embeddings.size() != ids.size())
     throw Error("decoder", fmt::format("{} embedding rows given for {} tokens", embeddings.size(), ids.size()));
+  if (!lookahead.empty() && lookahead.size() != ids.size())
+    throw Error("decoder", fmt::format("{} lookaheads given for {} tokens", lookahead.size(), ids.size()));
   std::vector<float> all;
   std::vector<BatchToken> batch;
   std::span<const float> last;
-  for (int64_t start = 0; start < n; start += max_batch_) {
-    const int64_t end = std::min(n, start + max_batch_);
+  for (int64_t start = 0, end = 0; start < n; start = end) {
+    end = chunk_end_keeping_blocks(lookahead, start, std::min(n, start + max_batch_));
+    if (end == start)
+      throw Error("decoder", fmt::format("positions from {} see each other as a block longer than max_batch {}",
+                                         seq_len(seq), max_batch_));
     batch.clear();
     const int64_t base = seq_len(seq);
     for (int64_t i = start; i < end; ++i)
       batch.push_back({ids[static_cast<size_t>(i)], static_cast<int32_t>(base + i - start), seq,
-                       all_logits || i == n - 1, embeddings.empty() ? nullptr : embeddings[static_cast<size_t>(i)]});
+                       all_logits || i == n - 1, embeddings.empty() ? nullptr : embeddings[static_cast<size_t>(i)],
+                       lookahead.empty() ? 0 : lookahead[static_cast<size_t>(i)]});
     last = forward(ctx, batch);
     if (all_logits) all.insert(all.end(), last.begin(), last.end());
   }

@@ -164,7 +164,7 @@ Task<GreedyText> greedy_until(SequenceScheduler& s, int32_t seq, const Tokenizer
 }
 
 Task<GreedyText> prefill_then_greedy(SequenceScheduler& s, int32_t seq, const Tokenizer& tok, std::vector<int32_t> ids,
-                                     std::vector<const float*> rows, int64_t max_tokens,
+                                     FeedRows rows, int64_t max_tokens,
                                      std::function<size_t(const std::string&)> cut) {
   FeedResult head = co_await s.feed(seq, std::move(ids), std::move(rows), Phase::Prefill, false);
   GreedyText g = co_await greedy_until(s, seq, tok, std::move(head.logits), max_tokens, std::move(cut));
@@ -189,7 +189,7 @@ size_t StopStrings::operator()(const std::string& text) {
 }
 
 Task<ContinuationScores> score_continuations(SequenceScheduler& s, int32_t seq, std::vector<int32_t> context,
-                                             std::vector<const float*> rows,
+                                             FeedRows rows,
                                              std::vector<std::vector<int32_t>> continuations) {
   ContinuationScores out;
   ExecContext& ctx = s.context();

@@ -15,6 +15,7 @@ struct SequenceScheduler::Op {
   int32_t seq = 0;
   std::vector<int32_t> ids;
   std::vector<const float*> rows;
+  std::vector<int32_t> lookahead;
   Phase phase = Phase::Prefill;
   bool all_logits = false;
   int64_t base = 0;  // the sequence's length when the feed was made
@@ -31,12 +32,13 @@ SequenceScheduler::SequenceScheduler(Decoder& dec, ExecContext& ctx)
 }
 
 SequenceScheduler::Feed::Feed(SequenceScheduler& s, int32_t seq, std::vector<int32_t> ids,
-                              std::vector<const float*> rows, Phase phase, bool all_logits, int64_t base)
+                              FeedRows rows, Phase phase, bool all_logits, int64_t base)
     : s_(s), op_(new Op) {
   op_->seq = seq;
   op_->base = base;
   op_->ids = std::move(ids);
-  op_->rows = std::move(rows);
+  op_->rows = std::move(rows.rows);
+  op_->lookahead = std::move(rows.lookahead);
   op_->phase = phase;
   op_->all_logits = all_logits;
 }
@@ -57,14 +59,25 @@ void SequenceScheduler::Feed::await_suspend(std::coroutine_handle<> h) {
 
 FeedResult SequenceScheduler::Feed::await_resume() { return std::move(op_->result); }
 
-SequenceScheduler::Feed SequenceScheduler::feed(int32_t seq, std::vector<int32_t> ids, std::vector<const float*> rows,
+SequenceScheduler::Feed SequenceScheduler::feed(int32_t seq, std::vector<int32_t> ids, FeedRows rows,
                                                 Phase phase, bool all_logits) {
   const ModelConfig& c = dec_.model().config;
   if (seq < 0 || seq >= dec_.n_seq()) throw Error("decoder", fmt::format("sequence {} out of range", seq));
   for (const Op* op : waiting_)
     if (op->seq == seq) throw Error("decoder", fmt::format("sequence {} already has a feed waiting", seq));
-  if (!rows.empty() && rows.size() != ids.size())
-    throw Error("decoder", fmt::format("{} embedding rows given for {} tokens", rows.size(), ids.size()));
+  if (!rows.rows.empty() && rows.rows.size() != ids.size())
+    throw Error("decoder", fmt::format("{} embedding rows given for {} tokens", rows.rows.size(), ids.size()));
+  const std::vector<int32_t>& ahead = rows.lookahead;
+  if (!ahead.empty() && ahead.size() != ids.size())
+    throw Error("decoder", fmt::format("{} lookaheads given for {} tokens", ahead.size(), ids.size()));
+  for (size_t i = 0; i < ahead.size(); ++i) {
+    if (ahead[i] < 0 || i + static_cast<size_t>(ahead[i]) >= ahead.size())
+      throw Error("decoder", fmt::format("token {} of the feed sees {} positions ahead, beyond the feed's {} tokens",
+                                         i, ahead[i], ids.size()));
+    if (ahead[i] >= dec_.max_batch())
+      throw Error("decoder", fmt::format("token {} of the feed sees {} positions ahead: its block does not fit one "
+                                         "forward of max_batch {}", i, ahead[i], dec_.max_batch()));
+  }
   for (int32_t id : ids)
     if (id < 0 || id >= c.n_vocab) throw Error("decoder", fmt::format("token id {} out of range [0, {})", id, c.n_vocab));
   const int64_t base = dec_.seq_len(seq);
@@ -77,8 +90,8 @@ Counters SequenceScheduler::alone_cost(const Op& op) const {
   Counters cost;
   const auto n = static_cast<int64_t>(op.ids.size());
   const int64_t k = dec_.model().config.n_expert_used;
-  for (int64_t start = 0; start < n; start += dec_.max_batch()) {
-    const int64_t end = std::min(n, start + dec_.max_batch());
+  for (int64_t start = 0, end = 0; start < n; start = end) {
+    end = chunk_end_keeping_blocks(op.lookahead, start, std::min(n, start + dec_.max_batch()));
     std::vector<int64_t> positions;
     int64_t embedded = 0;
     for (int64_t i = start; i < end; ++i) {
@@ -95,7 +108,9 @@ Counters SequenceScheduler::alone_cost(const Op& op) const {
         experts_run.push_back(std::unique(chosen.begin(), chosen.end()) - chosen.begin());
       }
     }
-    cost += analytic_forward(spec_, positions, n_logits, op.phase, embedded, experts_run);
+    const std::span<const int32_t> ahead =
+        op.lookahead.empty() ? std::span<const int32_t>() : std::span<const int32_t>(op.lookahead).subspan(static_cast<size_t>(start), static_cast<size_t>(end - start));
+    cost += analytic_forward(spec_, positions, n_logits, op.phase, embedded, experts_run, ahead);
   }
   return cost;
 }
@@ -109,11 +124,13 @@ void SequenceScheduler::step() {
     for (Op* op : waiting_) {
       if (op->phase != phase || op->fed >= op->ids.size()) continue;
       const auto room = static_cast<size_t>(dec_.max_batch()) - batch.size();
-      const size_t take = std::min(room, op->ids.size() - op->fed);
+      const auto fed = static_cast<int64_t>(op->fed);
+      const auto take = static_cast<size_t>(
+          chunk_end_keeping_blocks(op->lookahead, fed, fed + static_cast<int64_t>(std::min(room, op->ids.size() - op->fed))) - fed);
       for (size_t i = op->fed; i < op->fed + take; ++i) {
         const bool logits = op->all_logits || i + 1 == op->ids.size();
         batch.push_back({op->ids[i], static_cast<int32_t>(op->base + static_cast<int64_t>(i)), op->seq, logits,
-                         op->rows.empty() ? nullptr : op->rows[i]});
+                         op->rows.empty() ? nullptr : op->rows[i], op->lookahead.empty() ? 0 : op->lookahead[i]});
         owner.emplace_back(op, i);
       }
       op->fed += take;

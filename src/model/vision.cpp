@@ -275,6 +275,7 @@ MultimodalPrompt splice_image_rows(const Tokenizer& tok, std::string_view text, 
     for (int32_t id : tok.encode(piece, false, special)) {
       out.ids.push_back(id);
       out.embedding_row.push_back(-1);
+      out.lookahead.push_back(0);
     }
   };
   for (size_t i = 0; i < pieces.size(); ++i) {
@@ -286,6 +287,7 @@ MultimodalPrompt splice_image_rows(const Tokenizer& tok, std::string_view text, 
       for (int64_t r = 0; r < piece.rows; ++r) {
         out.ids.push_back(image_token);
         out.embedding_row.push_back(out.n_image_positions++);
+        out.lookahead.push_back(im.rows_see_each_other ? static_cast<int32_t>(piece.rows - 1 - r) : 0);
       }
     }
     out.embeddings.insert(out.embeddings.end(), im.rows.begin(), im.rows.end());
@@ -314,6 +316,7 @@ MultimodalPrompt build_multimodal_prompt(ExecContext& ctx, const Tokenizer& tok,
   for (const auto& r : rows) out.embeddings.insert(out.embeddings.end(), r.begin(), r.end());
   out.ids = e.ids;
   out.embedding_row.resize(e.ids.size(), -1);
+  out.lookahead.assign(e.ids.size(), 0);  // tenx-patch rows are read causally
   for (size_t t = 0; t < e.ids.size(); ++t)
     if (e.image[t] >= 0) out.embedding_row[t] = first_row[static_cast<size_t>(e.image[t])] + e.patch[t];
   out.n_image_positions = total;

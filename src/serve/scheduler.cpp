@@ -276,7 +276,7 @@ Task<void> Scheduler::run_sequence(std::shared_ptr<Job> job, size_t index, int32
   std::vector<double> prompt_lp(prompt_logprobs ? n : 0);
   std::vector<TopList> prompt_top(prompt_logprobs ? n : 0);
   std::vector<float> next_row;  // the logits after the prompt
-  std::vector<const float*> image_rows;  // per fed position: its image row, or nullptr (text)
+  FeedRows image_rows;  // per fed position: its image row or nullptr (text), and its lookahead
   uint64_t image_flops = 0;
   if (job->images && to_feed > 0) {
     try {
@@ -290,8 +290,11 @@ Task<void> Scheduler::run_sequence(std::shared_ptr<Job> job, size_t index, int32
       fail_job(*job, ApiError(400, "invalid_image", std::string("the image cannot be encoded: ") + e.what(), "messages"));
       co_return;
     }
-    image_rows = job->images->prompt.row_pointers();
-    image_rows.resize(to_feed);
+    // Gemma 3's rows see each other (lookahead): such a block runs in one forward of the batch.
+    image_rows.rows = job->images->prompt.row_pointers();
+    image_rows.rows.resize(to_feed);
+    image_rows.lookahead = job->images->prompt.lookahead;
+    image_rows.lookahead.resize(to_feed);
   }
   if (to_feed > 0) {
     FeedResult head = co_await sched_.feed(seq, std::vector<int32_t>(prompt.begin(), prompt.begin() + static_cast<std::ptrdiff_t>(to_feed)),

@@ -54,6 +54,21 @@ TEST(DecoderImage, MatchesFloat64OracleFedTheSameRows) {
   }
 }
 
+// muse-glimmer norms every input row, image rows too (llama.cpp's muse-glimmer.cpp; the oracle's
+// embedding norm), and counts it.
+TEST(DecoderImage, MuseGlimmerNormsImageRowsAsTokens) {
+  const Model m = test::make_tiny_model({.arch = "muse-glimmer", .layers = 2, .window = 4, .swa_layers = {true, false}});
+  const ImagePrompt p = image_prompt(m);
+  ExecContext ctx(1);
+  Decoder dec(m, 32);
+  const auto logits = dec.eval(ctx, p.ids, 0, true, p.pointers);
+  EXPECT_LT(test::max_abs_diff(logits, test::naive_logits(m, p.ids, p.pointers)), 1e-4);
+  std::vector<int64_t> positions;
+  for (size_t i = 0; i < p.ids.size(); ++i) positions.push_back(static_cast<int64_t>(i));
+  test::expect_same_counters(ctx.counters, analytic_forward(ModelSpec::of(m), positions,
+                                                            static_cast<int64_t>(p.ids.size()), Phase::Prefill, 5));
+}
+
 TEST(DecoderImage, ScoreAndGenerateTakeTheRows) {
   const Model m = test::make_tiny_model({});
   const ImagePrompt p = image_prompt(m);

@@ -186,9 +186,12 @@ struct Llama4Constants {
 };
 
 // Logits [T, n_vocab] for ids at positions 0..T-1. rows (empty, or one per id): an
-// input row of n_embd floats replacing that token's embedding (nullptr = text).
+// input row of n_embd floats replacing that token's embedding (nullptr = text). lookahead (empty,
+// or one per id): position t also sees keys t+1 .. t+lookahead[t] (llama.cpp's mask with causal
+// attention off, as it decodes a Gemma 3 image: a later key is never outside a sliding window,
+// whose test is t - j >= window).
 inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const std::vector<const float*>& rows = {},
-                        const Llama4Constants& l4 = {}) {
+                        const Llama4Constants& l4 = {}, const std::vector<int32_t>& lookahead = {}) {
   const ModelConfig& c = m.config;
   const int64_t T = static_cast<int64_t>(ids.size()), d = c.n_embd, hd = c.head_dim;
   const int64_t q = c.q_dim(), kv = c.kv_dim(), group = c.n_head / c.n_head_kv;
@@ -287,14 +290,15 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
     for (int64_t t = 0; t < T; ++t)
       for (int64_t hh = 0; hh < c.n_head; ++hh) {
         const int64_t g = hh / group;
-        std::vector<double> s(static_cast<size_t>(t + 1));
+        const int64_t end = t + 1 + (lookahead.empty() ? 0 : lookahead[static_cast<size_t>(t)]);  // keys < end
+        std::vector<double> s(static_cast<size_t>(end));
         double mx = -1e300;
         // Masked (exp = 0) when t - j >= window on a local layer.
         auto visible = [&](int64_t j) {
           if (chunked) return j >= t / l4.chunk * l4.chunk;  // its own chunk of positions only
           return !local || t - j < win;
         };
-        for (int64_t j = 0; j <= t; ++j) {
+        for (int64_t j = 0; j < end; ++j) {
           double dot = 0;
           for (int64_t i = 0; i < hd; ++i) dot += Q[t * q + hh * hd + i] * K[j * kv + g * hd + i];
           s[j] = dot * att_scale;
@@ -302,8 +306,8 @@ inline Mat naive_logits(const Model& m, const std::vector<int32_t>& ids, const s
           if (visible(j)) mx = std::max(mx, s[j]);
         }
         double sum = 0;
-        for (int64_t j = 0; j <= t; ++j) sum += (s[j] = visible(j) ? std::exp(s[j] - mx) : 0.0);
-        for (int64_t j = 0; j <= t; ++j)
+        for (int64_t j = 0; j < end; ++j) sum += (s[j] = visible(j) ? std::exp(s[j] - mx) : 0.0);
+        for (int64_t j = 0; j < end; ++j)
           for (int64_t i = 0; i < hd; ++i) att[t * q + hh * hd + i] += s[j] / sum * V[j * kv + g * hd + i];
       }
     for (size_t i = 0; i < gate.size(); ++i) att[i] /= 1.0 + std::exp(-gate[i]);  // muse: sigmoid gate

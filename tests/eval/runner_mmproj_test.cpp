@@ -8,6 +8,7 @@
 #include <cmath>
 #include <map>
 
+#include "decoder/naive_forward.hpp"
 #include "records_jsonl.hpp"
 #include "runner_fixtures.hpp"
 #include "tenx/eval/report/metrics.hpp"
@@ -37,8 +38,12 @@ const std::string kTypedTemplate =
     "{{ line.text }}{% endif %}{% endfor %}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant:{% endif %}";
 
-std::filesystem::path write_text_model(const TempDir& dir, const std::string& name, const std::string& tpl = "") {
+std::filesystem::path write_text_model(const TempDir& dir, const std::string& name, const std::string& tpl = "",
+                                       const std::string& arch = "llama") {
   ModelInitSpec spec;
+  spec.arch = arch;
+  spec.sliding_window = arch == "gemma3" ? 3 : 0;  // shorter than the image: the window cuts its rows' keys
+  spec.swa_period = 2;
   spec.n_embd = kWidth;
   spec.n_layer = 2;
   spec.n_head = 4;
@@ -203,25 +208,43 @@ TEST(RunnerMmproj, BatchedRecordsAreTheSameAsOneAtATime) {
 }
 
 // The splice, checked from outside: the log-likelihoods of the choices equal a Decoder fed the
-// encoder's rows at positions this test builds from llama.cpp's marker strings (mtmd.cpp).
+// encoder's rows at positions this test builds from llama.cpp's marker strings (mtmd.cpp), a gemma3
+// image's rows seeing each other (mtmd_decode_use_non_causal).
 struct Spliced {
   std::vector<int32_t> ids;
   std::vector<const float*> rows;
+  std::vector<int32_t> lookahead;
 };
 
-double direct_loglik(const Model& model, const Tokenizer& tok, const Spliced& prompt, const std::string& choice) {
-  Spliced s = prompt;
-  const size_t start = s.ids.size();
+// Σ log p(choice's tokens) from all-logits rows (n_vocab each, row t predicting token t + 1).
+template <class Logits>
+double choice_loglik(const Logits& logits, int64_t V, const std::vector<int32_t>& ids, size_t start) {
+  double sum = 0;
+  for (size_t t = start; t < ids.size(); ++t) {
+    const size_t row = (t - 1) * static_cast<size_t>(V);
+    double mx = -1e300, z = 0;
+    for (int64_t v = 0; v < V; ++v) mx = std::max(mx, static_cast<double>(logits[row + v]));
+    for (int64_t v = 0; v < V; ++v) z += std::exp(static_cast<double>(logits[row + v]) - mx);
+    sum += static_cast<double>(logits[row + ids[t]]) - mx - std::log(z);
+  }
+  return sum;
+}
+
+Spliced with_choice(const Tokenizer& tok, Spliced s, const std::string& choice) {
   for (int32_t id : tok.encode(choice, false, false)) {
     s.ids.push_back(id);
     s.rows.push_back(nullptr);
+    if (!s.lookahead.empty()) s.lookahead.push_back(0);  // empty: every position causal
   }
+  return s;
+}
+
+double direct_loglik(const Model& model, const Tokenizer& tok, const Spliced& prompt, const std::string& choice) {
+  const Spliced s = with_choice(tok, prompt, choice);
   ExecContext ctx(1);
   Decoder dec(model, 256);
-  const std::vector<TokenLogprob> lp = score_tokens(ctx, dec, s.ids, 0, 0, s.rows);
-  double sum = 0;
-  for (size_t t = start; t < s.ids.size(); ++t) sum += lp[t].logprob;
-  return sum;
+  const std::span<const float> logits = dec.eval(ctx, s.ids, 0, true, s.rows, s.lookahead);
+  return choice_loglik(logits, model.config.n_vocab, s.ids, prompt.ids.size());
 }
 
 TEST(RunnerMmproj, ChoiceScoresAreTheDecoderFedTheEncoderRowsAtTheMarker) {
@@ -251,23 +274,27 @@ TEST(RunnerMmproj, ChoiceScoresAreTheDecoderFedTheEncoderRowsAtTheMarker) {
   auto image_part = [&](Spliced& s) {
     s.ids.push_back(soi[0]);
     s.rows.push_back(nullptr);
+    s.lookahead.push_back(0);
     for (int64_t r = 0; r < n; ++r) {
       s.ids.push_back(image_token_id(tok));
       s.rows.push_back(image.data() + r * kWidth);
+      s.lookahead.push_back(static_cast<int32_t>(n - 1 - r));  // up to the image's last row
     }
     s.ids.push_back(eoi[0]);
     s.rows.push_back(nullptr);
+    s.lookahead.push_back(0);
   };
   auto text_part = [&](Spliced& s, const std::string& text, bool special) {
     for (int32_t id : tok.encode(text, false, special)) {
       s.ids.push_back(id);
       s.rows.push_back(nullptr);
+      s.lookahead.push_back(0);
     }
   };
   const int32_t bos = tok.bos_id() >= 0 ? tok.bos_id() : tok.eos_id();
 
   // Completion: bos, the marker's image part, then the rest of the context.
-  Spliced completion{{bos}, {nullptr}};
+  Spliced completion{{bos}, {nullptr}, {0}};
   image_part(completion);
   text_part(completion, " Q: Which digit? A:", false);
   // Chat: the rendered conversation around the same image part (the vocabulary adds no bos).
@@ -298,6 +325,68 @@ TEST(RunnerMmproj, ChoiceScoresAreTheDecoderFedTheEncoderRowsAtTheMarker) {
     // The naive cost encodes the image once per choice.
     EXPECT_GE(r.flops_naive, 2 * r.image_flops);
   }
+}
+
+// End to end on a gemma3 pair (`tenx model init` text model, sliding-window layers shorter than the
+// image, and `--mmproj gemma3`): the choices' log-likelihoods equal the float64 oracle with the
+// image's rows seeing each other, and differ from the causal oracle's.
+TEST(RunnerMmproj, Gemma3ImageRowsSeeEachOtherAsTheFloat64Oracle) {
+  TempDir dir;
+  const auto file = write_text_model(dir, "g3", "", "gemma3");
+  const Model model = Model::load(file.string());
+  ASSERT_EQ(model.config.arch, "gemma3");
+  const Tokenizer tok = Tokenizer::from_metadata(model.file.meta, file.string());
+  const std::string mmproj = (dir / "g3.mmproj.gguf").string();
+  write_random_clip(mmproj, clip_spec(ClipProjector::Gemma3));
+  const ClipModel clip = ClipModel::load(mmproj);
+  suites::Item item;
+  item.id = "x-0";
+  item.task = "x";
+  item.body = suites::ChoiceBody{"<image> Q: Which digit? A:", {" 1", " 7"}, 1};
+  std::vector<uint8_t> px(8 * 8);
+  for (size_t i = 0; i < px.size(); ++i) px[i] = static_cast<uint8_t>((i * 7) % 17);
+  item.image = suites::Image{8, 8, 1, 16, px, ""};
+  ExecContext enc_ctx(1);
+  const std::vector<float> image =
+      clip.encode(enc_ctx, ImagePixels{8, 8, 1, 16, std::span<const uint8_t>(item.image->pixels)});
+  const int64_t n = static_cast<int64_t>(image.size()) / kWidth;
+  ASSERT_GT(n, 3);  // longer than the window
+
+  Spliced prompt;
+  auto text_part = [&](const std::string& text, bool special) {
+    for (int32_t id : tok.encode(text, false, special)) {
+      prompt.ids.push_back(id);
+      prompt.rows.push_back(nullptr);
+      prompt.lookahead.push_back(0);
+    }
+  };
+  prompt.ids.push_back(tok.bos_id() >= 0 ? tok.bos_id() : tok.eos_id());
+  prompt.rows.push_back(nullptr);
+  prompt.lookahead.push_back(0);
+  text_part("<start_of_image>", true);
+  for (int64_t r = 0; r < n; ++r) {
+    prompt.ids.push_back(image_token_id(tok));
+    prompt.rows.push_back(image.data() + r * kWidth);
+    prompt.lookahead.push_back(static_cast<int32_t>(n - 1 - r));
+  }
+  text_part("<end_of_image>", true);
+  text_part(" Q: Which digit? A:", false);
+
+  ItemRunner runner(model, tok, nullptr, 1);
+  runner.set_vision_encoder(&clip);
+  const ItemRecord r = runner.run(item);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  ASSERT_EQ(r.loglik.size(), 2u);
+  double moved = 0;
+  for (size_t c = 0; c < 2; ++c) {
+    const Spliced s = with_choice(tok, prompt, item.choice().choices[c]);
+    const auto seeing = test::naive_logits(model, s.ids, s.rows, {}, s.lookahead);
+    const auto causal = test::naive_logits(model, s.ids, s.rows);
+    const double want = choice_loglik(seeing, model.config.n_vocab, s.ids, prompt.ids.size());
+    EXPECT_NEAR(r.loglik[c], want, 1e-4 * std::max(1.0, std::fabs(want))) << "choice " << c;
+    moved = std::max(moved, std::fabs(want - choice_loglik(causal, model.config.n_vocab, s.ids, prompt.ids.size())));
+  }
+  EXPECT_GT(moved, 1e-3);  // the causal reading is measurably another one
 }
 
 // The tenx-patch projector reports its projection the same way.

@@ -34,12 +34,15 @@ const fs::path kQwenChatTemplate = fs::path(TENX_SHARED_DIR) / "reference/chat-t
 
 struct ChatParity {
   int generate = 0, agent = 0, multi_turn = 0, not_applicable = 0, differences = 0;
+  int letter = 0;       // choice items by the lettered fallback on both sides
+  int letter_only = 0;  // choice items lettered remotely, by log-likelihood locally (the defaults)
+  int letters_named = 0;  // of `letter`, the replies that named a choice
   std::string first_difference;
 };
 
 // --protocol chat over the suites, locally and through tenx serve (api=chat), in one run.
 ChatParity run_both(const fs::path& model, const std::vector<std::string>& suites, int64_t limit,
-                    const std::string& tool_format = "") {
+                    const std::string& tool_format = "", const std::string& choice_method = "") {
   ServerProcess server({TENX_BINARY, "serve", model.string(), "--port", "0", "--model-id", "m", "--parallel", "2"}, 60);
   EXPECT_TRUE(server.ok()) << "tenx serve did not start: " << server.error();
   if (!server.ok()) return {};
@@ -51,6 +54,7 @@ ChatParity run_both(const fs::path& model, const std::vector<std::string>& suite
   o.seed = 2;
   o.protocol = "chat";
   o.tool_format = tool_format;
+  o.choice_method = choice_method;
   o.out_dir = dir / "run";
   o.quiet = true;
   o.remote.concurrency = 2;
@@ -58,6 +62,8 @@ ChatParity run_both(const fs::path& model, const std::vector<std::string>& suite
   const RunResult run = run_evaluation(o);
   EXPECT_EQ(run.manifest.models[1].protocol, "chat");
   EXPECT_EQ(run.manifest.models[1].api, "chat");
+  EXPECT_EQ(run.manifest.models[0].choice_method, choice_method.empty() ? "loglik" : choice_method);
+  EXPECT_EQ(run.manifest.models[1].choice_method, choice_method.empty() ? "letter" : choice_method);
   std::map<std::pair<std::string, std::string>, const ItemRecord*> local;
   for (const ItemRecord& r : run.records)
     if (r.model == "local") local[{r.suite, r.item}] = &r;
@@ -69,9 +75,15 @@ ChatParity run_both(const fs::path& model, const std::vector<std::string>& suite
       ++p.differences;
       if (p.first_difference.empty()) p.first_difference = r.suite + "/" + r.item + ": " + what;
     };
-    if (r.type == "choice" || !r.applicable) {  // no prompt log-probabilities / images: not applicable
+    if (!r.applicable || (r.type == "choice" && choice_method == "loglik")) {  // images; no prompt logprobs
       EXPECT_FALSE(r.applicable) << r.item;
       ++p.not_applicable;
+      continue;
+    }
+    if (r.type == "choice" && l.choice_method != "letter") {  // the defaults: loglik here, letter there
+      EXPECT_EQ(r.choice_method, "letter") << r.item;
+      EXPECT_TRUE(l.choice_method.empty()) << "a loglik record is as it always was";
+      ++p.letter_only;
       continue;
     }
     if (r.error != l.error) differ("error '" + l.error + "' vs '" + r.error + "'");
@@ -80,7 +92,22 @@ ChatParity run_both(const fs::path& model, const std::vector<std::string>& suite
              ", steps " + std::to_string(l.steps) + " vs " + std::to_string(r.steps) + ", tokens " +
              std::to_string(l.tokens_out) + " vs " + std::to_string(r.tokens_out) + ")");
     if (r.correct != l.correct) differ("correct");
-    if (r.type == "generate") {
+    // Without --tool-format the remote's failures name the server's tool_calls ("turn 1: server:
+    // ...") where the local ones name the detected format; the rest must agree.
+    std::string remote_failure = r.failure;
+    const size_t at = remote_failure.find(": server: ");
+    const size_t local_end = l.failure.size() > at + 2 ? l.failure.find(':', at + 2) : std::string::npos;
+    if (tool_format.empty() && at != std::string::npos && local_end != std::string::npos)
+      remote_failure.replace(at + 2, 6, l.failure.substr(at + 2, local_end - at - 2));
+    if (remote_failure != l.failure) differ("failure '" + l.failure + "' vs '" + r.failure + "'");
+    if (r.type == "choice") {
+      ++p.letter;
+      p.letters_named += r.predicted >= 0;
+      if (r.choice_method != l.choice_method) differ("choice_method " + l.choice_method + " vs " + r.choice_method);
+      if (r.extracted != l.extracted || r.predicted != l.predicted || r.gold != l.gold) differ("the letter");
+      if (r.tokens_out != l.tokens_out) differ("tokens_out");
+      if (r.stop_reason != l.stop_reason) differ("stop_reason " + l.stop_reason + " vs " + r.stop_reason);
+    } else if (r.type == "generate") {
       ++p.generate;
       if (r.tokens_out != l.tokens_out) differ("tokens_out");
       if (r.stop_reason != l.stop_reason) differ("stop_reason " + l.stop_reason + " vs " + r.stop_reason);
@@ -93,9 +120,10 @@ ChatParity run_both(const fs::path& model, const std::vector<std::string>& suite
       if (r.stop_reason != l.stop_reason) differ("stop_reason " + l.stop_reason + " vs " + r.stop_reason);
     }
   }
-  std::printf("[ chat api ] %d generate + %d agent items alike (%d agent episodes of several turns), %d not "
-              "applicable, %d differences\n",
-              p.generate, p.agent, p.multi_turn, p.not_applicable, p.differences);
+  std::printf("[ chat api ] %d generate + %d agent + %d lettered choice items alike (%d agent episodes of several "
+              "turns, %d replies naming a choice), %d lettered only remotely, %d not applicable, %d differences\n",
+              p.generate, p.agent, p.letter, p.multi_turn, p.letters_named, p.letter_only, p.not_applicable,
+              p.differences);
   return p;
 }
 
@@ -109,12 +137,20 @@ TEST(RemoteChat, TenxServeChatGivesTheLocalChatResultsOnTheShippedModel) {
               GgufValue::str("{{ bos_token }}{% for m in messages %}{{ m.content }}\n{% endfor %}"));
   const fs::path templated = dir / "compact-templated.gguf";
   write_gguf(templated.string(), mf.meta, mf.tensors);
-  const ChatParity p = run_both(templated, {"reasoning", "agentic"}, 24);
+  const ChatParity p = run_both(templated, {"reasoning", "agentic", "health"}, 24, "tenx");
   EXPECT_EQ(p.differences, 0) << p.first_difference;
   EXPECT_GT(p.generate, 0);
   EXPECT_GT(p.agent, 0);
   EXPECT_GE(p.multi_turn, 3) << "the tool-message turns were hardly exercised";
-  EXPECT_GT(p.not_applicable, 0) << "choice items over the chat API are recorded as not applicable";
+  EXPECT_GT(p.letter_only, 0) << "choice items over the chat API default to the lettered fallback";
+  // --choice-method letter on both: the local lettered run is the reference the chat API matches.
+  const ChatParity l = run_both(templated, {"health"}, 24, "", "letter");
+  EXPECT_EQ(l.differences, 0) << l.first_difference;
+  EXPECT_GT(l.letter, 0);
+  // --choice-method loglik: the chat API cannot, so its choice items are not applicable.
+  const ChatParity n = run_both(templated, {"health"}, 6, "", "loglik");
+  EXPECT_EQ(n.differences, 0) << n.first_difference;
+  EXPECT_GT(n.not_applicable, 0);
 }
 
 TEST(RemoteChat, TenxServeChatGivesTheLocalChatResultsUnderQwensTemplate) {
@@ -135,14 +171,21 @@ TEST(RemoteChat, TenxServeChatGivesTheLocalChatResultsUnderQwensTemplate) {
   spec.control_tokens = {"<|im_start|>", "<|im_end|>"};
   const fs::path model = dir / "qwen2-chat.gguf";
   write_random_model(model.string(), spec);
-  // Agent items in tenx's <call> syntax on both sides: the chat API runner sends the conversation
-  // without JSON-schema tools and reads a server's tool_calls back as <call> lines, while a local
-  // model whose template has a native format (Qwen's: hermes) would call tools in it. Native tool
-  // calls through the chat API (tenx serve parsing them into tool_calls) are a later step.
-  const ChatParity p = run_both(model, {"reasoning", "agentic"}, 10, "tenx");
+  // Agent items natively on both sides, no --tool-format: locally in hermes (detected from Qwen's
+  // template), remotely the JSON-schema tools sent and the tool_calls tenx serve parses back.
+  const ChatParity p = run_both(model, {"reasoning", "agentic"}, 10);
   EXPECT_EQ(p.differences, 0) << p.first_difference;
   EXPECT_GT(p.generate, 0);
   EXPECT_GT(p.agent, 0);
+  // --tool-format hermes on both: a reply without tool_calls is parsed in hermes remotely too, so
+  // even the failures agree word for word.
+  const ChatParity h = run_both(model, {"agentic"}, 10, "hermes");
+  EXPECT_EQ(h.differences, 0) << h.first_difference;
+  EXPECT_GT(h.agent, 0);
+  // Lettered choice items under Qwen's template, locally and through the chat API.
+  const ChatParity l = run_both(model, {"health"}, 12, "", "letter");
+  EXPECT_EQ(l.differences, 0) << l.first_difference;
+  EXPECT_GT(l.letter, 0);
 }
 
 TEST(RemoteChat, EndpointFragmentNamesTheApi) {
@@ -228,50 +271,75 @@ TEST(RemoteChat, ImagePartsArePngDataUris) {
   EXPECT_THROW(remote::encode_png(2, 2, 1, 255, std::vector<uint8_t>{1}), Error);
 }
 
-// A server that parses native tool calls (as vLLM does) and does not say why it stopped: its
-// tool_calls become tenx <call> lines the loop runs, the next request carries them back with the
-// result as a tool message, and an answer cut at "</answer>" (no stop_reason) is completed.
-TEST(RemoteChat, ServerToolCallsRunAsCallsAndComeBackAsTheConversation) {
-  const suites::Suite agentic = suites::load_suite(kChatSource / "data/suites/agentic");
-  const suites::Item* item = nullptr;
-  for (const suites::Item& it : agentic.split("test"))
-    if (it.id == "agentic-simple-test-0000") item = &it;
-  ASSERT_NE(item, nullptr);
+// A fake chat server for one agent episode: the first reply calls lookup (as OpenAI tool_calls,
+// or only as hermes text in content), the second answers. It keeps every request.
+struct FakeToolServer {
+  explicit FakeToolServer(bool calls_as_text) {
+    server.Post("/v1/chat/completions", [this, calls_as_text](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu);
+      requests.push_back(nlohmann::ordered_json::parse(req.body));
+      const bool first = requests.size() == 1;
+      nlohmann::ordered_json message = {{"role", "assistant"}, {"content", "886.3"}};
+      if (first && calls_as_text) {
+        message["content"] = "<tool_call>\n{\"name\": \"lookup\", \"arguments\": {\"patient\": 168, \"field\": \"area\"}}\n</tool_call>";
+      } else if (first) {
+        message["content"] = nullptr;
+        message["tool_calls"] = {{{"id", "call_7"},
+                                  {"type", "function"},
+                                  {"function", {{"name", "lookup"}, {"arguments", R"({"patient": 168, "field": "area"})"}}}}};
+      }
+      const nlohmann::ordered_json body = {
+          {"choices", {{{"index", 0}, {"message", message}, {"finish_reason", first && !calls_as_text ? "tool_calls" : "stop"}}}},
+          {"usage", {{"prompt_tokens", 50}, {"completion_tokens", 9}}}};
+      res.set_content(body.dump(), "application/json");
+    });
+    port = server.bind_to_any_port("127.0.0.1");
+    serving = std::thread([this] { server.listen_after_bind(); });
+    while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~FakeToolServer() {
+    server.stop();
+    serving.join();
+  }
+  // One agent item through RemoteItemRunner (api=chat) with `format` (nullopt: no --tool-format).
+  ItemRecord run(const suites::Item& item, std::optional<agent::ToolFormat> format, std::string& failure) {
+    remote::ClientOptions co;
+    co.max_retries = 0;
+    remote::CompletionClient client(
+        remote::parse_endpoint("http://127.0.0.1:" + std::to_string(port) + "/v1#model=m&api=chat", "--model r"), co);
+    RemoteItemRunner runner(client, nullptr);
+    runner.set_tool_format(format);
+    try {
+      return runner.run(item);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    return {};
+  }
   httplib::Server server;
+  std::thread serving;
+  int port = 0;
   std::mutex mu;
   std::vector<nlohmann::ordered_json> requests;
-  server.Post("/v1/chat/completions", [&](const httplib::Request& req, httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mu);
-    requests.push_back(nlohmann::ordered_json::parse(req.body));
-    const bool first = requests.size() == 1;
-    nlohmann::ordered_json message = {{"role", "assistant"}, {"content", first ? nlohmann::ordered_json() : nlohmann::ordered_json("<answer>886.3")}};
-    if (first)
-      message["tool_calls"] = {{{"id", "call_7"},
-                                {"type", "function"},
-                                {"function", {{"name", "lookup"}, {"arguments", R"({"patient": 168, "field": "area"})"}}}}};
-    const nlohmann::ordered_json body = {
-        {"choices", {{{"index", 0}, {"message", message}, {"finish_reason", first ? "tool_calls" : "stop"}}}},
-        {"usage", {{"prompt_tokens", 50}, {"completion_tokens", 9}}}};
-    res.set_content(body.dump(), "application/json");
-  });
-  const int port = server.bind_to_any_port("127.0.0.1");
-  std::thread serving([&] { server.listen_after_bind(); });
-  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  remote::ClientOptions co;
-  co.max_retries = 0;
-  remote::CompletionClient client(
-      remote::parse_endpoint("http://127.0.0.1:" + std::to_string(port) + "/v1#model=m&api=chat", "--model r"), co);
-  RemoteItemRunner runner(client, nullptr);
-  runner.set_native_tools(true);
-  ItemRecord r;
+};
+
+const suites::Item& agent_item(const suites::Suite& agentic, const std::string& id) {
+  for (const suites::Item& it : agentic.split("test"))
+    if (it.id == id) return it;
+  throw Error(id, "no such item");
+}
+
+// Native tool calls over the chat API, as the local native loop makes them: the environment's
+// tools as JSON-schema `tools`, the reply's tool_calls run, the next request carrying the
+// assistant's tool_calls (arguments as a JSON string, OpenAI's shape) and the result as a `tool`
+// message answering the server's call id. The expected values are the suite's own (the tool's
+// schema, the patient's record in the environment, the gold answer).
+TEST(RemoteChat, ServerToolCallsRunNativelyAndComeBackAsToolMessages) {
+  const suites::Suite agentic = suites::load_suite(kChatSource / "data/suites/agentic");
+  const suites::Item& item = agent_item(agentic, "agentic-simple-test-0000");
+  FakeToolServer server(false);
   std::string failure;
-  try {
-    r = runner.run(*item);
-  } catch (const std::exception& e) {
-    failure = e.what();
-  }
-  server.stop();
-  serving.join();
+  const ItemRecord r = server.run(item, std::nullopt, failure);
   ASSERT_EQ(failure, "");
   EXPECT_EQ(r.error, "");
   EXPECT_EQ(r.steps, 2);
@@ -279,17 +347,69 @@ TEST(RemoteChat, ServerToolCallsRunAsCallsAndComeBackAsTheConversation) {
   EXPECT_EQ(r.valid_calls, 1);
   EXPECT_EQ(r.stop_reason, "answer");
   EXPECT_TRUE(r.correct) << r.output;
-  ASSERT_EQ(requests.size(), 2u);
-  EXPECT_EQ(requests[0]["tools"][0]["function"]["name"], "lookup");
-  EXPECT_EQ(requests[0]["tools"][0]["function"]["parameters"]["required"], nlohmann::ordered_json({"patient", "field"}));
-  const nlohmann::ordered_json& m = requests[1]["messages"];
+  ASSERT_EQ(server.requests.size(), 2u);
+  const nlohmann::ordered_json& tools = server.requests[0]["tools"];
+  ASSERT_EQ(tools.size(), item.agent().tools.size());
+  EXPECT_EQ(tools[0]["function"]["name"], item.agent().tools[0].name);
+  EXPECT_EQ(server.requests[0].count("stop"), 0u) << "native turns end at the model's end of turn, not at tenx's tags";
+  const nlohmann::ordered_json& m = server.requests[1]["messages"];
   ASSERT_EQ(m.size(), 4u);
+  EXPECT_EQ(m[0]["role"], "system");
+  EXPECT_EQ(m[1]["content"], item.agent().instruction);
   EXPECT_EQ(m[2]["role"], "assistant");
-  EXPECT_EQ(m[2]["content"], R"(<call>lookup(patient=168, field="area")</call>)");
   EXPECT_EQ(m[2]["tool_calls"][0]["id"], "call_7");
+  EXPECT_EQ(m[2]["tool_calls"][0]["function"]["name"], "lookup");
+  EXPECT_EQ(m[2]["tool_calls"][0]["function"]["arguments"], R"({"patient":168,"field":"area"})");
   EXPECT_EQ(m[3]["role"], "tool");
   EXPECT_EQ(m[3]["tool_call_id"], "call_7");
+  EXPECT_EQ(m[3]["name"], "lookup");
   EXPECT_NE(m[3]["content"].get<std::string>().find("886.3"), std::string::npos) << m[3].dump();
+}
+
+// A server that leaves the calls as text in content: read in the --tool-format given (hermes);
+// without one the text is the answer (a wrong one here); under tenx no tools are sent.
+TEST(RemoteChat, CallsLeftInContentAreParsedInTheGivenToolFormat) {
+  // A reply read in no format: its content, reasoning stripped; bytes that are not UTF-8 fail it
+  // where a native format's parser would (hermes says the same of the same bytes).
+  EXPECT_EQ(agent::parse_content_turn("<think>hmm</think>\n 63 ").value->content, "63");
+  EXPECT_TRUE(agent::parse_content_turn("63").value->calls.empty());
+  const auto bad = agent::parse_content_turn("ab\n c\xd1");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error->to_string(), "line 2, column 3: invalid UTF-8 (byte 0xd1)");
+  EXPECT_EQ(bad.error->to_string(), agent::parse_native_turn(agent::ToolFormat::hermes, "ab\n c\xd1").error->to_string());
+  const suites::Suite agentic = suites::load_suite(kChatSource / "data/suites/agentic");
+  const suites::Item& item = agent_item(agentic, "agentic-simple-test-0000");
+  {
+    FakeToolServer server(true);
+    std::string failure;
+    const ItemRecord r = server.run(item, agent::ToolFormat::hermes, failure);
+    ASSERT_EQ(failure, "");
+    EXPECT_EQ(r.steps, 2);
+    EXPECT_EQ(r.valid_calls, 1);
+    EXPECT_TRUE(r.correct) << r.output;
+    ASSERT_EQ(server.requests.size(), 2u);
+    EXPECT_EQ(server.requests[1]["messages"][2]["tool_calls"][0]["id"], "call00000");
+    EXPECT_EQ(server.requests[1]["messages"][3]["tool_call_id"], "call00000");
+  }
+  {
+    FakeToolServer server(true);
+    std::string failure;
+    const ItemRecord r = server.run(item, std::nullopt, failure);
+    ASSERT_EQ(failure, "");
+    EXPECT_EQ(r.steps, 1);
+    EXPECT_EQ(r.calls, 0);
+    EXPECT_EQ(r.stop_reason, "answer");
+    EXPECT_FALSE(r.correct);
+  }
+  {
+    FakeToolServer server(true);
+    std::string failure;
+    (void)server.run(item, agent::ToolFormat::tenx, failure);
+    ASSERT_EQ(failure, "");
+    ASSERT_GE(server.requests.size(), 1u);
+    EXPECT_EQ(server.requests[0].count("tools"), 0u);
+    EXPECT_NE(server.requests[0]["messages"][0]["content"].get<std::string>().find("lookup("), std::string::npos);
+  }
 }
 
 TEST(RemoteChat, ProtocolMustMatchTheApi) {

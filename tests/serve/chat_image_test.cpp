@@ -181,18 +181,23 @@ Oracle oracle(const Fixture& f, const std::string& before, const std::vector<uin
   Oracle o;
   o.image_flops = (ctx.counters - before_enc).total_flops();
   std::vector<const float*> rows;
+  std::vector<int32_t> lookahead;  // llama.cpp decodes a gemma3 image's rows non-causally: each sees all
   auto text = [&](const std::string& s) {
-    for (int32_t id : f.tok().encode(s, false, true)) o.prompt.push_back(id), rows.push_back(nullptr);
+    for (int32_t id : f.tok().encode(s, false, true)) o.prompt.push_back(id), rows.push_back(nullptr), lookahead.push_back(0);
   };
   text("<|im_start|>user\n" + before);
   for (size_t i = 0; i < parts.size(); ++i) {
     text(texts[i]);
-    for (size_t r = 0; r < parts[i].size() / kWidth; ++r)
-      o.prompt.push_back(image_token_id(f.tok())), rows.push_back(parts[i].data() + r * kWidth);
+    const size_t n = parts[i].size() / kWidth;
+    for (size_t r = 0; r < n; ++r) {
+      o.prompt.push_back(image_token_id(f.tok()));
+      rows.push_back(parts[i].data() + r * kWidth);
+      lookahead.push_back(hp.projector == ClipProjector::Gemma3 ? static_cast<int32_t>(n - 1 - r) : 0);
+    }
   }
   text(end + after + "<|im_end|>\n<|im_start|>assistant\n");
   Decoder dec(f.model(), 512, 1, 64);
-  std::span<const float> logits = dec.eval(ctx, o.prompt, 0, false, rows);
+  std::span<const float> logits = dec.eval(ctx, o.prompt, 0, false, rows, lookahead);
   const auto V = static_cast<size_t>(f.model().config.n_vocab);
   for (int k = 0; k < max_tokens; ++k) {
     const float* row = logits.data() + logits.size() - V;

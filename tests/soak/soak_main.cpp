@@ -36,7 +36,7 @@ struct Args {
   std::string suites = "all", suites_dir, split = "test";
   int64_t limit = 0;
   uint64_t seed = 0;
-  int iterations = 3, threads = 1;
+  int iterations = 3, threads = 1, batch = 0;
   std::string work, report;
   bool keep = false, json = false;
   double rss_fraction = 0.05, rss_slack_mib = 4;
@@ -135,6 +135,7 @@ int soak(const Args& a) {
   o.limit = a.limit;
   o.seed = a.seed;
   o.threads = a.threads;
+  o.batch = a.batch;
   o.quiet = true;
   o.argv = {"tenx_soak"};
   const fs::path work = fresh_work_dir(a.work);
@@ -181,6 +182,7 @@ int soak(const Args& a) {
   j["suites"] = a.suites;
   j["limit"] = a.limit;
   j["threads"] = a.threads;
+  j["batch"] = a.batch;
   j["allowance"] = {{"rss_fraction", limits.fraction},
                     {"rss_slack_bytes", limits.slack_bytes},
                     {"heap_fraction", limits.heap_fraction},
@@ -218,6 +220,9 @@ int main(int argc, char** argv) {
   app.add_option("--seed", a.seed, "Seed of the --limit subset");
   app.add_option("-n,--iterations", a.iterations, "Repetitions")->check(CLI::Range(1, 100000))->capture_default_str();
   app.add_option("-t,--threads", a.threads, "Worker threads")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--batch", a.batch, "Items in flight per model, as tenx run --batch (0: tenx run's default)")
+      ->check(CLI::Range(0, 4096))
+      ->capture_default_str();
   app.add_option("--work", a.work, "Folder for the iterations' run folders (default: a temporary one, removed)");
   app.add_flag("--keep", a.keep, "Keep each iteration's run folder");
   app.add_option("--rss-fraction", a.rss_fraction, "Allowed RSS growth over iteration 2, fraction")->capture_default_str();

@@ -54,6 +54,10 @@ struct NativeTurn {
 };
 
 Parsed<NativeTurn> parse_native_turn(ToolFormat f, std::string_view model_output);
+// A reply read in no format (a chat API returned it without tool_calls, and no format says how its
+// text would write calls): no calls, the content with <think> blocks stripped, trimmed. Bytes that
+// are not UTF-8 fail it, as in every native format.
+Parsed<NativeTurn> parse_content_turn(std::string_view model_output);
 
 // The environment's tools as the JSON-schema `tools` a chat template takes (OpenAI's shape):
 // [{"type": "function", "function": {"name", "description", "parameters": {"type": "object",

@@ -46,9 +46,11 @@ struct ModelSpec {
 // on the routing; the weight bytes do (each expert a forward runs is read once). experts_run,
 // one count per layer (Decoder::experts_run of the forward), gives them exactly; empty: the
 // expectation under uniform routing, E·(1 - (1 - k/E)^T) experts per layer, rounded (exact for
-// one token: k).
+// one token: k). lookahead (empty, or one per position): the later positions each also attends to
+// (BatchToken::lookahead, Gemma 3's image rows), counted as the kernels count them.
 Counters analytic_forward(const ModelSpec& spec, std::span<const int64_t> positions, int64_t n_logits,
-                          Phase phase, int64_t n_embedded = 0, std::span<const int64_t> experts_run = {});
+                          Phase phase, int64_t n_embedded = 0, std::span<const int64_t> experts_run = {},
+                          std::span<const int32_t> lookahead = {});
 
 // Counters of VisionProjector::project over n_patches patches: the [patch_dim -> n_embd]
 // matmul (proj's bytes once), the bias add (its bytes once) and the position add (the rows read).

@@ -197,6 +197,10 @@ struct ClipImageMarkers {
   std::string begin, end;
 };
 ClipImageMarkers clip_image_markers(ClipProjector projector);
+// Whether the text model reads an image's rows with attention among all of them, not causally: as
+// llama.cpp's mtmd_decode_use_non_causal, gemma3 only of tenx's projectors (mlp, idefics3 and
+// muse-glimmer are causal). clip_image_rows sets ImageRows::rows_see_each_other from it.
+bool clip_rows_see_each_other(ClipProjector projector);
 // encode(image) with the projector's markers: what splice_image_rows (vision.hpp) takes. A tiling
 // idefics3 file encodes each tile and the overview (clip_idefics3_tiles) and lays them out as
 // llama.cpp's mtmd does (docs/vision.md, "Tiling").

@@ -21,7 +21,19 @@ struct BatchToken {
   // When set: n_embd floats that replace the token's embedding (an image patch from
   // VisionProjector::project); no embedding-table row is read for it.
   const float* embedding = nullptr;
+  // How many later positions of its sequence this token also sees (0: causal). Gemma 3's image rows
+  // see their whole image, as llama.cpp decodes them with causal attention off
+  // (mtmd_decode_use_non_causal): each row's lookahead reaches the image's last row. Those
+  // positions must be in the same forward (whoever splits a feed keeps an image whole:
+  // chunk_end_keeping_blocks). A sliding window still applies to the earlier keys.
+  int32_t lookahead = 0;
 };
+
+// Where a chunk of positions [start, end) of one feed must end instead so it cuts no block of
+// positions that see each other (lookahead, one per position of the feed; empty: all causal):
+// end, or moved back to the first position of the block it would cut. start when the block
+// begins at start (it does not fit).
+int64_t chunk_end_keeping_blocks(std::span<const int32_t> lookahead, int64_t start, int64_t end);
 
 // llama4's attention temperature for the query at position pos (LayerConfig::attn_temperature).
 float attention_temperature(const ModelConfig& c, int64_t pos);
@@ -46,8 +58,10 @@ class Decoder {
   // Convenience for one sequence: runs ids at positions seq_len(seq)..., in
   // chunks of max_batch; logits for every token (all=true) or the last only.
   // embeddings (empty, or one per id): a row replacing that token's embedding, nullptr = text.
+  // lookahead (empty, or one per id): BatchToken::lookahead; chunks never cut such a block.
   std::span<const float> eval(ExecContext& ctx, std::span<const int32_t> ids, int32_t seq = 0,
-                              bool all_logits = false, std::span<const float* const> embeddings = {});
+                              bool all_logits = false, std::span<const float* const> embeddings = {},
+                              std::span<const int32_t> lookahead = {});
 
   int64_t seq_len(int32_t seq) const { return seq_len_.at(static_cast<size_t>(seq)); }
   // Forget the tokens of `seq` from position n on (n = 0 clears it). Used to
@@ -115,8 +129,9 @@ class Decoder {
   std::vector<int64_t> kept_from_;      // [seq][layer]: positions kept_from..len-1 are all in the ring
   bool rings_ = false;                  // some layer keeps fewer than n_ctx positions
   // Rings only: what truncate() may need to recompute, per sequence: token ids by position, the
-  // rows given as embeddings, and the length to recompute before the next token (-1: none).
-  std::vector<std::vector<int32_t>> history_;
+  // rows given as embeddings, each position's lookahead, and the length to recompute before the
+  // next token (-1: none).
+  std::vector<std::vector<int32_t>> history_, history_lookahead_;
   std::vector<std::vector<std::pair<int64_t, std::vector<float>>>> history_rows_;
   std::vector<int64_t> replay_to_;
   std::vector<int64_t> seq_len_;

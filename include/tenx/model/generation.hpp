@@ -89,7 +89,7 @@ Task<GreedyText> greedy_until(SequenceScheduler& s, int32_t seq, const Tokenizer
 // The prompt fed to sequence seq (ids, and rows replacing embeddings as in feed()), then
 // greedy_until from its last row: tenx run's generate items and agent turns, dev-eval.
 Task<GreedyText> prefill_then_greedy(SequenceScheduler& s, int32_t seq, const Tokenizer& tok, std::vector<int32_t> ids,
-                                     std::vector<const float*> rows, int64_t max_tokens,
+                                     FeedRows rows, int64_t max_tokens,
                                      std::function<size_t(const std::string&)> cut);
 
 // Where the earliest of `stops` begins in a text that grows between calls (npos: none yet),
@@ -114,7 +114,7 @@ struct ContinuationScores {
   int64_t context_length = 0;  // positions of the context in the cache
 };
 Task<ContinuationScores> score_continuations(SequenceScheduler& s, int32_t seq, std::vector<int32_t> context,
-                                             std::vector<const float*> rows,
+                                             FeedRows rows,
                                              std::vector<std::vector<int32_t>> continuations);
 
 // The workload of a llama-bench test on sequence 0, from an empty cache: a prefill

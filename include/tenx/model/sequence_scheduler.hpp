@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <utility>
 #include <span>
 #include <vector>
 
@@ -25,6 +26,17 @@
 #include "tenx/util/task.hpp"
 
 namespace tenx {
+
+// A feed's input besides its token ids, each empty when unused: per id, a row that replaces its
+// embedding (nullptr: text), and its lookahead (BatchToken::lookahead: Gemma 3's image rows).
+// A plain vector of rows converts to it (all causal).
+struct FeedRows {
+  std::vector<const float*> rows;
+  std::vector<int32_t> lookahead;
+  FeedRows() = default;
+  FeedRows(std::vector<const float*> r, std::vector<int32_t> la = {})  // NOLINT(google-explicit-constructor)
+      : rows(std::move(r)), lookahead(std::move(la)) {}
+};
 
 struct FeedResult {
   std::vector<float> logits;  // the rows asked for, n_vocab floats each, in token order
@@ -41,7 +53,7 @@ class SequenceScheduler {
   // The awaitable of feed().
   class Feed {
    public:
-    Feed(SequenceScheduler& s, int32_t seq, std::vector<int32_t> ids, std::vector<const float*> rows, Phase phase,
+    Feed(SequenceScheduler& s, int32_t seq, std::vector<int32_t> ids, FeedRows rows, Phase phase,
          bool all_logits, int64_t base);
     ~Feed();
     Feed(const Feed&) = delete;
@@ -56,10 +68,12 @@ class SequenceScheduler {
   };
 
   // Appends ids to sequence seq at positions seq_len(seq)...; rows: empty, or per id a row that
-  // replaces its embedding (nullptr: text). Logits of every token (all_logits) or of the last.
+  // replaces its embedding (nullptr: text), and a lookahead per id (empty: causal): a block of
+  // positions that see each other always runs in one forward (and must fit max_batch).
+  // Logits of every token (all_logits) or of the last.
   // The decoder's checks (token ids, context room) are made here, so a bad feed throws
   // tenx::Error from the co_await of the task that made it and never fails a batch of others.
-  Feed feed(int32_t seq, std::vector<int32_t> ids, std::vector<const float*> rows, Phase phase, bool all_logits);
+  Feed feed(int32_t seq, std::vector<int32_t> ids, FeedRows rows, Phase phase, bool all_logits);
 
   // Where run() takes its tasks from (tenx serve: requests arriving from other threads).
   class Source {

@@ -111,6 +111,9 @@ struct MultimodalPrompt {
   std::vector<int64_t> embedding_row;  // per position
   std::vector<float> embeddings;       // rows of n_embd
   int64_t n_image_positions = 0;
+  // Per position: BatchToken::lookahead (how many later positions it also sees; 0 for text and
+  // for the rows of causal images). Decoder::eval and feeds take it beside the rows.
+  std::vector<int32_t> lookahead;
   // Per position: pointer to its embedding row or nullptr (what Decoder::eval takes).
   std::vector<const float*> row_pointers() const;
 };
@@ -125,6 +128,9 @@ struct ImageRows {
   };
   std::vector<Piece> pieces;
   std::vector<float> rows;  // every piece's rows in order, n_embd wide
+  // The rows of each piece see each other (Gemma 3: llama.cpp decodes them with causal attention
+  // off, mtmd_decode_use_non_causal); splice_image_rows gives them the lookahead that says so.
+  bool rows_see_each_other = false;
   int64_t n_rows() const {
     int64_t n = 0;
     for (const Piece& p : pieces) n += p.rows;

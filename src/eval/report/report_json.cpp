@@ -4,6 +4,7 @@
 #include <map>
 
 #include "report_parts.hpp"
+#include "tenx/eval/run/choice_letter.hpp"
 
 namespace tenx::eval {
 namespace {
@@ -50,6 +51,10 @@ Json prompting_json(const ModelInfo& info, const RunManifest& run) {
   Json j = {{"name", info.protocol}};
   if (!info.chat_template_sha256.empty()) j["chat_template_sha256"] = info.chat_template_sha256;
   if (!info.tool_format.empty()) j["tool_format"] = info.tool_format;  // chat: docs/tool-calls.md
+  if (!info.choice_method.empty()) {  // docs/protocols.md; absent for runs before it
+    j["choice_method"] = info.choice_method;
+    if (info.choice_method == "letter") j["choice_letter_rule"] = kLetterRule;
+  }
   j["shots"] = run.shots;
   j["shot_seed"] = run.shot_seed;
   j["shot_items"] = shot_items;

@@ -94,9 +94,11 @@ ItemRunner::Prompt ItemRunner::encode_prompt(const std::string& text, const suit
     p.projection_flops = spent.total_flops();
   }
   p.rows.assign(p.ids.size(), nullptr);
+  p.lookahead.assign(p.ids.size(), 0);
   const std::vector<const float*> rows = p.mm.row_pointers();
   p.ids.insert(p.ids.end(), p.mm.ids.begin(), p.mm.ids.end());
   p.rows.insert(p.rows.end(), rows.begin(), rows.end());
+  p.lookahead.insert(p.lookahead.end(), p.mm.lookahead.begin(), p.mm.lookahead.end());
   return p;
 }
 
@@ -119,6 +121,7 @@ ItemRunner::Prompt ItemRunner::encode_chat_image(const suites::Item& item, InFli
   p.mm = chat::chat_media_prompt(tok_, rendered, std::span<const ImageRows>(&rows, 1));
   p.ids = p.mm.ids;
   p.rows = p.mm.row_pointers();
+  p.lookahead = p.mm.lookahead;
   return p;
 }
 
@@ -182,7 +185,10 @@ Task<void> ItemRunner::run_item(const suites::Item& item, int32_t seq, ItemRecor
   st.start = now_seconds();
   try {
     switch (item.type()) {
-      case suites::ItemType::choice: co_await run_choice(item, st, r); break;
+      case suites::ItemType::choice:
+        if (choice_method_ == ChoiceMethod::letter) co_await run_letter_choice(item, st, r);
+        else co_await run_choice(item, st, r);
+        break;
       case suites::ItemType::generate: co_await run_generate(item, st, r); break;
       case suites::ItemType::agent: co_await run_agent(item, st, r); break;
     }
@@ -201,7 +207,7 @@ Task<void> ItemRunner::run_item(const suites::Item& item, int32_t seq, ItemRecor
   r.image_flops = st.image.total_flops();
   r.image_bytes_read = st.image.total_bytes_read();
   r.tokens_in = static_cast<int64_t>(st.cost.tokens[int(Phase::Prefill)]);
-  if (r.type != "choice") r.flops_naive = r.flops;
+  if (r.type != "choice" || !r.choice_method.empty()) r.flops_naive = r.flops;
   r.seconds = end - st.start;
   if (st.first_token >= 0) r.time_to_first_token = st.first_token - st.start;
   if (!st.decode_steps.empty()) {
@@ -231,7 +237,7 @@ Task<void> ItemRunner::run_choice(const suites::Item& item, InFlight& st, ItemRe
     r.choice_bytes.clear();
     co_return;
   }
-  const ContinuationScores scores = co_await score_continuations(sched_, st.seq, p.ids, p.rows, choices);
+  const ContinuationScores scores = co_await score_continuations(sched_, st.seq, p.ids, p.feed_rows(), choices);
   st.cost += scores.cost;
   r.loglik = scores.loglik;
 
@@ -244,13 +250,23 @@ Task<void> ItemRunner::run_choice(const suites::Item& item, InFlight& st, ItemRe
     const int64_t k = static_cast<int64_t>(c.size());
     std::vector<int64_t> positions(static_cast<size_t>(L + k));
     for (size_t i = 0; i < positions.size(); ++i) positions[i] = static_cast<int64_t>(i);
-    naive += analytic_forward(spec_, positions, k, Phase::Prefill, p.mm.n_image_positions).total_flops();
+    std::vector<int32_t> ahead = p.lookahead;  // the image's rows see the image's (Gemma 3)
+    if (!ahead.empty()) ahead.resize(positions.size(), 0);
+    naive += analytic_forward(spec_, positions, k, Phase::Prefill, p.mm.n_image_positions, {}, ahead).total_flops();
     naive += analytic_log_softmax(V, k, Phase::Prefill).total_flops();
     naive += p.projection_flops;
   }
   r.flops_naive = naive;
 
   detail::score_choices(r, body.gold);
+}
+
+// The lettered fallback (choice_letter.hpp): the item as its lettered generate item, the reply
+// scored as a choice.
+Task<void> ItemRunner::run_letter_choice(const suites::Item& item, InFlight& st, ItemRecord& r) {
+  const suites::Item lettered = lettered_item(item, protocol_);
+  co_await run_generate(lettered, st, r);
+  score_letter_reply(r, item.choice());
 }
 
 Task<void> ItemRunner::run_generate(const suites::Item& item, InFlight& st, ItemRecord& r) {
@@ -261,7 +277,7 @@ Task<void> ItemRunner::run_generate(const suites::Item& item, InFlight& st, Item
     r.error = "context";
     co_return;
   }
-  const GreedyText g = co_await prefill_then_greedy(sched_, st.seq, tok_, std::move(p.ids), std::move(p.rows),
+  const GreedyText g = co_await prefill_then_greedy(sched_, st.seq, tok_, std::move(p.ids), p.feed_rows(),
                                                     std::max(body.max_tokens, 0), StopStrings(body.stop));
   st.add(g);
   r.tokens_out = g.tokens;
@@ -280,10 +296,10 @@ class ItemRunner::AgentTurns : public TurnSource {
   Task<AgentTurn> turn(std::string appended, int64_t max_tokens) override {
     AgentTurn turn;
     std::vector<int32_t> ids;
-    std::vector<const float*> rows;
+    FeedRows rows;
     if (first_turn_) {
       ids = p_.ids;
-      rows = p_.rows;
+      rows = p_.feed_rows();
       first_turn_ = false;
     } else {
       ids = run_.tok_.encode(carry_ + appended, false, false);

@@ -25,6 +25,10 @@ void ItemRunner::set_protocol(Protocol protocol, const ChatFormat* chat, const S
   protocol_ = protocol;
   chat_ = chat;
   shots_ = shots;
+  if (choice_method_ == ChoiceMethod::letter && shots) {
+    make_lettered_shots(*shots, protocol, lettered_shots_);
+    shots_ = &lettered_shots_.table;
+  }
 }
 
 const std::vector<const suites::Item*>& ItemRunner::shots_for(const suites::Item& item) const {

@@ -43,6 +43,7 @@ void check_same_shards_run(const ShardRun& first, const ShardRun& here) {
   // The same prompting (docs/protocols.md): a shard under another protocol scored other prompts.
   c.same("the protocol (--protocol)", a.protocol_option, b.protocol_option);
   c.same("the tool format (--tool-format)", a.tool_format_option, b.tool_format_option);
+  c.same("the choice method (--choice-method)", a.choice_method_option, b.choice_method_option);
   c.same("the worked examples (--shots)", std::to_string(a.shots), std::to_string(b.shots));
   c.same("the worked examples' seed", std::to_string(a.shot_seed), std::to_string(b.shot_seed));
   c.same("the worked examples' items", to_json(a)["prompting"]["shot_items"].dump(),
@@ -64,6 +65,7 @@ void check_same_shards_run(const ShardRun& first, const ShardRun& here) {
     c.same("the model '" + x.name + "' protocol", x.protocol, y.protocol);
     c.same("the model '" + x.name + "' chat template (sha256)", x.chat_template_sha256, y.chat_template_sha256);
     c.same("the model '" + x.name + "' tool format (--tool-format)", x.tool_format, y.tool_format);
+    c.same("the model '" + x.name + "' choice method (--choice-method)", x.choice_method, y.choice_method);
     c.same("the model '" + x.name + "' FLOPs per token", std::to_string(x.flops_per_token),
            std::to_string(y.flops_per_token));
   }

@@ -148,6 +148,11 @@ std::string protocol_mismatch(const RunManifest& run, const std::string& baselin
       out += "the baseline '" + baseline + "' called tools in the " + (base->tool_format.empty() ? "tenx" : base->tool_format) +
              " format, the candidate '" + c + "' in " + (cand->tool_format.empty() ? "tenx" : cand->tool_format) +
              " (a native format against tenx's <call> syntax)\n";
+    // Choices scored by log-likelihood against a letter read from a reply measure different things.
+    const auto method = [](const ModelInfo& m) { return m.choice_method.empty() ? std::string("loglik") : m.choice_method; };
+    if (method(*base) != method(*cand))
+      out += "the baseline '" + baseline + "' scored choice items by " + method(*base) + ", the candidate '" + c +
+             "' by " + method(*cand) + " (--choice-method)\n";
   }
   return out;
 }

@@ -91,8 +91,9 @@ Json to_json(const ItemRecord& r) {
   j["choice_bytes"] = r.choice_bytes;
   j["predicted"] = r.predicted;
   j["gold"] = r.gold;
+  if (!r.choice_method.empty()) j["choice_method"] = r.choice_method;
   j["output"] = r.output;
-  if (r.type == "generate") j["extracted"] = r.extracted ? Json(*r.extracted) : Json(nullptr);
+  if (r.type == "generate" || !r.choice_method.empty()) j["extracted"] = r.extracted ? Json(*r.extracted) : Json(nullptr);
   j["steps"] = r.steps;
   j["calls"] = r.calls;
   j["valid_calls"] = r.valid_calls;
@@ -142,8 +143,9 @@ ItemRecord item_record_from_json(const Json& j, const std::string& subject) {
                                std::to_string(r.loglik.size()));
   r.predicted = f.i32("predicted");
   r.gold = f.i32("gold");
+  if (j.contains("choice_method")) r.choice_method = f.str("choice_method");
   r.output = f.str("output");
-  if (r.type == "generate") r.extracted = f.opt_str("extracted");  // absent in runs before it existed
+  if (r.type == "generate" || !r.choice_method.empty()) r.extracted = f.opt_str("extracted");  // absent in runs before it existed
   r.steps = f.i32("steps");
   r.calls = f.i32("calls");
   r.valid_calls = f.i32("valid_calls");
@@ -203,6 +205,7 @@ Json to_json(const ModelInfo& m) {
   if (!m.chat_template_sha256.empty()) j["chat_template_sha256"] = m.chat_template_sha256;
   if (!m.api.empty()) j["api"] = m.api;
   if (!m.tool_format.empty()) j["tool_format"] = m.tool_format;
+  if (!m.choice_method.empty()) j["choice_method"] = m.choice_method;
   return j;
 }
 
@@ -253,6 +256,7 @@ ModelInfo model_info_at(const Json& j, const std::string& file, const std::strin
   if (j.contains("chat_template_sha256")) m.chat_template_sha256 = f.str("chat_template_sha256");
   if (j.contains("api")) m.api = f.str("api");
   if (j.contains("tool_format")) m.tool_format = f.str("tool_format");
+  if (j.contains("choice_method")) m.choice_method = f.str("choice_method");
   return m;
 }
 }  // namespace
@@ -317,6 +321,7 @@ Json to_json(const RunManifest& m) {
   j["prompting"] = {{"protocol", m.protocol_option}, {"shots", m.shots}, {"shot_seed", m.shot_seed},
                     {"shot_items", shot_items}};
   if (m.tool_format_option != "default") j["prompting"]["tool_format"] = m.tool_format_option;
+  if (m.choice_method_option != "default") j["prompting"]["choice_method"] = m.choice_method_option;
   return j;
 }
 
@@ -415,6 +420,7 @@ RunManifest run_manifest_from_json(const Json& j, const std::string& subject) {
     Fields p(f.object("prompting"), subject, "prompting");
     m.protocol_option = p.str("protocol");
     if (f.object("prompting").contains("tool_format")) m.tool_format_option = p.str("tool_format");
+    if (f.object("prompting").contains("choice_method")) m.choice_method_option = p.str("choice_method");
     m.shots = p.i32("shots");
     m.shot_seed = p.u64("shot_seed");
     const Json& suites_part = p.object("shot_items");

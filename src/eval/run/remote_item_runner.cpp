@@ -93,18 +93,44 @@ ItemRecord RemoteItemRunner::run(const suites::Item& item) {
   r.type = suites::item_type_name(item.type());
   // The completions API carries no image: N/A, as a model without a projector. The chat API
   // carries one as an image_url part (generate items; its choice items are N/A anyway).
-  if (item.image && !(chat_api_ && item.type() == suites::ItemType::generate)) {
+  const bool as_generate = item.type() == suites::ItemType::generate ||
+                           (item.type() == suites::ItemType::choice && choice_method_ == ChoiceMethod::letter);
+  if (item.image && !(chat_api_ && as_generate)) {
     r.applicable = false;
     return r;
   }
   switch (item.type()) {
-    case suites::ItemType::choice: chat_api_ ? chat_choice(item, r) : run_choice(item, r); break;
+    case suites::ItemType::choice:
+      if (choice_method_ == ChoiceMethod::letter) run_letter_choice(item, r);
+      else if (chat_api_) chat_choice(item, r);
+      else run_choice(item, r);
+      break;
     case suites::ItemType::generate: chat_api_ ? chat_generate(item, r) : run_generate(item, r); break;
-    case suites::ItemType::agent: chat_api_ ? chat_agent(item, r) : run_agent(item, r); break;
+    case suites::ItemType::agent:
+      if (!chat_api_) run_agent(item, r);
+      else if (native_tools_) chat_native_agent(item, r);
+      else chat_agent(item, r);
+      break;
   }
   r.flops_naive = r.flops;
   r.score = r.correct ? 1.0 : 0.0;
   return r;
+}
+
+void RemoteItemRunner::set_shots(const ShotTable* shots) {
+  shots_ = shots;
+  if (choice_method_ == ChoiceMethod::letter && shots) {
+    make_lettered_shots(*shots, chat_api_ ? Protocol::chat : Protocol::completion, lettered_shots_);
+    shots_ = &lettered_shots_.table;
+  }
+}
+
+// The lettered fallback (choice_letter.hpp): the item as its lettered generate item through the
+// API, the reply scored as a choice.
+void RemoteItemRunner::run_letter_choice(const suites::Item& item, ItemRecord& r) {
+  const suites::Item lettered = lettered_item(item, chat_api_ ? Protocol::chat : Protocol::completion);
+  chat_api_ ? chat_generate(lettered, r) : run_generate(lettered, r);
+  score_letter_reply(r, item.choice());
 }
 
 std::string RemoteItemRunner::with_shots(const suites::Item& item, const std::string& question) const {

@@ -38,27 +38,6 @@ OJson agent_conversation(const suites::Item& item) {
   return m;
 }
 
-// The agent's tools in OpenAI's shape: {"type":"function","function":{"name","description",
-// "parameters":{JSON Schema}}}.
-OJson openai_tools(const suites::AgentBody& body) {
-  OJson out = OJson::array();
-  for (const suites::Tool& t : body.tools) {
-    OJson props = OJson::object();
-    OJson required = OJson::array();
-    for (const suites::ToolParam& p : t.parameters) {
-      props[p.name] = {{"type", p.type}, {"description", p.description}};
-      if (!p.allowed.empty()) props[p.name]["enum"] = OJson::parse(nlohmann::json(p.allowed).dump());
-      if (p.required) required.push_back(p.name);
-    }
-    out.push_back({{"type", "function"},
-                   {"function",
-                    {{"name", t.name},
-                     {"description", t.description},
-                     {"parameters", {{"type", "object"}, {"properties", props}, {"required", required}}}}}});
-  }
-  return out;
-}
-
 // A tool call the server parsed, in tenx's syntax so that the loop runs it; one it cannot read
 // stays visibly malformed (the loop records the turn as invalid, never a crash).
 std::string tenx_call_line(const OJson& call) {
@@ -102,7 +81,7 @@ void RemoteItemRunner::chat_choice(const suites::Item& item, ItemRecord& r) {
   r.gold = item.choice().gold;
   r.applicable = false;  // not a zero: the API gives no prompt log-probabilities to score choices by
   r.error = "not applicable: the chat API returns no prompt log-probabilities to score the choices by "
-            "(api=completions scores them; a lettered-choice prompt is a later step)";
+            "(api=completions scores them; --choice-method letter puts them as a lettered prompt)";
 }
 
 void RemoteItemRunner::chat_generate(const suites::Item& item, ItemRecord& r) {
@@ -138,7 +117,6 @@ void RemoteItemRunner::chat_generate(const suites::Item& item, ItemRecord& r) {
 
 void RemoteItemRunner::chat_agent(const suites::Item& item, ItemRecord& r) {
   OJson messages = agent_conversation(item);
-  const std::optional<OJson> tools = native_tools_ ? std::optional<OJson>(openai_tools(item.agent())) : std::nullopt;
   double seconds = 0;
   bool first = true;
   std::string last_text;  // the model's last turn
@@ -157,7 +135,6 @@ void RemoteItemRunner::chat_agent(const suites::Item& item, ItemRecord& r) {
     }
     remote::ChatRequest req;
     req.messages = messages;
-    req.tools = tools;
     req.max_tokens = max_tokens;
     req.stop = {"</answer>", "\n<r"};  // as over the completions API (remote_item_runner.cpp)
     req.top_logprobs = 0;               // for the tokens' bytes: where the local loop would have stopped

@@ -75,6 +75,7 @@ void check_options(const RunOptions& o) {
   if (o.limit < 0) throw Error("--limit", "must be >= 0");
   if (!o.protocol.empty()) (void)parse_protocol(o.protocol, "--protocol");
   check_tool_format_option(o.tool_format);
+  if (!o.choice_method.empty()) (void)parse_choice_method(o.choice_method, "--choice-method");
   if (o.shots < 0) throw Error("--shots", "must be >= 0");
   // A remote model's protocol is its API's: chat for api=chat (the server applies the template),
   // completion for /v1/completions.
@@ -186,6 +187,8 @@ void check_same_run(const RunManifest& was, const RunManifest& now, const fs::pa
   if (was.protocol_option != now.protocol_option) differ("--protocol", was.protocol_option, now.protocol_option);
   if (was.tool_format_option != now.tool_format_option)
     differ("--tool-format", was.tool_format_option, now.tool_format_option);
+  if (was.choice_method_option != now.choice_method_option)
+    differ("--choice-method", was.choice_method_option, now.choice_method_option);
   if (was.shots != now.shots) differ("--shots", std::to_string(was.shots), std::to_string(now.shots));
 }
 
@@ -261,6 +264,7 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
   m.shard.count = options.shard_count;
   m.protocol_option = options.protocol.empty() ? "default" : options.protocol;
   m.tool_format_option = options.tool_format.empty() ? "default" : options.tool_format;
+  m.choice_method_option = options.choice_method.empty() ? "default" : options.choice_method;
   m.shots = options.shots;
   m.shot_seed = options.seed;
   for (const ModelArg& arg : options.models) {
@@ -338,8 +342,12 @@ RunResult run_evaluation(const RunOptions& options, const ProgressFn& progress) 
       throw Error(run_json.string(), "model '" + arg.name + "' called tools in the '" + was_format +
                                          "' format, now it would use '" + info.tool_format +
                                          "' (--resume continues the same run; give the same --tool-format)");
+    const ChoiceMethod choice_method =
+        options.choice_method.empty() ? ChoiceMethod::loglik : parse_choice_method(options.choice_method, "--choice-method");
+    info.choice_method = choice_method_name(choice_method);
     ItemRunner runner(loaded->model, *loaded->tokenizer, loaded->image.patch ? &*loaded->image.patch : nullptr,
                       options.threads, ItemLimits{}, 0, options.batch);
+    runner.set_choice_method(choice_method);
     if (loaded->image.clip) runner.set_vision_encoder(&*loaded->image.clip);
     for (const LoadedSuite& ls : suites) {
       runner.set_protocol(protocol, chat ? &*chat : nullptr, &ls.shots);

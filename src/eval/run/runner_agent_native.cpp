@@ -102,7 +102,8 @@ Task<AgentOutcome> native_agent_episode(const suites::Item& item, agent::ToolFor
     if (!out.transcript.empty()) out.transcript += "\n";
     out.transcript += turn.text;
 
-    const agent::Parsed<agent::NativeTurn> parsed = agent::parse_native_turn(format, turn.text);
+    const agent::Parsed<agent::NativeTurn> parsed =
+        turn.parsed ? std::move(*turn.parsed) : agent::parse_native_turn(format, turn.text);
     const bool empty = parsed.ok() && parsed.value->calls.empty() && parsed.value->content.empty();
     if (!parsed.ok() || empty) {
       if (turn.context_full) {
@@ -112,7 +113,7 @@ Task<AgentOutcome> native_agent_episode(const suites::Item& item, agent::ToolFor
       } else {
         ++out.calls;  // as under tenx's syntax: an unparsable turn is one invalid call
         out.stop_reason = "invalid";
-        out.failure = fmt::format("turn {}: {}: {}", out.steps, agent::tool_format_name(format),
+        out.failure = fmt::format("turn {}: {}: {}", out.steps, source.format_label(format),
                                   parsed.ok() ? "an empty turn (no calls, no answer)" : parsed.error->to_string());
       }
       break;

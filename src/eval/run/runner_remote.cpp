@@ -54,6 +54,15 @@ void run_remote_model(const RunOptions& options, size_t model_index, const std::
 
   remote::CompletionClient client(endpoint, options.remote);
   RemoteItemRunner runner(client, arch ? &*arch : nullptr);
+  if (!options.tool_format.empty()) runner.set_tool_format(agent::parse_tool_format(options.tool_format));
+  if (endpoint.api == "chat") info.tool_format = runner.tool_format_label();
+  // A chat API has no prompt log-probabilities: the lettered fallback unless asked otherwise.
+  const ChoiceMethod choice_method =
+      !options.choice_method.empty() ? parse_choice_method(options.choice_method, "--choice-method")
+      : endpoint.api == "chat"       ? ChoiceMethod::letter
+                                     : ChoiceMethod::loglik;
+  runner.set_choice_method(choice_method);
+  info.choice_method = choice_method_name(choice_method);
   size_t ran = 0;
   for (const SuiteItems& s : suites) {
     p.model = arg.name;

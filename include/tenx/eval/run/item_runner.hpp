@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tenx/eval/run/choice_letter.hpp"
 #include "tenx/eval/run/protocol.hpp"
 #include "tenx/eval/run/record.hpp"
 #include "tenx/model/analytic.hpp"
@@ -44,6 +45,10 @@ struct AgentTurn {
   // be rendered (its template refused it, e.g. Llama 3.1's two calls in one turn): why. The
   // episode then ends as a failed turn, with what the model did so far kept.
   std::string refused;
+  // Native tool formats: the turn already read into content and calls by whoever produced it (a
+  // chat API's tool_calls, remote_item_runner_chat.cpp), or why it could not be; the loop then
+  // takes this instead of parsing `text` (which stays the transcript).
+  std::optional<agent::Parsed<agent::NativeTurn>> parsed;
 };
 using TurnWriter = std::function<AgentTurn(const std::string& appended, int64_t max_tokens)>;
 // The same as a coroutine: a local model's turn waits on the batched forwards of a scheduler.
@@ -119,6 +124,10 @@ class ItemRunner {
   // completion (the default) or chat through `chat` (required for chat; not owned), and the
   // worked examples per task of the suite being run (not owned; null: none).
   void set_protocol(Protocol protocol, const ChatFormat* chat, const ShotTable* shots);
+  // How choice items are scored from now on (choice_letter.hpp; loglik by default). Letter: each
+  // choice item runs as its lettered generate item, its worked examples lettered too. Set it
+  // before set_protocol (which builds the lettered examples).
+  void set_choice_method(ChoiceMethod method) { choice_method_ = method; }
   Protocol protocol() const { return protocol_; }
   // The model's vision encoder, an llama.cpp mmproj (not owned; null: none). When set, image items
   // run through it instead of the tenx-patch projector, under either protocol: the rows replace the
@@ -156,6 +165,8 @@ class ItemRunner {
   struct Prompt {
     std::vector<int32_t> ids;
     std::vector<const float*> rows;  // empty, or per id: image patch row or nullptr
+    std::vector<int32_t> lookahead;  // empty, or per id: BatchToken::lookahead (Gemma 3's image rows)
+    FeedRows feed_rows() const { return {rows, lookahead}; }
     MultimodalPrompt mm;             // owns the image rows
     uint64_t projection_flops = 0;   // counted FLOPs of encoding the image (encoder + projector)
   };
@@ -187,6 +198,7 @@ class ItemRunner {
 
   Task<void> run_item(const suites::Item& item, int32_t seq, ItemRecord& r);
   Task<void> run_choice(const suites::Item& item, InFlight& st, ItemRecord& r);
+  Task<void> run_letter_choice(const suites::Item& item, InFlight& st, ItemRecord& r);
   Task<void> run_generate(const suites::Item& item, InFlight& st, ItemRecord& r);
   Task<void> run_agent(const suites::Item& item, InFlight& st, ItemRecord& r);
 
@@ -203,6 +215,8 @@ class ItemRunner {
   Protocol protocol_ = Protocol::completion;
   const ChatFormat* chat_ = nullptr;
   const ShotTable* shots_ = nullptr;
+  ChoiceMethod choice_method_ = ChoiceMethod::loglik;
+  LetteredShots lettered_shots_;  // letter: the run's shots with the choice examples lettered
   std::unordered_map<std::string, std::vector<int32_t>> tool_tokens_;  // tool lines -> ids
 };
 

@@ -20,6 +20,9 @@ class ChatTurnSource {
   virtual ~ChatTurnSource() = default;
   virtual Task<AgentTurn> turn(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
                                int64_t max_tokens) = 0;
+  // The name failures of a turn are labelled with (the format's; a chat API that read the calls
+  // itself names that).
+  virtual std::string format_label(agent::ToolFormat format) const { return agent::tool_format_name(format); }
 };
 
 // The first turn's conversation: a system turn asking for the answer alone, the task as the user's.

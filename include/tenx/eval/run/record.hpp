@@ -42,6 +42,10 @@ struct ItemRecord {
   std::vector<int64_t> choice_bytes;  // UTF-8 bytes of each continuation (acc_norm)
   int predicted = -1;                 // argmax of loglik
   int gold = -1;
+  // choice: how it was scored (choice_letter.hpp): "" = by log-likelihood (not written, so loglik
+  // records are as they always were); "letter" = the lettered prompt's reply in `output`, the
+  // letter read from it in `extracted`.
+  std::string choice_method;
 
   // generate / agent: what the model wrote (agent: the whole transcript after the prompt)
   std::string output;
@@ -120,6 +124,9 @@ struct ModelInfo {
   // Under chat, the format its agent items called tools in (agent/tool_formats.hpp: "tenx",
   // "hermes", ...); "" under completion and in older runs.
   std::string tool_format;
+  // How its choice items were scored (choice_letter.hpp): "loglik" or "letter"; "" in older runs
+  // (loglik, or not applicable over a chat API).
+  std::string choice_method;
 };
 
 Json to_json(const ModelInfo& m);
@@ -173,6 +180,9 @@ struct RunManifest {
   // --tool-format as asked ("default": detected from each model's template; ModelInfo::tool_format
   // is each model's own). Written only when given.
   std::string tool_format_option = "default";
+  // --choice-method as asked ("default": letter over a chat API, else loglik; ModelInfo::
+  // choice_method is each model's own). Written only when given.
+  std::string choice_method_option = "default";
   int shots = 0;
   uint64_t shot_seed = 0;
   std::map<std::string, std::map<std::string, std::vector<std::string>>> shot_items;

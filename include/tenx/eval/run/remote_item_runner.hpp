@@ -11,6 +11,8 @@
 #include <span>
 #include <string>
 
+#include "tenx/agent/tool_formats.hpp"
+#include "tenx/eval/run/choice_letter.hpp"
 #include "tenx/eval/run/item_runner.hpp"
 #include "tenx/eval/run/protocol.hpp"
 #include "tenx/eval/run/record.hpp"
@@ -39,17 +41,31 @@ class RemoteItemRunner {
 
   // --shots (docs/protocols.md): the worked examples per task of the suite being run, prefixed
   // to choice and generate items as under the completion protocol (not owned; null: none).
-  void set_shots(const ShotTable* shots) { shots_ = shots; }
+  void set_shots(const ShotTable* shots);
+  // How choice items are scored (choice_letter.hpp): loglik by prompt log-probabilities
+  // (api=completions; over api=chat they are not applicable) or letter, the lettered prompt put
+  // as a generate item. Set it before set_shots (which letters the choice examples).
+  void set_choice_method(ChoiceMethod method) { choice_method_ = method; }
 
-  // api=chat, agent items: also send the environment's tools as OpenAI's JSON-schema `tools`
-  // (for a server whose template renders them and returns native tool_calls). Off: the tool list
-  // is the system message's text, exactly as the local chat protocol writes it. TODO(issue 15,
-  // merge of toolfmt): set from the run's tool format (--tool-format / the detected one).
-  void set_native_tools(bool on) { native_tools_ = on; }
+  // api=chat, agent items (docs/protocols.md "The chat API"): tenx (--tool-format tenx): tenx's
+  // <call> syntax in plain messages, the tool list as the system message's text, exactly as the
+  // local chat protocol writes it for a template without a native format. Any other: natively, as
+  // the local native loop (native_agent.hpp): the environment's tools as OpenAI's JSON-schema
+  // `tools`, the reply's `tool_calls` run, their results as `tool` messages with tool_call_id; a
+  // reply whose calls come back only as text in `content` is parsed in `format`. nullopt (the
+  // default, no --tool-format): natively, the server's tool_calls only (its template's format).
+  void set_tool_format(std::optional<agent::ToolFormat> format) {
+    tool_format_ = format;
+    native_tools_ = format != agent::ToolFormat::tenx;
+  }
+  // What run.json records as the model's tool_format under api=chat: the format's name, or
+  // "server" (the server's tool_calls) without one.
+  std::string tool_format_label() const;
 
  private:
   std::string with_shots(const suites::Item& item, const std::string& question) const;
   void run_choice(const suites::Item& item, ItemRecord& r);
+  void run_letter_choice(const suites::Item& item, ItemRecord& r);
   void run_generate(const suites::Item& item, ItemRecord& r);
   void run_agent(const suites::Item& item, ItemRecord& r);
   // api=chat (remote_item_runner_chat.cpp): generate items as messages, agent items as a
@@ -57,6 +73,8 @@ class RemoteItemRunner {
   void chat_choice(const suites::Item& item, ItemRecord& r);
   void chat_generate(const suites::Item& item, ItemRecord& r);
   void chat_agent(const suites::Item& item, ItemRecord& r);
+  void chat_native_agent(const suites::Item& item, ItemRecord& r);
+  class NativeTurns;
   void account(const remote::CallResult& call, uint64_t analytic_flops, uint64_t analytic_bytes, ItemRecord& r,
                double& request_seconds);
   // account() for a generation call: --arch's analytic FLOPs/bytes of its usage tokens (no prefix
@@ -67,8 +85,11 @@ class RemoteItemRunner {
   const remote::ArchInfo* arch_;
   ItemLimits limits_;
   const ShotTable* shots_ = nullptr;
+  ChoiceMethod choice_method_ = ChoiceMethod::loglik;
+  LetteredShots lettered_shots_;
   bool chat_api_ = false;  // the endpoint's api=chat
-  bool native_tools_ = false;
+  std::optional<agent::ToolFormat> tool_format_;
+  bool native_tools_ = true;
   std::atomic<bool> all_server_flops_{true};
   std::atomic<int64_t> responses_{0};
 };

@@ -42,6 +42,9 @@ struct RunOptions {
   // --tool-format (docs/tool-calls.md): the format agent items call tools in under chat; "" =
   // detected from each model's template.
   std::string tool_format;
+  // --choice-method (choice_letter.hpp, docs/protocols.md): "loglik", "letter", or "" = letter
+  // for a remote model over a chat API (it has no prompt log-probabilities), loglik otherwise.
+  std::string choice_method;
   int shots = 0;
   std::filesystem::path out_dir;    // the run folder
   bool resume = false;              // continue the run in out_dir (its run.json fixes the items)
