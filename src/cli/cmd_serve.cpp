@@ -1,5 +1,5 @@
 // tenx serve MODEL: the core behind an OpenAI-compatible completions subset (docs/serve.md),
-// with continuous batching over --parallel sequence slots. SIGINT/SIGTERM stop it gracefully.
+// with continuous batching over --parallel sequence slots, images through --mmproj. SIGINT/SIGTERM stop it gracefully.
 #include <fmt/format.h>
 #include <pthread.h>
 #include <sys/resource.h>
@@ -10,6 +10,7 @@
 
 #include "command.hpp"
 #include "common.hpp"
+#include "tenx/model/image_encoder.hpp"
 #include "tenx/serve/access.hpp"
 #include "tenx/serve/server.hpp"
 #include "tenx/util/error.hpp"
@@ -18,7 +19,7 @@ namespace tenx::cli {
 namespace {
 
 struct ServeArgs {
-  std::string model, host = "127.0.0.1", model_id;
+  std::string model, host = "127.0.0.1", model_id, mmproj;
   int port = 8080;
   int threads = 1;
   int parallel = 4;
@@ -99,6 +100,10 @@ void run(ServeArgs a) {
     o.no_chat_reason = std::string("its chat template does not parse: ") + e.what();
     fmt::print(stderr, "tenx serve: warning: {}; /v1/chat/completions answers 400\n", o.no_chat_reason);
   }
+  // Images: the vision encoder of --mmproj, else NAME.mmproj.gguf beside the model, as tenx run
+  // takes it (image_encoder.hpp); checked against the model before anything is served.
+  const ImageEncoder images = load_image_encoder(a.model, a.mmproj, lm->model);
+  if (images.has_encoder()) o.scheduler.images = &images;
   serve::Server server(lm->model, *lm->tokenizer, o);
   const int port = server.start();
   const bool ipv6 = a.host.find(':') != std::string::npos;  // a URL brackets an IPv6 address
@@ -107,6 +112,9 @@ void run(ServeArgs a) {
   fmt::print(stderr, "tenx serve: {} slots of {} tokens, {} threads, queue {}; chat: {}\n", a.parallel,
              server.scheduler().n_ctx(), a.threads, a.max_queue,
              o.chat ? "the model's template (sha256 " + o.chat->sha256.substr(0, 12) + ")" : std::string("none"));
+  fmt::print(stderr, "tenx serve: images: {}\n",
+             images.has_encoder() ? images.projector_type() + " projector " + images.path
+                                  : std::string("none (no --mmproj, no .mmproj.gguf beside the model)"));
   fmt::print(stderr, "tenx serve: at most {} connections, {} per client address; {}\n", o.max_connections,
              o.max_connections_per_client,
              o.api_key.empty() ? "no API key (--api-key)" : "API key required (Authorization: Bearer)");
@@ -136,6 +144,8 @@ const Registrar serve_command{"serve", [](CLI::App& app) {
       ->check(CLI::Range(1, 256));
   sub->add_option("--ctx", args->ctx, "Context per slot (default: the model's, at most 4096)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  sub->add_option("--mmproj", args->mmproj,
+                  "Image projector / vision encoder GGUF (default: NAME.mmproj.gguf beside the model, if any)");
   sub->add_option("--model-id", args->model_id, "Model id clients send (default: the file stem)");
   sub->add_option("--max-queue", args->max_queue, "Requests waiting for a slot before 429 (default 64)")
       ->check(CLI::Range(1, 1 << 16));

@@ -143,6 +143,11 @@ CompletionUsage usage_of(const nlohmann::json& usage, const char* subject) {
       bad("usage/flops: expected a count >= 0");
     u.flops = f->get<uint64_t>();
   }
+  if (auto f = usage.find("image_flops"); f != usage.end() && !f->is_null()) {
+    if (!f->is_number_unsigned() && !(f->is_number_integer() && f->get<int64_t>() >= 0))
+      bad("usage/image_flops: expected a count >= 0");
+    u.image_flops = f->get<uint64_t>();
+  }
   return u;
 }
 

@@ -46,7 +46,9 @@ std::string encode_png(int w, int h, int channels, int max, std::span<const uint
   for (int y = 0; y < h; ++y) {
     raw.push_back(0);
     for (size_t x = 0; x < row; ++x)
-      raw.push_back(static_cast<char>(std::min(255, pixels[static_cast<size_t>(y) * row + x] * 255 / max)));
+      // Rounded as the vision encoders bring an image of another max to 8 bits (clip_image.cpp), so a
+      // served model sees the pixels a local one does.
+      raw.push_back(static_cast<char>(std::min(255, (pixels[static_cast<size_t>(y) * row + x] * 255 + max / 2) / max)));
   }
   std::string z = "\x78\x01";  // zlib header: deflate, no preset dictionary
   for (size_t at = 0; at < raw.size() || at == 0;) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "request_fields.hpp"
+#include "tenx/chat/chat_media.hpp"
 #include "tenx/serve/request.hpp"
 
 namespace tenx::serve {
@@ -14,24 +15,36 @@ using namespace fields;
 
 namespace {
 
-// A message's content as the template sees it: a string, null, or the text parts joined.
-OJson chat_content(const OJson& v, const std::string& where) {
+// A message's content as the template sees it: a string, null, or the parts joined: text parts
+// with "\n" between consecutive ones, an image part as llama.cpp's media marker with nothing around
+// it (the text before and after an image is the text around it, as tenx's remote client splits it),
+// its bytes appended to `images`.
+OJson chat_content(const OJson& v, const std::string& where, std::vector<ChatImage>& images) {
   if (v.is_null() || v.is_string()) return OJson(v);
   if (!v.is_array()) bad(where, fmt::format("must be a string, null or an array of content parts, not {}", kind(v)));
   std::string text;
+  bool after_text = false;
   for (size_t i = 0; i < v.size(); ++i) {
     const OJson& part = v[i];
     const std::string at = fmt::format("{}[{}]", where, i);
     if (!part.is_object()) bad(at, fmt::format("must be an object, not {}", kind(part)));
     const auto type = part.find("type");
     if (type == part.end() || !type->is_string()) bad(at + ".type", "is required (a string)");
+    if (*type == "image_url") {
+      if (images.size() >= kMaxChatImages) bad(at, fmt::format("at most {} images per request", kMaxChatImages));
+      images.push_back({at, image_part_bytes(part, at)});
+      text += chat::kMediaMarker;
+      after_text = false;
+      continue;
+    }
     if (*type != "text")
-      bad(at + ".type", fmt::format("'{}' is not supported: tenx serve takes text parts only (no image projector)",
+      bad(at + ".type", fmt::format("'{}' is not supported: tenx serve takes text and image_url parts",
                                     type->get<std::string>()));
     const auto t = part.find("text");
     if (t == part.end() || !t->is_string()) bad(at + ".text", "is required (a string)");
-    if (i > 0) text += "\n";
+    if (after_text) text += "\n";
     text += t->get<std::string>();
+    after_text = true;
   }
   return OJson(text);
 }
@@ -61,7 +74,7 @@ OJson chat_tool_calls(const OJson& v, const std::string& where) {
   return out;
 }
 
-OJson chat_messages(const OJson& v) {
+OJson chat_messages(const OJson& v, std::vector<ChatImage>& images) {
   if (!v.is_array()) bad("messages", fmt::format("must be an array, not {}", kind(v)));
   if (v.empty()) bad("messages", "the array is empty");
   if (v.size() > kMaxChatMessages) bad("messages", fmt::format("at most {} messages per request", kMaxChatMessages));
@@ -78,7 +91,7 @@ OJson chat_messages(const OJson& v) {
         msg["role"] = f.get<std::string>();
         has_role = true;
       } else if (key == "content") {
-        msg["content"] = chat_content(f, at + ".content");
+        msg["content"] = chat_content(f, at + ".content", images);
         has_content = true;
       } else if (key == "tool_calls") {
         msg["tool_calls"] = chat_tool_calls(f, at + ".tool_calls");
@@ -124,7 +137,7 @@ ChatRequest parse_chat_request(std::string_view body, int64_t max_tokens_limit) 
       r.model = v.get<std::string>();
       has_model = true;
     } else if (key == "messages") {
-      r.messages = chat_messages(v);
+      r.messages = chat_messages(v, r.images);
       has_messages = true;
     } else if (key == "tools") {
       if (!v.is_null()) r.tools = chat_tools(v);

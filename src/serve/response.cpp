@@ -42,17 +42,22 @@ std::string dump_json(const nlohmann::ordered_json& j) { return dump(j); }
 
 nlohmann::ordered_json usage_json(const std::vector<SequenceResult>& choices) {
   int64_t prompt = 0, completion = 0;
-  uint64_t flops = 0;
+  uint64_t flops = 0, image_flops = 0;
+  int64_t images = 0;
   for (const SequenceResult& s : choices) {
     prompt += s.prompt_tokens;
     completion += s.completion_tokens;
     flops += s.flops;
+    image_flops += s.image_flops;
+    images += s.images;
   }
-  return {{"prompt_tokens", prompt},
-          {"completion_tokens", completion},
-          {"total_tokens", prompt + completion},
-          {"flops", flops},
-          {"flops_convention", "counted by tenx kernels, 1 multiply-add = 2 FLOPs"}};
+  nlohmann::ordered_json u = {{"prompt_tokens", prompt},
+                              {"completion_tokens", completion},
+                              {"total_tokens", prompt + completion},
+                              {"flops", flops}};
+  if (images > 0) u["image_flops"] = image_flops;  // part of flops: the encoder's and projector's
+  u["flops_convention"] = "counted by tenx kernels, 1 multiply-add = 2 FLOPs";
+  return u;
 }
 
 std::string completion_body(const std::string& id, int64_t created, const std::string& model,

@@ -22,6 +22,7 @@ using TopList = std::vector<std::pair<std::string, double>>;
 struct Scheduler::Job {
   CompletionRequest request;
   std::vector<std::vector<int32_t>> ids;  // per prompt
+  std::shared_ptr<PromptImages> images;   // the one prompt's images, or null
   std::vector<SequenceResult> results;
   size_t remaining = 0;   // sequences not finished
   size_t unadmitted = 0;  // sequences still waiting for a slot
@@ -80,12 +81,16 @@ std::future<std::vector<SequenceResult>> Scheduler::submit(const CompletionReque
 
 std::future<std::vector<SequenceResult>> Scheduler::submit_ids(const CompletionRequest& request,
                                                                std::vector<std::vector<int32_t>> ids,
-                                                               std::function<void()> on_done, StreamHooks hooks) {
+                                                               std::function<void()> on_done, StreamHooks hooks,
+                                                               std::shared_ptr<PromptImages> images) {
   auto job = std::make_shared<Job>();
   job->request = request;
   job->on_done = std::move(on_done);
   job->hooks = std::move(hooks);
   if (ids.size() != request.prompts.size()) throw Error("tenx serve", "submit_ids: one id list per prompt");
+  if (images && (ids.size() != 1 || ids[0] != images->prompt.ids || !options_.images))
+    throw Error("tenx serve", "submit_ids: images go with one prompt, its ids, and an image encoder");
+  job->images = std::move(images);
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::string which = ids.size() > 1 ? fmt::format("prompt[{}]", i) : "prompt";
     if (ids[i].empty()) throw ApiError(400, "invalid_field", which + ": the prompt has no tokens", "prompt");
@@ -271,9 +276,29 @@ Task<void> Scheduler::run_sequence(std::shared_ptr<Job> job, size_t index, int32
   std::vector<double> prompt_lp(prompt_logprobs ? n : 0);
   std::vector<TopList> prompt_top(prompt_logprobs ? n : 0);
   std::vector<float> next_row;  // the logits after the prompt
+  FeedRows image_rows;  // per fed position: its image row or nullptr (text), and its lookahead
+  uint64_t image_flops = 0;
+  if (job->images && to_feed > 0) {
+    try {
+      const Counters spent = encode_images(*job->images);
+      cost += spent;
+      image_flops = spent.total_flops();
+    } catch (const ApiError& e) {
+      fail_job(*job, e);
+      co_return;
+    } catch (const std::exception& e) {
+      fail_job(*job, ApiError(400, "invalid_image", std::string("the image cannot be encoded: ") + e.what(), "messages"));
+      co_return;
+    }
+    // Gemma 3's rows see each other (lookahead): such a block runs in one forward of the batch.
+    image_rows.rows = job->images->prompt.row_pointers();
+    image_rows.rows.resize(to_feed);
+    image_rows.lookahead = job->images->prompt.lookahead;
+    image_rows.lookahead.resize(to_feed);
+  }
   if (to_feed > 0) {
     FeedResult head = co_await sched_.feed(seq, std::vector<int32_t>(prompt.begin(), prompt.begin() + static_cast<std::ptrdiff_t>(to_feed)),
-                                           std::vector<const float*>(), Phase::Prefill, prompt_logprobs);
+                                           std::move(image_rows), Phase::Prefill, prompt_logprobs);
     cost += head.cost;
     const size_t rows = head.logits.size() / static_cast<size_t>(V);
     if (prompt_logprobs)
@@ -337,6 +362,8 @@ Task<void> Scheduler::run_sequence(std::shared_ptr<Job> job, size_t index, int32
   out.prompt_tokens = static_cast<int64_t>(n);
   out.completion_tokens = static_cast<int64_t>(g.ids.size());
   out.flops = cost.total_flops();  // exact: FLOPs are a sum over tokens (sequence_scheduler.hpp)
+  out.image_flops = image_flops;
+  out.images = job->images ? static_cast<int64_t>(job->images->images.size()) : 0;
   if (req.logprobs) {
     out.has_logprobs = true;
     size_t base = 0;
@@ -393,6 +420,29 @@ void Scheduler::finish(Job& job, size_t index, SequenceResult out) {
     job.promise.set_value(std::move(job.results));
     job.notify();
   }
+}
+
+Counters Scheduler::encode_images(PromptImages& images) {
+  MultimodalPrompt& mm = images.prompt;
+  const Counters before = ctx_.counters;  // only this thread counts: the encoding is this prompt's
+  mm.embeddings.clear();
+  for (const suites::Image& im : images.images) {
+    const ImagePixels pixels{im.h, im.w, im.c, im.max, std::span<const uint8_t>(im.pixels)};
+    const ImageRows rows = options_.images->encode(ctx_, pixels);
+    mm.embeddings.insert(mm.embeddings.end(), rows.rows.begin(), rows.rows.end());
+  }
+  if (mm.embeddings.size() != static_cast<size_t>(mm.n_image_positions * model_.config.n_embd))
+    throw ApiError(500, "internal_error",
+                   fmt::format("the images gave {} values for {} image positions of {}", mm.embeddings.size(),
+                               mm.n_image_positions, model_.config.n_embd));
+  return ctx_.counters - before;
+}
+
+void Scheduler::fail_job(Job& job, const ApiError& e) {
+  if (job.failed) return;
+  job.failed = true;
+  job.promise.set_exception(std::make_exception_ptr(e));
+  job.notify();
 }
 
 void Scheduler::fail_active(const ApiError& e) {

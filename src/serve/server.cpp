@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "chat_prompt.hpp"
 #include "connection_guard.hpp"
 #include "event_stream.hpp"
 #include "listener.hpp"
@@ -103,6 +104,7 @@ struct Server::Impl {
     CompletionRequest request;
     std::vector<std::vector<int32_t>> ids;
     bool chat = false;
+    std::shared_ptr<PromptImages> images;  // a chat prompt's images, or null
   };
   Prepared prepare(RequestState& st);
   MHD_Result answer_completion(const RequestHandle& st);
@@ -169,22 +171,17 @@ Server::Impl::Prepared Server::Impl::prepare(RequestState& st) {
   check_model(c.model);
   if (!o.chat) throw ApiError(400, "no_chat_template", "model '" + o.model_id + "': " + o.no_chat_reason +
                                                            "; use /v1/completions with the prompt as text");
-  std::string rendered;
-  try {
-    rendered = chat::render_chat(*o.chat, c.messages, c.tools, c.add_generation_prompt);
-  } catch (const jinja::RenderError& e) {
-    throw ApiError(400, "template_error", std::string("the model's chat template refused the conversation: ") + e.what(),
-                   "messages");
-  }
+  ChatPrompt prompt = chat_prompt(*o.chat, server->scheduler_->tokenizer(), o.scheduler.images, c, o.model_id);
   p.chat = true;
   p.request.model = c.model;
-  p.request.prompts = {rendered};
+  p.request.prompts = {prompt.rendered};
   p.request.max_tokens = c.max_tokens;
   p.request.stop = c.stop;
   if (c.logprobs) p.request.logprobs = c.top_logprobs;
   p.request.stream = c.stream;
   p.request.stream_usage = c.stream_usage;
-  p.ids.push_back(chat::chat_prompt_ids(server->scheduler_->tokenizer(), rendered));
+  p.ids.push_back(std::move(prompt.ids));
+  p.images = std::move(prompt.images);
   if (c.logprobs) st.top_logprobs = c.top_logprobs;
   return p;
 }
@@ -200,14 +197,17 @@ MHD_Result Server::Impl::answer_completion(const RequestHandle& st) {
       if (p.request.stream) return start_stream(st, std::move(p));
       // The callback runs on the scheduler thread: it only flags the request and wakes the
       // connection; this thread builds the response when the event loop calls back in.
-      st->result = server->scheduler_->submit_ids(p.request, std::move(p.ids), [st] {
-        std::lock_guard<std::mutex> lock(st->mu);
-        st->done = true;
-        if (st->suspended) {
-          st->suspended = false;
-          MHD_resume_connection(st->connection);
-        }
-      });
+      st->result = server->scheduler_->submit_ids(
+          p.request, std::move(p.ids),
+          [st] {
+            std::lock_guard<std::mutex> lock(st->mu);
+            st->done = true;
+            if (st->suspended) {
+              st->suspended = false;
+              MHD_resume_connection(st->connection);
+            }
+          },
+          {}, std::move(p.images));
       st->submitted = true;
       ++in_flight;
     } catch (const ApiError& e) {
@@ -295,7 +295,7 @@ MHD_Result Server::Impl::start_stream(const RequestHandle& st, Prepared p) {
       }
     });
   };
-  st->result = server->scheduler_->submit_ids(p.request, std::move(p.ids), on_done, std::move(hooks));
+  st->result = server->scheduler_->submit_ids(p.request, std::move(p.ids), on_done, std::move(hooks), std::move(p.images));
   st->submitted = true;
   ++in_flight;
   MHD_Response* r = stream->response();

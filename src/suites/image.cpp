@@ -135,6 +135,12 @@ Image decode_image_file(const std::filesystem::path& file) {
   throw Error(file.string(), "unknown image format (PNG, PGM or PPM expected)");
 }
 
+Image decode_png_bytes(const std::string& bytes, const std::string& subject) {
+  if (bytes.size() < 8 || bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0)
+    throw Error(subject, "not a PNG (its bytes do not begin with the PNG signature)");
+  return decode_png(bytes, subject);
+}
+
 std::string encode_pnm(const Image& image) {
   std::string out = fmt::format("P{}\n{} {}\n{}\n", image.c == 3 ? 6 : 5, image.w, image.h, image.max);
   out.append(image.pixels.begin(), image.pixels.end());

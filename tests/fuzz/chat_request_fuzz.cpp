@@ -1,5 +1,6 @@
 // tenx serve's chat request parser on arbitrary bytes (the body of POST /v1/chat/completions:
-// messages, content parts, tool_calls with JSON-string arguments, tools). The only documented
+// messages, content parts, image_url data: URIs and the PNGs they hold, tool_calls with JSON-string
+// arguments, tools). The only documented
 // answer to a bad body is ApiError (HTTP 4xx); a body that parses must satisfy the request's
 // invariants, and its messages must be what a template can be given.
 #include <cstdio>
@@ -7,6 +8,7 @@
 
 #include "fuzz_support.hpp"
 #include "tenx/serve/request.hpp"
+#include "tenx/suites/image.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace tenx::serve;
@@ -32,6 +34,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     for (const std::string& s : r.stop)
       if (s.empty()) std::abort();
+    if (r.images.size() > kMaxChatImages) std::abort();
+    for (const ChatImage& im : r.images) {
+      if (im.bytes.empty() || im.param.empty()) std::abort();
+      try {
+        const tenx::suites::Image decoded = decode_chat_image(im);
+        if (!tenx::suites::image_problem(decoded).empty()) std::abort();  // checked before it is returned
+      } catch (const ApiError& e) {
+        if (e.status() != 400) std::abort();
+      }
+    }
     (void)r.messages.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   } catch (const ApiError& e) {
     if (e.status() < 400 || e.status() > 499) std::abort();

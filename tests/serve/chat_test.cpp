@@ -166,6 +166,8 @@ TEST(ServeChatRequest, ParsesContentPartsToolCallsAndRefusesWhatItCannotDo) {
   EXPECT_EQ(param_of(R"({"model":"m","messages":[{"content":"x"}]})"), "messages[0].role");
   EXPECT_EQ(param_of(R"({"model":"m","messages":[{"role":"user","content":5}]})"), "messages[0].content");
   EXPECT_EQ(param_of(R"({"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:"}}]}]})"),
+            "messages[0].content[0].image_url.url");
+  EXPECT_EQ(param_of(R"({"model":"m","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{}}]}]})"),
             "messages[0].content[0].type");
   EXPECT_EQ(param_of(R"({"model":"m","messages":[{"role":"assistant","tool_calls":[{"function":{"name":"f","arguments":"{"}}]}]})"),
             "messages[0].tool_calls[0].function.arguments");

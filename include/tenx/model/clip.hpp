@@ -205,6 +205,9 @@ bool clip_rows_see_each_other(ClipProjector projector);
 // idefics3 file encodes each tile and the overview (clip_idefics3_tiles) and lays them out as
 // llama.cpp's mtmd does (docs/vision.md, "Tiling").
 ImageRows clip_image_rows(ExecContext& ctx, const ClipModel& model, const ImagePixels& image);
+// The same pieces without encoding: their marker text and how many rows each takes, from the
+// image's size alone (what a prompt's length needs before any compute; clip_image_rows fills it).
+ImageRows clip_image_layout(const ClipModel& model, int width, int height);
 
 // idefics3 with preproc_image_size L (SmolVLM), as llama.cpp's mtmd-image.cpp: the image resized
 // (Lanczos) so its longer side is L and the other ⌊L·ratio⌋ rounded up to even, then stretched to the

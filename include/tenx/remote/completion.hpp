@@ -42,6 +42,7 @@ struct CompletionChoice {
 struct CompletionUsage {
   int64_t prompt_tokens = 0, completion_tokens = 0, total_tokens = 0;
   std::optional<uint64_t> flops;  // `tenx serve` only: what its kernels counted
+  std::optional<uint64_t> image_flops;  // `tenx serve` with images: the part of flops the encoder spent
 };
 
 struct CompletionResponse {

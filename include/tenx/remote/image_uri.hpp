@@ -8,7 +8,7 @@
 namespace tenx::remote {
 
 // A PNG of w x h pixels, `channels` 1 (grey) or 3 (RGB) interleaved, 8 bits: values scaled from
-// 0..max to 0..255. Deflate's stored blocks (no compression): what matters is that every decoder
+// 0..max to 0..255 (rounded to nearest, as the vision encoders rescale: the same 8-bit pixels). Deflate's stored blocks (no compression): what matters is that every decoder
 // reads it and that the same pixels give the same bytes (the cache keys on the request body).
 // Throws tenx::Error for sizes that do not fit.
 std::string encode_png(int w, int h, int channels, int max, std::span<const uint8_t> pixels);

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tenx/suites/suite.hpp"
+
 namespace tenx::serve {
 
 // An error with its HTTP status, answered as {"error":{"message","type","param","code"}}.
@@ -38,6 +40,7 @@ inline constexpr int kMaxTopLogprobs = 5;
 inline constexpr size_t kMaxPromptsPerRequest = 256;
 inline constexpr int kMaxChatTopLogprobs = 20;  // OpenAI's bound for chat's top_logprobs
 inline constexpr size_t kMaxChatMessages = 4096;
+inline constexpr size_t kMaxChatImages = 16;  // image_url parts per chat request
 
 struct CompletionRequest {
   std::string model;
@@ -56,9 +59,24 @@ struct CompletionRequest {
 // max_tokens_limit: the largest max_tokens accepted (--max-tokens-limit).
 CompletionRequest parse_completion_request(std::string_view body, int64_t max_tokens_limit = 4096);
 
+// An image_url content part of a chat request: where it was (`messages[1].content[0]`, for errors)
+// and the bytes its data: URI holds (a PNG, not decoded yet: decode_chat_image).
+struct ChatImage {
+  std::string param;
+  std::string bytes;
+};
+
+// The bytes of an image_url part ({"type":"image_url","image_url":{"url":"data:image/png;base64,..."}},
+// "detail" "auto" accepted): only a base64 data: URI of a PNG. Throws ApiError 400 "invalid_field"
+// naming `param`: an http(s) URL (tenx serve fetches nothing), another scheme, a media type other
+// than image/png, no ";base64", a character outside base64's alphabet, wrong padding, no bytes.
+std::string image_part_bytes(const nlohmann::ordered_json& part, const std::string& param);
+// Decodes the PNG (suites/image.hpp's decoder). Throws ApiError 400 "invalid_image" naming the part
+// and what is wrong with the bytes.
+suites::Image decode_chat_image(const ChatImage& image);
 // POST /v1/chat/completions, in OpenAI's shape. `messages` is what the template is given: each
 // message's content as a string (an array of content parts becomes its text parts joined with
-// "\n"; null stays null), an assistant's tool_calls with their `arguments` JSON strings parsed
+// "\n", an image part the media marker; null stays null), an assistant's tool_calls with their `arguments` JSON strings parsed
 // into objects (what Hugging Face templates expect), every other field as sent.
 struct ChatRequest {
   std::string model;
@@ -71,12 +89,15 @@ struct ChatRequest {
   int top_logprobs = 0;  // 0..kMaxChatTopLogprobs, only with logprobs
   bool stream = false;
   bool stream_usage = false;
+  // The image_url parts in the order the messages hold them; each one's place in its message's
+  // content is chat::kMediaMarker (model_chat.hpp), where the server splices the image's rows.
+  std::vector<ChatImage> images;
 };
 
 // Throws ApiError as parse_completion_request does: malformed JSON, wrong types (a message
-// without a string role, content that is not a string, null or an array of text parts, an image
-// part: tenx serve is text only), unsupported values and unknown fields, each naming the field
-// (`messages[2].content[0].type`). Never throws anything else.
+// without a string role, content that is not a string, null or an array of text and image_url
+// parts, an image_url that is not a PNG data: URI), unsupported values and unknown fields, each
+// naming the field (`messages[2].content[0].type`). Never throws anything else.
 ChatRequest parse_chat_request(std::string_view body, int64_t max_tokens_limit = 4096);
 
 }  // namespace tenx::serve

@@ -19,6 +19,9 @@ struct SequenceResult {
   int64_t prompt_tokens = 0;  // BOS included
   int64_t completion_tokens = 0;
   uint64_t flops = 0;         // this sequence's share of the counted compute (exact, docs/serve.md)
+  // The part of `flops` spent encoding the prompt's images (encoder + projector); usage.image_flops.
+  uint64_t image_flops = 0;
+  int64_t images = 0;         // images in the prompt (usage.image_flops is written when any)
   // Per token (the prompt's first when echo, then the completion's), when logprobs was asked.
   bool has_logprobs = false;
   std::vector<std::string> tokens;                   // token bytes (token_to_piece)

@@ -21,6 +21,7 @@
 
 #include "tenx/model/analytic.hpp"
 #include "tenx/model/decoder.hpp"
+#include "tenx/model/image_encoder.hpp"
 #include "tenx/model/sequence_scheduler.hpp"
 #include "tenx/model/tokenizer.hpp"
 #include "tenx/serve/request.hpp"
@@ -34,6 +35,16 @@ struct SchedulerOptions {
   int64_t n_ctx = 0;       // per slot; 0: the model's training context, at most 4096
   int max_queue = 64;      // requests waiting for a slot before 429
   int64_t max_batch = 512; // tokens per forward
+  const ImageEncoder* images = nullptr;  // the model's vision encoder (not owned); null: none
+};
+
+// A prompt with images (docs/serve.md, "Images"): its ids, final, with the positions each image's
+// rows take (chat::chat_media_prompt over the images' layouts, so the context check and
+// prompt_tokens count them before any compute), and the images themselves, encoded on the
+// scheduler thread (its ExecContext, its counters) when the sequence gets its slot.
+struct PromptImages {
+  MultimodalPrompt prompt;  // embeddings empty until encoded
+  std::vector<suites::Image> images;
 };
 
 struct SchedulerStats {
@@ -79,9 +90,13 @@ class Scheduler {
                                                   std::function<void()> on_done = {}, StreamHooks hooks = {});
   // The same with the prompts already as ids (the chat endpoint's rendered conversation, special
   // tokens parsed): ids[i] is prompt i; request.prompts[i] its text (echo). Throws as submit.
+  // `images`: the one prompt's images (ids[0] must be images->prompt.ids); they go into the batch
+  // as embedding rows in place of their positions' token embeddings (Decoder's BatchToken::embedding).
+  // A prompt whose image cannot be encoded fails alone (400 invalid_image).
   std::future<std::vector<SequenceResult>> submit_ids(const CompletionRequest& request,
                                                       std::vector<std::vector<int32_t>> ids,
-                                                      std::function<void()> on_done = {}, StreamHooks hooks = {});
+                                                      std::function<void()> on_done = {}, StreamHooks hooks = {},
+                                                      std::shared_ptr<PromptImages> images = nullptr);
 
   // Fails the waiting requests (503), lets the running sequences finish, stops the thread.
   void shutdown();
@@ -104,6 +119,10 @@ class Scheduler {
   void loop();
   Task<void> run_sequence(std::shared_ptr<Job> job, size_t index, int32_t seq);
   void finish(Job& job, size_t index, SequenceResult out);
+  void fail_job(Job& job, const ApiError& e);
+  // The job's images encoded into its prompt's embeddings (on this thread's counters); returns the
+  // counters spent. Throws ApiError 400 when an image cannot be encoded.
+  Counters encode_images(PromptImages& images);
   void fail_active(const ApiError& e);
 
   const Model& model_;

@@ -10,6 +10,9 @@ namespace tenx::suites {
 
 // Decodes a .png, .pgm or .ppm file. Throws tenx::Error(file, problem).
 Image decode_image_file(const std::filesystem::path& file);
+// PNG bytes held in memory (e.g. a chat request's data: URI); errors name `subject`. Grey+alpha
+// and RGBA lose their alpha channel; 16-bit samples become 8-bit.
+Image decode_png_bytes(const std::string& bytes, const std::string& subject);
 // Binary PGM (c = 1) or PPM (c = 3) bytes with the image's own max value.
 std::string encode_pnm(const Image& image);
 // A text rendering for `tenx suites show`: grey images as shades, RGB as colour initials.

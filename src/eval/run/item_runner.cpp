@@ -6,6 +6,8 @@
 
 #include "tenx/eval/run/item_runner.hpp"
 #include "tenx/chat/jinja.hpp"
+#include "tenx/chat/chat_media.hpp"
+#include "tenx/model/image_encoder.hpp"
 #include "tenx/ops/kernels.hpp"
 #include "tenx/suites/agentic.hpp"
 #include "tenx/suites/answer.hpp"
@@ -60,13 +62,7 @@ ImageRows ItemRunner::image_rows(const suites::Item& item, InFlight& st, Prompt&
   const suites::Image& im = *item.image;
   const ImagePixels pixels{im.h, im.w, im.c, im.max, std::span<const uint8_t>(im.pixels)};
   const Counters before = ctx_.counters;  // nothing else runs meanwhile: the encoding is this item's
-  ImageRows rows;
-  if (clip_) {
-    rows = clip_image_rows(ctx_, *clip_, pixels);
-  } else {
-    rows.rows = projector_->project(ctx_, pixels);
-    rows.pieces = {{"", static_cast<int64_t>(rows.rows.size()) / projector_->config().n_embd}};
-  }
+  ImageRows rows = encode_image(ctx_, clip_, projector_, pixels);
   const Counters spent = ctx_.counters - before;
   st.cost += spent;
   st.image += spent;
@@ -107,47 +103,25 @@ ItemRunner::Prompt ItemRunner::encode_prompt(const std::string& text, const suit
 }
 
 namespace {
-// llama.cpp's mtmd_default_marker: where an image goes in a rendered conversation.
-constexpr std::string_view kMediaMarker = "<__media__>";
-
+// The item's image marker becomes llama.cpp's media marker, where the chat layer splices images.
 std::string with_media_marker(std::string text) {
   const std::string_view marker = suites::kImageMarker;
-  for (size_t at = text.find(marker); at != std::string::npos; at = text.find(marker, at + kMediaMarker.size()))
-    text.replace(at, marker.size(), kMediaMarker);
+  for (size_t at = text.find(marker); at != std::string::npos; at = text.find(marker, at + chat::kMediaMarker.size()))
+    text.replace(at, marker.size(), chat::kMediaMarker);
   return text;
 }
 }  // namespace
 
 ItemRunner::Prompt ItemRunner::encode_chat_image(const suites::Item& item, InFlight& st) {
-  const std::string question = with_media_marker(item_question(item));
-  // The user's text as a string; a template that takes only typed content parts (SmolVLM's iterates
-  // message.content) gets it as one text part, as llama.cpp's server passes it.
-  std::string rendered;
-  try {
-    rendered = render_chat(chat_messages({}, question));
-  } catch (const jinja::RenderError&) {
-  }
-  if (rendered.find(kMediaMarker) == std::string::npos) {
-    nlohmann::ordered_json typed = nlohmann::ordered_json::array();
-    typed.push_back({{"role", "user"},
-                     {"content", nlohmann::ordered_json::array({{{"type", "text"}, {"text", question}}})}});
-    rendered = render_chat(typed);
-  }
-  if (rendered.find(kMediaMarker) == std::string::npos)
-    throw Error("template", "the chat template dropped the user's text, so the image has no place in the prompt");
+  const std::string rendered = chat::render_chat_with_media(
+      [&](const nlohmann::ordered_json& messages) { return render_chat(messages); },
+      chat_messages({}, with_media_marker(item_question(item))), 1);
   Prompt p;
   const ImageRows rows = image_rows(item, st, p);
-  p.mm = splice_image_rows(tok_, rendered, kMediaMarker, std::span<const ImageRows>(&rows, 1), true,
-                           image_token_id(tok_));
-  // As chat_ids: the vocabulary's bos unless the template already wrote it.
-  const int32_t bos = tok_.bos_id();
-  if (tok_.add_bos() && bos >= 0 && (p.mm.ids.empty() || p.mm.ids.front() != bos)) p.ids.push_back(bos);
-  p.rows.assign(p.ids.size(), nullptr);
-  p.lookahead.assign(p.ids.size(), 0);
-  const std::vector<const float*> image = p.mm.row_pointers();
-  p.ids.insert(p.ids.end(), p.mm.ids.begin(), p.mm.ids.end());
-  p.rows.insert(p.rows.end(), image.begin(), image.end());
-  p.lookahead.insert(p.lookahead.end(), p.mm.lookahead.begin(), p.mm.lookahead.end());
+  p.mm = chat::chat_media_prompt(tok_, rendered, std::span<const ImageRows>(&rows, 1));
+  p.ids = p.mm.ids;
+  p.rows = p.mm.row_pointers();
+  p.lookahead = p.mm.lookahead;
   return p;
 }
 

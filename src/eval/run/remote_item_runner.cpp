@@ -69,6 +69,8 @@ void RemoteItemRunner::account(const remote::CallResult& call, uint64_t analytic
     r.bytes_read += analytic_bytes;
   } else if (call.response.usage.flops) {
     r.flops += *call.response.usage.flops;
+    // tenx serve's counted image share (its encoder), as a local record's image_flops
+    if (call.response.usage.image_flops) r.image_flops += *call.response.usage.image_flops;
   }
   request_seconds += call.seconds;
 }

@@ -15,6 +15,7 @@
 #include "tenx/suites/agentic.hpp"
 #include "tenx/suites/suite.hpp"
 #include "tenx/model/clip.hpp"
+#include "tenx/model/image_encoder.hpp"
 #include "tenx/model/model.hpp"
 #include "tenx/model/vision.hpp"
 
@@ -60,11 +61,7 @@ ModelInfo describe_model(const std::string& name, const std::string& path, const
 // patch projector ("tenx-patch"). Throws tenx::Error naming the file for an --mmproj file that is
 // missing or neither, and naming both files when the rows it makes are not as wide as the model's
 // embeddings.
-struct ImageInput {
-  std::optional<VisionProjector> patch;
-  std::optional<ClipModel> clip;
-  std::string path;  // empty: none (image items are N/A)
-};
+using ImageInput = ImageEncoder;  // path empty: none (image items are N/A)
 ImageInput load_image_input(const ModelArg& arg, const std::map<std::string, std::string>& mmproj_files,
                             const Model& model);
 
