@@ -330,7 +330,9 @@ TEST(ServeStream, DeltasJoinedEqualTheAnswerWithoutStreamingOnBothEndpoints) {
       const std::string expected = chat ? base["choices"][0]["message"]["content"] : base["choices"][0]["text"];
       EXPECT_EQ(text, expected) << path << " stop " << with_stop;
       EXPECT_EQ(finish, base["choices"][0]["finish_reason"]);
-      if (chat) EXPECT_EQ(events[0]["choices"][0]["delta"]["role"], "assistant");
+      if (chat) {
+        EXPECT_EQ(events[0]["choices"][0]["delta"]["role"], "assistant");
+      }
       EXPECT_GT(events.size(), 4u) << "the text came in several chunks";
     }
   }
