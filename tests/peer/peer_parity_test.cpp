@@ -88,7 +88,14 @@ void expect_gemma_agreement(const PeerModel& m) {
   EXPECT_LE(d.max_delta(), bound_f16_kv) << "F16 KV cache";
   EXPECT_EQ(d.top1_mismatches, 0) << "F16 KV cache, first: " << d.first_mismatch;
   ASSERT_FALSE(m.tenx_ggml_gelu.is_null()) << "the session did not score with --gelu ggml-f16";
-  const double table_bound = m.type != "f32" ? bound_exact(m.type) : m.name == "handmade-gemma3" ? 1e-3 : 1e-4;
+  // The handmade files (96-wide, 3 Q8_0 blocks per row: an odd count) on a machine without AVX-512:
+  // llama.cpp's AVX2 Q8_0 dot product sums the blocks' float products in another order than
+  // tenx's, so the gates are not bit-identical and the table's F16 steps carry through the layers.
+  // Measured on an AVX2-only AMD EPYC, 7 Dec 2026: handmade-gemma2 4.1e-4, handmade-gemma3 2.2e-4,
+  // handmade-gemma3-q8 1.5e-2 (on the AVX-512 machine: 6e-7 for the Q8_0 copy). The files `tenx
+  // model init` writes (even block counts) stay within #14's bounds on both machines.
+  const bool handmade = m.name.rfind("handmade-", 0) == 0;
+  const double table_bound = m.type != "f32" ? (handmade ? 2e-2 : bound_exact(m.type)) : handmade ? 1e-3 : 1e-4;
   const Agreement g = compare(m.tenx_ggml_gelu, m.llama_exact, table_bound);
   EXPECT_LE(g.max_delta(), table_bound) << "with llama.cpp's F16-table GELU, F32 KV cache";
   EXPECT_EQ(g.top1_mismatches, 0) << "with llama.cpp's F16-table GELU: " << g.first_mismatch;
