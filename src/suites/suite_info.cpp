@@ -12,14 +12,7 @@ namespace {
 
 using detail::FieldReader;
 
-std::string default_metric(ItemType type) {
-  switch (type) {
-    case ItemType::choice: return "acc";
-    case ItemType::generate: return "exact_match";
-    case ItemType::agent: return "success";
-  }
-  return "acc";
-}
+std::string default_metric(ItemType type) { return item_type_metric(type); }
 
 }  // namespace
 

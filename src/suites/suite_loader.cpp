@@ -191,12 +191,8 @@ std::vector<FieldError> check_item(const Item& item, const SuiteInfo& info) {
     out.push_back({"type", fmt::format("item is {}, task \"{}\" is {}", item_type_name(item.type()), task->name,
                                        item_type_name(task->type))});
   }
-  const std::string* text = nullptr;
-  if (item.type() == ItemType::choice) text = &item.choice().context;
-  if (item.type() == ItemType::generate) text = &item.generate().prompt;
-  if (item.type() == ItemType::agent) text = &item.agent().instruction;
-  const char* text_field = item.type() == ItemType::choice ? "context" : item.type() == ItemType::generate ? "prompt" : "instruction";
-  bool has_marker = text->find(kImageMarker) != std::string::npos;
+  const char* text_field = item.question_field();
+  bool has_marker = item.question().find(kImageMarker) != std::string::npos;
   if (item.image && !has_marker) out.push_back({text_field, std::string("an item with an image needs the marker ") + kImageMarker});
   if (!item.image && has_marker) out.push_back({text_field, std::string("has the marker ") + kImageMarker + " but the item has no image"});
   if (item.type() == ItemType::agent) {

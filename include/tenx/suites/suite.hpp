@@ -32,9 +32,15 @@ inline constexpr const char* kImageMarker = "<image>";
 // The version of the suite format itself (suite.json "format").
 inline constexpr int kFormatVersion = 1;
 
+// An item type is its body below (ChoiceBody, GenerateBody, AgentBody: the alternatives of
+// Item::body, in this enum's order). Each body says what the suite layer needs of its type: its
+// name in suite.json, the task metric it defaults to, and its question (the text the model is
+// asked, where an image's marker goes) with that field's name. Adding a type: its body here, its
+// JSON (item_json.cpp), its scoring (eval/run/item_session.cpp); docs/architecture.md.
 enum class ItemType { choice, generate, agent };
 const char* item_type_name(ItemType type);             // "choice", "generate", "agent"
 std::optional<ItemType> parse_item_type(const std::string& name);
+const char* item_type_metric(ItemType type);           // "acc", "exact_match", "success"
 
 // An image, row-major, channels interleaved (HWC): pixels[(y * w + x) * c + ch].
 // Values are 0..max (digits: max 16; RGB scenes and decoded files: max 255).
@@ -52,6 +58,10 @@ struct Image {
 
 // ---- choice -------------------------------------------------------------------------------
 struct ChoiceBody {
+  static constexpr const char* kTypeName = "choice";
+  static constexpr const char* kDefaultMetric = "acc";
+  static constexpr const char* kQuestionField = "context";
+  const std::string& question() const { return context; }
   std::string context;               // "Q: ... A:"
   std::vector<std::string> choices;  // continuations, each with its leading space: " yes"
   int gold = 0;                      // index into choices
@@ -76,6 +86,10 @@ struct AnswerExtraction {
 };
 
 struct GenerateBody {
+  static constexpr const char* kTypeName = "generate";
+  static constexpr const char* kDefaultMetric = "exact_match";
+  static constexpr const char* kQuestionField = "prompt";
+  const std::string& question() const { return prompt; }
   std::string prompt;
   std::vector<std::string> targets;  // accepted answers (at least one)
   std::vector<std::string> stop;     // generation stops before any of these
@@ -113,6 +127,10 @@ struct AgentGold {
   bool ordered = false;
 };
 struct AgentBody {
+  static constexpr const char* kTypeName = "agent";
+  static constexpr const char* kDefaultMetric = "success";
+  static constexpr const char* kQuestionField = "instruction";
+  const std::string& question() const { return instruction; }
   std::string instruction;
   std::vector<Tool> tools;
   AgentEnv env;
@@ -129,6 +147,13 @@ struct Item {
   std::variant<ChoiceBody, GenerateBody, AgentBody> body;
 
   ItemType type() const { return static_cast<ItemType>(body.index()); }
+  // The text the model is asked (choice: context, generate: prompt, agent: instruction).
+  const std::string& question() const {
+    return std::visit([](const auto& b) -> const std::string& { return b.question(); }, body);
+  }
+  const char* question_field() const {
+    return std::visit([](const auto& b) { return std::decay_t<decltype(b)>::kQuestionField; }, body);
+  }
   const ChoiceBody& choice() const { return std::get<ChoiceBody>(body); }
   const GenerateBody& generate() const { return std::get<GenerateBody>(body); }
   const AgentBody& agent() const { return std::get<AgentBody>(body); }

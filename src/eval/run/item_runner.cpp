@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "tenx/eval/run/item_runner.hpp"
+#include "tenx/eval/run/item_session.hpp"
 #include "tenx/chat/jinja.hpp"
 #include "tenx/chat/chat_media.hpp"
 #include "tenx/model/image_encoder.hpp"
@@ -112,10 +113,10 @@ std::string with_media_marker(std::string text) {
 }
 }  // namespace
 
-ItemRunner::Prompt ItemRunner::encode_chat_image(const suites::Item& item, InFlight& st) {
+ItemRunner::Prompt ItemRunner::encode_chat_image(const suites::Item& item, const std::string& question, InFlight& st) {
   const std::string rendered = chat::render_chat_with_media(
       [&](const nlohmann::ordered_json& messages) { return render_chat(messages); },
-      chat_messages({}, with_media_marker(item_question(item))), 1);
+      chat_messages({}, with_media_marker(question)), 1);
   Prompt p;
   const ImageRows rows = image_rows(item, st, p);
   p.mm = chat::chat_media_prompt(tok_, rendered, std::span<const ImageRows>(&rows, 1));
@@ -162,129 +163,9 @@ void ItemRunner::run_many(std::span<const suites::Item* const> items,
       [&](size_t i, int32_t seq) {
         slot_of[i] = static_cast<size_t>(seq);
         records[static_cast<size_t>(seq)] = ItemRecord{};
-        return run_item(*items[i], seq, records[static_cast<size_t>(seq)]);
+        return run_one(*items[i], seq, records[static_cast<size_t>(seq)]);
       },
       [&](size_t i) { done(i, std::move(records[slot_of[i]])); });
-}
-
-Task<void> ItemRunner::run_item(const suites::Item& item, int32_t seq, ItemRecord& r) {
-  r.item = item.id;
-  r.task = item.task;
-  r.type = suites::item_type_name(item.type());
-  if (item.image && !sees_images()) {
-    r.applicable = false;  // N/A: the model cannot see the image (docs/evaluation.md)
-    co_return;
-  }
-  if (item.image && protocol_ == Protocol::chat && item.type() == suites::ItemType::agent) {
-    // The chat agent conversation carries text only (no suite has such an item yet).
-    r.error = "protocol: agent items with an image are not supported under --protocol chat";
-    co_return;
-  }
-  InFlight st;
-  st.seq = seq;
-  st.start = now_seconds();
-  try {
-    switch (item.type()) {
-      case suites::ItemType::choice:
-        if (choice_method_ == ChoiceMethod::letter) co_await run_letter_choice(item, st, r);
-        else co_await run_choice(item, st, r);
-        break;
-      case suites::ItemType::generate: co_await run_generate(item, st, r); break;
-      case suites::ItemType::agent: co_await run_agent(item, st, r); break;
-    }
-  } catch (const Error& e) {
-    // A malformed item (e.g. an agent environment the loader does not check): wrong, with the reason.
-    r.error = std::string("item: ") + e.what();
-    r.correct = r.correct_norm = false;
-  } catch (const jinja::RenderError& e) {
-    // The chat template refused the conversation (e.g. a role it does not take): wrong, with its words.
-    r.error = std::string("template: ") + e.what();
-    r.correct = r.correct_norm = false;
-  }
-  const double end = now_seconds();
-  r.flops = st.cost.total_flops();
-  r.bytes_read = st.cost.total_bytes_read();
-  r.image_flops = st.image.total_flops();
-  r.image_bytes_read = st.image.total_bytes_read();
-  r.tokens_in = static_cast<int64_t>(st.cost.tokens[int(Phase::Prefill)]);
-  if (r.type != "choice" || !r.choice_method.empty()) r.flops_naive = r.flops;
-  r.seconds = end - st.start;
-  if (st.first_token >= 0) r.time_to_first_token = st.first_token - st.start;
-  if (!st.decode_steps.empty()) {
-    double sum = 0;
-    for (double s : st.decode_steps) sum += s;
-    r.decode_seconds_per_token = sum / static_cast<double>(st.decode_steps.size());
-  }
-  r.score = r.correct ? 1.0 : 0.0;
-}
-
-Task<void> ItemRunner::run_choice(const suites::Item& item, InFlight& st, ItemRecord& r) {
-  const suites::ChoiceBody& body = item.choice();
-  r.gold = body.gold;
-  Prompt p = encode_question(item, st);
-  r.image_positions = p.mm.n_image_positions;
-  std::vector<std::vector<int32_t>> choices;
-  size_t longest = 0;
-  for (const std::string& choice : body.choices) {
-    // Under chat each choice is the assistant's reply, which starts right after the header.
-    const std::string c = protocol_ == Protocol::chat ? chat_reply(choice) : choice;
-    choices.push_back(tok_.encode(c, false, false));
-    longest = std::max(longest, choices.back().size());
-    r.choice_bytes.push_back(static_cast<int64_t>(c.size()));
-  }
-  if (p.ids.empty() || static_cast<int64_t>(p.ids.size() + longest) > dec_.n_ctx()) {
-    r.error = "context";
-    r.choice_bytes.clear();
-    co_return;
-  }
-  const ContinuationScores scores = co_await score_continuations(sched_, st.seq, p.ids, p.feed_rows(), choices);
-  st.cost += scores.cost;
-  r.loglik = scores.loglik;
-
-  // Naive: each choice recomputed from scratch over context + continuation, k logits each
-  // (analytic.hpp gives exactly what the counters would count), the image projected each time.
-  const auto V = model_.config.n_vocab;
-  const int64_t L = scores.context_length;
-  uint64_t naive = 0;
-  for (const std::vector<int32_t>& c : choices) {
-    const int64_t k = static_cast<int64_t>(c.size());
-    std::vector<int64_t> positions(static_cast<size_t>(L + k));
-    for (size_t i = 0; i < positions.size(); ++i) positions[i] = static_cast<int64_t>(i);
-    std::vector<int32_t> ahead = p.lookahead;  // the image's rows see the image's (Gemma 3)
-    if (!ahead.empty()) ahead.resize(positions.size(), 0);
-    naive += analytic_forward(spec_, positions, k, Phase::Prefill, p.mm.n_image_positions, {}, ahead).total_flops();
-    naive += analytic_log_softmax(V, k, Phase::Prefill).total_flops();
-    naive += p.projection_flops;
-  }
-  r.flops_naive = naive;
-
-  detail::score_choices(r, body.gold);
-}
-
-// The lettered fallback (choice_letter.hpp): the item as its lettered generate item, the reply
-// scored as a choice.
-Task<void> ItemRunner::run_letter_choice(const suites::Item& item, InFlight& st, ItemRecord& r) {
-  const suites::Item lettered = lettered_item(item, protocol_);
-  co_await run_generate(lettered, st, r);
-  score_letter_reply(r, item.choice());
-}
-
-Task<void> ItemRunner::run_generate(const suites::Item& item, InFlight& st, ItemRecord& r) {
-  const suites::GenerateBody& body = item.generate();
-  Prompt p = encode_question(item, st);
-  r.image_positions = p.mm.n_image_positions;
-  if (p.ids.empty() || static_cast<int64_t>(p.ids.size()) > dec_.n_ctx()) {
-    r.error = "context";
-    co_return;
-  }
-  const GreedyText g = co_await prefill_then_greedy(sched_, st.seq, tok_, std::move(p.ids), p.feed_rows(),
-                                                    std::max(body.max_tokens, 0), StopStrings(body.stop));
-  st.add(g);
-  r.tokens_out = g.tokens;
-  r.output = suites::cut_at_stop(g.text, body.stop);
-  r.stop_reason = g.eos ? "eos" : (r.output.size() < g.text.size() ? "stop" : (g.context_full ? "context" : "max_tokens"));
-  r.extracted = suites::extracted_answer(body, r.output);
-  r.correct = suites::generate_matches(body, r.output);
 }
 
 // The model's side of an agent episode on a scheduler sequence: the first turn reads the prompt,
@@ -342,60 +223,148 @@ class ItemRunner::AgentTurns : public TurnSource {
   std::string carry_;  // text the model wrote that is kept but not yet in the cache
 };
 
-Task<void> ItemRunner::run_agent(const suites::Item& item, InFlight& st, ItemRecord& r) {
-  const suites::AgentBody& body = item.agent();
-  if (protocol_ == Protocol::chat) {
-    std::vector<int32_t> ids = prompt_ids(item);
-    if (static_cast<int64_t>(ids.size()) > dec_.n_ctx()) {
-      r.error = "context";
-      co_return;
+// One item on a sequence of the runner's scheduler (item_session.hpp): the question encoded under
+// the runner's protocol, fed through the scheduler, what it spent counted by the runner's context.
+class ItemRunner::Session final : public ItemSession {
+ public:
+  Session(ItemRunner& runner, int32_t seq) : run_(runner) { st_.seq = seq; }
+
+  bool admit(const suites::Item& item, ItemRecord& r) override {
+    if (item.image && !run_.sees_images()) {
+      r.applicable = false;  // N/A: the model cannot see the image (docs/evaluation.md)
+      return false;
     }
-    const AgentOutcome o = co_await chat_agent_episode(item, st, std::move(ids));
-    detail::record_agent_outcome(r, o);
-    co_return;
+    if (item.image && run_.protocol_ == Protocol::chat && item.type() == suites::ItemType::agent) {
+      // The chat agent conversation carries text only (no suite has such an item yet).
+      r.error = "protocol: agent items with an image are not supported under --protocol chat";
+      return false;
+    }
+    st_.start = now_seconds();
+    return true;
   }
-  const std::string prompt = suites::render_agent_prompt(body);
-  Prompt p = encode_agent_prompt(prompt, item, st);
-  r.image_positions = p.mm.n_image_positions;
-  if (p.ids.empty() || static_cast<int64_t>(p.ids.size()) > dec_.n_ctx()) {
-    r.error = "context";
-    co_return;
+
+  Task<std::optional<ScoredContinuations>> continuations(const suites::Item& item, const std::string& question,
+                                                        const std::vector<std::string>& continuations,
+                                                        ItemRecord& r) override {
+    Prompt p = run_.encode_question(item, question, st_);
+    r.image_positions = p.mm.n_image_positions;
+    ScoredContinuations out;
+    std::vector<std::vector<int32_t>> choices;
+    size_t longest = 0;
+    for (const std::string& choice : continuations) {
+      // Under chat each choice is the assistant's reply, which starts right after the header.
+      const std::string c = run_.protocol_ == Protocol::chat ? chat_reply(choice) : choice;
+      choices.push_back(run_.tok_.encode(c, false, false));
+      longest = std::max(longest, choices.back().size());
+      out.bytes.push_back(static_cast<int64_t>(c.size()));
+    }
+    if (p.ids.empty() || static_cast<int64_t>(p.ids.size() + longest) > run_.dec_.n_ctx()) {
+      r.error = "context";
+      co_return std::nullopt;
+    }
+    const ContinuationScores scores =
+        co_await score_continuations(run_.sched_, st_.seq, p.ids, p.feed_rows(), choices);
+    st_.cost += scores.cost;
+    out.loglik = scores.loglik;
+
+    // Naive: each choice recomputed from scratch over context + continuation, k logits each
+    // (analytic.hpp gives exactly what the counters would count), the image projected each time.
+    const auto V = run_.model_.config.n_vocab;
+    const int64_t L = scores.context_length;
+    uint64_t naive = 0;
+    for (const std::vector<int32_t>& c : choices) {
+      const int64_t k = static_cast<int64_t>(c.size());
+      std::vector<int64_t> positions(static_cast<size_t>(L + k));
+      for (size_t i = 0; i < positions.size(); ++i) positions[i] = static_cast<int64_t>(i);
+      std::vector<int32_t> ahead = p.lookahead;  // the image's rows see the image's (Gemma 3)
+      if (!ahead.empty()) ahead.resize(positions.size(), 0);
+      naive += analytic_forward(run_.spec_, positions, k, Phase::Prefill, p.mm.n_image_positions, {}, ahead).total_flops();
+      naive += analytic_log_softmax(V, k, Phase::Prefill).total_flops();
+      naive += p.projection_flops;
+    }
+    r.flops_naive = naive;
+    co_return out;
   }
-  AgentTurns turns(*this, st, p);
-  const AgentOutcome o = co_await agent_episode(item, turns, limits_);
-  detail::record_agent_outcome(r, o);
+
+  Task<std::optional<Generation>> generate(const suites::Item& item, const std::string& question, int64_t max_tokens,
+                                           const std::vector<std::string>& stop, ItemRecord& r) override {
+    Prompt p = run_.encode_question(item, question, st_);
+    r.image_positions = p.mm.n_image_positions;
+    if (p.ids.empty() || static_cast<int64_t>(p.ids.size()) > run_.dec_.n_ctx()) {
+      r.error = "context";
+      co_return std::nullopt;
+    }
+    const GreedyText g = co_await prefill_then_greedy(run_.sched_, st_.seq, run_.tok_, std::move(p.ids), p.feed_rows(),
+                                                      max_tokens, StopStrings(stop));
+    st_.add(g);
+    Generation out;
+    out.text = g.text;
+    out.tokens = g.tokens;
+    const bool stopped = suites::cut_at_stop(g.text, stop).size() < g.text.size();
+    out.stop_reason = g.eos ? "eos" : (stopped ? "stop" : (g.context_full ? "context" : "max_tokens"));
+    co_return out;
+  }
+
+  Task<std::optional<AgentOutcome>> agent(const suites::Item& item, ItemRecord& r) override {
+    const suites::AgentBody& body = item.agent();
+    if (run_.protocol_ == Protocol::chat) {
+      std::vector<int32_t> ids = run_.prompt_ids(item);
+      if (static_cast<int64_t>(ids.size()) > run_.dec_.n_ctx()) {
+        r.error = "context";
+        co_return std::nullopt;
+      }
+      co_return co_await run_.chat_agent_episode(item, st_, std::move(ids));
+    }
+    const std::string prompt = suites::render_agent_prompt(body);
+    Prompt p = run_.encode_agent_prompt(prompt, item, st_);
+    r.image_positions = p.mm.n_image_positions;
+    if (p.ids.empty() || static_cast<int64_t>(p.ids.size()) > run_.dec_.n_ctx()) {
+      r.error = "context";
+      co_return std::nullopt;
+    }
+    AgentTurns turns(run_, st_, p);
+    co_return co_await agent_episode(item, turns, run_.limits_);
+  }
+
+  void finish(ItemRecord& r) override {
+    const double end = now_seconds();
+    r.flops = st_.cost.total_flops();
+    r.bytes_read = st_.cost.total_bytes_read();
+    r.image_flops = st_.image.total_flops();
+    r.image_bytes_read = st_.image.total_bytes_read();
+    r.tokens_in = static_cast<int64_t>(st_.cost.tokens[int(Phase::Prefill)]);
+    if (r.type != "choice" || !r.choice_method.empty()) r.flops_naive = r.flops;
+    r.seconds = end - st_.start;
+    if (st_.first_token >= 0) r.time_to_first_token = st_.first_token - st_.start;
+    if (!st_.decode_steps.empty()) {
+      double sum = 0;
+      for (double s : st_.decode_steps) sum += s;
+      r.decode_seconds_per_token = sum / static_cast<double>(st_.decode_steps.size());
+    }
+  }
+
+ private:
+  ItemRunner& run_;
+  InFlight st_;
+};
+
+Task<void> ItemRunner::run_one(const suites::Item& item, int32_t seq, ItemRecord& r) {
+  Session session(*this, seq);
+  try {
+    co_await run_item(session, item, choice_method_, protocol_, r);
+  } catch (const Error& e) {
+    // A malformed item (e.g. an agent environment the loader does not check): wrong, with the reason.
+    r.error = std::string("item: ") + e.what();
+    r.correct = r.correct_norm = false;
+  } catch (const jinja::RenderError& e) {
+    // The chat template refused the conversation (e.g. a role it does not take): wrong, with its words.
+    r.error = std::string("template: ") + e.what();
+    r.correct = r.correct_norm = false;
+  }
 }
+
 
 namespace detail {
-
-void score_choices(ItemRecord& r, int gold) {
-  auto best = [&](bool per_byte) {
-    int arg = 0;
-    double top = -std::numeric_limits<double>::infinity();
-    for (size_t i = 0; i < r.loglik.size(); ++i) {
-      const double v = per_byte && r.choice_bytes[i] > 0 ? r.loglik[i] / static_cast<double>(r.choice_bytes[i])
-                                                         : r.loglik[i];
-      if (v > top) top = v, arg = static_cast<int>(i);
-    }
-    return arg;
-  };
-  r.predicted = best(false);
-  r.correct = r.predicted == gold;
-  r.correct_norm = best(true) == gold;
-}
-
-
-void record_agent_outcome(ItemRecord& r, const AgentOutcome& o) {
-  r.output = o.transcript;
-  r.steps = o.steps;
-  r.calls = o.calls;
-  r.valid_calls = o.valid_calls;
-  r.call_match = o.call_match;
-  r.stop_reason = o.stop_reason;
-  r.failure = o.failure;
-  r.tokens_out = o.tokens_out;
-  r.correct = o.success;
-}
 
 void describe_config(ModelInfo& m, const ModelConfig& c) {
   m.architecture = arch_name(c.arch);

@@ -61,15 +61,15 @@ std::vector<int32_t> ItemRunner::chat_ids(const std::string& rendered) const {
   return ids;
 }
 
-ItemRunner::Prompt ItemRunner::encode_question(const suites::Item& item, InFlight& st) {
+ItemRunner::Prompt ItemRunner::encode_question(const suites::Item& item, const std::string& question, InFlight& st) {
   const std::vector<const suites::Item*>& shots = shots_for(item);
   if (protocol_ == Protocol::chat) {
-    if (item.image && sees_images()) return encode_chat_image(item, st);
+    if (item.image && sees_images()) return encode_chat_image(item, question, st);
     Prompt p;
-    p.ids = chat_ids(render_chat(chat_messages(shots, item_question(item))));
+    p.ids = chat_ids(render_chat(chat_messages(shots, question)));
     return p;
   }
-  return encode_prompt(completion_prefix(shots) + item_question(item), item, st);
+  return encode_prompt(completion_prefix(shots) + question, item, st);
 }
 
 // The agent prompt as a conversation: the tool list as the system turn, the task as the user's.
@@ -91,7 +91,7 @@ std::vector<int32_t> ItemRunner::prompt_ids(const suites::Item& item) {
     }
     return encode_agent_prompt(suites::render_agent_prompt(item.agent()), item, st).ids;
   }
-  return encode_question(item, st).ids;
+  return encode_question(item, item_question(item), st).ids;
 }
 
 // The model's side of an agent episode under chat: each turn after the first renders the whole

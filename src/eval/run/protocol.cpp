@@ -90,7 +90,7 @@ ShotTable shots_from_ids(const suites::Suite& suite, const std::map<std::string,
 }
 
 const std::string& item_question(const suites::Item& item) {
-  return item.type() == suites::ItemType::choice ? item.choice().context : item.generate().prompt;
+  return item.question();
 }
 
 const std::string& shot_answer(const suites::Item& item) {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "tenx/eval/run/remote_item_runner.hpp"
+#include "tenx/eval/run/item_session.hpp"
 #include "tenx/suites/agentic.hpp"
 #include "tenx/suites/answer.hpp"
 #include "tenx/util/error.hpp"
@@ -86,34 +87,52 @@ void RemoteItemRunner::account_generation(const remote::CallResult& call, ItemRe
   account(call, flops, bytes, r, request_seconds);
 }
 
+// One item in flight on the server (item_session.hpp): each method one API call, or one per turn.
+// The methods write what the calls spent into the record as they go (account()).
+class RemoteItemRunner::Session final : public ItemSession {
+ public:
+  explicit Session(RemoteItemRunner& runner) : run_(runner) {}
+
+  bool admit(const suites::Item& item, ItemRecord& r) override {
+    // The completions API carries no image: N/A, as a model without a projector. The chat API
+    // carries one as an image_url part (generate items; its choice items are N/A anyway).
+    const bool as_generate = item.type() == suites::ItemType::generate ||
+                             (item.type() == suites::ItemType::choice && run_.choice_method_ == ChoiceMethod::letter);
+    if (item.image && !(run_.chat_api_ && as_generate)) {
+      r.applicable = false;
+      return false;
+    }
+    return true;
+  }
+  Task<std::optional<ScoredContinuations>> continuations(const suites::Item& item, const std::string& question,
+                                                         const std::vector<std::string>& continuations,
+                                                         ItemRecord& r) override {
+    if (run_.chat_api_) {
+      run_.chat_choice(r);
+      co_return std::nullopt;
+    }
+    co_return run_.run_choice(item, question, continuations, r);
+  }
+  Task<std::optional<Generation>> generate(const suites::Item& item, const std::string& question, int64_t max_tokens,
+                                           const std::vector<std::string>& stop, ItemRecord& r) override {
+    co_return run_.chat_api_ ? run_.chat_generate(item, question, max_tokens, stop, r)
+                             : run_.run_generate(item, question, max_tokens, stop, r);
+  }
+  Task<std::optional<AgentOutcome>> agent(const suites::Item& item, ItemRecord& r) override {
+    if (!run_.chat_api_) co_return run_.run_agent(item, r);
+    co_return run_.native_tools_ ? run_.chat_native_agent(item, r) : run_.chat_agent(item, r);
+  }
+  // The server's FLOPs are all the item's: no cache reuse to compare against.
+  void finish(ItemRecord& r) override { r.flops_naive = r.flops; }
+
+ private:
+  RemoteItemRunner& run_;
+};
+
 ItemRecord RemoteItemRunner::run(const suites::Item& item) {
   ItemRecord r;
-  r.item = item.id;
-  r.task = item.task;
-  r.type = suites::item_type_name(item.type());
-  // The completions API carries no image: N/A, as a model without a projector. The chat API
-  // carries one as an image_url part (generate items; its choice items are N/A anyway).
-  const bool as_generate = item.type() == suites::ItemType::generate ||
-                           (item.type() == suites::ItemType::choice && choice_method_ == ChoiceMethod::letter);
-  if (item.image && !(chat_api_ && as_generate)) {
-    r.applicable = false;
-    return r;
-  }
-  switch (item.type()) {
-    case suites::ItemType::choice:
-      if (choice_method_ == ChoiceMethod::letter) run_letter_choice(item, r);
-      else if (chat_api_) chat_choice(item, r);
-      else run_choice(item, r);
-      break;
-    case suites::ItemType::generate: chat_api_ ? chat_generate(item, r) : run_generate(item, r); break;
-    case suites::ItemType::agent:
-      if (!chat_api_) run_agent(item, r);
-      else if (native_tools_) chat_native_agent(item, r);
-      else chat_agent(item, r);
-      break;
-  }
-  r.flops_naive = r.flops;
-  r.score = r.correct ? 1.0 : 0.0;
+  Session session(*this);
+  run_to_end(run_item(session, item, choice_method_, chat_api_ ? Protocol::chat : Protocol::completion, r));
   return r;
 }
 
@@ -125,28 +144,20 @@ void RemoteItemRunner::set_shots(const ShotTable* shots) {
   }
 }
 
-// The lettered fallback (choice_letter.hpp): the item as its lettered generate item through the
-// API, the reply scored as a choice.
-void RemoteItemRunner::run_letter_choice(const suites::Item& item, ItemRecord& r) {
-  const suites::Item lettered = lettered_item(item, chat_api_ ? Protocol::chat : Protocol::completion);
-  chat_api_ ? chat_generate(lettered, r) : run_generate(lettered, r);
-  score_letter_reply(r, item.choice());
-}
-
 std::string RemoteItemRunner::with_shots(const suites::Item& item, const std::string& question) const {
   if (!shots_ || item.image) return question;
   auto it = shots_->find(item.task);
   return it == shots_->end() ? question : completion_prefix(it->second) + question;
 }
 
-void RemoteItemRunner::run_choice(const suites::Item& item, ItemRecord& r) {
-  const suites::ChoiceBody& body = item.choice();
-  r.gold = body.gold;
-  const std::string context = with_shots(item, body.context);
+std::optional<ScoredContinuations> RemoteItemRunner::run_choice(const suites::Item& item, const std::string& question,
+                                                               const std::vector<std::string>& choices, ItemRecord& r) {
+  const std::string context = with_shots(item, question);
+  ScoredContinuations out;
   remote::CompletionRequest req;
-  for (const std::string& c : body.choices) {
+  for (const std::string& c : choices) {
     req.prompts.push_back(context + c);
-    r.choice_bytes.push_back(static_cast<int64_t>(c.size()));
+    out.bytes.push_back(static_cast<int64_t>(c.size()));
   }
   req.echo = true;
   req.max_tokens = 0;
@@ -156,8 +167,7 @@ void RemoteItemRunner::run_choice(const suites::Item& item, ItemRecord& r) {
     call = client_.complete(req);
   } catch (const remote::ContextError&) {
     r.error = "context";
-    r.choice_bytes.clear();
-    return;
+    return std::nullopt;
   }
   uint64_t flops = 0, bytes = 0;
   for (size_t i = 0; i < call.response.choices.size(); ++i) {
@@ -176,9 +186,9 @@ void RemoteItemRunner::run_choice(const suites::Item& item, ItemRecord& r) {
       ll += *c.token_logprobs[t];
       ++scored;
     }
-    if (scored == 0 && !body.choices[i].empty())
+    if (scored == 0 && !choices[i].empty())
       no_logprobs(client_, fmt::format("choice {}: no echoed token starts at or after the context's end", i));
-    r.loglik.push_back(ll);
+    out.loglik.push_back(ll);
     if (arch_) {
       const Counters a = remote::analytic_echo(arch_->spec, static_cast<int64_t>(c.token_logprobs.size()));
       flops += a.total_flops();
@@ -188,35 +198,37 @@ void RemoteItemRunner::run_choice(const suites::Item& item, ItemRecord& r) {
   double seconds = 0;
   account(call, flops, bytes, r, seconds);
   r.seconds = seconds;
-  detail::score_choices(r, body.gold);  // as ItemRunner::run_choice
+  return out;
 }
 
-void RemoteItemRunner::run_generate(const suites::Item& item, ItemRecord& r) {
-  const suites::GenerateBody& body = item.generate();
+std::optional<Generation> RemoteItemRunner::run_generate(const suites::Item& item, const std::string& question,
+                                                        int64_t max_tokens, const std::vector<std::string>& stop,
+                                                        ItemRecord& r) {
   remote::CompletionRequest req;
-  req.prompts = {with_shots(item, body.prompt)};
-  req.max_tokens = std::max(body.max_tokens, 0);
-  req.stop = body.stop;
+  req.prompts = {with_shots(item, question)};
+  req.max_tokens = max_tokens;
+  req.stop = stop;
   remote::CallResult call;
   try {
     call = client_.complete(req);
   } catch (const remote::ContextError&) {
     r.error = "context";
-    return;
+    return std::nullopt;
   }
   const remote::CompletionChoice& c = call.response.choices.at(0);
   double seconds = 0;
   account_generation(call, r, seconds);
   r.seconds = seconds;
   r.time_to_first_token = call.ttfb;
-  r.output = suites::cut_at_stop(c.text, body.stop);
+  Generation g;
+  g.text = c.text;
+  g.tokens = call.response.usage.completion_tokens;
   // The API does not tell a stop string from an end-of-text token: both are "stop".
-  r.stop_reason = c.finish_reason == "length" ? "max_tokens" : "stop";
-  r.extracted = suites::extracted_answer(body, r.output);
-  r.correct = suites::generate_matches(body, r.output);
+  g.stop_reason = c.finish_reason == "length" ? "max_tokens" : "stop";
+  return g;
 }
 
-void RemoteItemRunner::run_agent(const suites::Item& item, ItemRecord& r) {
+std::optional<AgentOutcome> RemoteItemRunner::run_agent(const suites::Item& item, ItemRecord& r) {
   static_cast<void>(item.agent());  // an agent item (agent() refuses any other kind)
   std::string transcript;  // everything the model has seen: prompt, turns, results
   double seconds = 0;
@@ -256,9 +268,9 @@ void RemoteItemRunner::run_agent(const suites::Item& item, ItemRecord& r) {
     transcript += turn.text;
     return turn;
   };
-  const AgentOutcome o = run_agent_loop(item, writer, limits_);
+  AgentOutcome o = run_agent_loop(item, writer, limits_);
   r.seconds = seconds;
-  detail::record_agent_outcome(r, o);
+  return o;
 }
 
 void RemoteItemRunner::run_many(std::span<const suites::Item* const> items,

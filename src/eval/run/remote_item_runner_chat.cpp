@@ -8,6 +8,7 @@
 #include "runner_internal.hpp"
 #include "tenx/agent/tool_call.hpp"
 #include "tenx/eval/run/remote_item_runner.hpp"
+#include "tenx/eval/run/item_session.hpp"
 #include "tenx/remote/image_uri.hpp"
 #include "tenx/suites/agentic.hpp"
 #include "tenx/suites/answer.hpp"
@@ -77,45 +78,46 @@ OJson content_with_image(const std::string& text, const suites::Image& image) {
 
 }  // namespace
 
-void RemoteItemRunner::chat_choice(const suites::Item& item, ItemRecord& r) {
-  r.gold = item.choice().gold;
+void RemoteItemRunner::chat_choice(ItemRecord& r) {
   r.applicable = false;  // not a zero: the API gives no prompt log-probabilities to score choices by
   r.error = "not applicable: the chat API returns no prompt log-probabilities to score the choices by "
             "(api=completions scores them; --choice-method letter puts them as a lettered prompt)";
 }
 
-void RemoteItemRunner::chat_generate(const suites::Item& item, ItemRecord& r) {
-  const suites::GenerateBody& body = item.generate();
+std::optional<Generation> RemoteItemRunner::chat_generate(const suites::Item& item, const std::string& question,
+                                                         int64_t max_tokens, const std::vector<std::string>& stop,
+                                                         ItemRecord& r) {
   remote::ChatRequest req;
   static const std::vector<const suites::Item*> none;
   const auto shots = shots_ && !item.image ? shots_->find(item.task) : ShotTable::const_iterator();
-  req.messages = chat_messages(shots_ && !item.image && shots != shots_->end() ? shots->second : none, body.prompt);
-  if (item.image) req.messages.back()["content"] = content_with_image(body.prompt, *item.image);
-  req.max_tokens = std::max(body.max_tokens, 0);
-  req.stop = body.stop;
+  req.messages = chat_messages(shots_ && !item.image && shots != shots_->end() ? shots->second : none, question);
+  if (item.image) req.messages.back()["content"] = content_with_image(question, *item.image);
+  req.max_tokens = max_tokens;
+  req.stop = stop;
   remote::CallResult call;
   try {
     call = client_.chat(req);
   } catch (const remote::ContextError&) {
     r.error = "context";
-    return;
+    return std::nullopt;
   }
   const remote::CompletionChoice& c = call.response.choices.at(0);
   double seconds = 0;
   account_generation(call, r, seconds);
   r.seconds = seconds;
   r.time_to_first_token = call.ttfb;
-  r.output = suites::cut_at_stop(c.text, body.stop);
+  Generation g;
+  g.text = c.text;
+  g.tokens = call.response.usage.completion_tokens;
   // With vLLM's / tenx serve's stop_reason an end-of-turn token ("eos") is told from a stop string.
-  r.stop_reason = c.finish_reason == "length" ? "max_tokens"
+  g.stop_reason = c.finish_reason == "length" ? "max_tokens"
                   : c.stop_reason            ? "stop"
                   : c.says_stop_reason       ? "eos"
                                              : "stop";
-  r.extracted = suites::extracted_answer(body, r.output);
-  r.correct = suites::generate_matches(body, r.output);
+  return g;
 }
 
-void RemoteItemRunner::chat_agent(const suites::Item& item, ItemRecord& r) {
+std::optional<AgentOutcome> RemoteItemRunner::chat_agent(const suites::Item& item, ItemRecord& r) {
   OJson messages = agent_conversation(item);
   double seconds = 0;
   bool first = true;
@@ -181,9 +183,9 @@ void RemoteItemRunner::chat_agent(const suites::Item& item, ItemRecord& r) {
     last_text = turn.text;
     return turn;
   };
-  const AgentOutcome o = run_agent_loop(item, writer, limits_);
+  AgentOutcome o = run_agent_loop(item, writer, limits_);
   r.seconds = seconds;
-  detail::record_agent_outcome(r, o);
+  return o;
 }
 
 }  // namespace tenx::eval

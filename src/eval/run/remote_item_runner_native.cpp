@@ -145,12 +145,11 @@ std::string RemoteItemRunner::tool_format_label() const {
   return tool_format_ ? agent::tool_format_name(*tool_format_) : "server";
 }
 
-void RemoteItemRunner::chat_native_agent(const suites::Item& item, ItemRecord& r) {
+std::optional<AgentOutcome> RemoteItemRunner::chat_native_agent(const suites::Item& item, ItemRecord& r) {
   NativeTurns turns(*this, r);
-  const AgentOutcome o =
-      run_to_end(native_agent_episode(item, tool_format_.value_or(agent::ToolFormat::tenx), turns, limits_));
+  AgentOutcome o = run_to_end(native_agent_episode(item, tool_format_.value_or(agent::ToolFormat::tenx), turns, limits_));
   r.seconds = turns.seconds;
-  detail::record_agent_outcome(r, o);
+  return o;
 }
 
 }  // namespace tenx::eval

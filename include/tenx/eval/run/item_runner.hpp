@@ -105,8 +105,8 @@ std::vector<size_t> shard_positions(const std::vector<suites::Item>& items, cons
 
 // The number of items `tenx run` keeps in flight per model when --batch is not given: as many as
 // fit 1 GiB of KV cache at the runner's context, at most 16 (a 4 MB model: 16; a 7B one: 1), for
-// models whose matrices are all float (F32/F16/BF16); 1 for quantized ones, whose records change
-// in the last digits with the batch (docs/evaluation.md, "Batching").
+// float and quantized models alike: every storage type's kernels compute a row the same alone and
+// in a batch (tests/ops BatchInvariance.*; docs/evaluation.md, "Batching").
 int default_batch(const Model& model, int64_t n_ctx = 0);
 
 class ItemRunner {
@@ -188,19 +188,19 @@ class ItemRunner {
   ImageRows image_rows(const suites::Item& item, InFlight& st, Prompt& p);
   // An image item under chat: the image's place in the user's text is llama.cpp's media marker,
   // the template renders the conversation, and the marker becomes the image's rows.
-  Prompt encode_chat_image(const suites::Item& item, InFlight& st);
-  // The item's question under the protocol: with its worked examples, rendered under chat.
-  Prompt encode_question(const suites::Item& item, InFlight& st);
+  Prompt encode_chat_image(const suites::Item& item, const std::string& question, InFlight& st);
+  // The item's question (`question`: its context or prompt) under the protocol: with its worked
+  // examples, rendered under chat.
+  Prompt encode_question(const suites::Item& item, const std::string& question, InFlight& st);
   const std::vector<const suites::Item*>& shots_for(const suites::Item& item) const;
   nlohmann::ordered_json agent_messages(const suites::Item& item) const;
   Task<AgentOutcome> chat_agent_episode(const suites::Item& item, InFlight& st, std::vector<int32_t> prompt);
   Prompt encode_agent_prompt(const std::string& text, const suites::Item& item, InFlight& st);
 
-  Task<void> run_item(const suites::Item& item, int32_t seq, ItemRecord& r);
-  Task<void> run_choice(const suites::Item& item, InFlight& st, ItemRecord& r);
-  Task<void> run_letter_choice(const suites::Item& item, InFlight& st, ItemRecord& r);
-  Task<void> run_generate(const suites::Item& item, InFlight& st, ItemRecord& r);
-  Task<void> run_agent(const suites::Item& item, InFlight& st, ItemRecord& r);
+  // One item on sequence `seq` through run_item (item_session.hpp) with this runner's Session; the
+  // item's own errors (malformed item, template refusal) become the record's error.
+  class Session;
+  Task<void> run_one(const suites::Item& item, int32_t seq, ItemRecord& r);
 
   const Model& model_;
   const Tokenizer& tok_;

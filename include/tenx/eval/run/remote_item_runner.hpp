@@ -14,6 +14,7 @@
 #include "tenx/agent/tool_formats.hpp"
 #include "tenx/eval/run/choice_letter.hpp"
 #include "tenx/eval/run/item_runner.hpp"
+#include "tenx/eval/run/item_session.hpp"
 #include "tenx/eval/run/protocol.hpp"
 #include "tenx/eval/run/record.hpp"
 #include "tenx/remote/arch.hpp"
@@ -64,16 +65,21 @@ class RemoteItemRunner {
 
  private:
   std::string with_shots(const suites::Item& item, const std::string& question) const;
-  void run_choice(const suites::Item& item, ItemRecord& r);
-  void run_letter_choice(const suites::Item& item, ItemRecord& r);
-  void run_generate(const suites::Item& item, ItemRecord& r);
-  void run_agent(const suites::Item& item, ItemRecord& r);
+  // The session's calls (item_session.hpp): each writes what it spent, its seconds and its time to
+  // the first byte into r. api=completions:
+  std::optional<ScoredContinuations> run_choice(const suites::Item& item, const std::string& question,
+                                                const std::vector<std::string>& choices, ItemRecord& r);
+  std::optional<Generation> run_generate(const suites::Item& item, const std::string& question, int64_t max_tokens,
+                                         const std::vector<std::string>& stop, ItemRecord& r);
+  std::optional<AgentOutcome> run_agent(const suites::Item& item, ItemRecord& r);
   // api=chat (remote_item_runner_chat.cpp): generate items as messages, agent items as a
   // conversation, choice items not applicable (no prompt log-probabilities).
-  void chat_choice(const suites::Item& item, ItemRecord& r);
-  void chat_generate(const suites::Item& item, ItemRecord& r);
-  void chat_agent(const suites::Item& item, ItemRecord& r);
-  void chat_native_agent(const suites::Item& item, ItemRecord& r);
+  void chat_choice(ItemRecord& r);
+  std::optional<Generation> chat_generate(const suites::Item& item, const std::string& question, int64_t max_tokens,
+                                          const std::vector<std::string>& stop, ItemRecord& r);
+  std::optional<AgentOutcome> chat_agent(const suites::Item& item, ItemRecord& r);
+  std::optional<AgentOutcome> chat_native_agent(const suites::Item& item, ItemRecord& r);
+  class Session;
   class NativeTurns;
   void account(const remote::CallResult& call, uint64_t analytic_flops, uint64_t analytic_bytes, ItemRecord& r,
                double& request_seconds);
