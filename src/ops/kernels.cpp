@@ -406,6 +406,11 @@ float gelu_ggml_f16_table(float x) {
   const float g = 0.5f * h * (1.0f + std::tanh(0.79788456080286535587989211986876f * h * (1.0f + 0.044715f * h * h)));
   return f16_to_f32(f32_to_f16(g));
 }
+// Its quick GELU the same way: F16(x·σ(1.702x)) of the F16 input, for every input (no clamp).
+float gelu_quick_ggml_f16_table(float x) {
+  const float h = f16_to_f32(f32_to_f16(x));
+  return f16_to_f32(f32_to_f16(h * (1.0f / (1.0f + std::exp(-1.702f * h)))));
+}
 }  // namespace
 
 void gelu_mul(ExecContext& ctx, float* gate, const float* up, int64_t n) {
@@ -461,6 +466,8 @@ void gelu(ExecContext& ctx, float* y, int64_t n, GeluKind kind) {
   auto run = [&](int64_t i0, int64_t i1) {
     if (kind == GeluKind::Tanh)  // ggml_f16_table
       for (int64_t i = i0; i < i1; ++i) y[i] = gelu_ggml_f16_table(y[i]);
+    else if (kind == GeluKind::Quick && ctx.gelu_numerics == GeluNumerics::ggml_f16_table)
+      for (int64_t i = i0; i < i1; ++i) y[i] = gelu_quick_ggml_f16_table(y[i]);
     else if (kind == GeluKind::Quick)
       for (int64_t i = i0; i < i1; ++i) y[i] = y[i] * (1.0f / (1.0f + std::exp(-1.702f * y[i])));
     else

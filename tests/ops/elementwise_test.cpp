@@ -134,6 +134,42 @@ TEST(GeluMul, GgmlF16TableModeIsLlamaCppsLookup) {
   EXPECT_EQ(ctx_table.counters, ctx_exact.counters);  // the same operation counted the same
 }
 
+// The ViT's activations (gelu(), tanh and quick) under ggml_f16_table against llama.cpp's tables
+// written out as ggml_cpu_init builds them (ggml_table_gelu_f16 and ggml_table_gelu_quick_f16),
+// looked up as ggml_vec_gelu_f32 (with the ±10 cut-offs) and ggml_vec_gelu_quick_f32 (without) do;
+// the erf GELU, which llama.cpp computes directly, stays exact.
+TEST(Gelu, GgmlF16TableModeIsLlamaCppsLookupForTanhAndQuick) {
+  std::vector<uint16_t> tanh_table(1 << 16), quick_table(1 << 16);
+  for (uint32_t i = 0; i < tanh_table.size(); ++i) {
+    const float x = f16_to_f32(static_cast<uint16_t>(i));
+    tanh_table[i] = f32_to_f16(0.5f * x * (1.0f + std::tanh(0.79788456080286535587989211986876f * x * (1.0f + 0.044715f * x * x))));
+    quick_table[i] = f32_to_f16(x * (1.0f / (1.0f + std::exp(-1.702f * x))));
+  }
+  std::mt19937 rng(11);
+  const int64_t n = 40000;  // more than one 16384-element chunk: the pool's split is covered
+  const std::vector<float> x = random_floats(rng, n, 12.0f);
+  ExecContext exact(1), table(2);
+  table.gelu_numerics = GeluNumerics::ggml_f16_table;
+  for (GeluKind kind : {GeluKind::Tanh, GeluKind::Quick, GeluKind::Erf}) {
+    std::vector<float> a = x, b = x;
+    gelu(exact, a.data(), n, kind);
+    gelu(table, b.data(), n, kind);
+    int differ = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = x[i];
+      float want = b[i];
+      if (kind == GeluKind::Tanh) want = v <= -10.0f ? 0.0f : v >= 10.0f ? v : f16_to_f32(tanh_table[f32_to_f16(v)]);
+      if (kind == GeluKind::Quick) want = f16_to_f32(quick_table[f32_to_f16(v)]);
+      if (kind == GeluKind::Erf) want = a[i];
+      ASSERT_EQ(b[i], want) << "kind " << int(kind) << " x = " << v;
+      ASSERT_NEAR(b[i], a[i], 2e-3 * (std::fabs(v) + 1e-2)) << "kind " << int(kind) << " x = " << v;
+      differ += b[i] != a[i];
+    }
+    if (kind != GeluKind::Erf) EXPECT_GT(differ, n / 3) << "kind " << int(kind);
+  }
+  EXPECT_EQ(table.counters, exact.counters);
+}
+
 TEST(ScaleRows, MultipliesAndCounts) {
   std::vector<float> y = {1, -2, 0.5f};
   ExecContext ctx(1);

@@ -12,11 +12,12 @@
 
 namespace tenx {
 
-// How the tanh GELU is evaluated. `exact` is the definition in float, what tenx always uses.
-// `ggml_f16_table` reproduces llama.cpp's CPU backend (ggml-cpu/vec.h with GGML_GELU_FP16, its
-// default): the input rounded to F16, gelu of that looked up in an F16 table, 0 below -10 and the
-// identity above 10. It exists only to compare with llama.cpp (`tenx score --gelu ggml-f16`):
-// it shows how much of a gemma/ViT difference is that table (docs/peers.md).
+// How the tanh and quick GELUs are evaluated. `exact` is the definition in float, what tenx always
+// uses. `ggml_f16_table` reproduces llama.cpp's CPU backend (ggml-cpu/vec.h with GGML_GELU_FP16 and
+// GGML_GELU_QUICK_FP16, its defaults): the input rounded to F16, the GELU of that looked up in an
+// F16 table; the tanh form is 0 below -10 and the identity above 10. The erf GELU is exact in both.
+// It exists only to compare with llama.cpp (`tenx score --gelu ggml-f16`, tenx_mtmd_peer): it shows
+// how much of a gemma/ViT difference is that table (docs/peers.md).
 enum class GeluNumerics { exact, ggml_f16_table };
 
 struct ExecContext {
