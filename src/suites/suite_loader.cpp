@@ -99,7 +99,8 @@ void scan_split(Scan& scan, const SplitInfo& split, std::set<std::string>& seen_
   scan.splits[split.name] = std::move(items);
 }
 
-Scan scan_suite(const std::filesystem::path& path, bool stop_at_first) {
+// only_splits: scan these splits only (null: all).
+Scan scan_suite(const std::filesystem::path& path, bool stop_at_first, const std::set<std::string>* only_splits = nullptr) {
   Scan scan;
   scan.stop_at_first = stop_at_first;
   scan.dir = path.filename() == "suite.json" ? path.parent_path() : path;
@@ -140,6 +141,7 @@ Scan scan_suite(const std::filesystem::path& path, bool stop_at_first) {
   std::set<std::string> seen_ids;
   for (const auto& split : scan.info->splits) {
     if (scan.stopped()) break;
+    if (only_splits && !only_splits->count(split.name)) continue;
     scan_split(scan, split, seen_ids);
   }
   return scan;
@@ -211,8 +213,9 @@ std::vector<FieldError> check_item(const Item& item, const SuiteInfo& info) {
   return out;
 }
 
-Suite load_suite(const std::filesystem::path& dir) {
-  Scan scan = scan_suite(dir, true);
+namespace {
+Suite load_suite_splits(const std::filesystem::path& dir, const std::set<std::string>* only_splits) {
+  Scan scan = scan_suite(dir, true, only_splits);
   if (!scan.problems.empty()) {
     const Problem& p = scan.problems.front();
     std::string where = p.line > 0 ? fmt::format("{}:{}", p.file, p.line) : p.file;
@@ -223,6 +226,13 @@ Suite load_suite(const std::filesystem::path& dir) {
   suite.dir = scan.dir;
   suite.splits = std::move(scan.splits);
   return suite;
+}
+}  // namespace
+
+Suite load_suite(const std::filesystem::path& dir) { return load_suite_splits(dir, nullptr); }
+
+Suite load_suite(const std::filesystem::path& dir, const std::set<std::string>& only_splits) {
+  return load_suite_splits(dir, &only_splits);
 }
 
 SuiteInfo load_suite_info(const std::filesystem::path& dir) {

@@ -5,6 +5,7 @@
 // machine: fixed key order, integers or round-trip-exact doubles only, '\n' line ends, and it
 // fills in each split's item count and SHA-256 in suite.json.
 #include <filesystem>
+#include <set>
 #include <map>
 #include <optional>
 #include <string>
@@ -47,6 +48,11 @@ Json suite_info_to_json(const SuiteInfo& info);
 // train/dev/test.jsonl present). Checks item counts and SHA-256 when suite.json records them.
 // Throws tenx::Error("FILE:LINE", "FIELD: problem") at the first problem.
 Suite load_suite(const std::filesystem::path& dir);
+// The same, reading only the named splits (the others stay listed in info but are neither read
+// nor checked, so an item id repeated across splits goes unnoticed here; `tenx suites check`
+// reads them all). `tenx run` reads its split, and the train split only for --shots: parsing the
+// shipped suites' train files was most of a short run's start.
+Suite load_suite(const std::filesystem::path& dir, const std::set<std::string>& only_splits);
 SuiteInfo load_suite_info(const std::filesystem::path& dir);
 std::vector<Item> load_split_file(const std::filesystem::path& file, const std::filesystem::path& suite_dir);
 

@@ -100,7 +100,10 @@ std::vector<LoadedSuite> load_suites(const RunOptions& o) {
   for (const std::string& name : expand_suite_names(o)) {
     LoadedSuite ls;
     const fs::path dir = suites::resolve_suite(name, o.suites_dir);
-    ls.suite = suites::load_suite(dir);
+    // The run's split, and the train split the worked examples are drawn from (protocol.hpp).
+    std::set<std::string> splits = {o.split};
+    if (o.shots > 0) splits.insert("train");
+    ls.suite = suites::load_suite(dir, splits);
     if (!seen.insert(ls.suite.info.name).second)
       throw Error("--suites", "the suite '" + ls.suite.info.name + "' is given twice");
     const std::vector<suites::Item>& items = ls.suite.split(o.split);
