@@ -44,6 +44,9 @@ target_args=()
 for t in "${targets[@]}"; do target_args+=(--target "$t"); done
 cmake --build "$dir/build" -j"$jobs" "${target_args[@]}" >&2
 for t in "${targets[@]}"; do
+  # A library target (mtmd, llama, ggml: what tenx_mtmd_peer links) leaves lib$t.a somewhere in
+  # the build tree rather than a program in bin/.
+  if [ ! -x "$dir/build/bin/$t" ] && [ -n "$(find "$dir/build" -name "lib$t.a" -print -quit)" ]; then continue; fi
   [ -x "$dir/build/bin/$t" ] || { echo "native.sh: $dir/build/bin/$t was not built" >&2; exit 1; }
 done
 echo "$dir/build/bin"
