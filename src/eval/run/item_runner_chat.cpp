@@ -91,7 +91,7 @@ std::vector<int32_t> ItemRunner::prompt_ids(const suites::Item& item) {
     }
     return encode_agent_prompt(suites::render_agent_prompt(item.agent()), item, st).ids;
   }
-  return encode_question(item, item_question(item), st).ids;
+  return encode_question(item, item.question(), st).ids;
 }
 
 // The model's side of an agent episode under chat: each turn after the first renders the whole

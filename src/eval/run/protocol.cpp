@@ -89,10 +89,6 @@ ShotTable shots_from_ids(const suites::Suite& suite, const std::map<std::string,
   return out;
 }
 
-const std::string& item_question(const suites::Item& item) {
-  return item.question();
-}
-
 const std::string& shot_answer(const suites::Item& item) {
   if (item.type() == suites::ItemType::choice) {
     const suites::ChoiceBody& c = item.choice();
@@ -103,7 +99,7 @@ const std::string& shot_answer(const suites::Item& item) {
 
 std::string completion_prefix(const std::vector<const suites::Item*>& shots) {
   std::string out;
-  for (const suites::Item* s : shots) out += item_question(*s) + shot_answer(*s) + "\n\n";
+  for (const suites::Item* s : shots) out += s->question() + shot_answer(*s) + "\n\n";
   return out;
 }
 
@@ -115,7 +111,7 @@ std::string chat_reply(const std::string& choice) {
 nlohmann::ordered_json chat_messages(const std::vector<const suites::Item*>& shots, const std::string& question) {
   nlohmann::ordered_json m = nlohmann::ordered_json::array();
   for (const suites::Item* s : shots) {
-    m.push_back({{"role", "user"}, {"content", item_question(*s)}});
+    m.push_back({{"role", "user"}, {"content", s->question()}});
     m.push_back({{"role", "assistant"}, {"content", chat_reply(shot_answer(*s))}});
   }
   m.push_back({{"role", "user"}, {"content", question}});

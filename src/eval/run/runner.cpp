@@ -102,7 +102,7 @@ std::vector<LoadedSuite> load_suites(const RunOptions& o) {
     const fs::path dir = suites::resolve_suite(name, o.suites_dir);
     // The run's split, and the train split the worked examples are drawn from (protocol.hpp).
     std::set<std::string> splits = {o.split};
-    if (o.shots > 0) splits.insert("train");
+    if (o.shots > 0) splits.insert(kShotSplit);
     ls.suite = suites::load_suite(dir, splits);
     if (!seen.insert(ls.suite.info.name).second)
       throw Error("--suites", "the suite '" + ls.suite.info.name + "' is given twice");

@@ -257,13 +257,16 @@ bool parity(const std::string& dir, const Case& c) {
   const double rel = max_rel(rows), rel_table = max_rel(rows_table);
   // The text model: tenx's own rows (end to end), llama.cpp's rows (the decoder alone), and llama.cpp's
   // rows read causally (what tenx did before image rows could see each other).
-  std::vector<const float*> peer_ptrs = ptrs;
-  for (size_t i = 0, r = 0; i < peer_ptrs.size(); ++i)
-    if (peer_ptrs[i]) peer_ptrs[i] = peer_rows.data() + (r++) * static_cast<size_t>(width);
+  // The same positions fed other image rows (`rows_data`: one row of `width` per image position).
+  auto with_rows = [&](const float* rows_data) {
+    std::vector<const float*> out = ptrs;
+    for (size_t i = 0, r = 0; i < out.size(); ++i)
+      if (out[i]) out[i] = rows_data + (r++) * static_cast<size_t>(width);
+    return out;
+  };
+  const std::vector<const float*> peer_ptrs = with_rows(peer_rows.data());
   // tenx's rows made with ggml's GELU tables, in the same places.
-  std::vector<const float*> table_ptrs = ptrs;
-  for (size_t i = 0, r = 0; i < table_ptrs.size(); ++i)
-    if (table_ptrs[i]) table_ptrs[i] = rows_table.rows.data() + (r++) * static_cast<size_t>(width);
+  const std::vector<const float*> table_ptrs = with_rows(rows_table.rows.data());
   double text_only = 0;
   auto max_dlp = [&](const std::vector<const float*>& rp, const std::vector<int32_t>& la) {
     Decoder dec(model, 1024);

@@ -42,22 +42,24 @@ std::optional<ChatFormat> chat_format_of(const Metadata& meta, const std::string
 // in the order shown. Agent tasks and items with an image get none (docs/protocols.md).
 using ShotTable = std::map<std::string, std::vector<const suites::Item*>>;
 
+// The split worked examples come from (`tenx run` reads it only under --shots).
+inline constexpr const char* kShotSplit = "train";
+
 // K examples per choice/generate task of `suite`, drawn from its `train_split` with
 // Rng::derive(seed, "<suite>/<task>/shots") among the train items of that task without an image
 // (a task with no such train item gets none: image tasks, blind controls).
 // Depends on nothing but its arguments, so every model of a run gets the same ones. k = 0: empty.
 // Throws tenx::Error naming the suite when it has no such split, or the task when it has some
 // usable train items but fewer than k.
-ShotTable draw_shots(const suites::Suite& suite, int k, uint64_t seed, const std::string& train_split = "train");
+ShotTable draw_shots(const suites::Suite& suite, int k, uint64_t seed, const std::string& train_split = kShotSplit);
 // The shot ids per task (run.json's "shot_items").
 std::map<std::string, std::vector<std::string>> shot_ids(const ShotTable& shots);
 // ShotTable back from recorded ids (a resumed run). Throws tenx::Error naming an unknown id.
 ShotTable shots_from_ids(const suites::Suite& suite, const std::map<std::string, std::vector<std::string>>& ids,
-                         const std::string& train_split = "train");
+                         const std::string& train_split = kShotSplit);
 
-// The user's text of an item (choice: context, generate: prompt) and the answer a worked example
-// gives (choice: the gold choice, generate: the first target).
-const std::string& item_question(const suites::Item& item);
+// The answer a worked example gives (choice: the gold choice, generate: the first target); its
+// question is the item's own (suites::Item::question()).
 const std::string& shot_answer(const suites::Item& item);
 
 // Completion protocol: each example's question and answer, then a blank line; "" without shots.
